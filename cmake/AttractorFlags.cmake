@@ -1,0 +1,15 @@
+# Warnings, sanitizers and threading shared by every C++ target of the project.
+add_library(attractor_flags INTERFACE)
+target_compile_options(attractor_flags INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion>)
+if(ATTRACTOR_WERROR)
+  target_compile_options(attractor_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
+endif()
+if(ATTRACTOR_SANITIZE)
+  target_compile_options(attractor_flags INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined>)
+  target_link_options(attractor_flags INTERFACE -fsanitize=address,undefined)
+endif()
+
+find_package(OpenMP REQUIRED COMPONENTS CXX)

@@ -1,0 +1,92 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attractor/core/network.hpp"
+#include "attractor/core/state_batch.hpp"
+
+namespace attractor::core {
+
+enum class Dynamics { DiscreteSync, DiscreteAsync, Continuous };
+enum class Integrator { Euler, RK4, Dopri5 };
+enum class Outcome { FixedPoint, LimitCycle, Wandering };
+
+// How to evolve a batch. "Step" means one synchronous update, one asynchronous sweep (each neuron
+// once, in a fresh seeded random order), or one accepted integrator step.
+struct RunOptions {
+  Dynamics dynamics = Dynamics::DiscreteSync;
+  Integrator integrator = Integrator::RK4;
+  double dt = 0.05;  // fixed step (Euler, RK4); first trial step (Dopri5)
+  std::int64_t max_steps = 1000;
+  double t_end = std::numeric_limits<double>::infinity();  // continuous: stop at this time
+  double tol = 1e-6;    // continuous fixed point: ‖du/dt‖₂ ≤ tol
+  double rtol = 1e-6;   // Dopri5 local error control
+  double atol = 1e-9;
+  int max_period = 32;  // longest cycle looked for, in steps (discrete) or sections (continuous)
+  double cycle_tol = 1e-4;  // continuous: section return ‖Δu‖ ≤ cycle_tol · excursion of the orbit
+  double match_overlap = 0.95;  // a fixed point "is" pattern μ when its overlap m^μ ≥ this
+  std::uint64_t seed = 0;       // async order
+  std::int64_t record_every = 0;  // record energy/overlaps (and states if record_states) every K
+  bool record_states = false;
+  const PatternSet* patterns = nullptr;  // for overlaps m^μ = (1/N) Σ_i ξ^μ_i x_i; may be null
+  // Called from the calling thread with (steps done by the slowest state, max_steps).
+  std::function<void(std::int64_t, std::int64_t)> progress;
+
+  // Throws InputError for out-of-range values (non-positive dt, negative steps, ...).
+  void validate() const;
+};
+
+struct StateResult {
+  Outcome outcome = Outcome::Wandering;
+  std::int64_t steps = 0;     // steps taken, including the one that confirmed convergence
+  double time = 0.0;          // continuous: integration time reached
+  std::int64_t period = 0;    // limit cycle: steps (discrete) or sections (continuous) per cycle
+  double period_time = 0.0;   // continuous limit cycle: period in time units
+  double energy = std::numeric_limits<double>::quiet_NaN();  // final; NaN when undefined
+  double residual = 0.0;      // continuous: ‖du/dt‖₂ at the final state
+  std::int64_t matched_pattern = -1;  // fixed point with m^μ ≥ match_overlap, else −1
+  double best_overlap = std::numeric_limits<double>::quiet_NaN();  // max_μ m^μ, when patterns
+};
+
+// Per-state records at steps 0, K, 2K, ... (K = record_every). A state that stopped early repeats
+// its final values, so every state has a record at every recorded step.
+struct Recording {
+  std::vector<std::int64_t> steps;  // R
+  std::vector<double> time;         // R × B (continuous; steps · dt for discrete)
+  std::vector<double> energy;       // R × B when the energy is defined
+  std::vector<double> overlaps;     // R × B × P when patterns are given
+  std::vector<double> states;       // R × B × N when record_states
+};
+
+struct RunResult {
+  std::vector<StateResult> states;
+  std::vector<double> overlaps;  // B × P final overlaps, when patterns are given
+  bool energy_defined = false;   // T symmetric (and a smooth g for continuous dynamics)
+  Recording recording;
+  std::string backend;
+  double seconds = 0.0;
+  std::int64_t neuron_updates = 0;  // Σ_b steps_b · N (continuous: per accepted step)
+};
+
+// A backend that evolves a batch of states of one network in place. Implementations: the CPU
+// reference (host::CpuEngine) and the CUDA engine; nothing above this interface knows which runs.
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual std::string name() const = 0;
+  // `states` holds the initial states on entry and the final ones on return.
+  virtual RunResult run(const Network& network, StateBatch& states,
+                        const RunOptions& options) = 0;
+};
+
+const char* to_string(Dynamics dynamics);
+const char* to_string(Integrator integrator);
+const char* to_string(Outcome outcome);
+Dynamics parse_dynamics(const std::string& name, const std::string& what);
+Integrator parse_integrator(const std::string& name, const std::string& what);
+
+}  // namespace attractor::core

@@ -1,0 +1,38 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "attractor/core/activation.hpp"
+#include "attractor/core/csr_matrix.hpp"
+#include "attractor/core/dense_matrix.hpp"
+
+namespace attractor::core {
+
+using Weights = std::variant<DenseMatrix<double>, CsrMatrix<double>>;
+
+// What a network IS, independent of the backend that evolves it:
+//   discrete    s_i ← sign(Σ_j T_ij s_j + b_i),
+//   continuous  du_i/dt = Σ_j T_ij g(u_j) − u_i + b_i,
+// with the effective bias b_i = h_i − a (bias h, threshold a). T may be asymmetric; the energy
+// functions exist only when it is symmetric.
+struct Network {
+  Weights weights;
+  std::vector<double> bias;  // h; empty means zero
+  double threshold = 0.0;    // a
+  Activation activation;
+
+  std::int64_t size() const;
+  std::int64_t synapse_count() const;  // stored entries of T (N² when dense)
+  double effective_bias(std::int64_t i) const {
+    return (bias.empty() ? 0.0 : bias[i]) - threshold;
+  }
+  // Throws InputError naming `what` when T is not square, the bias has the wrong length, or any
+  // value is NaN/Inf.
+  void validate(const std::string& what) const;
+  // Exact symmetry T_ij == T_ji (Hebbian and (A + Aᵀ)/2 weights are exactly symmetric).
+  bool is_symmetric() const;
+};
+
+}  // namespace attractor::core

@@ -1,0 +1,82 @@
+#include "attractor/core/network.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "attractor/core/error.hpp"
+
+namespace attractor::core {
+
+namespace {
+
+template <typename T>
+bool all_finite(const std::vector<T>& v) {
+  return std::all_of(v.begin(), v.end(), [](T x) { return std::isfinite(x); });
+}
+
+// Value stored at (i, j) of a CSR matrix with sorted rows, or 0 when absent.
+double csr_at(const CsrMatrix<double>& m, std::int64_t i, std::int32_t j) {
+  const auto first = m.col_idx.begin() + m.row_ptr[i];
+  const auto last = m.col_idx.begin() + m.row_ptr[i + 1];
+  const auto it = std::lower_bound(first, last, j);
+  return (it != last && *it == j) ? m.values[it - m.col_idx.begin()] : 0.0;
+}
+
+}  // namespace
+
+std::int64_t Network::size() const {
+  return std::visit([](const auto& w) { return w.rows; }, weights);
+}
+
+std::int64_t Network::synapse_count() const {
+  if (const auto* dense = std::get_if<DenseMatrix<double>>(&weights)) {
+    return dense->rows * dense->cols;
+  }
+  return std::get<CsrMatrix<double>>(weights).nnz();
+}
+
+void Network::validate(const std::string& what) const {
+  std::visit(
+      [&](const auto& w) {
+        require(w.rows > 0, what, "the weight matrix is empty");
+        require(w.rows == w.cols, what,
+                "weights must be square, got " + std::to_string(w.rows) + " x " +
+                    std::to_string(w.cols));
+        require(all_finite(w.values), what, "weights contain NaN or Inf");
+      },
+      weights);
+  if (const auto* csr = std::get_if<CsrMatrix<double>>(&weights)) {
+    require(static_cast<std::int64_t>(csr->row_ptr.size()) == csr->rows + 1 &&
+                csr->row_ptr.back() == csr->nnz() &&
+                csr->col_idx.size() == csr->values.size(),
+            what, "inconsistent CSR arrays");
+  }
+  require(bias.empty() || static_cast<std::int64_t>(bias.size()) == size(), what,
+          "bias has " + std::to_string(bias.size()) + " entries but the network has " +
+              std::to_string(size()) + " neurons");
+  require(all_finite(bias) && std::isfinite(threshold), what, "bias or threshold is NaN or Inf");
+  require(std::isfinite(activation.gain) && activation.gain > 0, what,
+          "activation gain must be positive and finite");
+}
+
+bool Network::is_symmetric() const {
+  if (const auto* dense = std::get_if<DenseMatrix<double>>(&weights)) {
+    for (std::int64_t i = 0; i < dense->rows; ++i) {
+      for (std::int64_t j = i + 1; j < dense->cols; ++j) {
+        if ((*dense)(i, j) != (*dense)(j, i)) return false;
+      }
+    }
+    return true;
+  }
+  const auto& csr = std::get<CsrMatrix<double>>(weights);
+  for (std::int64_t i = 0; i < csr.rows; ++i) {
+    for (std::int64_t k = csr.row_ptr[i]; k < csr.row_ptr[i + 1]; ++k) {
+      if (csr_at(csr, csr.col_idx[k], static_cast<std::int32_t>(i)) != csr.values[k]) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace attractor::core
