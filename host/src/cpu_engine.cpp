@@ -1,1 +1,760 @@
-// placeholder: being written
+#include "attractor/host/cpu_engine.hpp"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "attractor/core/error.hpp"
+#include "attractor/core/philox.hpp"
+
+namespace attractor::host {
+
+using core::ActivationKind;
+using core::CsrMatrix;
+using core::DenseMatrix;
+using core::Dynamics;
+using core::Integrator;
+using core::Outcome;
+using Index = std::int64_t;
+
+namespace {
+
+// Below this many state entries per loop a parallel region costs more than it saves.
+constexpr Index kParallelWork = Index{1} << 14;
+
+using ColMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// The network in the form the loops below use: weights, effective bias b = h − a, activation.
+class Model {
+ public:
+  explicit Model(const core::Network& network)
+      : net_(network), n_(network.size()), b_(static_cast<std::size_t>(n_)) {
+    for (Index i = 0; i < n_; ++i) b_[i] = network.effective_bias(i);
+  }
+  Index n() const { return n_; }
+  double b(Index i) const { return b_[i]; }
+  const std::vector<double>& bias() const { return b_; }
+  const core::Activation& activation() const { return net_.activation; }
+
+  // Y = T X for m states stored as the columns of N × m column-major blocks.
+  void multiply(const double* x, double* y, Index m) const {
+    if (const auto* dense = std::get_if<DenseMatrix<double>>(&net_.weights)) {
+      Eigen::Map<const RowMatrix> T(dense->values.data(), n_, n_);
+      Eigen::Map<ColMatrix>(y, n_, m).noalias() = T * Eigen::Map<const ColMatrix>(x, n_, m);
+      return;
+    }
+    const auto& T = std::get<CsrMatrix<double>>(net_.weights);
+#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+    for (Index i = 0; i < n_; ++i) {
+      for (Index j = 0; j < m; ++j) {
+        const double* xj = x + j * n_;
+        double acc = 0.0;
+        for (Index k = T.row_ptr[i]; k < T.row_ptr[i + 1]; ++k) acc += T.values[k] * xj[T.col_idx[k]];
+        y[j * n_ + i] = acc;
+      }
+    }
+  }
+
+  // Σ_j T_ij x_j: one row, for asynchronous updates.
+  double row_dot(Index i, const double* x) const {
+    double acc = 0.0;
+    if (const auto* dense = std::get_if<DenseMatrix<double>>(&net_.weights)) {
+      const double* row = dense->row(i);
+      for (Index j = 0; j < n_; ++j) acc += row[j] * x[j];
+      return acc;
+    }
+    const auto& T = std::get<CsrMatrix<double>>(net_.weights);
+    for (Index k = T.row_ptr[i]; k < T.row_ptr[i + 1]; ++k) acc += T.values[k] * x[T.col_idx[k]];
+    return acc;
+  }
+
+ private:
+  const core::Network& net_;
+  Index n_;
+  std::vector<double> b_;
+};
+
+// Discrete:   E(s) = −½ sᵀ T s − bᵀ s.
+// Continuous: E(u) = −½ Vᵀ T V − bᵀ V + Σ_i G(V_i), V = g(u)   (Hopfield 1984).
+// `x` holds s or V, `tx` holds T x, and `u` the continuous state (null for discrete).
+double energy_of(const Model& model, const double* x, const double* tx, const double* u) {
+  const auto& g = model.activation();
+  double e = 0.0;
+  for (Index i = 0; i < model.n(); ++i) {
+    e += -0.5 * x[i] * tx[i] - model.b(i) * x[i];
+    if (u != nullptr) e += core::activate_energy_term(g.kind, g.gain, u[i]);
+  }
+  return e;
+}
+
+// 64-bit fingerprint of a ±1 state: the sign bits packed 64 to a word and mixed with SplitMix64's
+// finalizer. Two different states collide with probability 2^-64 per comparison.
+std::uint64_t hash_signs(const double* s, Index n) {
+  auto mix = [](std::uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  std::uint64_t h = mix(static_cast<std::uint64_t>(n));
+  for (Index start = 0; start < n; start += 64) {
+    std::uint64_t word = 0;
+    for (Index i = start; i < std::min(n, start + 64); ++i) {
+      if (s[i] > 0) word |= std::uint64_t{1} << (i - start);
+    }
+    h = mix(h ^ word ^ (static_cast<std::uint64_t>(start) << 1));
+  }
+  return h;
+}
+
+// Collects per-state records at steps 0, K, 2K, ... and assembles them, padding states that
+// stopped early with their last values, into the R × B (× P or N) arrays of core::Recording.
+class Recorder {
+ public:
+  Recorder(const Model& model, const core::RunOptions& options, Index batch, bool continuous,
+           bool energy_defined)
+      : model_(model), options_(options), continuous_(continuous),
+        energy_defined_(energy_defined), per_state_(static_cast<std::size_t>(batch)) {}
+
+  bool enabled() const { return options_.record_every > 0; }
+  bool due(Index step) const { return enabled() && step % options_.record_every == 0; }
+
+  // x: s or V = g(u) for state b; tx: T x; state: s or u, the state as the engine holds it.
+  void record(Index b, double time, const double* x, const double* tx, const double* state) {
+    auto& r = per_state_[b];
+    r.time.push_back(time);
+    if (energy_defined_) {
+      r.energy.push_back(energy_of(model_, x, tx, continuous_ ? state : nullptr));
+    }
+    if (options_.patterns != nullptr) append_overlaps(*options_.patterns, x, r.overlaps);
+    if (options_.record_states) r.states.insert(r.states.end(), state, state + model_.n());
+  }
+
+  static void append_overlaps(const core::PatternSet& patterns, const double* x,
+                              std::vector<double>& out) {
+    for (Index mu = 0; mu < patterns.count; ++mu) {
+      const std::int8_t* xi = patterns.pattern(mu);
+      double m = 0.0;
+      for (Index i = 0; i < patterns.n; ++i) m += xi[i] * x[i];
+      out.push_back(m / static_cast<double>(patterns.n));
+    }
+  }
+
+  core::Recording assemble() const {
+    core::Recording rec;
+    if (!enabled()) return rec;
+    std::size_t rows = 0;
+    for (const auto& r : per_state_) rows = std::max(rows, r.time.size());
+    const std::size_t batch = per_state_.size();
+    const std::size_t p = options_.patterns ? static_cast<std::size_t>(options_.patterns->count) : 0;
+    const std::size_t n = static_cast<std::size_t>(model_.n());
+    for (std::size_t k = 0; k < rows; ++k) {
+      rec.steps.push_back(static_cast<Index>(k) * options_.record_every);
+    }
+    auto pad = [&](const std::vector<double>& src, std::size_t width, std::size_t row,
+                   std::vector<double>& dst) {
+      // Every state has its step-0 record, so `have` ≥ 1.
+      const std::size_t have = src.size() / width;
+      const std::size_t k = std::min(row, have - 1);
+      dst.insert(dst.end(), src.begin() + static_cast<std::ptrdiff_t>(k * width),
+                 src.begin() + static_cast<std::ptrdiff_t>((k + 1) * width));
+    };
+    for (std::size_t k = 0; k < rows; ++k) {
+      for (std::size_t b = 0; b < batch; ++b) {
+        const auto& r = per_state_[b];
+        pad(r.time, 1, k, rec.time);
+        if (energy_defined_) pad(r.energy, 1, k, rec.energy);
+        if (p > 0) pad(r.overlaps, p, k, rec.overlaps);
+        if (options_.record_states) pad(r.states, n, k, rec.states);
+      }
+    }
+    return rec;
+  }
+
+ private:
+  struct PerState {
+    std::vector<double> time, energy, overlaps, states;
+  };
+  const Model& model_;
+  const core::RunOptions& options_;
+  bool continuous_;
+  bool energy_defined_;
+  std::vector<PerState> per_state_;
+};
+
+// Throttled progress: the callback is user code and need not be thread-safe, so only the calling
+// thread reports.
+void report(const core::RunOptions& options, Index done, Index total) {
+  if (options.progress) options.progress(done, total);
+}
+
+double sign_update(double field, double old) { return field > 0 ? 1.0 : (field < 0 ? -1.0 : old); }
+
+// ---------------------------------------------------------------------------------------------
+// Discrete synchronous dynamics: one GEMM (or SpMM) per step over the states still running.
+void run_sync(const Model& model, core::StateBatch& states, const core::RunOptions& options,
+              Recorder& recorder, std::vector<core::StateResult>& results) {
+  const Index n = model.n();
+  const Index batch = states.batch;
+  const std::size_t history_length = static_cast<std::size_t>(options.max_period) + 1;
+  std::vector<std::vector<std::uint64_t>> history(static_cast<std::size_t>(batch));
+  std::vector<Index> active(static_cast<std::size_t>(batch));
+  std::iota(active.begin(), active.end(), Index{0});
+  std::vector<double> x, y;
+
+  auto record_all = [&](const std::vector<Index>& which, Index step) {
+    if (which.empty()) return;
+    const Index m = static_cast<Index>(which.size());
+    x.resize(static_cast<std::size_t>(n * m));
+    y.resize(x.size());
+    for (Index j = 0; j < m; ++j) std::copy_n(states.state(which[j]), n, x.data() + j * n);
+    model.multiply(x.data(), y.data(), m);
+    for (Index j = 0; j < m; ++j) {
+      recorder.record(which[j], static_cast<double>(step), x.data() + j * n, y.data() + j * n,
+                      x.data() + j * n);
+    }
+  };
+
+  for (Index b = 0; b < batch; ++b) history[b].push_back(hash_signs(states.state(b), n));
+  if (recorder.due(0)) record_all(active, 0);
+
+  for (Index step = 1; step <= options.max_steps && !active.empty(); ++step) {
+    const Index m = static_cast<Index>(active.size());
+    x.resize(static_cast<std::size_t>(n * m));
+    y.resize(x.size());
+    for (Index j = 0; j < m; ++j) std::copy_n(states.state(active[j]), n, x.data() + j * n);
+    model.multiply(x.data(), y.data(), m);
+
+#pragma omp parallel for schedule(static) if(n * m > kParallelWork)
+    for (Index j = 0; j < m; ++j) {
+      const Index b = active[j];
+      double* s = states.state(b);
+      const double* field = y.data() + j * n;
+      bool changed = false;
+      for (Index i = 0; i < n; ++i) {
+        const double next = sign_update(field[i] + model.b(i), s[i]);
+        changed |= next != s[i];
+        s[i] = next;
+      }
+      auto& result = results[b];
+      result.steps = step;
+      if (!changed) {
+        result.outcome = Outcome::FixedPoint;
+        continue;
+      }
+      auto& h = history[b];
+      const std::uint64_t now = hash_signs(s, n);
+      for (std::size_t p = 2; p <= h.size() && p <= history_length - 1; ++p) {
+        if (h[h.size() - p] == now) {
+          result.outcome = Outcome::LimitCycle;
+          result.period = static_cast<Index>(p);
+          break;
+        }
+      }
+      h.push_back(now);
+      if (h.size() > history_length) h.erase(h.begin());
+    }
+
+    std::vector<Index> still_running, recording;
+    for (Index b : active) {
+      const bool done = results[b].outcome != Outcome::Wandering;
+      if (!done) still_running.push_back(b);
+      if (recorder.due(step)) recording.push_back(b);
+    }
+    record_all(recording, step);
+    active.swap(still_running);
+    report(options, step, options.max_steps);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discrete asynchronous dynamics: states are independent, so threads take whole states.
+void run_async(const Model& model, core::StateBatch& states, const core::RunOptions& options,
+               Recorder& recorder, std::vector<core::StateResult>& results) {
+  const Index n = model.n();
+  const Index batch = states.batch;
+  const core::CounterRng rng{options.seed};
+  Index finished = 0;
+
+#pragma omp parallel if(batch > 1 && n >= 32)
+  {
+    std::vector<std::uint32_t> order(static_cast<std::size_t>(n));
+    std::vector<double> tx(static_cast<std::size_t>(n));
+    auto record = [&](Index b, Index sweep) {
+      const double* s = states.state(b);
+      model.multiply(s, tx.data(), 1);
+      recorder.record(b, static_cast<double>(sweep), s, tx.data(), s);
+    };
+#pragma omp for schedule(dynamic, 1)
+    for (Index b = 0; b < batch; ++b) {
+      double* s = states.state(b);
+      auto& result = results[b];
+      if (recorder.due(0)) record(b, 0);
+      for (Index sweep = 1; sweep <= options.max_steps; ++sweep) {
+        std::iota(order.begin(), order.end(), std::uint32_t{0});
+        for (Index pos = n - 1; pos > 0; --pos) {
+          const std::uint64_t index = static_cast<std::uint64_t>(sweep) * n + pos;
+          const std::uint32_t j = rng.below(core::RngPurpose::AsyncOrder,
+                                            static_cast<std::uint32_t>(b), index,
+                                            static_cast<std::uint32_t>(pos + 1));
+          std::swap(order[pos], order[j]);
+        }
+        Index flips = 0;
+        for (const std::uint32_t i : order) {
+          const double next = sign_update(model.row_dot(i, s) + model.b(i), s[i]);
+          flips += next != s[i];
+          s[i] = next;
+        }
+        result.steps = sweep;
+        if (recorder.due(sweep)) record(b, sweep);
+        if (flips == 0) {
+          result.outcome = Outcome::FixedPoint;
+          break;
+        }
+      }
+#pragma omp atomic
+      ++finished;
+      if (omp_get_thread_num() == 0) {
+        Index done;
+#pragma omp atomic read
+        done = finished;
+        report(options, done, batch);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Continuous dynamics. All running states advance in lock step, one field evaluation
+// F(u) = T g(u) − u + b for all of them per stage (one GEMM), each with its own step size.
+
+// Dormand & Prince (1980) 5(4) tableau; the fifth-order solution is propagated (FSAL).
+constexpr double kA[7][6] = {
+    {},
+    {1.0 / 5},
+    {3.0 / 40, 9.0 / 40},
+    {44.0 / 45, -56.0 / 15, 32.0 / 9},
+    {19372.0 / 6561, -25360.0 / 2187, 64448.0 / 6561, -212.0 / 729},
+    {9017.0 / 3168, -355.0 / 33, 46732.0 / 5247, 49.0 / 176, -5103.0 / 18656},
+    {35.0 / 384, 0.0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84}};
+// e = b₅ − b₄: the embedded error estimate.
+constexpr double kE[7] = {71.0 / 57600,      0.0, -71.0 / 16695, 71.0 / 1920,
+                          -17253.0 / 339200, 22.0 / 525, -1.0 / 40};
+
+struct ContinuousState {
+  double t = 0.0;
+  double t_prev = 0.0;  // time of the previous accepted point
+  double h = 0.0;       // next trial step
+  std::vector<double> k1;              // F(u), valid at the current u
+  std::vector<double> u_prev, f_prev;  // previous accepted point, for section interpolation
+  double dy_prev = 0.0;                // w·F(u_prev)
+  std::vector<std::vector<double>> sections;  // last max_period+1 section points
+  std::vector<double> section_time;
+  std::vector<double> excursion;  // excursion[k]: max ‖u − section k−1‖ before section k
+  double current_excursion = 0.0;
+};
+
+class ContinuousRunner {
+ public:
+  ContinuousRunner(const Model& model, core::StateBatch& states, const core::RunOptions& options,
+                   Recorder& recorder, std::vector<core::StateResult>& results)
+      : model_(model), states_(states), options_(options), recorder_(recorder),
+        results_(results), n_(model.n()), w_(static_cast<std::size_t>(n_)),
+        per_state_(static_cast<std::size_t>(states.batch)) {
+    const core::CounterRng rng{options.seed};
+    const double scale = 1.0 / std::sqrt(static_cast<double>(n_));
+    for (Index i = 0; i < n_; ++i) w_[i] = scale * rng.sign(core::RngPurpose::Section, 0, i);
+  }
+
+  void run() {
+    const Index batch = states_.batch;
+    std::vector<Index> active(static_cast<std::size_t>(batch));
+    std::iota(active.begin(), active.end(), Index{0});
+    for (Index b = 0; b < batch; ++b) {
+      auto& st = per_state_[b];
+      st.h = options_.dt;
+      st.k1.resize(static_cast<std::size_t>(n_));
+    }
+    evaluate(active, [&](Index b) { return states_.state(b); },
+             [&](Index b) { return per_state_[b].k1.data(); });
+    if (recorder_.due(0)) {
+      for (Index b : active) record(b);
+    }
+    active = settle(active);
+
+    const int stages = options_.integrator == Integrator::Euler ? 1
+                       : options_.integrator == Integrator::RK4 ? 4
+                                                                : 7;
+    std::vector<std::vector<std::vector<double>>> k(
+        static_cast<std::size_t>(batch), std::vector<std::vector<double>>(stages));
+    std::vector<std::vector<double>> stage_u(static_cast<std::size_t>(batch));
+    Index attempts = 0;
+    const Index attempt_budget = 4 * options_.max_steps + 100;
+
+    while (!active.empty()) {
+      for (Index b : active) {
+        auto& st = per_state_[b];
+        st.h = std::min(st.h, options_.t_end - st.t);
+        for (auto& stage : k[b]) stage.resize(static_cast<std::size_t>(n_));
+        stage_u[b].resize(static_cast<std::size_t>(n_));
+        k[b][0] = st.k1;
+      }
+      // Stages 2..s: stage_u = u + h Σ_j a_sj k_j, then k_s = F(stage_u).
+      for (int s = 1; s < stages; ++s) {
+#pragma omp parallel for schedule(static) if(n_ * static_cast<Index>(active.size()) > kParallelWork)
+        for (std::size_t a = 0; a < active.size(); ++a) {
+          const Index b = active[a];
+          const double* u = states_.state(b);
+          const double h = per_state_[b].h;
+          double* out = stage_u[b].data();
+          for (Index i = 0; i < n_; ++i) {
+            double incr = 0.0;
+            for (int j = 0; j < s; ++j) incr += stage_coefficient(s, j) * k[b][j][i];
+            out[i] = u[i] + h * incr;
+          }
+        }
+        evaluate(active, [&](Index b) { return stage_u[b].data(); },
+                 [&](Index b) { return k[b][s].data(); });
+      }
+
+      // Combine, estimate the error (Dopri5), accept or reject.
+      std::vector<char> accepted(active.size(), 1);
+#pragma omp parallel for schedule(static) if(n_ * static_cast<Index>(active.size()) > kParallelWork)
+      for (std::size_t a = 0; a < active.size(); ++a) {
+        const Index b = active[a];
+        auto& st = per_state_[b];
+        double* u = states_.state(b);
+        double* next = stage_u[b].data();
+        if (options_.integrator == Integrator::Dopri5) {
+          // The last stage was evaluated at the fifth-order solution itself (c₇ = 1, a₇ = b₅).
+          double err2 = 0.0;
+          for (Index i = 0; i < n_; ++i) {
+            double e = 0.0;
+            for (int j = 0; j < 7; ++j) e += kE[j] * k[b][j][i];
+            const double scale =
+                options_.atol + options_.rtol * std::max(std::fabs(u[i]), std::fabs(next[i]));
+            const double ratio = st.h * e / scale;
+            err2 += ratio * ratio;
+          }
+          const double err = std::sqrt(err2 / static_cast<double>(n_));
+          const double factor =
+              err == 0.0 ? 5.0 : std::clamp(0.9 * std::pow(err, -0.2), 0.2, 5.0);
+          if (err > 1.0) {
+            accepted[a] = 0;
+            st.h *= std::min(factor, 1.0);
+            continue;
+          }
+          st.u_prev.assign(u, u + n_);
+          st.f_prev = st.k1;
+          st.t_prev = st.t;
+          std::copy_n(next, n_, u);
+          st.k1 = k[b][6];
+          st.t += st.h;
+          st.h *= factor;
+        } else {
+          const double h = st.h;
+          st.u_prev.assign(u, u + n_);
+          st.f_prev = st.k1;
+          st.t_prev = st.t;
+          for (Index i = 0; i < n_; ++i) {
+            u[i] += options_.integrator == Integrator::Euler
+                        ? h * k[b][0][i]
+                        : h / 6.0 * (k[b][0][i] + 2.0 * k[b][1][i] + 2.0 * k[b][2][i] + k[b][3][i]);
+          }
+          st.t += h;
+        }
+      }
+      ++attempts;
+
+      // Euler and RK4 need F at the new point (the next step's k₁); Dopri5 already has it.
+      std::vector<Index> moved;
+      for (std::size_t a = 0; a < active.size(); ++a) {
+        if (accepted[a]) moved.push_back(active[a]);
+      }
+      if (options_.integrator != Integrator::Dopri5) {
+        evaluate(moved, [&](Index b) { return states_.state(b); },
+                 [&](Index b) { return per_state_[b].k1.data(); });
+      }
+      for (Index b : moved) {
+        auto& result = results_[b];
+        ++result.steps;
+        result.time = per_state_[b].t;
+        if (recorder_.due(result.steps)) record(b);
+      }
+      std::vector<Index> still;
+      for (Index b : settle(moved)) {
+        const auto& result = results_[b];
+        // Relative slack: t accumulated as a sum of steps may land an ulp short of t_end.
+        const bool out_of_time = per_state_[b].t >= options_.t_end * (1.0 - 1e-12);
+        if (!out_of_time && result.steps < options_.max_steps) still.push_back(b);
+      }
+      for (std::size_t a = 0; a < active.size(); ++a) {
+        if (!accepted[a] && attempts < attempt_budget) still.push_back(active[a]);
+      }
+      std::sort(still.begin(), still.end());
+      active.swap(still);
+      Index slowest = options_.max_steps;
+      for (Index b : active) slowest = std::min(slowest, results_[b].steps);
+      report(options_, active.empty() ? options_.max_steps : slowest, options_.max_steps);
+    }
+    for (Index b = 0; b < states_.batch; ++b) {
+      results_[b].residual = norm(per_state_[b].k1.data());
+    }
+  }
+
+ private:
+  double stage_coefficient(int s, int j) const {
+    if (options_.integrator == Integrator::Dopri5) return kA[s][j];
+    // RK4: k₂ = F(u + h/2 k₁), k₃ = F(u + h/2 k₂), k₄ = F(u + h k₃).
+    if (j != s - 1) return 0.0;
+    return s == 3 ? 1.0 : 0.5;
+  }
+
+  double norm(const double* v) const {
+    double acc = 0.0;
+    for (Index i = 0; i < n_; ++i) acc += v[i] * v[i];
+    return std::sqrt(acc);
+  }
+
+  // out_b = F(in_b) = T g(in_b) − in_b + b for each listed state, with one multiplication.
+  template <typename In, typename Out>
+  void evaluate(const std::vector<Index>& which, In input, Out output) {
+    const Index m = static_cast<Index>(which.size());
+    if (m == 0) return;
+    const auto& g = model_.activation();
+    v_.resize(static_cast<std::size_t>(n_ * m));
+    tv_.resize(v_.size());
+#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+    for (Index j = 0; j < m; ++j) {
+      const double* u = input(which[j]);
+      for (Index i = 0; i < n_; ++i) v_[j * n_ + i] = core::activate(g.kind, g.gain, u[i]);
+    }
+    model_.multiply(v_.data(), tv_.data(), m);
+#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+    for (Index j = 0; j < m; ++j) {
+      const double* u = input(which[j]);
+      double* f = output(which[j]);
+      for (Index i = 0; i < n_; ++i) f[i] = tv_[j * n_ + i] - u[i] + model_.b(i);
+    }
+  }
+
+  void record(Index b) {
+    const auto& g = model_.activation();
+    const double* u = states_.state(b);
+    std::vector<double> v(static_cast<std::size_t>(n_)), tv(v.size());
+    for (Index i = 0; i < n_; ++i) v[i] = core::activate(g.kind, g.gain, u[i]);
+    model_.multiply(v.data(), tv.data(), 1);
+    recorder_.record(b, per_state_[b].t, v.data(), tv.data(), u);
+  }
+
+  // Classifies states whose k₁ is fresh; returns those that keep running.
+  std::vector<Index> settle(const std::vector<Index>& which) {
+    std::vector<char> keep(which.size(), 1);
+#pragma omp parallel for schedule(static) if(n_ * static_cast<Index>(which.size()) > kParallelWork)
+    for (std::size_t a = 0; a < which.size(); ++a) {
+      const Index b = which[a];
+      auto& st = per_state_[b];
+      auto& result = results_[b];
+      if (norm(st.k1.data()) <= options_.tol) {
+        result.outcome = Outcome::FixedPoint;
+        keep[a] = 0;
+        continue;
+      }
+      if (result.steps > 0 && detect_cycle(b)) keep[a] = 0;
+    }
+    std::vector<Index> running;
+    for (std::size_t a = 0; a < which.size(); ++a) {
+      if (keep[a]) running.push_back(which[a]);
+    }
+    return running;
+  }
+
+  // Looks for a maximum of y = w·u inside the last step; on one, stores the section point and
+  // compares it with the earlier ones. True when a cycle closed.
+  bool detect_cycle(Index b) {
+    auto& st = per_state_[b];
+    const double* u = states_.state(b);
+    const double dy1 = dot(w_.data(), st.k1.data());
+    const double dy0 = dot(w_.data(), st.f_prev.data());
+    const double h = st.t - st.t_prev;
+    double distance = 0.0;
+    if (!st.sections.empty()) {
+      double acc = 0.0;
+      const auto& last = st.sections.back();
+      for (Index i = 0; i < n_; ++i) acc += (u[i] - last[i]) * (u[i] - last[i]);
+      distance = std::sqrt(acc);
+    }
+    st.current_excursion = std::max(st.current_excursion, distance);
+    if (!(dy0 > 0.0 && dy1 <= 0.0)) return false;
+
+    // Cubic Hermite interpolant on θ ∈ [0, 1] through (u_prev, f_prev) and (u, k1): its
+    // projection p(θ) = c0 + c1 θ + c2 θ² + c3 θ³ has p'(θ*) = 0 at the maximum.
+    const double y0 = dot(w_.data(), st.u_prev.data()), y1 = dot(w_.data(), u);
+    const double c1 = h * dy0;
+    const double c2 = 3.0 * (y1 - y0) - h * (2.0 * dy0 + dy1);
+    const double c3 = 2.0 * (y0 - y1) + h * (dy0 + dy1);
+    double theta = dy0 / (dy0 - dy1);  // linear fallback
+    if (std::fabs(c3) > 1e-300) {
+      const double disc = c2 * c2 - 3.0 * c3 * c1;
+      if (disc >= 0.0) {
+        const double root = std::sqrt(disc);
+        for (const double cand : {(-c2 + root) / (3.0 * c3), (-c2 - root) / (3.0 * c3)}) {
+          if (cand >= 0.0 && cand <= 1.0) {
+            theta = cand;
+            break;
+          }
+        }
+      }
+    } else if (std::fabs(c2) > 1e-300) {
+      theta = std::clamp(-c1 / (2.0 * c2), 0.0, 1.0);
+    }
+    const double t2 = theta * theta, t3 = t2 * theta;
+    const double h00 = 2 * t3 - 3 * t2 + 1, h10 = t3 - 2 * t2 + theta, h01 = -2 * t3 + 3 * t2,
+                 h11 = t3 - t2;
+    std::vector<double> point(static_cast<std::size_t>(n_));
+    for (Index i = 0; i < n_; ++i) {
+      point[i] = h00 * st.u_prev[i] + h10 * h * st.f_prev[i] + h01 * u[i] + h11 * h * st.k1[i];
+    }
+    const double t_star = st.t - h + theta * h;
+
+    st.sections.push_back(std::move(point));
+    st.section_time.push_back(t_star);
+    st.excursion.push_back(st.current_excursion);
+    st.current_excursion = 0.0;
+    const std::size_t keep = static_cast<std::size_t>(options_.max_period) + 1;
+    if (st.sections.size() > keep) {
+      st.sections.erase(st.sections.begin());
+      st.section_time.erase(st.section_time.begin());
+      st.excursion.erase(st.excursion.begin());
+    }
+
+    const std::size_t last = st.sections.size() - 1;
+    double excursion = 0.0;
+    for (std::size_t p = 1; p <= last; ++p) {
+      excursion = std::max(excursion, st.excursion[last - p + 1]);
+      double acc = 0.0;
+      const auto& now = st.sections[last];
+      const auto& then = st.sections[last - p];
+      for (Index i = 0; i < n_; ++i) acc += (now[i] - then[i]) * (now[i] - then[i]);
+      if (excursion > 0.0 && std::sqrt(acc) <= options_.cycle_tol * excursion) {
+        auto& result = results_[b];
+        result.outcome = Outcome::LimitCycle;
+        result.period = static_cast<Index>(p);
+        result.period_time = st.section_time[last] - st.section_time[last - p];
+        return true;
+      }
+    }
+    return false;
+  }
+
+  double dot(const double* a, const double* c) const {
+    double acc = 0.0;
+    for (Index i = 0; i < n_; ++i) acc += a[i] * c[i];
+    return acc;
+  }
+
+  const Model& model_;
+  core::StateBatch& states_;
+  const core::RunOptions& options_;
+  Recorder& recorder_;
+  std::vector<core::StateResult>& results_;
+  Index n_;
+  std::vector<double> w_;
+  std::vector<ContinuousState> per_state_;
+  std::vector<double> v_, tv_;
+};
+
+void check_inputs(const core::Network& network, const core::StateBatch& states,
+                  const core::RunOptions& options) {
+  network.validate("network");
+  options.validate();
+  const Index n = network.size();
+  core::require(states.n == n, "initial states",
+                "have " + std::to_string(states.n) + " neurons but the network has " +
+                    std::to_string(n));
+  core::require(states.batch >= 0 && static_cast<Index>(states.values.size()) == states.batch * n,
+                "initial states", "size does not match batch x N");
+  core::require(std::all_of(states.values.begin(), states.values.end(),
+                            [](double v) { return std::isfinite(v); }),
+                "initial states", "contain NaN or Inf");
+  if (options.dynamics != Dynamics::Continuous) {
+    core::require(std::all_of(states.values.begin(), states.values.end(),
+                              [](double v) { return v == 1.0 || v == -1.0; }),
+                  "initial states", "discrete dynamics need states of +1 and -1");
+  } else {
+    core::require(network.activation.kind != ActivationKind::Sign, "network",
+                  "continuous dynamics need a smooth activation (tanh, logistic or linear)");
+  }
+  if (options.patterns != nullptr) {
+    core::require(options.patterns->n == n, "patterns",
+                  "have " + std::to_string(options.patterns->n) +
+                      " neurons but the network has " + std::to_string(n));
+  }
+  core::require(states.batch <= std::numeric_limits<std::uint32_t>::max(), "initial states",
+                "batch larger than 2^32 - 1");
+}
+
+}  // namespace
+
+core::RunResult CpuEngine::run(const core::Network& network, core::StateBatch& states,
+                               const core::RunOptions& options) {
+  check_inputs(network, states, options);
+  const auto start = std::chrono::steady_clock::now();
+  const Model model(network);
+  const bool continuous = options.dynamics == Dynamics::Continuous;
+
+  core::RunResult out;
+  out.backend = name();
+  out.energy_defined = network.is_symmetric();
+  out.states.resize(static_cast<std::size_t>(states.batch));
+  Recorder recorder(model, options, states.batch, continuous, out.energy_defined);
+
+  switch (options.dynamics) {
+    case Dynamics::DiscreteSync: run_sync(model, states, options, recorder, out.states); break;
+    case Dynamics::DiscreteAsync: run_async(model, states, options, recorder, out.states); break;
+    case Dynamics::Continuous:
+      ContinuousRunner(model, states, options, recorder, out.states).run();
+      break;
+  }
+
+  // Final observers: energy, overlaps, the matched pattern.
+  const Index n = model.n();
+  const Index batch = states.batch;
+  const auto& g = network.activation;
+  std::vector<double> x(static_cast<std::size_t>(n * batch)), tx(x.size());
+  for (Index b = 0; b < batch; ++b) {
+    for (Index i = 0; i < n; ++i) {
+      const double value = states.state(b)[i];
+      x[b * n + i] = continuous ? core::activate(g.kind, g.gain, value) : value;
+    }
+  }
+  if (out.energy_defined && batch > 0) model.multiply(x.data(), tx.data(), batch);
+  for (Index b = 0; b < batch; ++b) {
+    auto& r = out.states[b];
+    if (out.energy_defined) {
+      r.energy = energy_of(model, x.data() + b * n, tx.data() + b * n,
+                           continuous ? states.state(b) : nullptr);
+    }
+    if (options.patterns != nullptr && options.patterns->count > 0) {
+      const std::size_t first = out.overlaps.size();
+      Recorder::append_overlaps(*options.patterns, x.data() + b * n, out.overlaps);
+      const auto best = std::max_element(out.overlaps.begin() + static_cast<std::ptrdiff_t>(first),
+                                         out.overlaps.end());
+      r.best_overlap = *best;
+      if (r.outcome == Outcome::FixedPoint && r.best_overlap >= options.match_overlap) {
+        r.matched_pattern = best - (out.overlaps.begin() + static_cast<std::ptrdiff_t>(first));
+      }
+    }
+    if (!continuous) r.time = static_cast<double>(r.steps);
+    out.neuron_updates += r.steps * n;
+  }
+  out.recording = recorder.assemble();
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+}  // namespace attractor::host

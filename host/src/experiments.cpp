@@ -1,1 +1,141 @@
-// placeholder: being written
+#include "attractor/host/experiments.hpp"
+
+#include <cmath>
+
+#include "attractor/core/error.hpp"
+#include "attractor/host/hebbian.hpp"
+
+namespace attractor::host {
+
+namespace {
+
+// Sizes beyond these would not fit a dense float64 N × N matrix in any sane memory; the dense
+// host path is the only one these experiments use.
+constexpr std::int64_t kMaxDenseN = 46341;  // N² · 8 bytes < 16 GiB
+
+void check_common(std::int64_t n, std::int64_t max_steps, double match_overlap,
+                  core::Dynamics mode) {
+  core::require(n >= 2 && n <= kMaxDenseN, "--n",
+                "must lie in [2, " + std::to_string(kMaxDenseN) + "], got " + std::to_string(n));
+  core::require(max_steps >= 1, "--steps", "must be at least 1");
+  core::require(match_overlap > 0 && match_overlap <= 1, "--match", "must lie in (0, 1]");
+  core::require(mode != core::Dynamics::Continuous, "--mode", "must be sync or async");
+}
+
+// Overlap of state b with pattern μ: m = (1/N) Σ_i ξ^μ_i s_i.
+double overlap(const core::PatternSet& patterns, std::int64_t mu, const double* s) {
+  double m = 0;
+  const std::int8_t* xi = patterns.pattern(mu);
+  for (std::int64_t i = 0; i < patterns.n; ++i) m += xi[i] * s[i];
+  return m / static_cast<double>(patterns.n);
+}
+
+}  // namespace
+
+void RecallParams::validate() const {
+  check_common(n, max_steps, match_overlap, mode);
+  core::require(patterns >= 1 && patterns <= n, "--patterns",
+                "must lie in [1, N], got " + std::to_string(patterns));
+  core::require(cues >= 1 && cues <= 1'000'000, "--cues",
+                "must lie in [1, 1000000], got " + std::to_string(cues));
+  core::require(std::isfinite(noise) && noise >= 0 && noise <= 0.5, "--noise",
+                "must lie in [0, 0.5] (a flip probability)");
+}
+
+void CapacityParams::validate() const {
+  check_common(n, max_steps, match_overlap, mode);
+  core::require(!alphas.empty(), "--alphas", "needs at least one load");
+  for (double alpha : alphas) {
+    core::require(std::isfinite(alpha) && alpha > 0 && alpha <= 1, "--alphas",
+                  "each load P/N must lie in (0, 1]");
+    core::require(std::llround(alpha * static_cast<double>(n)) >= 1, "--alphas",
+                  "load " + std::to_string(alpha) + " stores no pattern at this N");
+  }
+  core::require(trials >= 1 && trials <= 10'000, "--trials", "must lie in [1, 10000]");
+}
+
+RecallReport run_recall(const RecallParams& params, core::Engine& engine) {
+  params.validate();
+  RecallReport report;
+  report.params = params;
+  report.backend = engine.name();
+  const core::PatternSet patterns = random_patterns(params.patterns, params.n, params.seed);
+  core::Network network;
+  network.weights = hebbian_weights(patterns);
+  network.activation.kind = core::ActivationKind::Sign;
+  core::StateBatch states = noisy_cues(patterns, params.cues, params.noise, params.seed);
+
+  core::RunOptions options;
+  options.dynamics = params.mode;
+  options.max_steps = params.max_steps;
+  options.match_overlap = params.match_overlap;
+  options.seed = params.seed;
+  const core::RunResult result = engine.run(network, states, options);
+
+  for (std::int64_t b = 0; b < params.cues; ++b) {
+    const double m = overlap(patterns, b % params.patterns, states.state(b));
+    const auto& r = result.states[b];
+    report.target_overlap.push_back(m);
+    report.steps.push_back(r.steps);
+    report.recall_rate += m >= params.match_overlap;
+    report.mean_overlap += m;
+    report.mean_steps += static_cast<double>(r.steps);
+    report.fixed_points += r.outcome == core::Outcome::FixedPoint;
+    report.limit_cycles += r.outcome == core::Outcome::LimitCycle;
+    report.wandering += r.outcome == core::Outcome::Wandering;
+  }
+  const double count = static_cast<double>(params.cues);
+  report.recall_rate /= count;
+  report.mean_overlap /= count;
+  report.mean_steps /= count;
+  report.seconds = result.seconds;
+  report.updates_per_second =
+      result.seconds > 0 ? static_cast<double>(result.neuron_updates) / result.seconds : 0.0;
+  return report;
+}
+
+std::vector<CapacityPoint> run_capacity(const CapacityParams& params, core::Engine& engine,
+                                        const ProgressFn& progress) {
+  params.validate();
+  std::vector<CapacityPoint> curve;
+  const std::int64_t total = static_cast<std::int64_t>(params.alphas.size()) * params.trials;
+  std::int64_t done = 0;
+  for (std::size_t a = 0; a < params.alphas.size(); ++a) {
+    CapacityPoint point;
+    point.alpha = params.alphas[a];
+    point.patterns = std::llround(point.alpha * static_cast<double>(params.n));
+    double sum = 0, sum2 = 0, steps = 0, retrieved = 0;
+    for (std::int64_t trial = 0; trial < params.trials; ++trial) {
+      // One seed per (α, trial) so every point of the curve is reproducible on its own.
+      const std::uint64_t seed = params.seed * 1'000'003u + a * 10'007u + static_cast<std::uint64_t>(trial);
+      const core::PatternSet patterns = random_patterns(point.patterns, params.n, seed);
+      core::Network network;
+      network.weights = hebbian_weights(patterns);
+      network.activation.kind = core::ActivationKind::Sign;
+      core::StateBatch states(point.patterns, params.n);
+      for (std::size_t k = 0; k < patterns.values.size(); ++k) states.values[k] = patterns.values[k];
+      core::RunOptions options;
+      options.dynamics = params.mode;
+      options.max_steps = params.max_steps;
+      options.seed = seed;
+      const core::RunResult result = engine.run(network, states, options);
+      for (std::int64_t mu = 0; mu < point.patterns; ++mu) {
+        const double m = overlap(patterns, mu, states.state(mu));
+        sum += m;
+        sum2 += m * m;
+        retrieved += m >= params.match_overlap;
+        steps += static_cast<double>(result.states[mu].steps);
+      }
+      if (progress) progress(++done, total);
+    }
+    const double count = static_cast<double>(point.patterns * params.trials);
+    point.mean_overlap = sum / count;
+    point.overlap_stddev = std::sqrt(std::max(0.0, sum2 / count - point.mean_overlap * point.mean_overlap));
+    point.retrieval_rate = retrieved / count;
+    point.mean_steps = steps / count;
+    curve.push_back(point);
+  }
+  return curve;
+}
+
+}  // namespace attractor::host

@@ -78,6 +78,28 @@ ATTRACTOR_HD double activate_inverse_integral(ActivationKind kind, double gain, 
   return 0.0;
 }
 
+// G(g(u)), the same quantity as activate_inverse_integral(g(u)) but computed from u, which stays
+// accurate where the neuron saturates (there 1 − V² or 1 − V underflows and the V form loses
+// every digit). With x = βu:  tanh  [V x − ln cosh x] / β;  logistic  [V x − ln(1 + eˣ) + ln 2] / β;
+// linear  β u² / 2.
+ATTRACTOR_HD double activate_energy_term(ActivationKind kind, double gain, double u) {
+  const double x = gain * u;
+  const double ax = fabs(x);
+  switch (kind) {
+    case ActivationKind::Sign: return 0.0;
+    case ActivationKind::Tanh: {
+      const double log_cosh = ax + log1p(exp(-2.0 * ax)) - log(2.0);
+      return (tanh(x) * x - log_cosh) / gain;
+    }
+    case ActivationKind::Logistic: {
+      const double softplus = fmax(x, 0.0) + log1p(exp(-ax));
+      return (x / (1.0 + exp(-x)) - softplus + log(2.0)) / gain;
+    }
+    case ActivationKind::Linear: return 0.5 * gain * u * u;
+  }
+  return 0.0;
+}
+
 // "sign", "tanh", "logistic", "linear" ⇄ ActivationKind; parse throws InputError naming `what`.
 ActivationKind parse_activation(const std::string& name, const std::string& what);
 const char* to_string(ActivationKind kind);

@@ -37,6 +37,13 @@ ATTRACTOR_HD Philox4x32 philox4x32_10(Philox4x32 ctr, std::uint32_t key0, std::u
 }
 
 // What a draw is for: the top word of the counter, so streams for different purposes never meet.
+// g++ 12's -Wshadow wrongly reports a scoped enumerator (RngPurpose::Weights) as shadowing a
+// namespace-scope name of the same spelling (core::Weights in network.hpp); it cannot, since it is
+// only reachable qualified.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
 enum class RngPurpose : std::uint32_t {
   Patterns = 1,      // stored patterns ξ^μ_i
   CueNoise = 2,      // bit flips that turn a pattern into a noisy cue
@@ -45,6 +52,9 @@ enum class RngPurpose : std::uint32_t {
   Weights = 5,       // random couplings
   InitialState = 6,  // random initial states
 };
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 // A seeded generator addressed by (purpose, stream, index): e.g. (CueNoise, cue b, neuron i) or
 // (AsyncOrder, state b, sweep·N + position). Four 32-bit words come from one Philox call.

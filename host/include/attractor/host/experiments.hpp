@@ -1,0 +1,72 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "attractor/core/engine.hpp"
+
+namespace attractor::host {
+
+// (done, total) in units the experiment chooses; called from the calling thread.
+using ProgressFn = std::function<void(std::int64_t, std::int64_t)>;
+
+// Associative recall: store P random patterns in a Hebbian network of N neurons, present B cues
+// (cue b is pattern b mod P with a fraction `noise` of bits flipped) and let them settle.
+struct RecallParams {
+  std::int64_t n = 3000;
+  std::int64_t patterns = 150;
+  std::int64_t cues = 64;
+  double noise = 0.1;
+  core::Dynamics mode = core::Dynamics::DiscreteSync;
+  std::int64_t max_steps = 100;
+  double match_overlap = 0.95;
+  std::uint64_t seed = 1;
+
+  void validate() const;  // core::InputError for out-of-range values
+};
+
+struct RecallReport {
+  RecallParams params;
+  std::string backend;
+  double recall_rate = 0;     // cues whose final overlap with their target is ≥ match_overlap
+  double mean_overlap = 0;    // mean final overlap with the target
+  double mean_steps = 0;
+  std::int64_t fixed_points = 0, limit_cycles = 0, wandering = 0;
+  double seconds = 0;          // engine time
+  double updates_per_second = 0;  // neuron updates / engine time
+  std::vector<double> target_overlap;  // per cue
+  std::vector<std::int64_t> steps;     // per cue
+};
+
+RecallReport run_recall(const RecallParams& params, core::Engine& engine);
+
+// Storage capacity: for each load α, P = round(α N) random patterns are stored and each pattern
+// is used as its own initial state; a pattern is retrieved when the state it settles into keeps
+// an overlap ≥ match_overlap with it. Theory (Amit, Gutfreund & Sompolinsky 1985): retrieval
+// collapses at α_c ≈ 0.138 as N → ∞.
+struct CapacityParams {
+  std::int64_t n = 1000;
+  std::vector<double> alphas{0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20};
+  std::int64_t trials = 3;
+  core::Dynamics mode = core::Dynamics::DiscreteAsync;
+  std::int64_t max_steps = 200;
+  double match_overlap = 0.95;
+  std::uint64_t seed = 1;
+
+  void validate() const;
+};
+
+struct CapacityPoint {
+  double alpha = 0;
+  std::int64_t patterns = 0;
+  double retrieval_rate = 0;   // over all patterns of all trials
+  double mean_overlap = 0;     // mean final overlap with the starting pattern
+  double overlap_stddev = 0;   // across patterns of all trials
+  double mean_steps = 0;
+};
+
+std::vector<CapacityPoint> run_capacity(const CapacityParams& params, core::Engine& engine,
+                                        const ProgressFn& progress = {});
+
+}  // namespace attractor::host

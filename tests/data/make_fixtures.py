@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Writes the .npy and .mtx fixtures that tests/test_npy.cpp and tests/test_matrix_market.cpp
+read, using NumPy and SciPy themselves, so the tests check interchange with the real writers.
+
+Run from anywhere with a Python that has numpy and scipy (Debian: python3-numpy, python3-scipy):
+    python3 tests/data/make_fixtures.py
+The values are chosen to be exact in the files (SciPy writes 16 significant digits), and the
+tests spell them out; the script prints them for comparison.
+"""
+import pathlib
+
+import numpy as np
+import scipy.io
+import scipy.sparse
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def save(name, array):
+    np.save(HERE / name, array)
+    print(f"{name}: dtype={array.dtype} shape={array.shape} values={array.ravel().tolist()}")
+
+
+def mmwrite(name, matrix, **kwargs):
+    scipy.io.mmwrite(HERE / name, matrix, **kwargs)
+    print(f"{name}: {kwargs or ''}\n{matrix.toarray()}")
+
+
+def main():
+    save("float64_2d.npy", np.array([[0.1, -2.5, np.pi], [1e-300, -0.0, 6.02214076e23]]))
+    save("float32_1d.npy", np.array([0.1, -1.5, 3.4028235e38, 1e-45], dtype=np.float32))
+    save("int8_2d.npy", np.array([[-128, 0], [1, 127]], dtype=np.int8))
+    int32_values = np.array([-2147483648, -1, 0, 2147483647], dtype=np.int32)
+    save("int32_3d.npy", int32_values.reshape(2, 1, 2))
+    with open(HERE / "float64_v2.npy", "wb") as f:
+        np.lib.format.write_array(f, np.array([1.0, 2.0, 3.0]), version=(2, 0))
+    print("float64_v2.npy: format version 2.0, values [1.0, 2.0, 3.0]")
+
+    general = scipy.sparse.coo_matrix(
+        ([1.5, -2.0, 0.1, 1e-300], ([0, 0, 2, 1], [0, 3, 1, 2])), shape=(3, 4))
+    mmwrite("general.mtx", general)
+    symmetric = scipy.sparse.coo_matrix(
+        np.array([[2.0, 0.5, 0.0], [0.5, 0.0, -3.25], [0.0, -3.25, 1.0]]))
+    mmwrite("symmetric.mtx", symmetric, symmetry="symmetric")
+    mmwrite("integer.mtx", scipy.sparse.coo_matrix(np.array([[0, 7], [-4, 0]], dtype=np.int64)))
+    mmwrite("pattern.mtx", scipy.sparse.coo_matrix(np.array([[1, 0], [1, 1]])), field="pattern")
+
+    # Truncated copies for the CLI contract tests: data cut short, and one entry line missing.
+    data = (HERE / "float64_2d.npy").read_bytes()
+    (HERE / "truncated.npy").write_bytes(data[:-8])
+    lines = (HERE / "general.mtx").read_text().splitlines(keepends=True)
+    (HERE / "truncated.mtx").write_text("".join(lines[:-1]))
+    print("truncated.npy: float64_2d.npy less its last 8 bytes; truncated.mtx: general.mtx less "
+          "its last entry")
+
+
+if __name__ == "__main__":
+    main()
