@@ -1,1 +1,130 @@
-echo placeholder
+#!/usr/bin/env bash
+# The CLI's contract, checked by running it: exit codes (0 ok, 2 bad usage or input, 3 failure),
+# one-line errors that name the file or option and the problem, no output left behind on error,
+# and results that are what the inputs imply. ATTRACTOR_BIN points at the executable.
+set -u
+bin=${ATTRACTOR_BIN:?set ATTRACTOR_BIN to the attractor executable}
+data=$(cd "$(dirname "$0")/data" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+check() {  # check NAME CONDITION-RESULT (0 = ok) MESSAGE
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1: $3"; fi
+}
+
+# expect_ok NAME ARGS...: exit 0
+expect_ok() {
+  local name=$1; shift
+  "$bin" "$@" >"$work/stdout" 2>"$work/stderr"
+  local rc=$?
+  check "$name" $((rc != 0)) "exit $rc, stderr: $(head -c 400 "$work/stderr")"
+}
+
+# expect_error NAME CODE PATTERN ARGS...: exit CODE, one stderr line matching PATTERN, no --out dir
+expect_error() {
+  local name=$1 code=$2 pattern=$3; shift 3
+  rm -rf "$work/out"
+  "$bin" "$@" >"$work/stdout" 2>"$work/stderr"
+  local rc=$?
+  local lines
+  lines=$(grep -c . "$work/stderr")
+  if [ "$rc" -ne "$code" ]; then
+    check "$name" 1 "exit $rc, expected $code; stderr: $(head -c 400 "$work/stderr")"
+  elif ! grep -q -- "$pattern" "$work/stderr"; then
+    check "$name" 1 "stderr lacks '$pattern': $(head -c 400 "$work/stderr")"
+  elif [ "$code" -eq 2 ] && [ -e "$work/out" ] && [ -n "$(ls -A "$work/out")" ]; then
+    check "$name" 1 "left output behind in --out"
+  elif [ "$code" -eq 2 ] && [ -e "$work/out" ]; then
+    check "$name" 1 "created --out although the input was bad"
+  else
+    check "$name" 0 ""
+  fi
+  case "$name" in usage:*) ;; *)  # CLI11's usage errors add a "Run with --help" hint line
+    [ "$lines" -le 1 ] || check "$name one-line" 1 "stderr has $lines lines" ;;
+  esac
+}
+
+json_field() {  # json_field FILE PYTHON-EXPRESSION-ON-d
+  python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+# --- help everywhere ---------------------------------------------------------------------------
+expect_ok help --help
+for cmd in demo recall capacity run; do expect_ok "help $cmd" "$cmd" --help; done
+
+# --- good runs ---------------------------------------------------------------------------------
+expect_ok "demo json" demo --json
+python3 -c "import json,sys; d=json.load(sys.stdin); assert d['recall_rate'] == 1.0, d" \
+  <"$work/stdout" >/dev/null 2>&1
+check "demo recalls every cue" $? "$(head -c 300 "$work/stdout")"
+
+expect_ok "recall small" recall --n 200 --patterns 4 --noise 0.1 --cues 8 --mode async --json
+expect_ok "capacity small" capacity --n 100 --alphas 0.05,0.3 --trials 1 --json
+python3 -c "import json,sys; d=json.load(sys.stdin); c=d['curve']; assert len(c)==2 and c[0]['alpha']==0.05, c" \
+  <"$work/stdout" >/dev/null 2>&1
+check "capacity json curve" $? "$(head -c 300 "$work/stdout")"
+
+common=(--init "$data/run_init.npy" --patterns "$data/run_patterns.npy")
+expect_ok "run dense" run --weights "$data/run_weights.npy" "${common[@]}" --bias "$data/run_bias.npy" --out "$work/dense"
+for f in final.npy energy.npy overlaps.npy summary.json; do
+  [ -f "$work/dense/$f" ]; check "run dense writes $f" $? "missing"
+done
+# Each cue is its pattern (or the pattern's negative) with one bit flipped: one sync step repairs it.
+out=$(json_field "$work/dense/summary.json" "[s['outcome'] for s in d['states']], [s['matched_pattern'] for s in d['states']], d['energy_defined']")
+[ "$out" = "['fixed_point', 'fixed_point', 'fixed_point'] [0, 1, None] True" ]
+check "run dense recalls the patterns" $? "$out"
+
+expect_ok "run sparse" run --weights "$data/run_weights.mtx" "${common[@]}" --out "$work/sparse"
+cmp -s "$work/dense/final.npy" "$work/sparse/final.npy"
+check "dense and sparse weights give the same final states" $? "final.npy differs"
+
+expect_ok "run async recorded" run --weights "$data/run_weights.npy" "${common[@]}" \
+  --dynamics discrete-async --record-every 1 --out "$work/async"
+[ -f "$work/async/trajectory.npy" ]; check "record-every writes trajectory.npy" $? "missing"
+
+expect_ok "run continuous cycle" run --weights "$data/cycle_weights.npy" --init "$data/cycle_init.npy" \
+  --dynamics continuous --activation tanh --integrator rk4 --dt 0.01 --steps 200000 --out "$work/cycle" --json
+out=$(json_field "$work/cycle/summary.json" "d['states'][0]['outcome'], round(d['states'][0]['period_time'], 2), d['energy_defined']")
+[ "$out" = "limit_cycle 6.84 False" ]
+check "continuous oscillator is a limit cycle of period 6.84" $? "$out"
+
+# --- bad input: exit 2, one line naming the file or option and the problem, nothing written ----
+w=(--weights "$data/run_weights.npy")
+i=(--init "$data/run_init.npy")
+expect_error "truncated npy" 2 "truncated.npy.*truncated" run --weights "$data/truncated.npy" "${i[@]}" --out "$work/out"
+expect_error "truncated mtx" 2 "truncated.mtx" run --weights "$data/truncated.mtx" "${i[@]}" --out "$work/out"
+expect_error "malformed npy" 2 "run_weights.mtx.*" run "${w[@]}" --init "$data/run_weights.mtx" --out "$work/out"
+expect_error "wrong dtype" 2 "complex_weights.npy.*dtype" run --weights "$data/complex_weights.npy" "${i[@]}" --out "$work/out"
+expect_error "non-square" 2 "nonsquare_weights.npy.*square" run --weights "$data/nonsquare_weights.npy" "${i[@]}" --out "$work/out"
+expect_error "shape mismatch" 2 "init_wrong_n.npy.*shape" run "${w[@]}" --init "$data/init_wrong_n.npy" --out "$work/out"
+expect_error "NaN weights" 2 "nan_weights.npy.*NaN" run --weights "$data/nan_weights.npy" "${i[@]}" --out "$work/out"
+expect_error "states not +-1" 2 "init_not_pm1.npy.*+1 and -1" run "${w[@]}" --init "$data/init_not_pm1.npy" --out "$work/out"
+expect_error "missing file" 2 "no_such.npy" run --weights "$data/no_such.npy" "${i[@]}" --out "$work/out"
+expect_error "bias shape" 2 "run_init.npy.*bias" run "${w[@]}" "${i[@]}" --bias "$data/run_init.npy" --out "$work/out"
+expect_error "negative dt" 2 "dt" run "${w[@]}" "${i[@]}" --dynamics continuous --dt -1 --out "$work/out"
+expect_error "zero steps" 2 "steps" run "${w[@]}" "${i[@]}" --steps 0 --out "$work/out"
+expect_error "t-end on discrete" 2 "t-end" run "${w[@]}" "${i[@]}" --t-end 5 --out "$work/out"
+expect_error "negative n" 2 "\-\-n" recall --n -5
+expect_error "absurd n" 2 "\-\-n" recall --n 100000000000
+expect_error "absurd patterns" 2 "\-\-patterns" recall --n 100 --patterns 1000
+expect_error "noise out of range" 2 "\-\-noise" recall --noise 2
+expect_error "nan noise" 2 "\-\-noise" recall --noise nan
+expect_error "zero trials" 2 "\-\-trials" capacity --trials 0
+expect_error "bad alpha" 2 "\-\-alphas" capacity --alphas 0.1,-3
+expect_error "usage: non-numeric alpha" 2 "alphas" capacity --alphas 0.1,abc
+expect_error "usage: unknown option" 2 "bogus" recall --bogus
+expect_error "usage: unknown command" 2 "subcommand" frobnicate
+expect_error "usage: bad backend" 2 "backend" demo --backend tpu
+expect_error "usage: missing required" 2 "weights" run "${i[@]}" --out "$work/out"
+"$bin" demo --backend cuda >/dev/null 2>"$work/stderr"
+rc=$?
+# Without a usable CUDA engine the request is refused with a reason; with one it runs.
+if [ "$rc" -ne 0 ]; then
+  [ "$rc" -eq 2 ] && grep -q "cuda" "$work/stderr"
+  check "cuda backend refused with a reason" $? "exit $rc: $(cat "$work/stderr")"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,1 +1,45 @@
-int main() { return 0; }
+// attractor: the command-line shell over the library. Exit codes: 0 ok, 2 bad usage or bad
+// input (nothing was written), 3 failure while running.
+#include <exception>
+#include <iostream>
+
+#include "attractor/core/error.hpp"
+#include "common.hpp"
+
+int main(int argc, char** argv) {
+  using namespace attractor;
+  CLI::App app{"attractor: Hopfield-family recurrent networks — dynamics, recall and capacity",
+               "attractor"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "attractor 0.1.0");
+  app.footer("Run `attractor <command> --help` for the options of one command.");
+  std::vector<std::pair<CLI::App*, cli::Action>> actions;
+  const auto& add = [&](cli::Action (*adder)(CLI::App&)) {
+    const std::size_t before = app.get_subcommands({}).size();
+    cli::Action action = adder(app);
+    actions.emplace_back(app.get_subcommands({})[before], std::move(action));
+  };
+  add(cli::add_demo);
+  add(cli::add_recall);
+  add(cli::add_capacity);
+  add(cli::add_run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    for (auto& [command, action] : actions) {
+      if (command->parsed()) return action();
+    }
+  } catch (const core::InputError& e) {
+    std::cerr << "attractor: error: " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "attractor: failed: " << e.what() << '\n';
+    return 3;
+  }
+  return 2;
+}

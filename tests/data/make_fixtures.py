@@ -52,6 +52,34 @@ def main():
     (HERE / "truncated.mtx").write_text("".join(lines[:-1]))
     print("truncated.npy: float64_2d.npy less its last 8 bytes; truncated.mtx: general.mtx less "
           "its last entry")
+    cli_fixtures()
+
+
+def cli_fixtures():
+    """Inputs of `attractor run` for tests/cli_contract.sh, good and bad."""
+    xi = np.array([[1, -1, 1, -1, 1, -1, 1, -1], [1, 1, -1, -1, 1, 1, -1, -1]], dtype=np.int8)
+    n = xi.shape[1]
+    weights = (xi.T.astype(np.float64) @ xi) / n  # multiples of 1/8: exact in the file
+    np.fill_diagonal(weights, 0.0)
+    save("run_weights.npy", weights)
+    mmwrite("run_weights.mtx", scipy.sparse.coo_matrix(weights))
+    save("run_patterns.npy", xi)
+    init = np.array([xi[0], xi[1], -xi[0]], dtype=np.float64)
+    init[:, 0] *= -1  # one flipped bit per cue
+    save("run_init.npy", init)
+    save("run_bias.npy", np.zeros(n))
+    bad_weights = weights.copy()
+    bad_weights[2, 3] = np.nan
+    save("nan_weights.npy", bad_weights)
+    save("nonsquare_weights.npy", weights[:, :7].copy())
+    save("complex_weights.npy", weights.astype(np.complex128))
+    save("init_wrong_n.npy", init[:, :7].copy())
+    half = init.copy()
+    half[1, 4] = 0.5
+    save("init_not_pm1.npy", half)
+    # The two-neuron oscillator of test_continuous_dynamics.cpp: a limit cycle of period 6.838.
+    save("cycle_weights.npy", np.array([[2.0, -2.0], [2.0, 2.0]]))
+    save("cycle_init.npy", np.array([[0.1, 0.0]]))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,48 @@
+#include "common.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+namespace attractor::cli {
+
+void CommonOptions::add_to(CLI::App& command) {
+  command.add_option("--seed", seed, "Seed of every random draw (patterns, noise, update order)")
+      ->capture_default_str();
+  command.add_option("--backend", backend, "Where to run: cpu, cuda or auto")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  command.add_flag("--json", json, "Print the result as JSON on stdout (for scripts)");
+}
+
+std::unique_ptr<core::Engine> CommonOptions::make_engine() const {
+  return host::make_engine(host::parse_backend(backend, "--backend"));
+}
+
+Progress::Progress(std::string label)
+    : label_(std::move(label)), start_(Clock::now()), last_(start_),
+      tty_(::isatty(::fileno(stderr)) != 0) {}
+
+Progress::~Progress() {
+  if (printed_ && tty_) std::cerr << '\n';
+}
+
+void Progress::update(std::int64_t done, std::int64_t total) {
+  const auto now = Clock::now();
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double since_last = std::chrono::duration<double>(now - last_).count();
+  if (elapsed < 1.0 || since_last < (tty_ ? 0.25 : 5.0)) return;
+  last_ = now;
+  printed_ = true;
+  const double percent = total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total)
+                                   : 0.0;
+  char line[160];
+  std::snprintf(line, sizeof line, "%s: %3.0f%% (%lld/%lld), %.1f s", label_.c_str(), percent,
+                static_cast<long long>(done), static_cast<long long>(total), elapsed);
+  std::cerr << (tty_ ? "\r" : "") << line << (tty_ ? "" : "\n") << std::flush;
+}
+
+void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << '\n'; }
+
+}  // namespace attractor::cli

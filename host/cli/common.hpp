@@ -1,0 +1,51 @@
+#pragma once
+// Pieces every subcommand shares: the common options, progress on stderr, JSON and table output.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "attractor/core/engine.hpp"
+#include "attractor/host/engine_factory.hpp"
+
+namespace attractor::cli {
+
+// --seed, --backend, --json: present on every subcommand.
+struct CommonOptions {
+  std::uint64_t seed = 1;
+  std::string backend = "auto";
+  bool json = false;
+
+  void add_to(CLI::App& command);
+  std::unique_ptr<core::Engine> make_engine() const;
+};
+
+// Prints "label: 42% (21/50), 3.1 s" on stderr once the work has taken longer than a second,
+// at most a few times a second (one line per few seconds when stderr is not a terminal).
+class Progress {
+ public:
+  explicit Progress(std::string label);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+  void update(std::int64_t done, std::int64_t total);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  std::string label_;
+  Clock::time_point start_, last_;
+  bool printed_ = false;
+  bool tty_;
+};
+
+void print_json(const nlohmann::json& value);
+
+// Subcommands. Each registers its options and returns the action to run after parsing.
+using Action = std::function<int()>;
+Action add_demo(CLI::App& app);
+Action add_recall(CLI::App& app);
+Action add_capacity(CLI::App& app);
+Action add_run(CLI::App& app);
+
+}  // namespace attractor::cli
