@@ -146,12 +146,15 @@ TEST(Activation, InverseUndoesActivateWithinConditionBound) {
 TEST(Activation, SlopeMatchesCentralDifference) {
   constexpr double h = 0x1p-17;
   for_each_kind_and_gain([](ActivationKind kind, double gain) {
-    for (double u = -8.0 / gain; u <= 8.0 / gain; u += 0x1p-4) {
+    const int k_max = static_cast<int>(8.0 / gain * 16);
+    for (int k = -k_max; k <= k_max; ++k) {
+      const double u = k * 0x1p-4;
       const double g_plus = activate(kind, gain, u + h), g_minus = activate(kind, gain, u - h);
       const double central = (g_plus - g_minus) / (2 * h);
       const double g_max = std::max(std::fabs(g_plus), std::fabs(g_minus));
       const double truncation = third_derivative_bound(kind) * gain * gain * gain * h * h / 6;
-      const double rounding = kForwardRelError * g_max / h + 8 * kEps * gain;
+      const double rounding = kForwardRelError * g_max / h + kEps * std::fabs(central) +
+                              8 * kEps * gain;
       EXPECT_NEAR(activate_slope(kind, gain, u), central, truncation + rounding) << "u = " << u;
     }
   });
@@ -195,7 +198,7 @@ TEST(Activation, InverseIntegralDerivativeIsInverse) {
       const double rounding = (inverse_integral_error(kind, gain, v + h) +
                                inverse_integral_error(kind, gain, v - h)) /
                                   (2 * h) +
-                              inverse_eval_error(inverse, gain);
+                              kEps * std::fabs(central) + inverse_eval_error(inverse, gain);
       EXPECT_NEAR(central, inverse, truncation + rounding) << "V = " << v;
     }
   });
@@ -232,27 +235,33 @@ TEST(Activation, EnergyTermEqualsInverseIntegralOfActivation) {
   });
 }
 
-// The saturated limit with its leading correction, x = |βu|. Both forms reduce exactly to
+// The saturated limit with its corrections, x = |βu|. Both forms reduce exactly to
 //   βG = ln 2 − c·x·q/(1 + q) − ln(1 + q),
 // tanh: q = e^{−2x}, c = 2 (x tanh x − ln cosh x, with tanh x = 1 − 2q/(1 + q) and
 // ln cosh x = x − ln 2 + ln(1 + q)); logistic: q = e^{−x}, c = 1 (xσ(x) − x − ln(1 + q) + ln 2
-// with σ = 1/(1 + q); G is even in x). So βG = ln 2 − (c·x + 1)q + R with
-// R = c·x·q²/(1 + q) + (q − ln(1 + q)) and 0 ≤ R ≤ (c·x + ½)q².
+// with σ = 1/(1 + q); G is even in x). Expanding 1/(1 + q) = 1 − q + q²/(1 + q) and
+// ln(1 + q) = q − q²/2 + r with 0 ≤ r ≤ q³/3:
+//   βG = ln 2 − (c·x + 1)q + (c·x + ½)q² − R,   0 ≤ R ≤ (c·x + ⅓)q³.
+// Evaluating this reference errs by ≤ ε/2·ln 2 (the constant), 3ε(cx + 1)q and 3ε(cx + ½)q²
+// (exp 2ε and two products), ε/2·ln 2 for the two sums and ε/2 relative for the division by β.
 struct SaturatedLimit {
-  double value;      // [ln 2 − (c x + 1) q]/β
-  double remainder;  // bound on R/β
+  double value;  // [ln 2 − (c x + 1) q + (c x + ½) q²]/β
+  double error;  // bound on |value − G|: R plus the reference's own rounding, over β
 };
 
 SaturatedLimit saturated_limit(ActivationKind kind, double gain, double u) {
   const double x = std::fabs(gain * u);
   const double c = kind == ActivationKind::Tanh ? 2.0 : 1.0;
   const double q = std::exp(-c * x);
-  return {(kLn2 - (c * x + 1) * q) / gain, (c * x + 0.5) * q * q / gain};
+  const double first = (c * x + 1) * q, second = (c * x + 0.5) * q * q;
+  const double remainder = (c * x + 1.0 / 3) * q * q * q;
+  const double rounding = 1.5 * kEps * kLn2 + 3 * kEps * (first + second);
+  return {(kLn2 - first + second) / gain, (remainder + rounding) / gain};
 }
 
-// For |βu| from 10 up to 700 the u-form stays finite and within energy_term_error (plus R, and
-// ε/2·ln 2/β + 2ε(cx + 1)q/β for evaluating the reference) of the limit. For |βu| ≥ 10, R ≤
-// 20.5e^{-40} ≈ 9e-17 (tanh) or 10.5e^{-20} ≈ 2e-8 (logistic, whence the remainder term).
+// For |βu| from 10 up to 700 the u-form stays finite and within energy_term_error of the limit
+// (plus the limit's own SaturatedLimit::error, ≤ (20.3e^{−60} + 1.5ε ln 2)/β for tanh and
+// ≤ (10.3e^{−30} ≈ 1e-12)/β for the logistic at x = 10, below 1e-15 from x = 12.5 on).
 TEST(Activation, EnergyTermStaysAccurateWhenSaturated) {
   constexpr double kX[] = {10.0, 12.5, 15.0, 17.5, 20.0, 30.0, 50.0, 100.0, 300.0, 700.0};
   for (const ActivationKind kind : {ActivationKind::Tanh, ActivationKind::Logistic}) {
@@ -264,10 +273,7 @@ TEST(Activation, EnergyTermStaysAccurateWhenSaturated) {
           const double energy = activate_energy_term(kind, gain, u);
           ASSERT_TRUE(std::isfinite(energy)) << "u = " << u;
           const SaturatedLimit limit = saturated_limit(kind, gain, u);
-          const double reference_error =
-              kEps / 2 * kLn2 / gain + 2 * kEps * std::fabs(kLn2 - limit.value * gain) / gain;
-          EXPECT_NEAR(energy, limit.value,
-                      energy_term_error(kind, gain, u) + limit.remainder + reference_error)
+          EXPECT_NEAR(energy, limit.value, energy_term_error(kind, gain, u) + limit.error)
               << "u = " << u;
         }
       }
@@ -288,16 +294,15 @@ TEST(Activation, EnergyTermIsTheAccurateFormNearTanhSaturation) {
     for (double x = 8.0; x <= 19.0; x += 0.125) {
       const double u = x / gain;
       const SaturatedLimit limit = saturated_limit(ActivationKind::Tanh, gain, u);
-      const double reference_error = kEps * kLn2 / gain + limit.remainder;
       const double v = activate(ActivationKind::Tanh, gain, u);
       const double vform = activate_inverse_integral(ActivationKind::Tanh, gain, v);
       const double uform = activate_energy_term(ActivationKind::Tanh, gain, u);
       EXPECT_NEAR(uform, limit.value,
-                  energy_term_error(ActivationKind::Tanh, gain, u) + reference_error)
+                  energy_term_error(ActivationKind::Tanh, gain, u) + limit.error)
           << "gain = " << gain << ", u = " << u;
       EXPECT_NEAR(vform, limit.value,
                   std::fabs(u) * kForwardRelError * std::fabs(v) +
-                      inverse_integral_error(ActivationKind::Tanh, gain, v) + reference_error)
+                      inverse_integral_error(ActivationKind::Tanh, gain, v) + limit.error)
           << "gain = " << gain << ", u = " << u;
       vform_max_error = std::max(vform_max_error, std::fabs(vform - limit.value) * gain);
       uform_max_error = std::max(uform_max_error, std::fabs(uform - limit.value) * gain);
@@ -328,14 +333,14 @@ TEST(Activation, ParseAndToStringRoundTrip) {
 }
 
 TEST(Activation, ParseRejectsUnknownNameNamingTheOption) {
-  for (const std::string bad : {"relu", "", "tanh "}) {
+  for (const char* bad : {"relu", "", "tanh "}) {
     try {
       attractor::core::parse_activation(bad, "--activation");
       ADD_FAILURE() << "no InputError for '" << bad << "'";
     } catch (const attractor::core::InputError& e) {
       const std::string message = e.what();
       EXPECT_NE(message.find("--activation"), std::string::npos) << message;
-      EXPECT_NE(message.find("'" + bad + "'"), std::string::npos) << message;
+      EXPECT_NE(message.find("'" + std::string(bad) + "'"), std::string::npos) << message;
     }
   }
 }
