@@ -4,10 +4,18 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "attractor/core/error.hpp"
 #include "attractor/host/engine_factory.hpp"
+
+namespace attractor::host {
+// Names the parameter in test listings ("cpu", "cuda") instead of its bytes.
+inline void PrintTo(Backend backend, std::ostream* out) {
+  *out << (backend == Backend::Cuda ? "cuda" : "cpu");
+}
+}  // namespace attractor::host
 
 namespace attractor::test {
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -55,9 +56,7 @@ constexpr double kForwardRelError = 3 * kEps;
 // otherwise, the quotient ε/2 more, so the log's argument is off by ≤ ε relative, which is ≤ ε
 // absolute in the log; the log itself adds 2ε|log| and the division by β ε/2 relative:
 // (ε + 2.5ε|βu|)/β. Linear: ε/2 relative. All are ≤ 3ε(|g⁻¹(V)| + 1/β).
-double inverse_eval_error(double u, double gain) {
-  return 3 * kEps * (std::fabs(u) + 1 / gain);
-}
+double inverse_eval_error(double u, double gain) { return 3 * kEps * (std::fabs(u) + 1 / gain); }
 
 // sup |g'''| over the real line, in units of β³: tanh'''(x) = −2 sech²x (1 − 3 tanh²x) peaks at
 // |−2| at x = 0; the logistic's σ''' = σ(1 − σ)(1 − 6σ(1 − σ)) peaks at |¼·(1 − 6/4)| = 1/8 at
@@ -122,8 +121,9 @@ std::vector<double> spread_u(double gain, double x_max, int count) {
 // relative error of u is amplified by 1/κ with κ = g'(u)|u|/|g(u)| (the inverse's condition
 // number is 1/κ); evaluating g⁻¹ adds inverse_eval_error. For tanh |V|/g' = sinh(2x)/(2β),
 // for the logistic 1/(β(1 − V)): both grow like e^{2|x|} or eˣ, so we stay where the neuron is
-// not saturated, |βu| ≤ 12, where the neglected second-order term ½|(g⁻¹)''|δV² is below
-// 10⁻¹¹ of the first-order one (tanh at x = 12: (g⁻¹)'' = 2V/(β(1 − V²)²) with 1 − V² ≈ 1.5e-10).
+// not saturated, |βu| ≤ 12, where the neglected second-order term ½|(g⁻¹)''|δV² is a fraction
+// δV/(1 − V²) ≤ 3ε/1.5e-10 ≈ 5e-6 of the first-order one (tanh at x = 12, where
+// (g⁻¹)'' = 2V/(β(1 − V²)²) and (g⁻¹)' = 1/(β(1 − V²)); the logistic's fraction is δV/(1 − V)).
 TEST(Activation, InverseUndoesActivateWithinConditionBound) {
   for_each_kind_and_gain([](ActivationKind kind, double gain) {
     for (const double u : spread_u(gain, 12.0, 240)) {
@@ -138,11 +138,12 @@ TEST(Activation, InverseUndoesActivateWithinConditionBound) {
 // Central difference D = (g(u + h) − g(u − h))/(2h) = g'(u) + g'''(ξ)h²/6, so truncation
 // ≤ sup|g'''|·β³h²/6; each g value errs by ≤ 3ε|g| (kForwardRelError), so rounding
 // ≤ 2·3ε·G/(2h) = 3εG/h with G = max|g(u ± h)|. u is a multiple of 2⁻⁴ with |u| < 2⁵ and
-// h = 2⁻¹⁷, so u ± h and the division by 2h are exact. h = 2⁻¹⁷ ≈ 7.6e-6 is near the optimum
-// (9ε/(2β³))^{1/3} ≈ 1e-5 for β = 1, giving a total near 1e-10, far below any formula error.
-// activate_slope itself rounds: tanh β(1 − t²) with t off by 2ε gives ≤ 5ε absolute in 1 − t²;
-// the logistic βs(1 − s) with s off by 3ε gives ≤ 7ε; ≤ 8εβ for both, plus ε/2·β for the
-// linear constant.
+// h = 2⁻¹⁷, so u ± h and the division by 2h are exact; the subtraction g₊ − g₋ rounds by
+// ≤ ε/2 of the difference (when the two have opposite signs): ≤ ε|D| with slack.
+// h ≈ 7.6e-6 is near the optimum (9ε/(2β³))^{1/3} ≈ 1e-5 for β = 1, giving a total near 1e-10,
+// far below any formula error. activate_slope itself rounds: tanh β(1 − t²) with t off by 2ε
+// gives ≤ 5ε absolute in 1 − t²; the logistic βs(1 − s) with s off by 3ε gives ≤ 7ε; ≤ 8εβ for
+// both, plus ε/2·β for the linear constant.
 TEST(Activation, SlopeMatchesCentralDifference) {
   constexpr double h = 0x1p-17;
   for_each_kind_and_gain([](ActivationKind kind, double gain) {
@@ -153,8 +154,8 @@ TEST(Activation, SlopeMatchesCentralDifference) {
       const double central = (g_plus - g_minus) / (2 * h);
       const double g_max = std::max(std::fabs(g_plus), std::fabs(g_minus));
       const double truncation = third_derivative_bound(kind) * gain * gain * gain * h * h / 6;
-      const double rounding = kForwardRelError * g_max / h + kEps * std::fabs(central) +
-                              8 * kEps * gain;
+      const double rounding =
+          kForwardRelError * g_max / h + kEps * std::fabs(central) + 8 * kEps * gain;
       EXPECT_NEAR(activate_slope(kind, gain, u), central, truncation + rounding) << "u = " << u;
     }
   });
@@ -179,10 +180,11 @@ double inverse_second_derivative_bound(ActivationKind kind, double gain, double 
 }
 
 // dG/dV = g⁻¹(V), by the central difference of G: truncation ≤ sup|G'''|h²/6 = sup|(g⁻¹)''|h²/6;
-// the two G values each err by ≤ inverse_integral_error, so rounding ≤ (e₊ + e₋)/(2h); the
-// reference g⁻¹(V) errs by ≤ inverse_eval_error. V is a multiple of 2⁻⁸ and h = 2⁻¹⁷, so V ± h
-// is exact. The ranges keep the truncation constant moderate: |V| ≤ 31/32 for tanh
-// ((g⁻¹)'' ≤ 555/β), 1/32 ≤ V ≤ 31/32 for the logistic (≤ 1025/β).
+// the two G values each err by ≤ inverse_integral_error, so rounding ≤ (e₊ + e₋)/(2h), plus
+// ≤ ε|D| for the subtraction; the reference g⁻¹(V) errs by ≤ inverse_eval_error. V is a multiple
+// of 2⁻⁸ and h = 2⁻¹⁷, so V ± h and the division by 2h are exact. The ranges keep the truncation
+// constant moderate: |V| ≤ 31/32 for tanh
+// ((g⁻¹)'' ≤ 512/β), 1/32 ≤ V ≤ 31/32 for the logistic (≤ 1025/β).
 TEST(Activation, InverseIntegralDerivativeIsInverse) {
   constexpr double h = 0x1p-17;
   for_each_kind_and_gain([](ActivationKind kind, double gain) {
@@ -195,10 +197,10 @@ TEST(Activation, InverseIntegralDerivativeIsInverse) {
                              (2 * h);
       const double inverse = activate_inverse(kind, gain, v);
       const double truncation = inverse_second_derivative_bound(kind, gain, v, h) * h * h / 6;
-      const double rounding = (inverse_integral_error(kind, gain, v + h) +
-                               inverse_integral_error(kind, gain, v - h)) /
-                                  (2 * h) +
-                              kEps * std::fabs(central) + inverse_eval_error(inverse, gain);
+      const double rounding =
+          (inverse_integral_error(kind, gain, v + h) + inverse_integral_error(kind, gain, v - h)) /
+              (2 * h) +
+          kEps * std::fabs(central) + inverse_eval_error(inverse, gain);
       EXPECT_NEAR(central, inverse, truncation + rounding) << "V = " << v;
     }
   });
@@ -308,8 +310,11 @@ TEST(Activation, EnergyTermIsTheAccurateFormNearTanhSaturation) {
       uform_max_error = std::max(uform_max_error, std::fabs(uform - limit.value) * gain);
     }
   }
-  RecordProperty("vform_max_error_times_gain", std::to_string(vform_max_error));
-  RecordProperty("uform_max_error_times_gain", std::to_string(uform_max_error));
+  char line[96];
+  std::snprintf(line, sizeof line, "%.3g", vform_max_error);
+  RecordProperty("vform_max_error_times_gain", line);
+  std::snprintf(line, sizeof line, "%.3g", uform_max_error);
+  RecordProperty("uform_max_error_times_gain", line);
 }
 
 TEST(Activation, SignGivesPlusMinusOneAndZeroAtZero) {

@@ -10,8 +10,8 @@ namespace {
 class Capacity : public test::OnEachBackend {};
 TEST_P(Capacity, Measure) {
   host::CapacityParams params;
-  params.n = 1000;
-  params.alphas = {0.05, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.22};
+  params.n = std::getenv("NN") ? std::atoi(std::getenv("NN")) : 1000;
+  params.alphas = {0.12, 0.13, 0.14, 0.15, 0.16, 0.17, 0.18, 0.19, 0.20, 0.22};
   params.trials = std::getenv("TRIALS") ? std::atoi(std::getenv("TRIALS")) : 1;
   params.seed = std::getenv("SEED") ? std::strtoull(std::getenv("SEED"), nullptr, 10) : 1;
   for (double alpha : params.alphas) {
