@@ -10,8 +10,14 @@ if(ATTRACTOR_DEPS_DIR)
 endif()
 
 function(attractor_header_dep name probe subdir)
-  find_path(ATTRACTOR_${name}_INCLUDE_DIR "${probe}" HINTS ${_attractor_hint_dirs}
-            PATH_SUFFIXES "${subdir}" NO_CACHE)
+  if(ATTRACTOR_DEPS_DIR)
+    # The bundle only: a bundled build must not silently mix in whatever the system has.
+    find_path(ATTRACTOR_${name}_INCLUDE_DIR "${probe}" PATHS ${_attractor_hint_dirs}
+              PATH_SUFFIXES "${subdir}" NO_DEFAULT_PATH NO_CACHE)
+  else()
+    find_path(ATTRACTOR_${name}_INCLUDE_DIR "${probe}" HINTS ${_attractor_hint_dirs}
+              PATH_SUFFIXES "${subdir}" NO_CACHE)
+  endif()
   if(NOT ATTRACTOR_${name}_INCLUDE_DIR)
     message(FATAL_ERROR "attractor needs ${probe} (${name}); install the Debian package "
                         "or pass -DATTRACTOR_DEPS_DIR=<bundle>")

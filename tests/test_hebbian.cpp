@@ -97,13 +97,10 @@ TEST(Hebbian, StoringOneAtATimeMatchesBatchWithinRoundingBound) {
   EXPECT_TRUE(is_symmetric(incremental));
 }
 
-// BUG (reported, not fixed here): hebbian_store evaluates scale * v[i] * v[j] as
-// (scale·v_i)·v_j at (i, j) and (scale·v_j)·v_i at (j, i); for non-binary v the two round
-// differently (e.g. N = 7, v_0 = 0.1, v_2 = 0.7: 0.0099999999999999985 vs 0.01), so the stored T
-// is not exactly symmetric and Network::is_symmetric() — which gates the energy — says false,
-// although the header accepts "any finite values". Multiplying v_i·v_j first (commutative, so
-// bitwise equal at (i, j) and (j, i)) would fix it. Enable this test with the fix.
-TEST(Hebbian, DISABLED_StoringRealValuedVectorKeepsWeightsExactlySymmetric) {
+// (scale·v_i)·v_j and (scale·v_j)·v_i round differently for non-binary v (N = 7, v_0 = 0.1,
+// v_2 = 0.7: 0.0099999999999999985 vs 0.01), which would make T asymmetric and the energy
+// undefined; hebbian_store multiplies v_i·v_j first, which commutes exactly.
+TEST(Hebbian, StoringRealValuedVectorKeepsWeightsExactlySymmetric) {
   constexpr std::int64_t kN = 7;
   const double v[kN] = {0.1, 0.3, 0.7, -1.3, 2.9, 0.11, 5.5};
   DenseMatrix<double> T(kN, kN);

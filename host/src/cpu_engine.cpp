@@ -49,28 +49,56 @@ class Model {
       return;
     }
     const auto& T = std::get<CsrMatrix<double>>(net_.weights);
+    if (m == 1) {
+#pragma omp parallel for schedule(static) if(n_ > kParallelWork)
+      for (Index i = 0; i < n_; ++i) y[i] = sparse_row_dot(T, i, x);
+      return;
+    }
+    // Several states: interleave them (state j of neuron c at xt[c m + j]) so each stored
+    // synapse is read once and multiplies m contiguous values, and the m sums are independent.
+    std::vector<double> xt(static_cast<std::size_t>(n_ * m)), yt(xt.size(), 0.0);
+    for (Index j = 0; j < m; ++j) {
+      for (Index c = 0; c < n_; ++c) xt[c * m + j] = x[j * n_ + c];
+    }
 #pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
     for (Index i = 0; i < n_; ++i) {
-      for (Index j = 0; j < m; ++j) {
-        const double* xj = x + j * n_;
-        double acc = 0.0;
-        for (Index k = T.row_ptr[i]; k < T.row_ptr[i + 1]; ++k) acc += T.values[k] * xj[T.col_idx[k]];
-        y[j * n_ + i] = acc;
+      double* out = yt.data() + i * m;
+      for (Index k = T.row_ptr[i]; k < T.row_ptr[i + 1]; ++k) {
+        const double v = T.values[k];
+        const double* in = xt.data() + static_cast<Index>(T.col_idx[k]) * m;
+        for (Index j = 0; j < m; ++j) out[j] += v * in[j];
       }
     }
+    for (Index j = 0; j < m; ++j) {
+      for (Index i = 0; i < n_; ++i) y[j * n_ + i] = yt[i * m + j];
+    }
+  }
+
+  // Σ_k T_ik x_k over row i's stored entries, with four partial sums: one sum would be one long
+  // chain of dependent additions, bound by the adder's latency rather than by memory.
+  static double sparse_row_dot(const CsrMatrix<double>& T, Index i, const double* x) {
+    const double* v = T.values.data();
+    const std::int32_t* c = T.col_idx.data();
+    Index k = T.row_ptr[i];
+    const Index end = T.row_ptr[i + 1];
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    for (; k + 3 < end; k += 4) {
+      a0 += v[k] * x[c[k]];
+      a1 += v[k + 1] * x[c[k + 1]];
+      a2 += v[k + 2] * x[c[k + 2]];
+      a3 += v[k + 3] * x[c[k + 3]];
+    }
+    for (; k < end; ++k) a0 += v[k] * x[c[k]];
+    return (a0 + a1) + (a2 + a3);
   }
 
   // Σ_j T_ij x_j: one row, for asynchronous updates.
   double row_dot(Index i, const double* x) const {
-    double acc = 0.0;
     if (const auto* dense = std::get_if<DenseMatrix<double>>(&net_.weights)) {
-      const double* row = dense->row(i);
-      for (Index j = 0; j < n_; ++j) acc += row[j] * x[j];
-      return acc;
+      return Eigen::Map<const Eigen::VectorXd>(dense->row(i), n_).dot(
+          Eigen::Map<const Eigen::VectorXd>(x, n_));
     }
-    const auto& T = std::get<CsrMatrix<double>>(net_.weights);
-    for (Index k = T.row_ptr[i]; k < T.row_ptr[i + 1]; ++k) acc += T.values[k] * x[T.col_idx[k]];
-    return acc;
+    return sparse_row_dot(std::get<CsrMatrix<double>>(net_.weights), i, x);
   }
 
  private:

@@ -41,7 +41,8 @@ void hebbian_store(core::DenseMatrix<double>& T, const double* v) {
   for (std::int64_t i = 0; i < n; ++i) {
     double* row = T.row(i);
     for (std::int64_t j = 0; j < n; ++j) {
-      if (j != i) row[j] += scale * v[i] * v[j];
+      // v_i v_j first: the product commutes exactly, so T stays exactly symmetric.
+      if (j != i) row[j] += scale * (v[i] * v[j]);
     }
   }
 }

@@ -1,0 +1,197 @@
+// CPU engine step benchmark: one synchronous discrete step s ← sign(T s + b) for a batch of B
+// states, sparse (CSR) and dense weights, timed through Engine::run. Prints one JSON object:
+// each case with its time per step (median of repeats after a warm-up), bytes moved, achieved
+// bandwidth as a fraction of this machine's copy bandwidth measured in the same run, and flops.
+// With --export DIR it also writes the CSR matrix and states as .npy for the SciPy peer
+// (bench/peer_scipy.py), which times the same update on the same data.
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "attractor/core/philox.hpp"
+#include "attractor/host/cpu_engine.hpp"
+#include "attractor/host/npy.hpp"
+
+using namespace attractor;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// STREAM-style copy over arrays far larger than the caches: the bandwidth a memory-bound step
+// can hope for. Bytes counted as read + write.
+double copy_bandwidth() {
+  const std::size_t n = std::size_t{1} << 25;  // 256 MiB per array
+  std::vector<double> a(n, 1.0), b(n, 0.0);
+  std::vector<double> times;
+  for (int r = 0; r < 6; ++r) {
+    const auto start = Clock::now();
+#pragma omp parallel for schedule(static)
+    for (std::size_t i = 0; i < n; ++i) b[i] = a[i];
+    times.push_back(seconds_since(start));
+  }
+  times.erase(times.begin());
+  return 2.0 * 8.0 * static_cast<double>(n) / median(times);
+}
+
+// Random asymmetric CSR network with k synapses per row, Gaussian-free (uniform ±1 scaled) and
+// no self-coupling: under synchronous updates it wanders, so every run takes all its steps.
+core::CsrMatrix<double> random_csr(std::int64_t n, std::int64_t k, std::uint64_t seed) {
+  const core::CounterRng rng{seed};
+  core::CsrMatrix<double> m;
+  m.rows = m.cols = n;
+  m.row_ptr.resize(static_cast<std::size_t>(n) + 1);
+  m.col_idx.reserve(static_cast<std::size_t>(n * k));
+  m.values.reserve(static_cast<std::size_t>(n * k));
+  std::vector<std::int32_t> cols;
+  for (std::int64_t i = 0; i < n; ++i) {
+    cols.clear();
+    for (std::int64_t j = 0; j < k; ++j) {
+      cols.push_back(static_cast<std::int32_t>(rng.below(core::RngPurpose::Weights,
+          static_cast<std::uint32_t>(i), static_cast<std::uint64_t>(j), static_cast<std::uint32_t>(n))));
+    }
+    std::sort(cols.begin(), cols.end());
+    cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
+    for (auto c : cols) {
+      if (c == i) continue;
+      m.col_idx.push_back(c);
+      m.values.push_back(rng.sign(core::RngPurpose::Weights, static_cast<std::uint32_t>(i),
+                                  (std::uint64_t{1} << 40) + static_cast<std::uint64_t>(c)));
+    }
+    m.row_ptr[i + 1] = static_cast<std::int64_t>(m.values.size());
+  }
+  return m;
+}
+
+core::StateBatch random_states(std::int64_t batch, std::int64_t n, std::uint64_t seed) {
+  const core::CounterRng rng{seed};
+  core::StateBatch s(batch, n);
+  for (std::size_t k = 0; k < s.values.size(); ++k) {
+    s.values[k] = rng.sign(core::RngPurpose::InitialState, 0, k);
+  }
+  return s;
+}
+
+// Times `steps` synchronous steps, `repeats` times after one warm-up run.
+nlohmann::json time_case(const std::string& name, const core::Network& net, std::int64_t batch,
+                         std::int64_t steps, int repeats, double bytes_per_step,
+                         double flops_per_step, double bandwidth) {
+  host::CpuEngine engine;
+  core::RunOptions options;
+  options.dynamics = core::Dynamics::DiscreteSync;
+  options.max_steps = steps;
+  options.max_period = 1;  // only fixed points stop a state; random networks have none here
+  std::vector<double> per_step;
+  std::int64_t steps_taken = 0;
+  for (int r = 0; r <= repeats; ++r) {
+    auto states = random_states(batch, net.size(), 42);
+    const auto start = Clock::now();
+    const auto result = engine.run(net, states, options);
+    const double seconds = seconds_since(start);
+    steps_taken = 0;
+    for (const auto& s : result.states) steps_taken = std::max(steps_taken, s.steps);
+    if (r > 0) per_step.push_back(seconds / static_cast<double>(steps_taken));
+  }
+  const double t = median(per_step);
+  return {{"name", name},
+          {"n", net.size()},
+          {"synapses", net.synapse_count()},
+          {"batch", batch},
+          {"steps_per_run", steps_taken},
+          {"repeats", repeats},
+          {"seconds_per_step", t},
+          {"bytes_per_step", bytes_per_step},
+          {"bandwidth_bytes_per_s", bytes_per_step / t},
+          {"fraction_of_copy_bandwidth", bytes_per_step / t / bandwidth},
+          {"gflops", flops_per_step / t * 1e-9},
+          {"state_updates_per_s", static_cast<double>(batch * net.size()) / t},
+          {"synaptic_events_per_s", static_cast<double>(batch * net.synapse_count()) / t}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string export_dir;
+  bool quick = false;
+  for (int a = 1; a < argc; ++a) {
+    if (std::strcmp(argv[a], "--export") == 0 && a + 1 < argc) {
+      export_dir = argv[++a];
+    } else if (std::strcmp(argv[a], "--quick") == 0) {
+      quick = true;
+    } else {
+      std::cerr << "usage: attractor_bench_cpu [--quick] [--export DIR]\n"
+                   "  --quick   smaller problems, for a smoke run\n"
+                   "  --export  write the sparse case's matrix and states as .npy for the peer\n";
+      return std::strcmp(argv[a], "--help") == 0 ? 0 : 2;
+    }
+  }
+  const double bandwidth = copy_bandwidth();
+  nlohmann::json cases = nlohmann::json::array();
+
+  // Sparse: bytes per step = nnz (8 value + 4 index) + row offsets + B·N reads and writes of the
+  // state (the gathers of x are counted once: the best case of a cached state).
+  const std::int64_t n_sparse = quick ? 20'000 : 200'000, k = 50;
+  core::Network sparse;
+  sparse.weights = random_csr(n_sparse, k, 7);
+  const auto& csr = std::get<core::CsrMatrix<double>>(sparse.weights);
+  for (std::int64_t batch : {1, 16}) {
+    const double bytes = static_cast<double>(csr.nnz()) * 12.0 +
+                         static_cast<double>(n_sparse + 1) * 8.0 +
+                         2.0 * 8.0 * static_cast<double>(batch * n_sparse);
+    const double flops = 2.0 * static_cast<double>(csr.nnz() * batch);
+    cases.push_back(time_case("csr_sync_step", sparse, batch, quick ? 5 : 20, quick ? 3 : 7,
+                              bytes, flops, bandwidth));
+  }
+  if (!export_dir.empty()) {
+    namespace fs = std::filesystem;
+    fs::create_directories(export_dir);
+    const auto path = [&](const char* name) { return (fs::path(export_dir) / name).string(); };
+    host::write_npy(path("row_ptr.npy"), {csr.rows + 1},
+                    std::vector<double>(csr.row_ptr.begin(), csr.row_ptr.end()), host::NpyDtype::Float64);
+    host::write_npy(path("col_idx.npy"), {csr.nnz()},
+                    std::vector<double>(csr.col_idx.begin(), csr.col_idx.end()), host::NpyDtype::Int32);
+    host::write_npy(path("values.npy"), {csr.nnz()}, csr.values);
+  }
+
+  // Dense: B = 1 is a memory-bound GEMV (N² · 8 bytes), B = 64 a compute-bound GEMM.
+  const std::int64_t n_dense = quick ? 1000 : 4000;
+  core::DenseMatrix<double> dense(n_dense, n_dense);
+  const core::CounterRng rng{9};
+  for (std::int64_t i = 0; i < n_dense; ++i) {
+    for (std::int64_t j = 0; j < n_dense; ++j) {
+      dense(i, j) = i == j ? 0.0 : rng.uniform(core::RngPurpose::Weights, 1, i * n_dense + j) - 0.5;
+    }
+  }
+  core::Network dense_net;
+  dense_net.weights = std::move(dense);
+  for (std::int64_t batch : {1, 64}) {
+    const double bytes = static_cast<double>(n_dense * n_dense) * 8.0 +
+                         2.0 * 8.0 * static_cast<double>(batch * n_dense);
+    const double flops = 2.0 * static_cast<double>(n_dense * n_dense * batch);
+    cases.push_back(time_case("dense_sync_step", dense_net, batch, quick ? 5 : 10, quick ? 3 : 5,
+                              bytes, flops, bandwidth));
+  }
+
+  const nlohmann::json out = {{"benchmark", "cpu_step"},
+                              {"threads", omp_get_max_threads()},
+                              {"copy_bandwidth_bytes_per_s", bandwidth},
+                              {"cases", cases}};
+  std::cout << out.dump(2) << '\n';
+  return 0;
+}
