@@ -88,7 +88,13 @@ struct RecallCli {
     params.mode = parse_mode(mode);
     params.validate();
     auto engine = common.make_engine();
-    const auto report = host::run_recall(params, *engine);
+    host::RecallReport report;
+    {
+      Progress progress("recall");
+      report = host::run_recall(params, *engine, [&](std::int64_t done, std::int64_t total) {
+        progress.update(done, total);
+      });
+    }
     if (common.json) {
       print_json(to_json(report));
     } else {

@@ -214,8 +214,8 @@ class Recorder {
   std::vector<PerState> per_state_;
 };
 
-// Throttled progress: the callback is user code and need not be thread-safe, so only the calling
-// thread reports.
+// The progress callback is user code and need not be thread-safe: only the calling thread (or
+// thread 0 of a parallel region, which is the calling thread) reports.
 void report(const core::RunOptions& options, Index done, Index total) {
   if (options.progress) options.progress(done, total);
 }

@@ -54,7 +54,8 @@ void CapacityParams::validate() const {
   core::require(trials >= 1 && trials <= 10'000, "--trials", "must lie in [1, 10000]");
 }
 
-RecallReport run_recall(const RecallParams& params, core::Engine& engine) {
+RecallReport run_recall(const RecallParams& params, core::Engine& engine,
+                        const ProgressFn& progress) {
   params.validate();
   RecallReport report;
   report.params = params;
@@ -70,6 +71,7 @@ RecallReport run_recall(const RecallParams& params, core::Engine& engine) {
   options.max_steps = params.max_steps;
   options.match_overlap = params.match_overlap;
   options.seed = params.seed;
+  options.progress = progress;
   const core::RunResult result = engine.run(network, states, options);
 
   for (std::int64_t b = 0; b < params.cues; ++b) {

@@ -39,7 +39,8 @@ struct RecallReport {
   std::vector<std::int64_t> steps;     // per cue
 };
 
-RecallReport run_recall(const RecallParams& params, core::Engine& engine);
+RecallReport run_recall(const RecallParams& params, core::Engine& engine,
+                        const ProgressFn& progress = {});
 
 // Storage capacity: for each load α, P = round(α N) random patterns are stored and each pattern
 // is used as its own initial state; a pattern is retrieved when the state it settles into keeps
