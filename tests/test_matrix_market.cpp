@@ -13,6 +13,7 @@
 #include "attractor/core/csr_matrix.hpp"
 #include "attractor/core/error.hpp"
 #include "attractor/host/matrix_market.hpp"
+#include "file_fixture.hpp"
 
 namespace attractor::host {
 namespace {
@@ -21,38 +22,11 @@ namespace fs = std::filesystem;
 using core::CsrMatrix;
 using Dense = std::vector<std::vector<double>>;
 
-const std::string kData = ATTRACTOR_TEST_DATA_DIR;
+using test::expect_input_error;
+using test::read_file;
+const std::string& kData = test::kDataDir;
 
-// A fresh directory per test, removed with everything in it when the test ends.
-class MatrixMarket : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("attractor_" + std::string(info->test_suite_name()) + "_" +
-                                        info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  std::string write_text(const std::string& name, const std::string& text) const {
-    std::string p = path(name);
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-
- private:
-  fs::path dir_;
-};
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+class MatrixMarket : public test::TempDirTest {};
 
 Dense to_dense(const CsrMatrix<double>& m) {
   Dense d(static_cast<std::size_t>(m.rows), std::vector<double>(static_cast<std::size_t>(m.cols)));
@@ -83,19 +57,6 @@ void expect_same_matrix(const CsrMatrix<double>& expected, const CsrMatrix<doubl
 
 // Runs `f`, which must throw core::InputError with a one-line message naming `path` and containing
 // every word of `words`.
-void expect_input_error(const std::function<void()>& f, const std::string& path,
-                        const std::vector<std::string>& words) {
-  try {
-    f();
-    ADD_FAILURE() << "no InputError; expected one mentioning " << words.front();
-  } catch (const core::InputError& e) {
-    const std::string message = e.what();
-    EXPECT_NE(message.find(path + ": "), std::string::npos) << message;
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const auto& word : words) EXPECT_NE(message.find(word), std::string::npos) << message;
-  }
-}
-
 TEST_F(MatrixMarket, RoundTripsGeneralMatrixExactly) {
   const double tiny = std::numeric_limits<double>::denorm_min();
   const CsrMatrix<double> m = core::csr_from_triplets(
@@ -104,7 +65,7 @@ TEST_F(MatrixMarket, RoundTripsGeneralMatrixExactly) {
       "test");
   const std::string p = path("m.mtx");
   write_matrix_market(p, m);
-  EXPECT_EQ(read_text(p).rfind("%%MatrixMarket matrix coordinate real general\n4 5 6\n", 0), 0u);
+  EXPECT_EQ(read_file(p).rfind("%%MatrixMarket matrix coordinate real general\n4 5 6\n", 0), 0u);
   expect_same_matrix(m, read_matrix_market(p));
 }
 
@@ -114,7 +75,7 @@ TEST_F(MatrixMarket, RoundTripsSymmetricMatrixWritingOnlyTheLowerTriangle) {
       "test");
   const std::string p = path("m.mtx");
   write_matrix_market(p, m, /*symmetric=*/true);
-  EXPECT_EQ(read_text(p),
+  EXPECT_EQ(read_file(p),
             "%%MatrixMarket matrix coordinate real symmetric\n3 3 4\n"
             "1 1 2\n2 1 0.10000000000000001\n3 2 -1.0000000000000001e-05\n3 3 7\n");
   expect_same_matrix(m, read_matrix_market(p));
@@ -141,14 +102,14 @@ TEST_F(MatrixMarket, ReadsFilesWrittenByScipy) {
 }
 
 TEST_F(MatrixMarket, MirrorsSkewSymmetricEntriesWithTheSignNegated) {
-  const std::string p = write_text("m.mtx",
+  const std::string p = write_file("m.mtx",
                                    "%%MatrixMarket matrix coordinate real skew-symmetric\n"
                                    "3 3 2\n2 1 1.5\n3 1 -4\n");
   EXPECT_EQ(to_dense(read_matrix_market(p)), (Dense{{0, -1.5, 4}, {1.5, 0, 0}, {-4, 0, 0}}));
 }
 
 TEST_F(MatrixMarket, ToleratesCaseCommentsBlankLinesAndCrlf) {
-  const std::string p = write_text("m.mtx",
+  const std::string p = write_file("m.mtx",
                                    "%%matrixmarket MATRIX Coordinate Real General\r\n"
                                    "% a comment\r\n"
                                    "\r\n"
@@ -162,7 +123,7 @@ TEST_F(MatrixMarket, ToleratesCaseCommentsBlankLinesAndCrlf) {
 }
 
 TEST_F(MatrixMarket, SumsDuplicateEntries) {
-  const std::string p = write_text("m.mtx",
+  const std::string p = write_file("m.mtx",
                                    "%%MatrixMarket matrix coordinate real general\n"
                                    "1 1 2\n1 1 1.25\n1 1 2\n");
   EXPECT_EQ(to_dense(read_matrix_market(p)), (Dense{{3.25}}));
@@ -182,24 +143,24 @@ TEST_F(MatrixMarket, RejectsMissingOrMalformedBanner) {
       {"%%MatrixMarket matrix coordinate pattern skew-symmetric\n1 1 0\n", "pattern"},
   };
   for (const auto& [text, words] : cases) {
-    const std::string p = write_text("m.mtx", text);
+    const std::string p = write_file("m.mtx", text);
     expect_input_error([&] { read_matrix_market(p); }, p, {words});
   }
 }
 
 TEST_F(MatrixMarket, RejectsArrayFormatSuggestingCoordinate) {
   const std::string p =
-      write_text("m.mtx", "%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n4\n");
+      write_file("m.mtx", "%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n4\n");
   expect_input_error([&] { read_matrix_market(p); }, p,
                      {"line 1", "'array' format is not supported", "'coordinate'"});
 }
 
 TEST_F(MatrixMarket, RejectsComplexAndHermitian) {
   const std::string complex =
-      write_text("c.mtx", "%%MatrixMarket matrix coordinate complex general\n1 1 1\n1 1 1.0 2.0\n");
+      write_file("c.mtx", "%%MatrixMarket matrix coordinate complex general\n1 1 1\n1 1 1.0 2.0\n");
   expect_input_error([&] { read_matrix_market(complex); }, complex, {"complex"});
   const std::string hermitian =
-      write_text("h.mtx", "%%MatrixMarket matrix coordinate real hermitian\n1 1 1\n1 1 1.0\n");
+      write_file("h.mtx", "%%MatrixMarket matrix coordinate real hermitian\n1 1 1\n1 1 1.0\n");
   expect_input_error([&] { read_matrix_market(hermitian); }, hermitian, {"hermitian"});
 }
 
@@ -207,15 +168,15 @@ TEST_F(MatrixMarket, RejectsBadSizeLine) {
   const std::string banner = "%%MatrixMarket matrix coordinate real general\n% c\n";
   for (const std::string size :
        {"3 3\n", "3 3 1 1\n", "3 x 1\n", "3 -3 1\n", "3 3 1.0\n", "99999999999999999999 3 1\n"}) {
-    const std::string p = write_text("m.mtx", banner + size + "1 1 1\n");
+    const std::string p = write_file("m.mtx", banner + size + "1 1 1\n");
     expect_input_error([&] { read_matrix_market(p); }, p, {"line 3: bad size line"});
   }
-  const std::string missing = write_text("m.mtx", banner);
+  const std::string missing = write_file("m.mtx", banner);
   expect_input_error([&] { read_matrix_market(missing); }, missing, {"truncated", "size line"});
-  const std::string wide = write_text("w.mtx", banner + "1 3000000000 0\n");
+  const std::string wide = write_file("w.mtx", banner + "1 3000000000 0\n");
   expect_input_error([&] { read_matrix_market(wide); }, wide, {"line 3", "2^31 - 1"});
   const std::string nonsquare =
-      write_text("s.mtx", "%%MatrixMarket matrix coordinate real symmetric\n2 3 0\n");
+      write_file("s.mtx", "%%MatrixMarket matrix coordinate real symmetric\n2 3 0\n");
   expect_input_error([&] { read_matrix_market(nonsquare); }, nonsquare,
                      {"line 2", "square", "2 x 3"});
 }
@@ -227,14 +188,14 @@ TEST_F(MatrixMarket, RejectsWrongNumberOfFieldsOnAnEntryLine) {
       {"pattern general\n2 2 1\n1 1 1\n", "expected 2 fields (row col), found 3"},
   };
   for (const auto& [text, words] : cases) {
-    const std::string p = write_text("m.mtx", "%%MatrixMarket matrix coordinate " + text);
+    const std::string p = write_file("m.mtx", "%%MatrixMarket matrix coordinate " + text);
     expect_input_error([&] { read_matrix_market(p); }, p, {"line 3", words});
   }
 }
 
 TEST_F(MatrixMarket, RejectsIndexOutOfRange) {
   for (const std::string entry : {"0 1 1.0", "3 1 1.0", "1 4 1.0", "-1 1 1.0"}) {
-    const std::string p = write_text(
+    const std::string p = write_file(
         "m.mtx", "%%MatrixMarket matrix coordinate real general\n2 3 2\n1 1 1\n" + entry + "\n");
     expect_input_error([&] { read_matrix_market(p); }, p,
                        {"line 4", "out of range", "outside the 2 x 3 matrix"});
@@ -250,14 +211,14 @@ TEST_F(MatrixMarket, RejectsNonNumericValuesAndIndices) {
       {"real general\n1 1 1\n1.0 1 2\n", "row and column must be integers"},
   };
   for (const auto& [text, words] : cases) {
-    const std::string p = write_text("m.mtx", "%%MatrixMarket matrix coordinate " + text);
+    const std::string p = write_file("m.mtx", "%%MatrixMarket matrix coordinate " + text);
     expect_input_error([&] { read_matrix_market(p); }, p, {"line 3", words});
   }
 }
 
 TEST_F(MatrixMarket, RejectsNanAndInfiniteValues) {
   for (const std::string value : {"nan", "NaN", "inf", "-Infinity"}) {
-    const std::string p = write_text(
+    const std::string p = write_file(
         "m.mtx", "%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 " + value + "\n");
     expect_input_error([&] { read_matrix_market(p); }, p, {"line 3", "'" + value + "'", "NaN"});
   }
@@ -270,14 +231,14 @@ TEST_F(MatrixMarket, RejectsTruncatedEntryList) {
 }
 
 TEST_F(MatrixMarket, RejectsMoreEntriesThanDeclared) {
-  const std::string p = write_text(
+  const std::string p = write_file(
       "m.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 1\n% c\n2 2 1\n");
   expect_input_error([&] { read_matrix_market(p); }, p,
                      {"line 5", "more entries than the 1 declared"});
 }
 
 TEST_F(MatrixMarket, RejectsDiagonalEntryInSkewSymmetricMatrix) {
-  const std::string p = write_text(
+  const std::string p = write_file(
       "m.mtx", "%%MatrixMarket matrix coordinate real skew-symmetric\n2 2 2\n2 1 1\n2 2 1\n");
   expect_input_error([&] { read_matrix_market(p); }, p,
                      {"line 4", "skew-symmetric", "diagonal", "(2, 2)"});

@@ -13,42 +13,18 @@
 
 #include "attractor/core/error.hpp"
 #include "attractor/host/npy.hpp"
+#include "file_fixture.hpp"
 
 namespace attractor::host {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kData = ATTRACTOR_TEST_DATA_DIR;
+using test::expect_input_error;
+using test::read_file;
+const std::string& kData = test::kDataDir;
 
-// A fresh directory per test, removed with everything in it when the test ends.
-class Npy : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("attractor_" + std::string(info->test_suite_name()) + "_" +
-                                        info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  std::string write_bytes(const std::string& name, const std::string& bytes) const {
-    std::string p = path(name);
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
-  }
-
- private:
-  fs::path dir_;
-};
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+class Npy : public test::TempDirTest {};
 
 // A .npy file as NumPy lays it out: magic, version, header length, the dict padded with spaces to
 // a 64-byte boundary and ended by '\n', then `data`.
@@ -71,19 +47,6 @@ std::string dict(const std::string& descr, const std::string& shape, bool fortra
 
 // Runs `f`, which must throw core::InputError with a one-line message naming `path` and containing
 // every word of `words`.
-void expect_input_error(const std::function<void()>& f, const std::string& path,
-                        const std::vector<std::string>& words) {
-  try {
-    f();
-    ADD_FAILURE() << "no InputError; expected one mentioning " << words.front();
-  } catch (const core::InputError& e) {
-    const std::string message = e.what();
-    EXPECT_NE(message.find(path + ": "), std::string::npos) << message;
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const auto& word : words) EXPECT_NE(message.find(word), std::string::npos) << message;
-  }
-}
-
 std::uint64_t bits(double v) {
   std::uint64_t b = 0;
   std::memcpy(&b, &v, sizeof b);
@@ -152,7 +115,7 @@ TEST_F(Npy, Float32WriteRoundsToNearestFloat) {
 TEST_F(Npy, WritesHeaderAsNumpyDoes) {
   const std::string p = path("a.npy");
   write_npy(p, {2, 3}, std::vector<double>(6, 1.0));
-  const std::string bytes = read_bytes(p);
+  const std::string bytes = read_file(p);
   ASSERT_EQ(bytes.size(), 128u + 48u);
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x93NUMPY\x01\x00", 8));
   EXPECT_EQ(bytes[8], 118);  // header length 128 - 10, little-endian
@@ -169,7 +132,7 @@ TEST_F(Npy, WritesVersion2HeaderOnlyWhenVersion1CannotHoldIt) {
   const std::vector<std::int64_t> shape(30000, 1);
   const std::string p = path("a.npy");
   write_npy(p, shape, {2.5});
-  const std::string bytes = read_bytes(p);
+  const std::string bytes = read_file(p);
   EXPECT_EQ(bytes[6], 2);
   EXPECT_EQ((bytes.size() - 8) % 64, 0u);
   const NpyArray a = read_npy(p);
@@ -206,7 +169,7 @@ TEST_F(Npy, ReadsFilesWrittenByNumpy) {
 
 TEST_F(Npy, ReadsVersion3HeaderAndAnyKeyOrderOrQuoting) {
   const std::string one_int32("\x07\x00\x00\x00", 4);
-  const NpyArray a = read_npy(write_bytes(
+  const NpyArray a = read_npy(write_file(
       "v3.npy",
       npy_bytes("{\"shape\": (1,), \"fortran_order\": False, \"descr\": \"<i4\"}", one_int32, 3)));
   EXPECT_EQ(a.dtype, NpyDtype::Int32);
@@ -215,29 +178,29 @@ TEST_F(Npy, ReadsVersion3HeaderAndAnyKeyOrderOrQuoting) {
 
 TEST_F(Npy, ReadsOneByteIntegersWhateverTheByteOrderMark) {
   for (const std::string descr : {"|i1", "<i1", "i1"}) {
-    const NpyArray a = read_npy(write_bytes("a.npy", npy_bytes(dict(descr, "(2,)"), "\xff\x05")));
+    const NpyArray a = read_npy(write_file("a.npy", npy_bytes(dict(descr, "(2,)"), "\xff\x05")));
     EXPECT_EQ(a.dtype, NpyDtype::Int8) << descr;
     EXPECT_EQ(a.values, (std::vector<double>{-1, 5})) << descr;
   }
 }
 
 TEST_F(Npy, RejectsFortranOrder) {
-  const std::string p = write_bytes("a.npy", npy_bytes(dict("<f8", "(1, 1)", true), "12345678"));
+  const std::string p = write_file("a.npy", npy_bytes(dict("<f8", "(1, 1)", true), "12345678"));
   expect_input_error([&] { read_npy(p); }, p, {"Fortran"});
 }
 
 TEST_F(Npy, RejectsBigEndian) {
-  const std::string p = write_bytes("a.npy", npy_bytes(dict(">f8", "(1,)"), "12345678"));
+  const std::string p = write_file("a.npy", npy_bytes(dict(">f8", "(1,)"), "12345678"));
   expect_input_error([&] { read_npy(p); }, p, {"big-endian", "'>f8'"});
 }
 
 TEST_F(Npy, RejectsUnsupportedDtypeNamingIt) {
   for (const std::string descr : {"<c16", "<i8", "|b1", "<U3", "<f2", "|u1"}) {
     const std::string p =
-        write_bytes("a.npy", npy_bytes(dict(descr, "(1,)"), std::string(16, 'x')));
+        write_file("a.npy", npy_bytes(dict(descr, "(1,)"), std::string(16, 'x')));
     expect_input_error([&] { read_npy(p); }, p, {"dtype", "'" + descr + "'"});
   }
-  const std::string p = write_bytes(
+  const std::string p = write_file(
       "s.npy",
       npy_bytes("{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }", "12345678"));
   expect_input_error([&] { read_npy(p); }, p, {"dtype", "structured"});
@@ -249,19 +212,19 @@ TEST_F(Npy, RejectsTruncatedDataSayingHowManyBytes) {
 }
 
 TEST_F(Npy, RejectsTrailingBytesAfterTheData) {
-  const std::string p = write_bytes("a.npy", npy_bytes(dict("<f8", "(1,)"), "123456789"));
+  const std::string p = write_file("a.npy", npy_bytes(dict("<f8", "(1,)"), "123456789"));
   expect_input_error([&] { read_npy(p); }, p, {"1 trailing bytes", "expected 8 bytes"});
 }
 
 TEST_F(Npy, RejectsBadMagic) {
-  const std::string p = write_bytes("a.npy", "PK\x03\x04 this is a zip file, not an array");
+  const std::string p = write_file("a.npy", "PK\x03\x04 this is a zip file, not an array");
   expect_input_error([&] { read_npy(p); }, p, {"magic"});
 }
 
 TEST_F(Npy, RejectsTruncatedHeader) {
   const std::string whole = npy_bytes(dict("<f8", "()"), "12345678");
   for (std::size_t length : {0u, 4u, 9u, 40u}) {
-    const std::string p = write_bytes("a.npy", whole.substr(0, length));
+    const std::string p = write_file("a.npy", whole.substr(0, length));
     expect_input_error([&] { read_npy(p); }, p, {"truncated header"});
   }
 }
@@ -269,7 +232,7 @@ TEST_F(Npy, RejectsTruncatedHeader) {
 TEST_F(Npy, RejectsUnsupportedFormatVersion) {
   std::string bytes = npy_bytes(dict("<f8", "()"), "12345678");
   bytes[6] = 4;
-  const std::string p = write_bytes("a.npy", bytes);
+  const std::string p = write_file("a.npy", bytes);
   expect_input_error([&] { read_npy(p); }, p, {"version 4.0"});
 }
 
@@ -289,26 +252,26 @@ TEST_F(Npy, RejectsMalformedHeaderDict) {
       "",
   };
   for (const auto& text : dicts) {
-    const std::string p = write_bytes("a.npy", npy_bytes(text, "12345678"));
+    const std::string p = write_file("a.npy", npy_bytes(text, "12345678"));
     expect_input_error([&] { read_npy(p); }, p, {"malformed .npy header"});
   }
 }
 
 TEST_F(Npy, RejectsNegativeShape) {
-  const std::string p = write_bytes("a.npy", npy_bytes(dict("<f8", "(2, -3)"), ""));
+  const std::string p = write_file("a.npy", npy_bytes(dict("<f8", "(2, -3)"), ""));
   expect_input_error([&] { read_npy(p); }, p, {"negative dimension -3", "(2, -3)"});
 }
 
 TEST_F(Npy, RejectsShapeWhoseByteCountOverflows) {
   // 2^31 * 2^31 elements of 8 bytes is 2^65 bytes; 2^61 * 2 of 1 byte fits and is merely absent.
   const std::string huge =
-      write_bytes("a.npy", npy_bytes(dict("<f8", "(2147483648, 2147483648)"), ""));
+      write_file("a.npy", npy_bytes(dict("<f8", "(2147483648, 2147483648)"), ""));
   expect_input_error([&] { read_npy(huge); }, huge, {"too large"});
   const std::string absurd =
-      write_bytes("b.npy", npy_bytes(dict("|i1", "(2305843009213693952, 2)"), ""));
+      write_file("b.npy", npy_bytes(dict("|i1", "(2305843009213693952, 2)"), ""));
   expect_input_error([&] { read_npy(absurd); }, absurd, {"truncated data"});
   const std::string beyond =
-      write_bytes("c.npy", npy_bytes(dict("<f8", "(99999999999999999999,)"), ""));
+      write_file("c.npy", npy_bytes(dict("<f8", "(99999999999999999999,)"), ""));
   expect_input_error([&] { read_npy(beyond); }, beyond, {"too large"});
 }
 

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -30,6 +31,10 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
   void update(std::int64_t done, std::int64_t total);
+  // update() as a callback for the library's progress hooks; valid while this object lives.
+  std::function<void(std::int64_t, std::int64_t)> callback() {
+    return [this](std::int64_t done, std::int64_t total) { update(done, total); };
+  }
 
  private:
   using Clock = std::chrono::steady_clock;

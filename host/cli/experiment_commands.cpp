@@ -91,9 +91,7 @@ struct RecallCli {
     host::RecallReport report;
     {
       Progress progress("recall");
-      report = host::run_recall(params, *engine, [&](std::int64_t done, std::int64_t total) {
-        progress.update(done, total);
-      });
+      report = host::run_recall(params, *engine, progress.callback());
     }
     if (common.json) {
       print_json(to_json(report));
@@ -159,9 +157,7 @@ Action add_capacity(CLI::App& app) {
     std::vector<host::CapacityPoint> curve;
     {
       Progress progress("capacity");
-      curve = host::run_capacity(p, *engine, [&](std::int64_t done, std::int64_t total) {
-        progress.update(done, total);
-      });
+      curve = host::run_capacity(p, *engine, progress.callback());
     }
     if (state->common.json) {
       nlohmann::json points = nlohmann::json::array();

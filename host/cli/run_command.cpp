@@ -197,7 +197,7 @@ int run(RunCli& cli) {
   core::RunResult result;
   {
     Progress progress("run");
-    options.progress = [&](std::int64_t done, std::int64_t total) { progress.update(done, total); };
+    options.progress = progress.callback();
     result = engine->run(network, states, options);
   }
 
