@@ -153,13 +153,13 @@ class Recorder {
 
   // x: s or V = g(u) for state b; tx: T x; state: s or u, the state as the engine holds it.
   void record(Index b, double time, const double* x, const double* tx, const double* state) {
-    auto& r = per_state_[b];
-    r.time.push_back(time);
-    if (energy_defined_) {
-      r.energy.push_back(energy_of(model_, x, tx, continuous_ ? state : nullptr));
-    }
-    if (options_.patterns != nullptr) append_overlaps(*options_.patterns, x, r.overlaps);
-    if (options_.record_states) r.states.insert(r.states.end(), state, state + model_.n());
+    append(per_state_[b].records, time, x, tx, state);
+  }
+  // The state's final values, which stand in for every record after it stopped.
+  void finish(Index b, double time, const double* x, const double* tx, const double* state) {
+    auto& last = per_state_[b].last;
+    last = Values{};
+    append(last, time, x, tx, state);
   }
 
   static void append_overlaps(const core::PatternSet& patterns, const double* x,
@@ -176,37 +176,47 @@ class Recorder {
     core::Recording rec;
     if (!enabled()) return rec;
     std::size_t rows = 0;
-    for (const auto& r : per_state_) rows = std::max(rows, r.time.size());
-    const std::size_t batch = per_state_.size();
+    for (const auto& r : per_state_) rows = std::max(rows, r.records.time.size());
     const std::size_t p = options_.patterns ? static_cast<std::size_t>(options_.patterns->count) : 0;
     const std::size_t n = static_cast<std::size_t>(model_.n());
     for (std::size_t k = 0; k < rows; ++k) {
       rec.steps.push_back(static_cast<Index>(k) * options_.record_every);
     }
-    auto pad = [&](const std::vector<double>& src, std::size_t width, std::size_t row,
-                   std::vector<double>& dst) {
-      // Every state has its step-0 record, so `have` ≥ 1.
-      const std::size_t have = src.size() / width;
-      const std::size_t k = std::min(row, have - 1);
-      dst.insert(dst.end(), src.begin() + static_cast<std::ptrdiff_t>(k * width),
-                 src.begin() + static_cast<std::ptrdiff_t>((k + 1) * width));
-    };
     for (std::size_t k = 0; k < rows; ++k) {
-      for (std::size_t b = 0; b < batch; ++b) {
-        const auto& r = per_state_[b];
-        pad(r.time, 1, k, rec.time);
-        if (energy_defined_) pad(r.energy, 1, k, rec.energy);
-        if (p > 0) pad(r.overlaps, p, k, rec.overlaps);
-        if (options_.record_states) pad(r.states, n, k, rec.states);
+      for (const auto& state : per_state_) {
+        // Rows up to the state's last record are its own; later ones repeat its final values.
+        const bool own = k < state.records.time.size();
+        const Values& src = own ? state.records : state.last;
+        const std::size_t row = own ? k : 0;
+        const auto copy = [row](const std::vector<double>& from, std::size_t width,
+                                std::vector<double>& to) {
+          to.insert(to.end(), from.begin() + static_cast<std::ptrdiff_t>(row * width),
+                    from.begin() + static_cast<std::ptrdiff_t>((row + 1) * width));
+        };
+        copy(src.time, 1, rec.time);
+        if (energy_defined_) copy(src.energy, 1, rec.energy);
+        if (p > 0) copy(src.overlaps, p, rec.overlaps);
+        if (options_.record_states) copy(src.states, n, rec.states);
       }
     }
     return rec;
   }
 
  private:
-  struct PerState {
+  struct Values {
     std::vector<double> time, energy, overlaps, states;
   };
+  struct PerState {
+    Values records, last;
+  };
+
+  void append(Values& to, double time, const double* x, const double* tx, const double* state) {
+    to.time.push_back(time);
+    if (energy_defined_) to.energy.push_back(energy_of(model_, x, tx, continuous_ ? state : nullptr));
+    if (options_.patterns != nullptr) append_overlaps(*options_.patterns, x, to.overlaps);
+    if (options_.record_states) to.states.insert(to.states.end(), state, state + model_.n());
+  }
+
   const Model& model_;
   const core::RunOptions& options_;
   bool continuous_;
@@ -779,6 +789,9 @@ core::RunResult CpuEngine::run(const core::Network& network, core::StateBatch& s
     }
     if (!continuous) r.time = static_cast<double>(r.steps);
     out.neuron_updates += r.steps * n;
+    if (recorder.enabled()) {
+      recorder.finish(b, r.time, x.data() + b * n, tx.data() + b * n, states.state(b));
+    }
   }
   out.recording = recorder.assemble();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
