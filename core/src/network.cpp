@@ -45,11 +45,29 @@ void Network::validate(const std::string& what) const {
         require(all_finite(w.values), what, "weights contain NaN or Inf");
       },
       weights);
+  if (const auto* dense = std::get_if<DenseMatrix<double>>(&weights)) {
+    require(static_cast<std::int64_t>(dense->values.size()) == dense->rows * dense->cols, what,
+            "dense weights hold " + std::to_string(dense->values.size()) + " values, not rows x cols");
+  }
   if (const auto* csr = std::get_if<CsrMatrix<double>>(&weights)) {
     require(static_cast<std::int64_t>(csr->row_ptr.size()) == csr->rows + 1 &&
-                csr->row_ptr.back() == csr->nnz() &&
+                csr->row_ptr.front() == 0 && csr->row_ptr.back() == csr->nnz() &&
                 csr->col_idx.size() == csr->values.size(),
-            what, "inconsistent CSR arrays");
+            what, "inconsistent CSR arrays (row_ptr, col_idx and values disagree in length)");
+    for (std::int64_t i = 0; i < csr->rows; ++i) {
+      const std::int64_t begin = csr->row_ptr[i], end = csr->row_ptr[i + 1];
+      require(begin <= end && end <= csr->nnz(), what,
+              "CSR row offsets decrease at row " + std::to_string(i));
+      for (std::int64_t k = begin; k < end; ++k) {
+        const std::int32_t c = csr->col_idx[k];
+        require(c >= 0 && c < csr->cols, what,
+                "CSR column index " + std::to_string(c) + " out of range in row " +
+                    std::to_string(i));
+        // Sorted, duplicate-free rows: the symmetry test and the GPU layouts rely on it.
+        require(k == begin || csr->col_idx[k - 1] < c, what,
+                "CSR column indices are not strictly increasing in row " + std::to_string(i));
+      }
+    }
   }
   require(bias.empty() || static_cast<std::int64_t>(bias.size()) == size(), what,
           "bias has " + std::to_string(bias.size()) + " entries but the network has " +

@@ -727,10 +727,17 @@ void check_inputs(const core::Network& network, const core::StateBatch& states,
     core::require(network.activation.kind != ActivationKind::Sign, "network",
                   "continuous dynamics need a smooth activation (tanh, logistic or linear)");
   }
-  if (options.patterns != nullptr) {
-    core::require(options.patterns->n == n, "patterns",
-                  "have " + std::to_string(options.patterns->n) +
-                      " neurons but the network has " + std::to_string(n));
+  if (const auto* patterns = options.patterns) {
+    core::require(patterns->n == n, "patterns",
+                  "have " + std::to_string(patterns->n) + " neurons but the network has " +
+                      std::to_string(n));
+    core::require(patterns->count >= 0 && static_cast<Index>(patterns->values.size()) ==
+                                              patterns->count * patterns->n,
+                  "patterns", "hold " + std::to_string(patterns->values.size()) +
+                                  " values, not count x N");
+    core::require(std::all_of(patterns->values.begin(), patterns->values.end(),
+                              [](std::int8_t v) { return v == 1 || v == -1; }),
+                  "patterns", "must hold +1 and -1 only");
   }
   core::require(states.batch <= std::numeric_limits<std::uint32_t>::max(), "initial states",
                 "batch larger than 2^32 - 1");
