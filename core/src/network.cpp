@@ -54,18 +54,20 @@ void Network::validate(const std::string& what) const {
                 csr->row_ptr.front() == 0 && csr->row_ptr.back() == csr->nnz() &&
                 csr->col_idx.size() == csr->values.size(),
             what, "inconsistent CSR arrays (row_ptr, col_idx and values disagree in length)");
+    // The messages are built only on failure: this loop runs over every stored synapse.
+    const auto fail = [&](const std::string& problem, std::int64_t row) {
+      throw InputError(what + ": " + problem + " in row " + std::to_string(row));
+    };
     for (std::int64_t i = 0; i < csr->rows; ++i) {
       const std::int64_t begin = csr->row_ptr[i], end = csr->row_ptr[i + 1];
-      require(begin <= end && end <= csr->nnz(), what,
-              "CSR row offsets decrease at row " + std::to_string(i));
+      if (begin > end || end > csr->nnz()) fail("CSR row offsets decrease", i);
       for (std::int64_t k = begin; k < end; ++k) {
         const std::int32_t c = csr->col_idx[k];
-        require(c >= 0 && c < csr->cols, what,
-                "CSR column index " + std::to_string(c) + " out of range in row " +
-                    std::to_string(i));
+        if (c < 0 || c >= csr->cols) fail("CSR column index " + std::to_string(c) + " out of range", i);
         // Sorted, duplicate-free rows: the symmetry test and the GPU layouts rely on it.
-        require(k == begin || csr->col_idx[k - 1] < c, what,
-                "CSR column indices are not strictly increasing in row " + std::to_string(i));
+        if (k > begin && csr->col_idx[k - 1] >= c) {
+          fail("CSR column indices are not strictly increasing", i);
+        }
       }
     }
   }
