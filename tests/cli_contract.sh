@@ -90,6 +90,24 @@ out=$(json_field "$work/cycle/summary.json" "d['states'][0]['outcome'], round(d[
 [ "$out" = "limit_cycle 6.84 False" ]
 check "continuous oscillator is a limit cycle of period 6.84" $? "$out"
 
+expect_ok "run continuous until t-end" run --weights "$data/cycle_weights.npy" --init "$data/cycle_init.npy" \
+  --dynamics continuous --integrator dopri5 --t-end 10 --out "$work/tend"
+out=$(json_field "$work/tend/summary.json" "d['states'][0]['outcome'], round(d['states'][0]['time'], 9)")
+[ "$out" = "wandering 10.0" ]
+check "--t-end stops the integration at that time" $? "$out"
+
+# Without --record-every, energy.npy holds the initial and the final energy of each state.
+python3 - "$work/dense/energy.npy" <<'PY' >/dev/null 2>&1
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+header_len = struct.unpack("<H", data[8:10])[0]
+header = data[10:10 + header_len].decode()
+assert "'shape': (2, 3)" in header, header
+energies = struct.unpack("<6d", data[10 + header_len:])
+assert all(final <= initial for initial, final in zip(energies[:3], energies[3:])), energies
+PY
+check "energy.npy holds initial and final energies, the final ones lower" $? "$(head -c 200 "$work/dense/energy.npy" | tr -d '\0')"
+
 # --- bad input: exit 2, one line naming the file or option and the problem, nothing written ----
 w=(--weights "$data/run_weights.npy")
 i=(--init "$data/run_init.npy")

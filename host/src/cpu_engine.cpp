@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <cmath>
 #include <numeric>
 
@@ -389,7 +390,6 @@ struct ContinuousState {
   double h = 0.0;       // next trial step
   std::vector<double> k1;              // F(u), valid at the current u
   std::vector<double> u_prev, f_prev;  // previous accepted point, for section interpolation
-  double dy_prev = 0.0;                // w·F(u_prev)
   std::vector<std::vector<double>> sections;  // last max_period+1 section points
   std::vector<double> section_time;
   std::vector<double> excursion;  // excursion[k]: max ‖u − section k−1‖ before section k
@@ -431,7 +431,11 @@ class ContinuousRunner {
         static_cast<std::size_t>(batch), std::vector<std::vector<double>>(stages));
     std::vector<std::vector<double>> stage_u(static_cast<std::size_t>(batch));
     Index attempts = 0;
-    const Index attempt_budget = 4 * options_.max_steps + 100;
+    // Rejected Dopri5 attempts count too, so a step size collapsing on a stiff state ends the
+    // run instead of spinning; saturating, since max_steps may be "unlimited" (huge).
+    constexpr Index kMaxIndex = std::numeric_limits<Index>::max();
+    const Index attempt_budget =
+        options_.max_steps > (kMaxIndex - 100) / 4 ? kMaxIndex : 4 * options_.max_steps + 100;
 
     while (!active.empty()) {
       for (Index b : active) {
@@ -535,9 +539,7 @@ class ContinuousRunner {
       }
       std::sort(still.begin(), still.end());
       active.swap(still);
-      Index slowest = options_.max_steps;
-      for (Index b : active) slowest = std::min(slowest, results_[b].steps);
-      report(options_, active.empty() ? options_.max_steps : slowest, options_.max_steps);
+      report_progress(active);
     }
     for (Index b = 0; b < states_.batch; ++b) {
       results_[b].residual = norm(per_state_[b].k1.data());
@@ -545,6 +547,21 @@ class ContinuousRunner {
   }
 
  private:
+  // Progress of the slowest running state: in time (per mille of t_end) when the run ends at a
+  // time, else in steps.
+  void report_progress(const std::vector<Index>& active) const {
+    if (!options_.progress) return;
+    if (std::isfinite(options_.t_end)) {
+      double t = options_.t_end;
+      for (Index b : active) t = std::min(t, per_state_[b].t);
+      report(options_, static_cast<Index>(1000.0 * t / options_.t_end), 1000);
+      return;
+    }
+    Index slowest = options_.max_steps;
+    for (Index b : active) slowest = std::min(slowest, results_[b].steps);
+    report(options_, slowest, options_.max_steps);
+  }
+
   double stage_coefficient(int s, int j) const {
     if (options_.integrator == Integrator::Dopri5) return kA[s][j];
     // RK4: k₂ = F(u + h/2 k₁), k₃ = F(u + h/2 k₂), k₄ = F(u + h k₃).
