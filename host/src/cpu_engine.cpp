@@ -165,12 +165,7 @@ class Recorder {
 
   static void append_overlaps(const core::PatternSet& patterns, const double* x,
                               std::vector<double>& out) {
-    for (Index mu = 0; mu < patterns.count; ++mu) {
-      const std::int8_t* xi = patterns.pattern(mu);
-      double m = 0.0;
-      for (Index i = 0; i < patterns.n; ++i) m += xi[i] * x[i];
-      out.push_back(m / static_cast<double>(patterns.n));
-    }
+    for (Index mu = 0; mu < patterns.count; ++mu) out.push_back(patterns.overlap(mu, x));
   }
 
   core::Recording assemble() const {

@@ -22,14 +22,6 @@ void check_common(std::int64_t n, std::int64_t max_steps, double match_overlap,
   core::require(mode != core::Dynamics::Continuous, "--mode", "must be sync or async");
 }
 
-// Overlap of state b with pattern μ: m = (1/N) Σ_i ξ^μ_i s_i.
-double overlap(const core::PatternSet& patterns, std::int64_t mu, const double* s) {
-  double m = 0;
-  const std::int8_t* xi = patterns.pattern(mu);
-  for (std::int64_t i = 0; i < patterns.n; ++i) m += xi[i] * s[i];
-  return m / static_cast<double>(patterns.n);
-}
-
 }  // namespace
 
 void RecallParams::validate() const {
@@ -61,9 +53,7 @@ RecallReport run_recall(const RecallParams& params, core::Engine& engine,
   report.params = params;
   report.backend = engine.name();
   const core::PatternSet patterns = random_patterns(params.patterns, params.n, params.seed);
-  core::Network network;
-  network.weights = hebbian_weights(patterns);
-  network.activation.kind = core::ActivationKind::Sign;
+  const core::Network network = hebbian_network(patterns);
   core::StateBatch states = noisy_cues(patterns, params.cues, params.noise, params.seed);
 
   core::RunOptions options;
@@ -75,7 +65,7 @@ RecallReport run_recall(const RecallParams& params, core::Engine& engine,
   const core::RunResult result = engine.run(network, states, options);
 
   for (std::int64_t b = 0; b < params.cues; ++b) {
-    const double m = overlap(patterns, b % params.patterns, states.state(b));
+    const double m = patterns.overlap(b % params.patterns, states.state(b));
     const auto& r = result.states[b];
     report.target_overlap.push_back(m);
     report.steps.push_back(r.steps);
@@ -111,9 +101,7 @@ std::vector<CapacityPoint> run_capacity(const CapacityParams& params, core::Engi
       // One seed per (α, trial) so every point of the curve is reproducible on its own.
       const std::uint64_t seed = params.seed * 1'000'003u + a * 10'007u + static_cast<std::uint64_t>(trial);
       const core::PatternSet patterns = random_patterns(point.patterns, params.n, seed);
-      core::Network network;
-      network.weights = hebbian_weights(patterns);
-      network.activation.kind = core::ActivationKind::Sign;
+      const core::Network network = hebbian_network(patterns);
       core::StateBatch states(point.patterns, params.n);
       for (std::size_t k = 0; k < patterns.values.size(); ++k) states.values[k] = patterns.values[k];
       core::RunOptions options;
@@ -122,7 +110,7 @@ std::vector<CapacityPoint> run_capacity(const CapacityParams& params, core::Engi
       options.seed = seed;
       const core::RunResult result = engine.run(network, states, options);
       for (std::int64_t mu = 0; mu < point.patterns; ++mu) {
-        const double m = overlap(patterns, mu, states.state(mu));
+        const double m = patterns.overlap(mu, states.state(mu));
         sum += m;
         sum2 += m * m;
         retrieved += m >= params.match_overlap;

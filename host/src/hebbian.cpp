@@ -34,6 +34,13 @@ core::DenseMatrix<double> hebbian_weights(const core::PatternSet& patterns) {
   return T;
 }
 
+core::Network hebbian_network(const core::PatternSet& patterns) {
+  core::Network network;
+  network.weights = hebbian_weights(patterns);
+  network.activation.kind = core::ActivationKind::Sign;
+  return network;
+}
+
 void hebbian_store(core::DenseMatrix<double>& T, const double* v) {
   const std::int64_t n = T.rows;
   const double scale = 1.0 / static_cast<double>(n);

@@ -26,6 +26,14 @@ struct PatternSet {
   std::vector<std::int8_t> values;
 
   const std::int8_t* pattern(std::int64_t mu) const { return values.data() + mu * n; }
+
+  // m^μ = (1/N) Σ_i ξ^μ_i x_i for a state x of N entries (±1, or V = g(u) for rate neurons).
+  double overlap(std::int64_t mu, const double* x) const {
+    const std::int8_t* xi = pattern(mu);
+    double m = 0.0;
+    for (std::int64_t i = 0; i < n; ++i) m += xi[i] * x[i];
+    return m / static_cast<double>(n);
+  }
 };
 
 }  // namespace attractor::core

@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "attractor/core/dense_matrix.hpp"
+#include "attractor/core/network.hpp"
 #include "attractor/core/state_batch.hpp"
 
 namespace attractor::host {
@@ -12,6 +13,10 @@ core::PatternSet random_patterns(std::int64_t count, std::int64_t n, std::uint64
 // Hebb's rule, T = (1/N) Σ_μ ξ^μ ξ^μᵀ with T_ii = 0 (Hopfield 1982). The sums are of integers,
 // exact in double whatever the order, so T is exactly symmetric.
 core::DenseMatrix<double> hebbian_weights(const core::PatternSet& patterns);
+
+// A network of sign neurons with those weights, no bias and no threshold: the classical
+// Hopfield (1982) associative memory.
+core::Network hebbian_network(const core::PatternSet& patterns);
 
 // Stores one more pattern incrementally: T += (1/N) v vᵀ off the diagonal (T_ii stays 0).
 // `v` has N entries (±1 for a binary pattern; any finite values are accepted).
