@@ -66,6 +66,11 @@ python3 -c "import json,sys; d=json.load(sys.stdin); c=d['curve']; assert len(c)
   <"$work/stdout" >/dev/null 2>&1
 check "capacity json curve" $? "$(head -c 300 "$work/stdout")"
 
+expect_ok "recall with factored weights" recall --n 2000 --patterns 41 --cues 8 --storage factored --json
+python3 -c "import json,sys; d=json.load(sys.stdin); assert d['storage'] == 'factored' and d['recall_rate'] == 1.0, d" \
+  <"$work/stdout" >/dev/null 2>&1
+check "factored recall recalls every cue" $? "$(head -c 300 "$work/stdout")"
+
 common=(--init "$data/run_init.npy" --patterns "$data/run_patterns.npy")
 expect_ok "run dense" run --weights "$data/run_weights.npy" "${common[@]}" --bias "$data/run_bias.npy" --out "$work/dense"
 for f in final.npy energy.npy overlaps.npy summary.json; do
@@ -126,6 +131,9 @@ expect_error "zero steps" 2 "steps" run "${w[@]}" "${i[@]}" --steps 0 --out "$wo
 expect_error "t-end on discrete" 2 "t-end" run "${w[@]}" "${i[@]}" --t-end 5 --out "$work/out"
 expect_error "negative n" 2 "\-\-n" recall --n -5
 expect_error "absurd n" 2 "\-\-n" recall --n 100000000000
+expect_error "dense too large" 2 "dense" recall --n 50000 --storage dense
+expect_error "memory beyond reach" 2 "MiB" recall --n 10000000 --patterns 5000 --cues 1000
+expect_error "usage: bad storage" 2 "storage" recall --storage sparse
 expect_error "absurd patterns" 2 "\-\-patterns" recall --n 100 --patterns 1000
 expect_error "noise out of range" 2 "\-\-noise" recall --noise 2
 expect_error "nan noise" 2 "\-\-noise" recall --noise nan

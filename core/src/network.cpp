@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "attractor/core/error.hpp"
 
@@ -25,26 +26,39 @@ double csr_at(const CsrMatrix<double>& m, std::int64_t i, std::int32_t j) {
 }  // namespace
 
 std::int64_t Network::size() const {
-  return std::visit([](const auto& w) { return w.rows; }, weights);
+  if (const auto* factored = std::get_if<FactoredWeights>(&weights)) return factored->patterns.n;
+  if (const auto* dense = std::get_if<DenseMatrix<double>>(&weights)) return dense->rows;
+  return std::get<CsrMatrix<double>>(weights).rows;
 }
 
 std::int64_t Network::synapse_count() const {
-  if (const auto* dense = std::get_if<DenseMatrix<double>>(&weights)) {
-    return dense->rows * dense->cols;
-  }
-  return std::get<CsrMatrix<double>>(weights).nnz();
+  if (const auto* csr = std::get_if<CsrMatrix<double>>(&weights)) return csr->nnz();
+  return size() * size();
 }
 
 void Network::validate(const std::string& what) const {
-  std::visit(
-      [&](const auto& w) {
-        require(w.rows > 0, what, "the weight matrix is empty");
-        require(w.rows == w.cols, what,
-                "weights must be square, got " + std::to_string(w.rows) + " x " +
-                    std::to_string(w.cols));
-        require(all_finite(w.values), what, "weights contain NaN or Inf");
-      },
-      weights);
+  if (const auto* factored = std::get_if<FactoredWeights>(&weights)) {
+    const auto& xi = factored->patterns;
+    require(xi.n > 0 && xi.count >= 0, what, "factored weights need N > 0 neurons");
+    require(static_cast<std::int64_t>(xi.values.size()) == xi.count * xi.n, what,
+            "factored weights hold " + std::to_string(xi.values.size()) +
+                " pattern entries, not P x N");
+    require(std::all_of(xi.values.begin(), xi.values.end(),
+                        [](std::int8_t v) { return v == 1 || v == -1; }),
+            what, "factored weights need patterns of +1 and -1");
+  } else {
+    std::visit(
+        [&](const auto& w) {
+          if constexpr (!std::is_same_v<std::decay_t<decltype(w)>, FactoredWeights>) {
+            require(w.rows > 0, what, "the weight matrix is empty");
+            require(w.rows == w.cols, what,
+                    "weights must be square, got " + std::to_string(w.rows) + " x " +
+                        std::to_string(w.cols));
+            require(all_finite(w.values), what, "weights contain NaN or Inf");
+          }
+        },
+        weights);
+  }
   if (const auto* dense = std::get_if<DenseMatrix<double>>(&weights)) {
     require(static_cast<std::int64_t>(dense->values.size()) == dense->rows * dense->cols, what,
             "dense weights hold " + std::to_string(dense->values.size()) + " values, not rows x cols");
@@ -80,6 +94,7 @@ void Network::validate(const std::string& what) const {
 }
 
 bool Network::is_symmetric() const {
+  if (std::holds_alternative<FactoredWeights>(weights)) return true;  // Ξᵀ Ξ is
   if (const auto* dense = std::get_if<DenseMatrix<double>>(&weights)) {
     for (std::int64_t i = 0; i < dense->rows; ++i) {
       for (std::int64_t j = i + 1; j < dense->cols; ++j) {

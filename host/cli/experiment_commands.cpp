@@ -9,6 +9,14 @@ namespace attractor::cli {
 
 namespace {
 
+void add_storage_option(CLI::App& command, std::string& storage) {
+  command.add_option("--storage", storage,
+                     "Hebbian weights: dense (8 N^2 bytes), factored (the patterns, P N bytes; "
+                     "T s = Xi^T Xi s / N - P s / N) or auto (dense up to N = 8192)")
+      ->check(CLI::IsMember({"auto", "dense", "factored"}))
+      ->capture_default_str();
+}
+
 core::Dynamics parse_mode(const std::string& mode) {
   return mode == "async" ? core::Dynamics::DiscreteAsync : core::Dynamics::DiscreteSync;
 }
@@ -23,6 +31,7 @@ nlohmann::json to_json(const host::RecallReport& r) {
           {"cues", p.cues},
           {"noise", p.noise},
           {"dynamics", core::to_string(p.mode)},
+          {"storage", host::to_string(r.storage)},
           {"seed", p.seed},
           {"match_overlap", p.match_overlap},
           {"recall_rate", r.recall_rate},
@@ -47,6 +56,9 @@ void print_table(const host::RecallReport& r, const char* title) {
   fmt::print("  cues               {}, each with {:.0f}% of its bits flipped\n", p.cues,
              100 * p.noise);
   fmt::print("  dynamics           {}\n", core::to_string(p.mode));
+  fmt::print("  weights            {}\n", r.storage == host::Storage::Factored
+                                             ? "factored Hebbian (patterns kept, P·N bytes)"
+                                             : "dense Hebbian matrix");
   fmt::print("  backend            {}\n", r.backend);
   fmt::print("  recall rate        {:.1f}%  (final overlap >= {})\n", 100 * r.recall_rate,
              p.match_overlap);
@@ -62,6 +74,7 @@ struct RecallCli {
   CommonOptions common;
   host::RecallParams params;
   std::string mode = "sync";
+  std::string storage = "auto";
 
   void add_to(CLI::App& command, bool full) {
     common.add_to(command);
@@ -81,11 +94,13 @@ struct RecallCli {
     command.add_option("--match", params.match_overlap,
                        "A cue counts as recalled when its final overlap reaches this")
         ->capture_default_str();
+    add_storage_option(command, storage);
   }
 
   int run(const char* title) {
     params.seed = common.seed;
     params.mode = parse_mode(mode);
+    params.storage = host::parse_storage(storage, "--storage");
     params.validate();
     auto engine = common.make_engine();
     host::RecallReport report;
@@ -131,6 +146,7 @@ Action add_capacity(CLI::App& app) {
     CommonOptions common;
     host::CapacityParams params;
     std::string mode = "async";
+    std::string storage = "auto";
   };
   auto state = std::make_shared<State>();
   state->common.add_to(*command);
@@ -148,10 +164,12 @@ Action add_capacity(CLI::App& app) {
   command->add_option("--match", state->params.match_overlap,
                       "A pattern counts as retrieved when its final overlap reaches this")
       ->capture_default_str();
+  add_storage_option(*command, state->storage);
   return [state] {
     auto& p = state->params;
     p.seed = state->common.seed;
     p.mode = parse_mode(state->mode);
+    p.storage = host::parse_storage(state->storage, "--storage");
     p.validate();
     auto engine = state->common.make_engine();
     std::vector<host::CapacityPoint> curve;
@@ -174,6 +192,7 @@ Action add_capacity(CLI::App& app) {
                   {"n", p.n},
                   {"trials", p.trials},
                   {"dynamics", core::to_string(p.mode)},
+                  {"storage", host::to_string(host::resolve_storage(p.storage, p.n))},
                   {"seed", p.seed},
                   {"match_overlap", p.match_overlap},
                   {"theory_alpha_c", 0.138},

@@ -34,8 +34,18 @@ using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 class Model {
  public:
   explicit Model(const core::Network& network)
-      : net_(network), n_(network.size()), b_(static_cast<std::size_t>(n_)) {
+      : net_(network), n_(network.size()), b_(static_cast<std::size_t>(n_)),
+        xi_(std::get_if<core::FactoredWeights>(&network.weights)) {
     for (Index i = 0; i < n_; ++i) b_[i] = network.effective_bias(i);
+    if (xi_ != nullptr) {
+      // Ξᵀ (N × P) beside Ξ: the second product and the asynchronous field read a neuron's P
+      // pattern bits contiguously.
+      const Index p = xi_->patterns.count;
+      xi_t_.resize(static_cast<std::size_t>(n_ * p));
+      for (Index mu = 0; mu < p; ++mu) {
+        for (Index i = 0; i < n_; ++i) xi_t_[i * p + mu] = xi_->patterns.values[mu * n_ + i];
+      }
+    }
   }
   Index n() const { return n_; }
   double b(Index i) const { return b_[i]; }
@@ -44,6 +54,10 @@ class Model {
 
   // Y = T X for m states stored as the columns of N × m column-major blocks.
   void multiply(const double* x, double* y, Index m) const {
+    if (xi_ != nullptr) {
+      multiply_factored(x, y, m);
+      return;
+    }
     if (const auto* dense = std::get_if<DenseMatrix<double>>(&net_.weights)) {
       Eigen::Map<const RowMatrix> T(dense->values.data(), n_, n_);
       Eigen::Map<ColMatrix>(y, n_, m).noalias() = T * Eigen::Map<const ColMatrix>(x, n_, m);
@@ -93,19 +107,70 @@ class Model {
     return (a0 + a1) + (a2 + a3);
   }
 
-  // Σ_j T_ij x_j: one row, for asynchronous updates.
-  double row_dot(Index i, const double* x) const {
+  // Asynchronous updates read one neuron's field at a time from the current state. Factored
+  // weights keep the overlap sums m = Ξ s in `scratch` (P values, set by start_fields and kept
+  // current by flipped; integers for ±1 states, so exactly), so a field costs O(P):
+  // f_i = (Σ_μ ξ^μ_i m_μ − P s_i) / N.
+  Index scratch_size() const { return xi_ != nullptr ? xi_->patterns.count : 0; }
+  void start_fields(const double* s, double* scratch) const {
+    if (xi_ != nullptr) overlap_sums(s, scratch, 1);
+  }
+  double field(Index i, const double* s, const double* scratch) const {
+    if (xi_ != nullptr) return factored_row(i, scratch, s[i]);
     if (const auto* dense = std::get_if<DenseMatrix<double>>(&net_.weights)) {
       return Eigen::Map<const Eigen::VectorXd>(dense->row(i), n_).dot(
-          Eigen::Map<const Eigen::VectorXd>(x, n_));
+          Eigen::Map<const Eigen::VectorXd>(s, n_));
     }
-    return sparse_row_dot(std::get<CsrMatrix<double>>(net_.weights), i, x);
+    return sparse_row_dot(std::get<CsrMatrix<double>>(net_.weights), i, s);
+  }
+  void flipped(Index i, double now, double* scratch) const {
+    if (xi_ == nullptr) return;
+    const std::int8_t* bits = xi_t_.data() + i * xi_->patterns.count;
+    for (Index mu = 0; mu < xi_->patterns.count; ++mu) scratch[mu] += 2.0 * now * bits[mu];
   }
 
  private:
+  // M = Ξ X (P × m, column-major): overlap sums of each state with each pattern.
+  void overlap_sums(const double* x, double* sums, Index m) const {
+    const Index p = xi_->patterns.count;
+#pragma omp parallel for schedule(static) if(n_ * p * m > kParallelWork)
+    for (Index mu = 0; mu < p; ++mu) {
+      const std::int8_t* bits = xi_->patterns.pattern(mu);
+      for (Index j = 0; j < m; ++j) {
+        const double* xj = x + j * n_;
+        double acc = 0.0;
+        for (Index i = 0; i < n_; ++i) acc += bits[i] * xj[i];
+        sums[j * p + mu] = acc;
+      }
+    }
+  }
+
+  // (T x)_i = (Σ_μ ξ^μ_i M_μ − P x_i) / N: the Hebbian sum with its diagonal P/N removed.
+  double factored_row(Index i, const double* sums, double x_i) const {
+    const Index p = xi_->patterns.count;
+    const std::int8_t* bits = xi_t_.data() + i * p;
+    double acc = 0.0;
+    for (Index mu = 0; mu < p; ++mu) acc += bits[mu] * sums[mu];
+    return (acc - static_cast<double>(p) * x_i) / static_cast<double>(n_);
+  }
+
+  void multiply_factored(const double* x, double* y, Index m) const {
+    const Index p = xi_->patterns.count;
+    std::vector<double> sums(static_cast<std::size_t>(p * m));
+    overlap_sums(x, sums.data(), m);
+#pragma omp parallel for schedule(static) if(n_ * p * m > kParallelWork)
+    for (Index i = 0; i < n_; ++i) {
+      for (Index j = 0; j < m; ++j) {
+        y[j * n_ + i] = factored_row(i, sums.data() + j * p, x[j * n_ + i]);
+      }
+    }
+  }
+
   const core::Network& net_;
   Index n_;
   std::vector<double> b_;
+  const core::FactoredWeights* xi_;  // null unless the weights are factored
+  std::vector<std::int8_t> xi_t_;    // Ξᵀ, N × P
 };
 
 // Discrete:   E(s) = −½ sᵀ T s − bᵀ s.
@@ -318,6 +383,7 @@ void run_async(const Model& model, core::StateBatch& states, const core::RunOpti
   {
     std::vector<std::uint32_t> order(static_cast<std::size_t>(n));
     std::vector<double> tx(static_cast<std::size_t>(n));
+    std::vector<double> scratch(static_cast<std::size_t>(model.scratch_size()));
     auto record = [&](Index b, Index sweep) {
       const double* s = states.state(b);
       model.multiply(s, tx.data(), 1);
@@ -328,6 +394,7 @@ void run_async(const Model& model, core::StateBatch& states, const core::RunOpti
       double* s = states.state(b);
       auto& result = results[b];
       if (recorder.due(0)) record(b, 0);
+      model.start_fields(s, scratch.data());
       for (Index sweep = 1; sweep <= options.max_steps; ++sweep) {
         std::iota(order.begin(), order.end(), std::uint32_t{0});
         for (Index pos = n - 1; pos > 0; --pos) {
@@ -339,9 +406,12 @@ void run_async(const Model& model, core::StateBatch& states, const core::RunOpti
         }
         Index flips = 0;
         for (const std::uint32_t i : order) {
-          const double next = sign_update(model.row_dot(i, s) + model.b(i), s[i]);
-          flips += next != s[i];
-          s[i] = next;
+          const double next = sign_update(model.field(i, s, scratch.data()) + model.b(i), s[i]);
+          if (next != s[i]) {
+            ++flips;
+            s[i] = next;
+            model.flipped(i, next, scratch.data());
+          }
         }
         result.steps = sweep;
         if (recorder.due(sweep)) record(b, sweep);

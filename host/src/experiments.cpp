@@ -1,5 +1,6 @@
 #include "attractor/host/experiments.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "attractor/core/error.hpp"
@@ -9,33 +10,74 @@ namespace attractor::host {
 
 namespace {
 
-// Sizes beyond these would not fit a dense float64 N × N matrix in any sane memory; the dense
-// host path is the only one these experiments use.
-constexpr std::int64_t kMaxDenseN = 46341;  // N² · 8 bytes < 16 GiB
+// Dense float64 weights need 8 N² bytes; factored ones 2 P·N (Ξ and Ξᵀ) and the states 8 B·N.
+// Past these sizes a run could not fit the memory of any machine this targets.
+constexpr std::int64_t kMaxDenseN = 46341;           // 8 N² < 16 GiB
+constexpr std::int64_t kMaxFactoredN = 100'000'000;  // 8 B·N stays sane for small batches
+constexpr double kMaxBytes = 64.0 * (1 << 30);
 
-void check_common(std::int64_t n, std::int64_t max_steps, double match_overlap,
+void check_common(std::int64_t n, Storage storage, std::int64_t max_steps, double match_overlap,
                   core::Dynamics mode) {
-  core::require(n >= 2 && n <= kMaxDenseN, "--n",
-                "must lie in [2, " + std::to_string(kMaxDenseN) + "], got " + std::to_string(n));
+  const std::int64_t max_n =
+      resolve_storage(storage, n) == Storage::Dense ? kMaxDenseN : kMaxFactoredN;
+  core::require(n >= 2 && n <= max_n, "--n",
+                "must lie in [2, " + std::to_string(max_n) + "] with " +
+                    to_string(resolve_storage(storage, n)) + " weights, got " +
+                    std::to_string(n));
   core::require(max_steps >= 1, "--steps", "must be at least 1");
   core::require(match_overlap > 0 && match_overlap <= 1, "--match", "must lie in (0, 1]");
   core::require(mode != core::Dynamics::Continuous, "--mode", "must be sync or async");
 }
 
+// Bytes of weights (dense or factored) plus B states of N float64 values.
+void check_memory(std::int64_t n, std::int64_t patterns, std::int64_t states, Storage storage) {
+  const double nn = static_cast<double>(n);
+  const double weights = resolve_storage(storage, n) == Storage::Dense
+                             ? 8.0 * nn * nn
+                             : 2.0 * static_cast<double>(patterns) * nn;
+  const double bytes = weights + 8.0 * static_cast<double>(states) * nn;
+  core::require(bytes <= kMaxBytes, "--n",
+                "this run would need " + std::to_string(static_cast<long long>(bytes / (1 << 20))) +
+                    " MiB, more than the 65536 MiB allowed");
+}
+
 }  // namespace
 
+Storage parse_storage(const std::string& name, const std::string& what) {
+  for (auto s : {Storage::Auto, Storage::Dense, Storage::Factored}) {
+    if (name == to_string(s)) return s;
+  }
+  throw core::InputError(what + ": unknown storage '" + name +
+                         "' (expected auto, dense or factored)");
+}
+
+const char* to_string(Storage storage) {
+  switch (storage) {
+    case Storage::Auto: return "auto";
+    case Storage::Dense: return "dense";
+    case Storage::Factored: return "factored";
+  }
+  return "?";
+}
+
+Storage resolve_storage(Storage storage, std::int64_t n) {
+  if (storage != Storage::Auto) return storage;
+  return n <= 8192 ? Storage::Dense : Storage::Factored;
+}
+
 void RecallParams::validate() const {
-  check_common(n, max_steps, match_overlap, mode);
+  check_common(n, storage, max_steps, match_overlap, mode);
   core::require(patterns >= 1 && patterns <= n, "--patterns",
                 "must lie in [1, N], got " + std::to_string(patterns));
   core::require(cues >= 1 && cues <= 1'000'000, "--cues",
                 "must lie in [1, 1000000], got " + std::to_string(cues));
   core::require(std::isfinite(noise) && noise >= 0 && noise <= 0.5, "--noise",
                 "must lie in [0, 0.5] (a flip probability)");
+  check_memory(n, patterns, cues, storage);
 }
 
 void CapacityParams::validate() const {
-  check_common(n, max_steps, match_overlap, mode);
+  check_common(n, storage, max_steps, match_overlap, mode);
   core::require(!alphas.empty(), "--alphas", "needs at least one load");
   for (double alpha : alphas) {
     core::require(std::isfinite(alpha) && alpha > 0 && alpha <= 1, "--alphas",
@@ -44,6 +86,9 @@ void CapacityParams::validate() const {
                   "load " + std::to_string(alpha) + " stores no pattern at this N");
   }
   core::require(trials >= 1 && trials <= 10'000, "--trials", "must lie in [1, 10000]");
+  const double max_alpha = *std::max_element(alphas.begin(), alphas.end());
+  const auto max_patterns = std::llround(max_alpha * static_cast<double>(n));
+  check_memory(n, max_patterns, max_patterns, storage);
 }
 
 RecallReport run_recall(const RecallParams& params, core::Engine& engine,
@@ -53,7 +98,8 @@ RecallReport run_recall(const RecallParams& params, core::Engine& engine,
   report.params = params;
   report.backend = engine.name();
   const core::PatternSet patterns = random_patterns(params.patterns, params.n, params.seed);
-  const core::Network network = hebbian_network(patterns);
+  report.storage = resolve_storage(params.storage, params.n);
+  const core::Network network = hebbian_network(patterns, report.storage == Storage::Factored);
   core::StateBatch states = noisy_cues(patterns, params.cues, params.noise, params.seed);
 
   core::RunOptions options;
@@ -101,7 +147,8 @@ std::vector<CapacityPoint> run_capacity(const CapacityParams& params, core::Engi
       // One seed per (α, trial) so every point of the curve is reproducible on its own.
       const std::uint64_t seed = params.seed * 1'000'003u + a * 10'007u + static_cast<std::uint64_t>(trial);
       const core::PatternSet patterns = random_patterns(point.patterns, params.n, seed);
-      const core::Network network = hebbian_network(patterns);
+      const core::Network network =
+          hebbian_network(patterns, resolve_storage(params.storage, params.n) == Storage::Factored);
       core::StateBatch states(point.patterns, params.n);
       for (std::size_t k = 0; k < patterns.values.size(); ++k) states.values[k] = patterns.values[k];
       core::RunOptions options;

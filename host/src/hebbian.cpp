@@ -34,9 +34,13 @@ core::DenseMatrix<double> hebbian_weights(const core::PatternSet& patterns) {
   return T;
 }
 
-core::Network hebbian_network(const core::PatternSet& patterns) {
+core::Network hebbian_network(const core::PatternSet& patterns, bool factored) {
   core::Network network;
-  network.weights = hebbian_weights(patterns);
+  if (factored) {
+    network.weights = core::FactoredWeights{patterns};
+  } else {
+    network.weights = hebbian_weights(patterns);
+  }
   network.activation.kind = core::ActivationKind::Sign;
   return network;
 }

@@ -7,10 +7,19 @@
 #include "attractor/core/activation.hpp"
 #include "attractor/core/csr_matrix.hpp"
 #include "attractor/core/dense_matrix.hpp"
+#include "attractor/core/state_batch.hpp"
 
 namespace attractor::core {
 
-using Weights = std::variant<DenseMatrix<double>, CsrMatrix<double>>;
+// Hebbian weights kept in factored form, T = (1/N) Ξᵀ Ξ − (P/N) I — the outer-product rule with a
+// zero diagonal — stored as the P × N patterns Ξ: T x costs O(N P) operations instead of O(N²)
+// and the weights P·N bytes instead of 8 N², which is what lets a fully connected network of
+// 10⁵–10⁶ neurons fit in memory. For ±1 states every sum is an integer, so fields are exact.
+struct FactoredWeights {
+  PatternSet patterns;
+};
+
+using Weights = std::variant<DenseMatrix<double>, CsrMatrix<double>, FactoredWeights>;
 
 // What a network IS, independent of the backend that evolves it:
 //   discrete    s_i ← sign(Σ_j T_ij s_j + b_i),
@@ -24,7 +33,7 @@ struct Network {
   Activation activation;
 
   std::int64_t size() const;
-  std::int64_t synapse_count() const;  // stored entries of T (N² when dense)
+  std::int64_t synapse_count() const;  // entries of T: N² when dense or factored, nnz for CSR
   double effective_bias(std::int64_t i) const {
     return (bias.empty() ? 0.0 : bias[i]) - threshold;
   }

@@ -11,6 +11,14 @@ namespace attractor::host {
 // (done, total) in units the experiment chooses; called from the calling thread.
 using ProgressFn = std::function<void(std::int64_t, std::int64_t)>;
 
+// How the Hebbian weights are held: a dense N × N matrix, or factored as the patterns
+// (core::FactoredWeights). Auto takes dense while it needs at most 512 MiB (N ≤ 8192).
+enum class Storage { Auto, Dense, Factored };
+Storage parse_storage(const std::string& name, const std::string& what);
+const char* to_string(Storage storage);
+// The storage Auto resolves to for N neurons; the others resolve to themselves.
+Storage resolve_storage(Storage storage, std::int64_t n);
+
 // Associative recall: store P random patterns in a Hebbian network of N neurons, present B cues
 // (cue b is pattern b mod P with a fraction `noise` of bits flipped) and let them settle.
 struct RecallParams {
@@ -22,6 +30,7 @@ struct RecallParams {
   std::int64_t max_steps = 100;
   double match_overlap = 0.95;
   std::uint64_t seed = 1;
+  Storage storage = Storage::Auto;
 
   void validate() const;  // core::InputError for out-of-range values
 };
@@ -29,6 +38,7 @@ struct RecallParams {
 struct RecallReport {
   RecallParams params;
   std::string backend;
+  Storage storage = Storage::Dense;  // as resolved
   double recall_rate = 0;     // cues whose final overlap with their target is ≥ match_overlap
   double mean_overlap = 0;    // mean final overlap with the target
   double mean_steps = 0;
@@ -54,6 +64,7 @@ struct CapacityParams {
   std::int64_t max_steps = 200;
   double match_overlap = 0.95;
   std::uint64_t seed = 1;
+  Storage storage = Storage::Auto;
 
   void validate() const;
 };

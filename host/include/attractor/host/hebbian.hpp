@@ -15,8 +15,9 @@ core::PatternSet random_patterns(std::int64_t count, std::int64_t n, std::uint64
 core::DenseMatrix<double> hebbian_weights(const core::PatternSet& patterns);
 
 // A network of sign neurons with those weights, no bias and no threshold: the classical
-// Hopfield (1982) associative memory.
-core::Network hebbian_network(const core::PatternSet& patterns);
+// Hopfield (1982) associative memory. `factored` keeps T as the patterns themselves
+// (core::FactoredWeights: P·N bytes instead of 8 N²); the dynamics are the same.
+core::Network hebbian_network(const core::PatternSet& patterns, bool factored = false);
 
 // Stores one more pattern incrementally: T += (1/N) v vᵀ off the diagonal (T_ii stays 0).
 // `v` has N entries (±1 for a binary pattern; any finite values are accepted).
