@@ -136,34 +136,44 @@ class Model {
 #pragma omp parallel for schedule(static) if(n_ * p * m > kParallelWork)
     for (Index mu = 0; mu < p; ++mu) {
       const std::int8_t* bits = xi_->patterns.pattern(mu);
-      for (Index j = 0; j < m; ++j) {
-        const double* xj = x + j * n_;
-        double acc = 0.0;
-        for (Index i = 0; i < n_; ++i) acc += bits[i] * xj[i];
-        sums[j * p + mu] = acc;
-      }
+      for (Index j = 0; j < m; ++j) sums[j * p + mu] = signed_dot(bits, x + j * n_, n_);
     }
   }
 
   // (T x)_i = (Σ_μ ξ^μ_i M_μ − P x_i) / N: the Hebbian sum with its diagonal P/N removed.
   double factored_row(Index i, const double* sums, double x_i) const {
     const Index p = xi_->patterns.count;
-    const std::int8_t* bits = xi_t_.data() + i * p;
-    double acc = 0.0;
-    for (Index mu = 0; mu < p; ++mu) acc += bits[mu] * sums[mu];
+    const double acc = signed_dot(xi_t_.data() + i * p, sums, p);
     return (acc - static_cast<double>(p) * x_i) / static_cast<double>(n_);
   }
 
+  // Σ_k bits_k x_k with Eigen's vectorized reduction (several partial sums; a plain loop is one
+  // chain of dependent additions). For ±1 states every partial sum is an integer, so the result
+  // is exact whatever the order.
+  static double signed_dot(const std::int8_t* bits, const double* x, Index count) {
+    using Bits = Eigen::Matrix<std::int8_t, Eigen::Dynamic, 1>;
+    return Eigen::Map<const Bits>(bits, count).cast<double>().dot(
+        Eigen::Map<const Eigen::VectorXd>(x, count));
+  }
+
+  // Y = (Ξᵀ (Ξ X) − P X) / N as two GEMMs over blocks of patterns widened to double, so the
+  // states are reused from cache across a block instead of streamed once per pattern. For ±1
+  // states every sum is an integer below 2^53: exact in any order.
   void multiply_factored(const double* x, double* y, Index m) const {
+    using Bits = Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     const Index p = xi_->patterns.count;
-    std::vector<double> sums(static_cast<std::size_t>(p * m));
-    overlap_sums(x, sums.data(), m);
-#pragma omp parallel for schedule(static) if(n_ * p * m > kParallelWork)
-    for (Index i = 0; i < n_; ++i) {
-      for (Index j = 0; j < m; ++j) {
-        y[j * n_ + i] = factored_row(i, sums.data() + j * p, x[j * n_ + i]);
-      }
+    const Index block = std::max<Index>(1, std::min<Index>(p, (Index{1} << 23) / n_));  // ≤ 64 MiB
+    Eigen::Map<const ColMatrix> X(x, n_, m);
+    Eigen::Map<ColMatrix> Y(y, n_, m);
+    Y.setZero();
+    RowMatrix xi_block;
+    for (Index start = 0; start < p; start += block) {
+      const Index rows = std::min(block, p - start);
+      xi_block = Eigen::Map<const Bits>(xi_->patterns.pattern(start), rows, n_).cast<double>();
+      const ColMatrix sums = xi_block * X;  // rows × m overlap sums
+      Y.noalias() += xi_block.transpose() * sums;
     }
+    Y = (Y - static_cast<double>(p) * X) / static_cast<double>(n_);
   }
 
   const core::Network& net_;
