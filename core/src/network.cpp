@@ -10,11 +10,6 @@ namespace attractor::core {
 
 namespace {
 
-template <typename T>
-bool all_finite(const std::vector<T>& v) {
-  return std::all_of(v.begin(), v.end(), [](T x) { return std::isfinite(x); });
-}
-
 // Value stored at (i, j) of a CSR matrix with sorted rows, or 0 when absent.
 double csr_at(const CsrMatrix<double>& m, std::int64_t i, std::int32_t j) {
   const auto first = m.col_idx.begin() + m.row_ptr[i];
@@ -43,9 +38,7 @@ void Network::validate(const std::string& what) const {
     require(static_cast<std::int64_t>(xi.values.size()) == xi.count * xi.n, what,
             "factored weights hold " + std::to_string(xi.values.size()) +
                 " pattern entries, not P x N");
-    require(std::all_of(xi.values.begin(), xi.values.end(),
-                        [](std::int8_t v) { return v == 1 || v == -1; }),
-            what, "factored weights need patterns of +1 and -1");
+    require(all_signs(xi.values), what, "factored weights need patterns of +1 and -1");
   } else {
     std::visit(
         [&](const auto& w) {
@@ -61,7 +54,8 @@ void Network::validate(const std::string& what) const {
   }
   if (const auto* dense = std::get_if<DenseMatrix<double>>(&weights)) {
     require(static_cast<std::int64_t>(dense->values.size()) == dense->rows * dense->cols, what,
-            "dense weights hold " + std::to_string(dense->values.size()) + " values, not rows x cols");
+            "dense weights hold " + std::to_string(dense->values.size()) +
+                " values, not rows x cols");
   }
   if (const auto* csr = std::get_if<CsrMatrix<double>>(&weights)) {
     require(static_cast<std::int64_t>(csr->row_ptr.size()) == csr->rows + 1 &&
@@ -77,7 +71,9 @@ void Network::validate(const std::string& what) const {
       if (begin > end || end > csr->nnz()) fail("CSR row offsets decrease", i);
       for (std::int64_t k = begin; k < end; ++k) {
         const std::int32_t c = csr->col_idx[k];
-        if (c < 0 || c >= csr->cols) fail("CSR column index " + std::to_string(c) + " out of range", i);
+        if (c < 0 || c >= csr->cols) {
+          fail("CSR column index " + std::to_string(c) + " out of range", i);
+        }
         // Sorted, duplicate-free rows: the symmetry test and the GPU layouts rely on it.
         if (k > begin && csr->col_idx[k - 1] >= c) {
           fail("CSR column indices are not strictly increasing", i);

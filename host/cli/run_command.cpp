@@ -34,8 +34,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 
 void require_finite(const std::vector<double>& values, const std::string& path) {
-  require(std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); }),
-          path, "contains NaN or Inf");
+  require(core::all_finite(values), path, "contains NaN or Inf");
 }
 
 std::string shape_text(const std::vector<std::int64_t>& shape) {
@@ -159,18 +158,16 @@ int run(RunCli& cli) {
   network.validate(cli.weights_path);
   core::StateBatch states = read_states(cli.init_path, n);
   if (!continuous) {
-    require(std::all_of(states.values.begin(), states.values.end(),
-                        [](double v) { return v == 1.0 || v == -1.0; }),
-            cli.init_path, "discrete dynamics need initial states of +1 and -1");
+    require(core::all_signs(states.values), cli.init_path,
+            "discrete dynamics need initial states of +1 and -1");
   }
   core::PatternSet patterns;
   if (!cli.patterns_path.empty()) {
     auto array = host::read_npy(cli.patterns_path);
     require(array.shape.size() == 2 && array.shape[1] == n, cli.patterns_path,
             fmt::format("patterns must have shape (P, {}), got {}", n, shape_text(array.shape)));
-    require(std::all_of(array.values.begin(), array.values.end(),
-                        [](double v) { return v == 1.0 || v == -1.0; }),
-            cli.patterns_path, "patterns must hold +1 and -1 only");
+    require(core::all_signs(array.values), cli.patterns_path,
+            "patterns must hold +1 and -1 only");
     patterns.count = array.shape[0];
     patterns.n = n;
     patterns.values.assign(array.values.begin(), array.values.end());

@@ -248,7 +248,8 @@ class Recorder {
     if (!enabled()) return rec;
     std::size_t rows = 0;
     for (const auto& r : per_state_) rows = std::max(rows, r.records.time.size());
-    const std::size_t p = options_.patterns ? static_cast<std::size_t>(options_.patterns->count) : 0;
+    const std::size_t p =
+        options_.patterns ? static_cast<std::size_t>(options_.patterns->count) : 0;
     const std::size_t n = static_cast<std::size_t>(model_.n());
     for (std::size_t k = 0; k < rows; ++k) {
       rec.steps.push_back(static_cast<Index>(k) * options_.record_every);
@@ -283,7 +284,9 @@ class Recorder {
 
   void append(Values& to, double time, const double* x, const double* tx, const double* state) {
     to.time.push_back(time);
-    if (energy_defined_) to.energy.push_back(energy_of(model_, x, tx, continuous_ ? state : nullptr));
+    if (energy_defined_) {
+      to.energy.push_back(energy_of(model_, x, tx, continuous_ ? state : nullptr));
+    }
     if (options_.patterns != nullptr) append_overlaps(*options_.patterns, x, to.overlaps);
     if (options_.record_states) to.states.insert(to.states.end(), state, state + model_.n());
   }
@@ -808,13 +811,10 @@ void check_inputs(const core::Network& network, const core::StateBatch& states,
                     std::to_string(n));
   core::require(states.batch >= 0 && static_cast<Index>(states.values.size()) == states.batch * n,
                 "initial states", "size does not match batch x N");
-  core::require(std::all_of(states.values.begin(), states.values.end(),
-                            [](double v) { return std::isfinite(v); }),
-                "initial states", "contain NaN or Inf");
+  core::require(core::all_finite(states.values), "initial states", "contain NaN or Inf");
   if (options.dynamics != Dynamics::Continuous) {
-    core::require(std::all_of(states.values.begin(), states.values.end(),
-                              [](double v) { return v == 1.0 || v == -1.0; }),
-                  "initial states", "discrete dynamics need states of +1 and -1");
+    core::require(core::all_signs(states.values), "initial states",
+                  "discrete dynamics need states of +1 and -1");
   } else {
     core::require(network.activation.kind != ActivationKind::Sign, "network",
                   "continuous dynamics need a smooth activation (tanh, logistic or linear)");
@@ -827,9 +827,7 @@ void check_inputs(const core::Network& network, const core::StateBatch& states,
                                               patterns->count * patterns->n,
                   "patterns", "hold " + std::to_string(patterns->values.size()) +
                                   " values, not count x N");
-    core::require(std::all_of(patterns->values.begin(), patterns->values.end(),
-                              [](std::int8_t v) { return v == 1 || v == -1; }),
-                  "patterns", "must hold +1 and -1 only");
+    core::require(core::all_signs(patterns->values), "patterns", "must hold +1 and -1 only");
   }
   core::require(states.batch <= std::numeric_limits<std::uint32_t>::max(), "initial states",
                 "batch larger than 2^32 - 1");

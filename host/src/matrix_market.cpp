@@ -282,9 +282,7 @@ void write_matrix_market(const std::string& path, const core::CsrMatrix<double>&
                 "a symmetric matrix must be square, got " + std::to_string(m.rows) + " x " +
                     std::to_string(m.cols));
   // The reader rejects non-finite values, so writing one would make a file nothing reads back.
-  core::require(
-      std::all_of(m.values.begin(), m.values.end(), [](double v) { return std::isfinite(v); }),
-      path, "the matrix holds NaN or Inf values");
+  core::require(core::all_finite(m.values), path, "the matrix holds NaN or Inf values");
 
   const auto written = [&](std::int64_t i, std::int64_t k) {
     return !symmetric || m.col_idx[k] <= i;

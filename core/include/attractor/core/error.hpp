@@ -1,6 +1,9 @@
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace attractor::core {
 
@@ -14,6 +17,18 @@ class InputError : public std::runtime_error {
 // Throws InputError("<what>: <problem>") unless `condition` holds.
 inline void require(bool condition, const std::string& what, const std::string& problem) {
   if (!condition) throw InputError(what + ": " + problem);
+}
+
+// The value checks every reader and engine applies before using an array.
+template <typename T>
+bool all_finite(const std::vector<T>& values) {
+  return std::all_of(values.begin(), values.end(), [](T v) { return std::isfinite(v); });
+}
+
+// Every entry +1 or −1: binary states and stored patterns.
+template <typename T>
+bool all_signs(const std::vector<T>& values) {
+  return std::all_of(values.begin(), values.end(), [](T v) { return v == T(1) || v == T(-1); });
 }
 
 }  // namespace attractor::core
