@@ -9,7 +9,9 @@
 #include <cmath>
 #include <numeric>
 
+#include "attractor/core/discrete.hpp"
 #include "attractor/core/error.hpp"
+#include "attractor/core/integrators.hpp"
 #include "attractor/core/philox.hpp"
 
 namespace attractor::host {
@@ -196,25 +198,6 @@ double energy_of(const Model& model, const double* x, const double* tx, const do
   return e;
 }
 
-// 64-bit fingerprint of a ±1 state: the sign bits packed 64 to a word and mixed with SplitMix64's
-// finalizer. Two different states collide with probability 2^-64 per comparison.
-std::uint64_t hash_signs(const double* s, Index n) {
-  auto mix = [](std::uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  };
-  std::uint64_t h = mix(static_cast<std::uint64_t>(n));
-  for (Index start = 0; start < n; start += 64) {
-    std::uint64_t word = 0;
-    for (Index i = start; i < std::min(n, start + 64); ++i) {
-      if (s[i] > 0) word |= std::uint64_t{1} << (i - start);
-    }
-    h = mix(h ^ word ^ (static_cast<std::uint64_t>(start) << 1));
-  }
-  return h;
-}
-
 // Collects per-state records at steps 0, K, 2K, ... and assembles them, padding states that
 // stopped early with their last values, into the R × B (× P or N) arrays of core::Recording.
 class Recorder {
@@ -304,16 +287,14 @@ void report(const core::RunOptions& options, Index done, Index total) {
   if (options.progress) options.progress(done, total);
 }
 
-double sign_update(double field, double old) { return field > 0 ? 1.0 : (field < 0 ? -1.0 : old); }
-
 // ---------------------------------------------------------------------------------------------
 // Discrete synchronous dynamics: one GEMM (or SpMM) per step over the states still running.
 void run_sync(const Model& model, core::StateBatch& states, const core::RunOptions& options,
               Recorder& recorder, std::vector<core::StateResult>& results) {
   const Index n = model.n();
   const Index batch = states.batch;
-  const std::size_t history_length = static_cast<std::size_t>(options.max_period) + 1;
-  std::vector<std::vector<std::uint64_t>> history(static_cast<std::size_t>(batch));
+  std::vector<core::CycleHistory> history(static_cast<std::size_t>(batch),
+                                          core::CycleHistory(options.max_period));
   std::vector<Index> active(static_cast<std::size_t>(batch));
   std::iota(active.begin(), active.end(), Index{0});
   std::vector<double> x, y;
@@ -331,7 +312,7 @@ void run_sync(const Model& model, core::StateBatch& states, const core::RunOptio
     }
   };
 
-  for (Index b = 0; b < batch; ++b) history[b].push_back(hash_signs(states.state(b), n));
+  for (Index b = 0; b < batch; ++b) history[b].start(core::hash_signs(states.state(b), n));
   if (recorder.due(0)) record_all(active, 0);
 
   for (Index step = 1; step <= options.max_steps && !active.empty(); ++step) {
@@ -348,7 +329,7 @@ void run_sync(const Model& model, core::StateBatch& states, const core::RunOptio
       const double* field = y.data() + j * n;
       bool changed = false;
       for (Index i = 0; i < n; ++i) {
-        const double next = sign_update(field[i] + model.b(i), s[i]);
+        const double next = core::sign_update(field[i] + model.b(i), s[i]);
         changed |= next != s[i];
         s[i] = next;
       }
@@ -358,17 +339,8 @@ void run_sync(const Model& model, core::StateBatch& states, const core::RunOptio
         result.outcome = Outcome::FixedPoint;
         continue;
       }
-      auto& h = history[b];
-      const std::uint64_t now = hash_signs(s, n);
-      for (std::size_t p = 2; p <= h.size() && p <= history_length - 1; ++p) {
-        if (h[h.size() - p] == now) {
-          result.outcome = Outcome::LimitCycle;
-          result.period = static_cast<Index>(p);
-          break;
-        }
-      }
-      h.push_back(now);
-      if (h.size() > history_length) h.erase(h.begin());
+      result.period = history[b].push(core::hash_signs(s, n));
+      if (result.period > 0) result.outcome = Outcome::LimitCycle;
     }
 
     std::vector<Index> still_running, recording;
@@ -419,7 +391,8 @@ void run_async(const Model& model, core::StateBatch& states, const core::RunOpti
         }
         Index flips = 0;
         for (const std::uint32_t i : order) {
-          const double next = sign_update(model.field(i, s, scratch.data()) + model.b(i), s[i]);
+          const double next =
+              core::sign_update(model.field(i, s, scratch.data()) + model.b(i), s[i]);
           if (next != s[i]) {
             ++flips;
             s[i] = next;
@@ -449,29 +422,14 @@ void run_async(const Model& model, core::StateBatch& states, const core::RunOpti
 // Continuous dynamics. All running states advance in lock step, one field evaluation
 // F(u) = T g(u) − u + b for all of them per stage (one GEMM), each with its own step size.
 
-// Dormand & Prince (1980) 5(4) tableau; the fifth-order solution is propagated (FSAL).
-constexpr double kA[7][6] = {
-    {},
-    {1.0 / 5},
-    {3.0 / 40, 9.0 / 40},
-    {44.0 / 45, -56.0 / 15, 32.0 / 9},
-    {19372.0 / 6561, -25360.0 / 2187, 64448.0 / 6561, -212.0 / 729},
-    {9017.0 / 3168, -355.0 / 33, 46732.0 / 5247, 49.0 / 176, -5103.0 / 18656},
-    {35.0 / 384, 0.0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84}};
-// e = b₅ − b₄: the embedded error estimate.
-constexpr double kE[7] = {71.0 / 57600,      0.0, -71.0 / 16695, 71.0 / 1920,
-                          -17253.0 / 339200, 22.0 / 525, -1.0 / 40};
-
 struct ContinuousState {
   double t = 0.0;
   double t_prev = 0.0;  // time of the previous accepted point
   double h = 0.0;       // next trial step
   std::vector<double> k1;              // F(u), valid at the current u
   std::vector<double> u_prev, f_prev;  // previous accepted point, for section interpolation
-  std::vector<std::vector<double>> sections;  // last max_period+1 section points
-  std::vector<double> section_time;
-  std::vector<double> excursion;  // excursion[k]: max ‖u − section k−1‖ before section k
-  double current_excursion = 0.0;
+  core::SectionHistory history;
+  std::vector<std::vector<double>> sections;  // ring of the last max_period + 1 section points
 };
 
 class ContinuousRunner {
@@ -494,6 +452,8 @@ class ContinuousRunner {
       auto& st = per_state_[b];
       st.h = options_.dt;
       st.k1.resize(static_cast<std::size_t>(n_));
+      st.history = core::SectionHistory(options_.max_period);
+      st.sections.resize(st.history.capacity());
     }
     evaluate(active, [&](Index b) { return states_.state(b); },
              [&](Index b) { return per_state_[b].k1.data(); });
@@ -502,9 +462,7 @@ class ContinuousRunner {
     }
     active = settle(active);
 
-    const int stages = options_.integrator == Integrator::Euler ? 1
-                       : options_.integrator == Integrator::RK4 ? 4
-                                                                : 7;
+    const int stages = core::stage_count(options_.integrator);
     std::vector<std::vector<std::vector<double>>> k(
         static_cast<std::size_t>(batch), std::vector<std::vector<double>>(stages));
     std::vector<std::vector<double>> stage_u(static_cast<std::size_t>(batch));
@@ -533,7 +491,9 @@ class ContinuousRunner {
           double* out = stage_u[b].data();
           for (Index i = 0; i < n_; ++i) {
             double incr = 0.0;
-            for (int j = 0; j < s; ++j) incr += stage_coefficient(s, j) * k[b][j][i];
+            for (int j = 0; j < s; ++j) {
+              incr += core::stage_coefficient(options_.integrator, s, j) * k[b][j][i];
+            }
             out[i] = u[i] + h * incr;
           }
         }
@@ -554,18 +514,16 @@ class ContinuousRunner {
           double err2 = 0.0;
           for (Index i = 0; i < n_; ++i) {
             double e = 0.0;
-            for (int j = 0; j < 7; ++j) e += kE[j] * k[b][j][i];
+            for (int j = 0; j < 7; ++j) e += core::kDopriE[j] * k[b][j][i];
             const double scale =
                 options_.atol + options_.rtol * std::max(std::fabs(u[i]), std::fabs(next[i]));
             const double ratio = st.h * e / scale;
             err2 += ratio * ratio;
           }
-          const double err = std::sqrt(err2 / static_cast<double>(n_));
-          const double factor =
-              err == 0.0 ? 5.0 : std::clamp(0.9 * std::pow(err, -0.2), 0.2, 5.0);
-          if (err > 1.0) {
+          const auto decision = core::dopri_decision(std::sqrt(err2 / static_cast<double>(n_)));
+          if (!decision.accepted) {
             accepted[a] = 0;
-            st.h *= std::min(factor, 1.0);
+            st.h *= decision.factor;
             continue;
           }
           st.u_prev.assign(u, u + n_);
@@ -574,16 +532,18 @@ class ContinuousRunner {
           std::copy_n(next, n_, u);
           st.k1 = k[b][6];
           st.t += st.h;
-          st.h *= factor;
+          st.h *= decision.factor;
         } else {
           const double h = st.h;
           st.u_prev.assign(u, u + n_);
           st.f_prev = st.k1;
           st.t_prev = st.t;
           for (Index i = 0; i < n_; ++i) {
-            u[i] += options_.integrator == Integrator::Euler
-                        ? h * k[b][0][i]
-                        : h / 6.0 * (k[b][0][i] + 2.0 * k[b][1][i] + 2.0 * k[b][2][i] + k[b][3][i]);
+            double incr = 0.0;
+            for (int j = 0; j < stages; ++j) {
+              incr += core::update_weight(options_.integrator, j) * k[b][j][i];
+            }
+            u[i] += h * incr;
           }
           st.t += h;
         }
@@ -638,13 +598,6 @@ class ContinuousRunner {
     Index slowest = options_.max_steps;
     for (Index b : active) slowest = std::min(slowest, results_[b].steps);
     report(options_, slowest, options_.max_steps);
-  }
-
-  double stage_coefficient(int s, int j) const {
-    if (options_.integrator == Integrator::Dopri5) return kA[s][j];
-    // RK4: k₂ = F(u + h/2 k₁), k₃ = F(u + h/2 k₂), k₄ = F(u + h k₃).
-    if (j != s - 1) return 0.0;
-    return s == 3 ? 1.0 : 0.5;
   }
 
   double norm(const double* v) const {
@@ -711,77 +664,37 @@ class ContinuousRunner {
   bool detect_cycle(Index b) {
     auto& st = per_state_[b];
     const double* u = states_.state(b);
-    const double dy1 = dot(w_.data(), st.k1.data());
-    const double dy0 = dot(w_.data(), st.f_prev.data());
-    const double h = st.t - st.t_prev;
-    double distance = 0.0;
-    if (!st.sections.empty()) {
-      double acc = 0.0;
-      const auto& last = st.sections.back();
-      for (Index i = 0; i < n_; ++i) acc += (u[i] - last[i]) * (u[i] - last[i]);
-      distance = std::sqrt(acc);
+    if (st.history.size() > 0) {
+      st.history.moved(distance(u, st.sections[st.history.slot_back(0)].data()));
     }
-    st.current_excursion = std::max(st.current_excursion, distance);
-    if (!(dy0 > 0.0 && dy1 <= 0.0)) return false;
-
-    // Cubic Hermite interpolant on θ ∈ [0, 1] through (u_prev, f_prev) and (u, k1): its
-    // projection p(θ) = c0 + c1 θ + c2 θ² + c3 θ³ has p'(θ*) = 0 at the maximum.
-    const double y0 = dot(w_.data(), st.u_prev.data()), y1 = dot(w_.data(), u);
-    const double c1 = h * dy0;
-    const double c2 = 3.0 * (y1 - y0) - h * (2.0 * dy0 + dy1);
-    const double c3 = 2.0 * (y0 - y1) + h * (dy0 + dy1);
-    double theta = dy0 / (dy0 - dy1);  // linear fallback
-    if (std::fabs(c3) > 1e-300) {
-      const double disc = c2 * c2 - 3.0 * c3 * c1;
-      if (disc >= 0.0) {
-        const double root = std::sqrt(disc);
-        for (const double cand : {(-c2 + root) / (3.0 * c3), (-c2 - root) / (3.0 * c3)}) {
-          if (cand >= 0.0 && cand <= 1.0) {
-            theta = cand;
-            break;
-          }
-        }
-      }
-    } else if (std::fabs(c2) > 1e-300) {
-      theta = std::clamp(-c1 / (2.0 * c2), 0.0, 1.0);
-    }
-    const double t2 = theta * theta, t3 = t2 * theta;
-    const double h00 = 2 * t3 - 3 * t2 + 1, h10 = t3 - 2 * t2 + theta, h01 = -2 * t3 + 3 * t2,
-                 h11 = t3 - t2;
-    std::vector<double> point(static_cast<std::size_t>(n_));
+    const core::StepProjection step{dot(w_.data(), st.u_prev.data()), dot(w_.data(), u),
+                                    dot(w_.data(), st.f_prev.data()), dot(w_.data(), st.k1.data()),
+                                    st.t - st.t_prev};
+    if (!step.crosses()) return false;
+    const double theta = core::section_theta(step);
+    const auto c = core::hermite_weights(theta, step.h);
+    auto& point = st.sections[st.history.next_slot()];
+    point.resize(static_cast<std::size_t>(n_));
     for (Index i = 0; i < n_; ++i) {
-      point[i] = h00 * st.u_prev[i] + h10 * h * st.f_prev[i] + h01 * u[i] + h11 * h * st.k1[i];
+      point[i] = c.u0 * st.u_prev[i] + c.f0 * st.f_prev[i] + c.u1 * u[i] + c.f1 * st.k1[i];
     }
-    const double t_star = st.t - h + theta * h;
+    st.history.add(st.t_prev + theta * step.h);
 
-    st.sections.push_back(std::move(point));
-    st.section_time.push_back(t_star);
-    st.excursion.push_back(st.current_excursion);
-    st.current_excursion = 0.0;
-    const std::size_t keep = static_cast<std::size_t>(options_.max_period) + 1;
-    if (st.sections.size() > keep) {
-      st.sections.erase(st.sections.begin());
-      st.section_time.erase(st.section_time.begin());
-      st.excursion.erase(st.excursion.begin());
-    }
+    const double* newest = point.data();
+    auto& result = results_[b];
+    result.period = st.history.closes(
+        options_.cycle_tol,
+        [&](std::size_t p) { return distance(newest, st.sections[st.history.slot_back(p)].data()); },
+        result.period_time);
+    if (result.period == 0) return false;
+    result.outcome = Outcome::LimitCycle;
+    return true;
+  }
 
-    const std::size_t last = st.sections.size() - 1;
-    double excursion = 0.0;
-    for (std::size_t p = 1; p <= last; ++p) {
-      excursion = std::max(excursion, st.excursion[last - p + 1]);
-      double acc = 0.0;
-      const auto& now = st.sections[last];
-      const auto& then = st.sections[last - p];
-      for (Index i = 0; i < n_; ++i) acc += (now[i] - then[i]) * (now[i] - then[i]);
-      if (excursion > 0.0 && std::sqrt(acc) <= options_.cycle_tol * excursion) {
-        auto& result = results_[b];
-        result.outcome = Outcome::LimitCycle;
-        result.period = static_cast<Index>(p);
-        result.period_time = st.section_time[last] - st.section_time[last - p];
-        return true;
-      }
-    }
-    return false;
+  double distance(const double* a, const double* c) const {
+    double acc = 0.0;
+    for (Index i = 0; i < n_; ++i) acc += (a[i] - c[i]) * (a[i] - c[i]);
+    return std::sqrt(acc);
   }
 
   double dot(const double* a, const double* c) const {
