@@ -52,7 +52,7 @@ json_field() {  # json_field FILE PYTHON-EXPRESSION-ON-d
 
 # --- help everywhere ---------------------------------------------------------------------------
 expect_ok help --help
-for cmd in demo recall capacity run; do expect_ok "help $cmd" "$cmd" --help; done
+for cmd in demo recall capacity run ensemble; do expect_ok "help $cmd" "$cmd" --help; done
 
 # --- good runs ---------------------------------------------------------------------------------
 expect_ok "demo json" demo --json
@@ -70,6 +70,21 @@ expect_ok "recall with factored weights" recall --n 2000 --patterns 41 --cues 8 
 python3 -c "import json,sys; d=json.load(sys.stdin); assert d['storage'] == 'factored' and d['recall_rate'] == 1.0, d" \
   <"$work/stdout" >/dev/null 2>&1
 check "factored recall recalls every cue" $? "$(head -c 300 "$work/stdout")"
+
+expect_ok "ensemble json" ensemble --networks 16 --n 100 --patterns 5 --json
+python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+keys = {'backend', 'networks', 'n', 'patterns', 'load', 'retrieval_rate', 'mean_overlap', 'outcomes',
+        'steps', 'seconds', 'loop_seconds'}
+assert keys <= d.keys(), keys - d.keys()
+assert d['networks'] == 16 and sum(d['outcomes'].values()) == 16, d
+assert d['retrieval_rate'] == 1.0 and d['steps']['max'] >= 1, d  # load 0.05: every network retrieves
+" <"$work/stdout" >/dev/null 2>&1
+check "ensemble json has the keys and every network retrieves" $? "$(head -c 300 "$work/stdout")"
+expect_ok "ensemble async" ensemble --networks 8 --n 64 --patterns 3 --dynamics discrete-async
+grep -q "retrieval rate" "$work/stdout"
+check "ensemble prints a table" $? "$(head -c 300 "$work/stdout")"
 
 common=(--init "$data/run_init.npy" --patterns "$data/run_patterns.npy")
 expect_ok "run dense" run --weights "$data/run_weights.npy" "${common[@]}" --bias "$data/run_bias.npy" --out "$work/dense"
@@ -140,6 +155,12 @@ expect_error "nan noise" 2 "\-\-noise" recall --noise nan
 expect_error "zero trials" 2 "\-\-trials" capacity --trials 0
 expect_error "bad alpha" 2 "\-\-alphas" capacity --alphas 0.1,-3
 expect_error "usage: non-numeric alpha" 2 "alphas" capacity --alphas 0.1,abc
+expect_error "ensemble zero networks" 2 "\-\-networks" ensemble --networks 0
+expect_error "ensemble flip out of range" 2 "\-\-flip" ensemble --flip 0.7
+expect_error "ensemble more patterns than neurons" 2 "\-\-patterns" ensemble --n 10 --patterns 11
+expect_error "ensemble zero steps" 2 "\-\-max-steps" ensemble --max-steps 0
+expect_error "ensemble weights beyond reach" 2 "MiB" ensemble --networks 100000 --n 8000
+expect_error "usage: ensemble continuous" 2 "dynamics" ensemble --dynamics continuous
 expect_error "usage: unknown option" 2 "bogus" recall --bogus
 expect_error "usage: unknown command" 2 "subcommand" frobnicate
 expect_error "usage: bad backend" 2 "backend" demo --backend tpu

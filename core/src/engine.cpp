@@ -18,6 +18,7 @@ void RunOptions::validate() const {
   require(std::isfinite(cycle_tol) && cycle_tol > 0, what, "cycle_tol must be positive");
   require(match_overlap > 0 && match_overlap <= 1, what, "match_overlap must lie in (0, 1]");
   require(record_every >= 0, what, "record_every must not be negative");
+  require(stream_offset <= 0xFFFFFFFFull, what, "stream_offset must be below 2^32");
 }
 
 const char* to_string(Dynamics dynamics) {
@@ -45,6 +46,16 @@ const char* to_string(Outcome outcome) {
     case Outcome::Wandering: return "wandering";
   }
   return "?";
+}
+
+const char* to_string(Precision precision) {
+  return precision == Precision::Float32 ? "float32" : "float64";
+}
+
+Precision parse_precision(const std::string& name, const std::string& what) {
+  if (name == "float32") return Precision::Float32;
+  if (name == "float64") return Precision::Float64;
+  throw InputError(what + ": unknown precision '" + name + "' (expected float32 or float64)");
 }
 
 Dynamics parse_dynamics(const std::string& name, const std::string& what) {

@@ -13,11 +13,21 @@ void CommonOptions::add_to(CLI::App& command) {
   command.add_option("--backend", backend, "Where to run: cpu, cuda or auto")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
+  command.add_option("--precision", precision,
+                     "Arithmetic on the GPU: float32 or float64 (the CPU engine is float64 always)")
+      ->check(CLI::IsMember({"float32", "float64"}))
+      ->capture_default_str();
   command.add_flag("--json", json, "Print the result as JSON on stdout (for scripts)");
 }
 
 std::unique_ptr<core::Engine> CommonOptions::make_engine() const {
-  return host::make_engine(host::parse_backend(backend, "--backend"));
+  return host::make_engine(host::parse_backend(backend, "--backend"),
+                           core::parse_precision(precision, "--precision"));
+}
+
+std::unique_ptr<core::EnsembleEngine> CommonOptions::make_ensemble_engine() const {
+  return host::make_ensemble_engine(host::parse_backend(backend, "--backend"),
+                                    core::parse_precision(precision, "--precision"));
 }
 
 Progress::Progress(std::string label)

@@ -12,14 +12,16 @@
 
 namespace attractor::cli {
 
-// --seed, --backend, --json: present on every subcommand.
+// --seed, --backend, --precision, --json: present on every subcommand.
 struct CommonOptions {
   std::uint64_t seed = 1;
   std::string backend = "auto";
+  std::string precision = "float32";
   bool json = false;
 
   void add_to(CLI::App& command);
   std::unique_ptr<core::Engine> make_engine() const;
+  std::unique_ptr<core::EnsembleEngine> make_ensemble_engine() const;
 };
 
 // Prints "label: 42% (21/50), 3.1 s" on stderr once the work has taken longer than a second,
@@ -52,5 +54,6 @@ Action add_demo(CLI::App& app);
 Action add_recall(CLI::App& app);
 Action add_capacity(CLI::App& app);
 Action add_run(CLI::App& app);
+Action add_ensemble(CLI::App& app);
 
 }  // namespace attractor::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   add(cli::add_recall);
   add(cli::add_capacity);
   add(cli::add_run);
+  add(cli::add_ensemble);
 
   try {
     app.parse(argc, argv);

@@ -12,6 +12,7 @@
 #include "attractor/core/discrete.hpp"
 #include "attractor/core/error.hpp"
 #include "attractor/core/integrators.hpp"
+#include "attractor/core/observers.hpp"
 #include "attractor/core/philox.hpp"
 
 namespace attractor::host {
@@ -36,9 +37,8 @@ using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 class Model {
  public:
   explicit Model(const core::Network& network)
-      : net_(network), n_(network.size()), b_(static_cast<std::size_t>(n_)),
+      : net_(network), n_(network.size()), observed_(network),
         xi_(std::get_if<core::FactoredWeights>(&network.weights)) {
-    for (Index i = 0; i < n_; ++i) b_[i] = network.effective_bias(i);
     if (xi_ != nullptr) {
       // Ξᵀ (N × P) beside Ξ: the second product and the asynchronous field read a neuron's P
       // pattern bits contiguously.
@@ -50,8 +50,8 @@ class Model {
     }
   }
   Index n() const { return n_; }
-  double b(Index i) const { return b_[i]; }
-  const std::vector<double>& bias() const { return b_; }
+  double b(Index i) const { return observed_.b[i]; }
+  const core::ObservedNetwork& observed() const { return observed_; }
   const core::Activation& activation() const { return net_.activation; }
 
   // Y = T X for m states stored as the columns of N × m column-major blocks.
@@ -180,112 +180,13 @@ class Model {
 
   const core::Network& net_;
   Index n_;
-  std::vector<double> b_;
+  core::ObservedNetwork observed_;
   const core::FactoredWeights* xi_;  // null unless the weights are factored
   std::vector<std::int8_t> xi_t_;    // Ξᵀ, N × P
 };
 
-// Discrete:   E(s) = −½ sᵀ T s − bᵀ s.
-// Continuous: E(u) = −½ Vᵀ T V − bᵀ V + Σ_i G(V_i), V = g(u)   (Hopfield 1984).
-// `x` holds s or V, `tx` holds T x, and `u` the continuous state (null for discrete).
-double energy_of(const Model& model, const double* x, const double* tx, const double* u) {
-  const auto& g = model.activation();
-  double e = 0.0;
-  for (Index i = 0; i < model.n(); ++i) {
-    e += -0.5 * x[i] * tx[i] - model.b(i) * x[i];
-    if (u != nullptr) e += core::activate_energy_term(g.kind, g.gain, u[i]);
-  }
-  return e;
-}
-
-// Collects per-state records at steps 0, K, 2K, ... and assembles them, padding states that
-// stopped early with their last values, into the R × B (× P or N) arrays of core::Recording.
-class Recorder {
- public:
-  Recorder(const Model& model, const core::RunOptions& options, Index batch, bool continuous,
-           bool energy_defined)
-      : model_(model), options_(options), continuous_(continuous),
-        energy_defined_(energy_defined), per_state_(static_cast<std::size_t>(batch)) {}
-
-  bool enabled() const { return options_.record_every > 0; }
-  bool due(Index step) const { return enabled() && step % options_.record_every == 0; }
-
-  // x: s or V = g(u) for state b; tx: T x; state: s or u, the state as the engine holds it.
-  void record(Index b, double time, const double* x, const double* tx, const double* state) {
-    append(per_state_[b].records, time, x, tx, state);
-  }
-  // The state's final values, which stand in for every record after it stopped.
-  void finish(Index b, double time, const double* x, const double* tx, const double* state) {
-    auto& last = per_state_[b].last;
-    last = Values{};
-    append(last, time, x, tx, state);
-  }
-
-  static void append_overlaps(const core::PatternSet& patterns, const double* x,
-                              std::vector<double>& out) {
-    for (Index mu = 0; mu < patterns.count; ++mu) out.push_back(patterns.overlap(mu, x));
-  }
-
-  core::Recording assemble() const {
-    core::Recording rec;
-    if (!enabled()) return rec;
-    std::size_t rows = 0;
-    for (const auto& r : per_state_) rows = std::max(rows, r.records.time.size());
-    const std::size_t p =
-        options_.patterns ? static_cast<std::size_t>(options_.patterns->count) : 0;
-    const std::size_t n = static_cast<std::size_t>(model_.n());
-    for (std::size_t k = 0; k < rows; ++k) {
-      rec.steps.push_back(static_cast<Index>(k) * options_.record_every);
-    }
-    for (std::size_t k = 0; k < rows; ++k) {
-      for (const auto& state : per_state_) {
-        // Rows up to the state's last record are its own; later ones repeat its final values.
-        const bool own = k < state.records.time.size();
-        const Values& src = own ? state.records : state.last;
-        const std::size_t row = own ? k : 0;
-        const auto copy = [row](const std::vector<double>& from, std::size_t width,
-                                std::vector<double>& to) {
-          to.insert(to.end(), from.begin() + static_cast<std::ptrdiff_t>(row * width),
-                    from.begin() + static_cast<std::ptrdiff_t>((row + 1) * width));
-        };
-        copy(src.time, 1, rec.time);
-        if (energy_defined_) copy(src.energy, 1, rec.energy);
-        if (p > 0) copy(src.overlaps, p, rec.overlaps);
-        if (options_.record_states) copy(src.states, n, rec.states);
-      }
-    }
-    return rec;
-  }
-
- private:
-  struct Values {
-    std::vector<double> time, energy, overlaps, states;
-  };
-  struct PerState {
-    Values records, last;
-  };
-
-  void append(Values& to, double time, const double* x, const double* tx, const double* state) {
-    to.time.push_back(time);
-    if (energy_defined_) {
-      to.energy.push_back(energy_of(model_, x, tx, continuous_ ? state : nullptr));
-    }
-    if (options_.patterns != nullptr) append_overlaps(*options_.patterns, x, to.overlaps);
-    if (options_.record_states) to.states.insert(to.states.end(), state, state + model_.n());
-  }
-
-  const Model& model_;
-  const core::RunOptions& options_;
-  bool continuous_;
-  bool energy_defined_;
-  std::vector<PerState> per_state_;
-};
-
-// The progress callback is user code and need not be thread-safe: only the calling thread (or
-// thread 0 of a parallel region, which is the calling thread) reports.
-void report(const core::RunOptions& options, Index done, Index total) {
-  if (options.progress) options.progress(done, total);
-}
+using core::Recorder;
+using core::report_progress;
 
 // ---------------------------------------------------------------------------------------------
 // Discrete synchronous dynamics: one GEMM (or SpMM) per step over the states still running.
@@ -351,7 +252,7 @@ void run_sync(const Model& model, core::StateBatch& states, const core::RunOptio
     }
     record_all(recording, step);
     active.swap(still_running);
-    report(options, step, options.max_steps);
+    report_progress(options, step, options.max_steps);
   }
 }
 
@@ -378,14 +279,14 @@ void run_async(const Model& model, core::StateBatch& states, const core::RunOpti
     for (Index b = 0; b < batch; ++b) {
       double* s = states.state(b);
       auto& result = results[b];
+      const auto stream = static_cast<std::uint32_t>(options.stream_offset + b);
       if (recorder.due(0)) record(b, 0);
       model.start_fields(s, scratch.data());
       for (Index sweep = 1; sweep <= options.max_steps; ++sweep) {
         std::iota(order.begin(), order.end(), std::uint32_t{0});
         for (Index pos = n - 1; pos > 0; --pos) {
           const std::uint64_t index = static_cast<std::uint64_t>(sweep) * n + pos;
-          const std::uint32_t j = rng.below(core::RngPurpose::AsyncOrder,
-                                            static_cast<std::uint32_t>(b), index,
+          const std::uint32_t j = rng.below(core::RngPurpose::AsyncOrder, stream, index,
                                             static_cast<std::uint32_t>(pos + 1));
           std::swap(order[pos], order[j]);
         }
@@ -412,7 +313,7 @@ void run_async(const Model& model, core::StateBatch& states, const core::RunOpti
         Index done;
 #pragma omp atomic read
         done = finished;
-        report(options, done, batch);
+        report_progress(options, done, batch);
       }
     }
   }
@@ -585,19 +486,15 @@ class ContinuousRunner {
   }
 
  private:
-  // Progress of the slowest running state: in time (per mille of t_end) when the run ends at a
-  // time, else in steps.
   void report_progress(const std::vector<Index>& active) const {
     if (!options_.progress) return;
-    if (std::isfinite(options_.t_end)) {
-      double t = options_.t_end;
-      for (Index b : active) t = std::min(t, per_state_[b].t);
-      report(options_, static_cast<Index>(1000.0 * t / options_.t_end), 1000);
-      return;
+    double t = options_.t_end;
+    Index steps = options_.max_steps;
+    for (Index b : active) {
+      t = std::min(t, per_state_[b].t);
+      steps = std::min(steps, results_[b].steps);
     }
-    Index slowest = options_.max_steps;
-    for (Index b : active) slowest = std::min(slowest, results_[b].steps);
-    report(options_, slowest, options_.max_steps);
+    core::report_continuous_progress(options_, t, steps);
   }
 
   double norm(const double* v) const {
@@ -714,43 +611,11 @@ class ContinuousRunner {
   std::vector<double> v_, tv_;
 };
 
-void check_inputs(const core::Network& network, const core::StateBatch& states,
-                  const core::RunOptions& options) {
-  network.validate("network");
-  options.validate();
-  const Index n = network.size();
-  core::require(states.n == n, "initial states",
-                "have " + std::to_string(states.n) + " neurons but the network has " +
-                    std::to_string(n));
-  core::require(states.batch >= 0 && static_cast<Index>(states.values.size()) == states.batch * n,
-                "initial states", "size does not match batch x N");
-  core::require(core::all_finite(states.values), "initial states", "contain NaN or Inf");
-  if (options.dynamics != Dynamics::Continuous) {
-    core::require(core::all_signs(states.values), "initial states",
-                  "discrete dynamics need states of +1 and -1");
-  } else {
-    core::require(network.activation.kind != ActivationKind::Sign, "network",
-                  "continuous dynamics need a smooth activation (tanh, logistic or linear)");
-  }
-  if (const auto* patterns = options.patterns) {
-    core::require(patterns->n == n, "patterns",
-                  "have " + std::to_string(patterns->n) + " neurons but the network has " +
-                      std::to_string(n));
-    core::require(patterns->count >= 0 && static_cast<Index>(patterns->values.size()) ==
-                                              patterns->count * patterns->n,
-                  "patterns", "hold " + std::to_string(patterns->values.size()) +
-                                  " values, not count x N");
-    core::require(core::all_signs(patterns->values), "patterns", "must hold +1 and -1 only");
-  }
-  core::require(states.batch <= std::numeric_limits<std::uint32_t>::max(), "initial states",
-                "batch larger than 2^32 - 1");
-}
-
 }  // namespace
 
 core::RunResult CpuEngine::run(const core::Network& network, core::StateBatch& states,
                                const core::RunOptions& options) {
-  check_inputs(network, states, options);
+  core::check_run_inputs(network, states, options);
   const auto start = std::chrono::steady_clock::now();
   const Model model(network);
   const bool continuous = options.dynamics == Dynamics::Continuous;
@@ -759,7 +624,8 @@ core::RunResult CpuEngine::run(const core::Network& network, core::StateBatch& s
   out.backend = name();
   out.energy_defined = network.is_symmetric();
   out.states.resize(static_cast<std::size_t>(states.batch));
-  Recorder recorder(model, options, states.batch, continuous, out.energy_defined);
+  Recorder recorder(model.observed(), options, states.batch, continuous, out.energy_defined);
+  const auto loop_start = std::chrono::steady_clock::now();
 
   switch (options.dynamics) {
     case Dynamics::DiscreteSync: run_sync(model, states, options, recorder, out.states); break;
@@ -768,8 +634,10 @@ core::RunResult CpuEngine::run(const core::Network& network, core::StateBatch& s
       ContinuousRunner(model, states, options, recorder, out.states).run();
       break;
   }
+  const double loop_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_start).count();
 
-  // Final observers: energy, overlaps, the matched pattern.
+  // Final observers: x = s or V = g(u), and T x for the energy.
   const Index n = model.n();
   const Index batch = states.batch;
   const auto& g = network.activation;
@@ -781,29 +649,8 @@ core::RunResult CpuEngine::run(const core::Network& network, core::StateBatch& s
     }
   }
   if (out.energy_defined && batch > 0) model.multiply(x.data(), tx.data(), batch);
-  for (Index b = 0; b < batch; ++b) {
-    auto& r = out.states[b];
-    if (out.energy_defined) {
-      r.energy = energy_of(model, x.data() + b * n, tx.data() + b * n,
-                           continuous ? states.state(b) : nullptr);
-    }
-    if (options.patterns != nullptr && options.patterns->count > 0) {
-      const std::size_t first = out.overlaps.size();
-      Recorder::append_overlaps(*options.patterns, x.data() + b * n, out.overlaps);
-      const auto best = std::max_element(out.overlaps.begin() + static_cast<std::ptrdiff_t>(first),
-                                         out.overlaps.end());
-      r.best_overlap = *best;
-      if (r.outcome == Outcome::FixedPoint && r.best_overlap >= options.match_overlap) {
-        r.matched_pattern = best - (out.overlaps.begin() + static_cast<std::ptrdiff_t>(first));
-      }
-    }
-    if (!continuous) r.time = static_cast<double>(r.steps);
-    out.neuron_updates += r.steps * n;
-    if (recorder.enabled()) {
-      recorder.finish(b, r.time, x.data() + b * n, tx.data() + b * n, states.state(b));
-    }
-  }
-  out.recording = recorder.assemble();
+  out.loop_seconds = loop_seconds;
+  core::finish_run(model.observed(), options, x.data(), tx.data(), states, recorder, out);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

@@ -2,7 +2,10 @@
 
 #include "attractor/core/error.hpp"
 #include "attractor/host/cpu_engine.hpp"
+#include "attractor/host/cpu_ensemble.hpp"
 #if defined(ATTRACTOR_HAVE_CUDA)
+#include "attractor/cuda/cuda_engine.hpp"
+#include "attractor/cuda/cuda_ensemble.hpp"
 #include "attractor/cuda/device.hpp"
 #endif
 
@@ -15,21 +18,52 @@ Backend parse_backend(const std::string& name, const std::string& what) {
   throw core::InputError(what + ": unknown backend '" + name + "' (expected auto, cpu or cuda)");
 }
 
-std::unique_ptr<core::Engine> make_engine(Backend backend) {
-  if (backend == Backend::Cuda) {
+bool cuda_available() {
 #if defined(ATTRACTOR_HAVE_CUDA)
-    if (cuda::device_count() == 0) {
-      throw core::InputError("--backend cuda: no CUDA device is visible on this machine");
-    }
-    // The CUDA engine (kernels for every dynamics) is the next milestone; the CUDA build so far
-    // carries the device layer and its RNG kernel only (README, "Limits").
-    throw core::InputError("--backend cuda: the CUDA engine is not available yet in this version");
+  return cuda::device_count() > 0;
 #else
-    throw core::InputError("--backend cuda: this build has no CUDA backend (configure with "
-                           "-DATTRACTOR_CUDA=ON on a machine with nvcc)");
+  return false;
 #endif
+}
+
+namespace {
+
+// Whether to build the CUDA engine; throws when CUDA was asked for and cannot run.
+bool use_cuda(Backend backend) {
+  if (backend == Backend::Cpu) return false;
+  if (backend == Backend::Auto) return cuda_available();
+#if defined(ATTRACTOR_HAVE_CUDA)
+  if (!cuda_available()) {
+    throw core::InputError("--backend cuda: no CUDA device is visible on this machine");
   }
+  return true;
+#else
+  throw core::InputError("--backend cuda: this build has no CUDA backend (configure with "
+                         "-DATTRACTOR_CUDA=ON on a machine with nvcc)");
+#endif
+}
+
+}  // namespace
+
+std::unique_ptr<core::Engine> make_engine(Backend backend, core::Precision precision) {
+#if defined(ATTRACTOR_HAVE_CUDA)
+  if (use_cuda(backend)) return std::make_unique<cuda::CudaEngine>(precision);
+#else
+  static_cast<void>(use_cuda(backend));
+  static_cast<void>(precision);
+#endif
   return std::make_unique<CpuEngine>();
+}
+
+std::unique_ptr<core::EnsembleEngine> make_ensemble_engine(Backend backend,
+                                                           core::Precision precision) {
+#if defined(ATTRACTOR_HAVE_CUDA)
+  if (use_cuda(backend)) return std::make_unique<cuda::CudaEnsembleEngine>(precision);
+#else
+  static_cast<void>(use_cuda(backend));
+  static_cast<void>(precision);
+#endif
+  return std::make_unique<CpuEnsembleEngine>();
 }
 
 }  // namespace attractor::host

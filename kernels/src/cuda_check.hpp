@@ -31,3 +31,19 @@ inline void check_cuda(cudaError_t status, const char* call, const char* file, i
 // and line then name the launch.
 #define ATTRACTOR_CUDA_CHECK(call) \
   ::attractor::cuda::detail::check_cuda((call), #call, __FILE__, __LINE__)
+
+#include <cublas_v2.h>
+
+namespace attractor::cuda::detail {
+
+inline void check_cublas(cublasStatus_t status, const char* call, const char* file, int line) {
+  if (status == CUBLAS_STATUS_SUCCESS) return;
+  throw CudaError(std::string(call) + " failed at " + file + ":" + std::to_string(line) + ": " +
+                  cublasGetStatusString(status) + " (" + cublasGetStatusName(status) + ")");
+}
+
+}  // namespace attractor::cuda::detail
+
+// The same for cuBLAS calls.
+#define ATTRACTOR_CUBLAS_CHECK(call) \
+  ::attractor::cuda::detail::check_cublas((call), #call, __FILE__, __LINE__)

@@ -14,6 +14,10 @@ namespace attractor::core {
 enum class Dynamics { DiscreteSync, DiscreteAsync, Continuous };
 enum class Integrator { Euler, RK4, Dopri5 };
 enum class Outcome { FixedPoint, LimitCycle, Wandering };
+// Arithmetic of a backend's weights and states. The CPU engine is float64 throughout; the CUDA
+// engine offers float32 (its fast path: half the bytes per synapse) and float64 (the same
+// arithmetic as the reference, for checks and for dynamics that need it).
+enum class Precision { Float32, Float64 };
 
 // How to evolve a batch. "Step" means one synchronous update, one asynchronous sweep (each neuron
 // once, in a fresh seeded random order), or one accepted integrator step.
@@ -30,6 +34,9 @@ struct RunOptions {
   double cycle_tol = 1e-4;  // continuous: section return ‖Δu‖ ≤ cycle_tol · excursion of the orbit
   double match_overlap = 0.95;  // a fixed point "is" pattern μ when its overlap m^μ ≥ this
   std::uint64_t seed = 0;       // async order
+  // State b draws its random numbers from stream stream_offset + b, so a batch split into parts
+  // (across ranks, or networks of an ensemble run one by one) draws what the whole batch would.
+  std::uint64_t stream_offset = 0;
   std::int64_t record_every = 0;  // record energy/overlaps (and states if record_states) every K
   bool record_states = false;
   const PatternSet* patterns = nullptr;  // for overlaps m^μ = (1/N) Σ_i ξ^μ_i x_i; may be null
@@ -68,7 +75,8 @@ struct RunResult {
   bool energy_defined = false;   // T symmetric (and a smooth g for continuous dynamics)
   Recording recording;
   std::string backend;
-  double seconds = 0.0;
+  double seconds = 0.0;       // the whole call: checks, uploads, dynamics, observers, downloads
+  double loop_seconds = 0.0;  // the stepping loop alone (device events on CUDA): the step rate
   std::int64_t neuron_updates = 0;  // Σ_b steps_b · N (continuous: per accepted step)
 };
 
@@ -86,6 +94,8 @@ class Engine {
 const char* to_string(Dynamics dynamics);
 const char* to_string(Integrator integrator);
 const char* to_string(Outcome outcome);
+const char* to_string(Precision precision);
+Precision parse_precision(const std::string& name, const std::string& what);
 Dynamics parse_dynamics(const std::string& name, const std::string& what);
 Integrator parse_integrator(const std::string& name, const std::string& what);
 

@@ -14,9 +14,9 @@ namespace attractor::host {
 //   point; a state equal to the one p steps back (p ≤ max_period, compared by a 64-bit hash of
 //   the sign pattern) is a limit cycle of period p.
 // - Asynchronous: one sweep updates every neuron once, in the order of a Fisher–Yates shuffle
-//   drawn from CounterRng(seed) with purpose AsyncOrder, stream = state index, index =
-//   sweep · N + position, starting from the identity each sweep: the order is a pure function of
-//   (seed, state, sweep). A sweep without flips is a fixed point. Because the order changes every
+//   drawn from CounterRng(seed) with purpose AsyncOrder, stream = stream_offset + state index,
+//   index = sweep · N + position, starting from the identity each sweep: the order is a pure
+//   function of (seed, stream, sweep). A sweep without flips is a fixed point. Because the order changes every
 //   sweep, cycles are not classified: a state that never settles is wandering.
 // - Continuous: du/dt = T g(u) − u + b integrated with Euler, RK4 or Dormand–Prince 5(4) (each
 //   state with its own adaptive step). Fixed point when ‖du/dt‖₂ ≤ tol. Limit cycles are found on

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "attractor/core/engine.hpp"
+#include "attractor/core/ensemble.hpp"
 
 namespace attractor::host {
 
@@ -11,8 +12,14 @@ enum class Backend { Auto, Cpu, Cuda };
 // "auto", "cpu", "cuda" → Backend; throws core::InputError naming `what`.
 Backend parse_backend(const std::string& name, const std::string& what);
 
-// Auto picks CUDA when it is compiled in, a device is present and the CUDA engine is available,
-// else the CPU. Asking for CUDA where it cannot run is an InputError that says why.
-std::unique_ptr<core::Engine> make_engine(Backend backend);
+// True when this build has the CUDA backend and a device is visible.
+bool cuda_available();
+
+// Auto picks CUDA when cuda_available(), else the CPU. Asking for CUDA where it cannot run is an
+// InputError that says why. `precision` applies to the CUDA engines; the CPU's is float64 always.
+std::unique_ptr<core::Engine> make_engine(Backend backend,
+                                          core::Precision precision = core::Precision::Float32);
+std::unique_ptr<core::EnsembleEngine> make_ensemble_engine(
+    Backend backend, core::Precision precision = core::Precision::Float32);
 
 }  // namespace attractor::host

@@ -1,0 +1,508 @@
+// The CUDA ensemble engine: many small networks, one thread block each, every step of a launch
+// fused in one kernel (see attractor/cuda/cuda_ensemble.hpp). The semantics are the CPU engine's
+// (host/src/cpu_engine.cpp, run_sync and run_async) network by network: the same tie rule, step
+// count, fingerprints, cycle bookkeeping and asynchronous order.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "attractor/core/discrete.hpp"
+#include "attractor/core/ensemble_checks.hpp"
+#include "attractor/core/error.hpp"
+#include "attractor/core/philox.hpp"
+#include "attractor/cuda/cuda_ensemble.hpp"
+#include "cuda_check.hpp"
+#include "device_buffer.hpp"
+#include "reduce.cuh"
+#include "resources.hpp"
+
+namespace attractor::cuda {
+
+namespace {
+
+using Index = std::int64_t;
+constexpr int kMaxSyncWarps = 16;
+constexpr Index kMaxGrid = Index{1} << 20;  // blocks per launch; more networks loop over blocks
+// Synapse visits per launch (all networks together): a launch lasts a fraction of a second on a
+// current GPU, so progress is reported a few times a second. Asynchronous sweeps are latency-bound
+// (one neuron at a time), so they get fewer visits per launch.
+constexpr double kSyncVisitsPerLaunch = 0x1p30;
+constexpr double kAsyncVisitsPerLaunch = 0x1p26;
+
+enum : int { kRunning = 0, kFixedPoint = 1, kLimitCycle = 2 };
+
+// What survives between launches for one network: its step count and outcome and, for
+// synchronous dynamics, where it stands in its ring of fingerprints (core::CycleHistory's deque).
+// All zero is a network that has not started.
+struct NetworkStatus {
+  std::int64_t steps;
+  int outcome;    // kRunning, kFixedPoint or kLimitCycle
+  int period;     // limit cycle: steps per cycle
+  int ring_size;  // fingerprints held, ≤ max_period + 1
+  int ring_next;  // slot of the next fingerprint
+};
+
+// The ensemble on the device, passed by value to every launch.
+template <class Real>
+struct EnsembleView {
+  const Real* weights;          // count × per_network: dense N × N row-major, or CSR values
+  const std::int32_t* col_idx;  // sparse: the shared pattern's column indices (nnz)
+  const std::int64_t* row_ptr;  // sparse: the shared pattern's row offsets (N + 1)
+  const Real* bias;             // count × N, the effective bias b = h − a
+  Real* states;                 // count × N, ±1
+  NetworkStatus* status;        // count
+  std::uint64_t* rings;         // synchronous: count × (max_period + 1) fingerprints
+  Index count;
+  int n;
+  Index per_network;  // weights per network: N² (dense) or nnz (sparse)
+  bool sparse;
+  bool weights_in_shared;  // each block stages its network's weights in shared memory
+};
+
+// Where a block reads its network's weights: shared memory when staged, else global memory.
+template <class Real>
+struct BlockWeights {
+  const Real* values;
+  const std::int32_t* col_idx;
+};
+
+// Dynamic shared memory of one block, in the order the kernels carve it: `reals` values of Real
+// (state arrays of N, then the staged weights), then `words` 32-bit words (the asynchronous order
+// and its draws, then the staged CSR columns). Real arrays come first, so every array is aligned.
+struct SharedLayout {
+  Index reals = 0;
+  Index words = 0;
+  template <class Real>
+  std::size_t bytes() const {
+    return static_cast<std::size_t>(reals) * sizeof(Real) + static_cast<std::size_t>(words) * 4;
+  }
+};
+
+// Synchronous: s, s_next, b. Asynchronous: s, b and the order, draws. Plus the weights if staged.
+SharedLayout shared_layout(core::Dynamics dynamics, Index n, Index per_network, bool sparse,
+                           bool staged) {
+  const bool sync = dynamics == core::Dynamics::DiscreteSync;
+  SharedLayout layout;
+  layout.reals = (sync ? 3 : 2) * n + (staged ? per_network : 0);
+  layout.words = (sync ? 0 : 2 * n) + (staged && sparse ? per_network : 0);
+  return layout;
+}
+
+// Σ over the 32 lanes by a fixed tree (shuffle down), then lane 0's total to every lane: the same
+// association every run, so the sum and every decision made from it are reproducible. (Every lane
+// must get lane 0's value: a butterfly would give each lane its own association of the terms.)
+template <class Real>
+__device__ Real warp_sum_to_all(Real v) {
+  for (int offset = kWarp / 2; offset > 0; offset /= 2) {
+    v += __shfl_down_sync(kFullMask, v, offset);
+  }
+  return __shfl_sync(kFullMask, v, 0);
+}
+
+// (T s)_i for one row of the network's weights, by a whole warp: lane l takes the row's entries
+// l, l + 32, … (consecutive lanes read consecutive weights: coalesced, and free of shared-memory
+// bank conflicts). Every lane gets the result.
+template <class Real>
+__device__ Real row_dot(const EnsembleView<Real>& v, const BlockWeights<Real>& T, int i,
+                        const Real* s, int lane) {
+  Real partial = Real(0);
+  if (!v.sparse) {
+    const Real* row = T.values + static_cast<Index>(i) * v.n;
+    for (int j = lane; j < v.n; j += kWarp) partial += row[j] * s[j];
+  } else {
+    const Index end = v.row_ptr[i + 1];
+    for (Index k = v.row_ptr[i] + lane; k < end; k += kWarp) {
+      partial += T.values[k] * s[T.col_idx[k]];
+    }
+  }
+  return warp_sum_to_all(partial);
+}
+
+// Network e's weights for this block: copied into shared memory by all its threads when staged
+// (the caller synchronizes before use), else read in place.
+template <class Real>
+__device__ BlockWeights<Real> stage_weights(const EnsembleView<Real>& v, Index e, Real* shared_T,
+                                            std::int32_t* shared_cols) {
+  const Real* T = v.weights + e * v.per_network;
+  if (!v.weights_in_shared) return {T, v.col_idx};
+  const auto first = static_cast<Index>(threadIdx.x), stride = static_cast<Index>(blockDim.x);
+  for (Index k = first; k < v.per_network; k += stride) shared_T[k] = T[k];
+  if (!v.sparse) return {shared_T, nullptr};
+  for (Index k = first; k < v.per_network; k += stride) shared_cols[k] = v.col_idx[k];
+  return {shared_T, shared_cols};
+}
+
+// Adds word_hash(bits_w, w) of the ±1 state s to *hash for this thread's 64-neuron words
+// w = t, t + blockDim, … — integer addition mod 2^64, so any order of the atomics gives
+// core::hash_signs's value — and returns whether s differs from `old` in any of those neurons.
+template <class Real>
+__device__ bool add_word_hashes(const Real* s, const Real* old, int n, unsigned long long* hash) {
+  bool changed = false;
+  const int words = (n + 63) / 64;
+  for (int w = static_cast<int>(threadIdx.x); w < words; w += static_cast<int>(blockDim.x)) {
+    std::uint64_t bits = 0;
+    const int start = 64 * w;
+    const int end = start + 64 < n ? start + 64 : n;
+    for (int i = start; i < end; ++i) {
+      if (s[i] > Real(0)) bits |= std::uint64_t{1} << (i - start);
+      changed = changed || s[i] != old[i];
+    }
+    atomicAdd(hash, static_cast<unsigned long long>(
+                        core::word_hash(bits, static_cast<std::uint64_t>(w))));
+  }
+  return changed;
+}
+
+// core::CycleHistory::push on a ring in global memory owned by one thread: the period p
+// (2 ≤ p ≤ max_period, p ≤ fingerprints held) whose fingerprint p steps back equals this one, or
+// 0; then the fingerprint is recorded, the oldest dropped once max_period + 1 are held.
+__device__ int push_fingerprint(std::uint64_t* ring, NetworkStatus& st, std::uint64_t fingerprint,
+                                int max_period) {
+  const int capacity = max_period + 1;
+  int period = 0;
+  for (int p = 2; p <= st.ring_size && p <= max_period; ++p) {
+    if (ring[(st.ring_next - p + capacity) % capacity] == fingerprint) {
+      period = p;
+      break;
+    }
+  }
+  ring[st.ring_next] = fingerprint;
+  st.ring_next = (st.ring_next + 1) % capacity;
+  st.ring_size = st.ring_size < capacity ? st.ring_size + 1 : capacity;
+  return period;
+}
+
+// Synchronous steps first_step + 1 … last_step of every network still running.
+// Thread mapping: block g takes networks g, g + G, … (G blocks) one at a time. For a network,
+// warp w computes the fields of rows w, w + W, … (W warps), its lanes striding over the row
+// (row_dot); then thread t hashes 64-neuron words t, t + blockDim, … and thread 0 alone keeps the
+// step count, outcome and cycle ring. Bytes: the state, b and (when they fit) the weights sit in
+// shared memory, so a step reads N² (dense) or nnz values + nnz columns (sparse) from shared
+// memory, or from global memory/L2 when not staged; global traffic per launch is one load of the
+// weights, state and b and one store of the state per network, plus the status and ring words.
+template <class Real>
+__global__ void sync_kernel(EnsembleView<Real> v, Index first_step, Index last_step,
+                            int max_period) {
+  extern __shared__ __align__(16) unsigned char shared_bytes[];
+  __shared__ unsigned long long hash;  // the new state's fingerprint, summed over words
+  __shared__ int done;                 // thread 0's verdict, read by all after a barrier
+  const int n = v.n;
+  const int lane = static_cast<int>(threadIdx.x) % kWarp;
+  const int warp = static_cast<int>(threadIdx.x) / kWarp;
+  const int warps = static_cast<int>(blockDim.x) / kWarp;
+  Real* const s_first = reinterpret_cast<Real*>(shared_bytes);
+  Real* const s_second = s_first + n;
+  Real* const b = s_second + n;
+  Real* const shared_T = b + n;
+  auto* const shared_cols =
+      reinterpret_cast<std::int32_t*>(shared_T + (v.weights_in_shared ? v.per_network : 0));
+
+  for (Index e = blockIdx.x; e < v.count; e += gridDim.x) {
+    NetworkStatus* const st = v.status + e;
+    // Every thread reads the same word before thread 0 can change it: a uniform branch.
+    if (st->outcome != kRunning) continue;
+    const BlockWeights<Real> T = stage_weights(v, e, shared_T, shared_cols);
+    Real* s = s_first;        // the state
+    Real* s_next = s_second;  // the state after this step
+    for (int i = static_cast<int>(threadIdx.x); i < n; i += static_cast<int>(blockDim.x)) {
+      s[i] = v.states[e * n + i];
+      b[i] = v.bias[e * n + i];
+    }
+    std::uint64_t* const ring = v.rings + e * (max_period + 1);
+    if (threadIdx.x == 0) {
+      hash = 0;
+      done = 0;
+    }
+    __syncthreads();
+    if (first_step == 0) {  // CycleHistory::start with the initial state's fingerprint
+      add_word_hashes(s, s, n, &hash);
+      __syncthreads();
+      if (threadIdx.x == 0) {
+        ring[0] = hash;
+        st->ring_size = 1;
+        st->ring_next = 1;
+      }
+      __syncthreads();
+    }
+
+    for (Index step = first_step + 1; step <= last_step; ++step) {
+      // s_next_i = sign_update(Σ_j T_ij s_j + b_i, s_i), every row from the old state.
+      for (int i = warp; i < n; i += warps) {
+        const Real f = row_dot(v, T, i, s, lane);
+        if (lane == 0) s_next[i] = core::sign_update(f + b[i], s[i]);
+      }
+      if (threadIdx.x == 0) hash = 0;  // thread 0 read the last fingerprint before the barrier
+      __syncthreads();
+      const bool changed = __syncthreads_or(add_word_hashes(s_next, s, n, &hash)) != 0;
+      Real* const old = s;
+      s = s_next;
+      s_next = old;  // overwritten only after the next barrier, when nobody reads it any more
+      if (threadIdx.x == 0) {
+        st->steps = step;
+        if (!changed) {
+          st->outcome = kFixedPoint;
+          done = 1;
+        } else {
+          const int period = push_fingerprint(ring, *st, hash, max_period);
+          if (period > 0) {
+            st->outcome = kLimitCycle;
+            st->period = period;
+            done = 1;
+          }
+        }
+      }
+      __syncthreads();
+      if (done) break;
+    }
+    for (int i = static_cast<int>(threadIdx.x); i < n; i += static_cast<int>(blockDim.x)) {
+      v.states[e * n + i] = s[i];
+    }
+    __syncthreads();  // before the next network overwrites shared memory
+  }
+}
+
+// Asynchronous sweeps first_sweep + 1 … last_sweep of every network still running.
+// Thread mapping: one warp per block; block g takes networks g, g + G, … one at a time. Each
+// sweep the lanes draw the Fisher–Yates swaps in parallel (lane l draws positions l, l + 32, …,
+// with the CPU engine's keys), lane 0 applies them in order from the identity, and the warp then
+// updates the neurons one at a time in that order, each field a warp-wide row_dot of the current
+// state. Bytes: as the synchronous kernel — a sweep reads each network's weights once, from
+// shared memory when staged, else from global memory/L2; state, b and the order stay in shared
+// memory.
+template <class Real>
+__global__ void async_kernel(EnsembleView<Real> v, Index first_sweep, Index last_sweep,
+                             core::CounterRng rng, std::uint64_t stream_offset) {
+  extern __shared__ __align__(16) unsigned char shared_bytes[];
+  const int n = v.n;
+  const int lane = static_cast<int>(threadIdx.x);  // blockDim.x == kWarp
+  Real* const s = reinterpret_cast<Real*>(shared_bytes);
+  Real* const b = s + n;
+  Real* const shared_T = b + n;
+  auto* const order =
+      reinterpret_cast<std::uint32_t*>(shared_T + (v.weights_in_shared ? v.per_network : 0));
+  std::uint32_t* const draws = order + n;
+  auto* const shared_cols = reinterpret_cast<std::int32_t*>(draws + n);
+
+  for (Index e = blockIdx.x; e < v.count; e += gridDim.x) {
+    NetworkStatus* const st = v.status + e;
+    if (st->outcome != kRunning) continue;  // read by every lane before lane 0 writes it
+    const BlockWeights<Real> T = stage_weights(v, e, shared_T, shared_cols);
+    for (int i = lane; i < n; i += kWarp) {
+      s[i] = v.states[e * n + i];
+      b[i] = v.bias[e * n + i];
+    }
+    __syncwarp();
+    const auto stream = static_cast<std::uint32_t>(stream_offset + static_cast<std::uint64_t>(e));
+    Index sweep = first_sweep;
+    bool fixed = false;  // the same in every lane: each computes it from the same values
+    while (sweep < last_sweep && !fixed) {
+      ++sweep;
+      // Fisher–Yates from the identity: for pos = N−1 … 1, swap positions pos and draws[pos],
+      // draws[pos] = below(AsyncOrder, stream, sweep·N + pos, pos + 1).
+      for (int pos = lane; pos < n; pos += kWarp) {
+        const std::uint64_t index =
+            static_cast<std::uint64_t>(sweep) * static_cast<std::uint64_t>(n) +
+            static_cast<std::uint64_t>(pos);
+        const auto bound = static_cast<std::uint32_t>(pos + 1);
+        order[pos] = static_cast<std::uint32_t>(pos);
+        draws[pos] = pos == 0 ? 0u : rng.below(core::RngPurpose::AsyncOrder, stream, index, bound);
+      }
+      __syncwarp();
+      if (lane == 0) {
+        for (int pos = n - 1; pos > 0; --pos) {
+          const std::uint32_t other = draws[pos];
+          const std::uint32_t moved = order[pos];
+          order[pos] = order[other];
+          order[other] = moved;
+        }
+      }
+      __syncwarp();
+      int flips = 0;
+      for (int k = 0; k < n; ++k) {
+        const int i = static_cast<int>(order[k]);
+        const Real f = row_dot(v, T, i, s, lane);
+        const Real old = s[i];
+        const Real next = core::sign_update(f + b[i], old);
+        __syncwarp();  // every lane has read s before lane 0 writes s_i …
+        if (lane == 0) s[i] = next;
+        __syncwarp();  // … and sees the write before the next field
+        flips += next != old ? 1 : 0;
+      }
+      fixed = flips == 0;
+    }
+    if (lane == 0) {
+      st->steps = sweep;
+      if (fixed) st->outcome = kFixedPoint;
+    }
+    for (int i = lane; i < n; i += kWarp) v.states[e * n + i] = s[i];
+    __syncwarp();  // before the next network overwrites shared memory
+  }
+}
+
+template <class T>
+DeviceBuffer<T> to_device(const std::vector<T>& host) {
+  DeviceBuffer<T> device(host.size());
+  if (!host.empty()) {
+    ATTRACTOR_CUDA_CHECK(
+        cudaMemcpy(device.data(), host.data(), device.bytes(), cudaMemcpyHostToDevice));
+  }
+  return device;
+}
+
+template <class Real>
+std::vector<Real> to_real(const std::vector<double>& values) {
+  std::vector<Real> out(values.size());
+  std::transform(values.begin(), values.end(), out.begin(),
+                 [](double x) { return static_cast<Real>(x); });
+  return out;
+}
+
+// Dynamic shared memory for one block of `kernel`, and whether the weights are staged in it:
+// they are whenever they fit beside the state. A state alone too large for the device is an
+// InputError (this engine is for many small networks).
+template <class Real, class Kernel>
+std::pair<std::size_t, bool> plan_shared_memory(Kernel* kernel, const core::RunOptions& options,
+                                                Index n, Index per_network, bool sparse,
+                                                int device) {
+  int optin = 0;
+  ATTRACTOR_CUDA_CHECK(
+      cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  cudaFuncAttributes attributes{};
+  ATTRACTOR_CUDA_CHECK(cudaFuncGetAttributes(&attributes, kernel));
+  const std::size_t budget = static_cast<std::size_t>(optin) - attributes.sharedSizeBytes;
+  const std::size_t state_bytes =
+      shared_layout(options.dynamics, n, per_network, sparse, false).bytes<Real>();
+  const std::size_t staged_bytes =
+      shared_layout(options.dynamics, n, per_network, sparse, true).bytes<Real>();
+  const std::string problem = "networks of " + std::to_string(n) + " neurons need " +
+                              std::to_string(state_bytes) + " bytes of shared memory per block " +
+                              "for their state, more than the " + std::to_string(budget) +
+                              " this device allows: run them with the single-network engine";
+  core::require(state_bytes <= budget, "ensemble", problem);
+  const bool staged = staged_bytes <= budget;
+  const std::size_t bytes = staged ? staged_bytes : state_bytes;
+  ATTRACTOR_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                            static_cast<int>(bytes)));
+  return {bytes, staged};
+}
+
+template <class Real>
+core::RunResult run_ensemble(const core::Ensemble& ensemble, core::StateBatch& states,
+                             const core::RunOptions& options, int device,
+                             std::chrono::steady_clock::time_point start) {
+  const Index count = ensemble.count, n = ensemble.n;
+  const bool sync = options.dynamics == core::Dynamics::DiscreteSync;
+  core::RunResult out;
+  out.backend = "cuda";
+  out.states.resize(static_cast<std::size_t>(count));
+
+  if (count > 0 && options.max_steps > 0) {
+    const auto* csr = std::get_if<core::Ensemble::SharedCsr>(&ensemble.weights);
+    const std::vector<double>& values =
+        csr ? csr->values : std::get<core::Ensemble::DenseStack>(ensemble.weights).values;
+    const Index per_network = csr ? static_cast<Index>(csr->pattern.col_idx.size()) : n * n;
+    const auto [shared_bytes, staged] =
+        sync ? plan_shared_memory<Real>(sync_kernel<Real>, options, n, per_network, csr != nullptr,
+                                        device)
+             : plan_shared_memory<Real>(async_kernel<Real>, options, n, per_network, csr != nullptr,
+                                        device);
+
+    std::vector<double> bias(static_cast<std::size_t>(count * n));  // b = h − a, in float64
+    for (std::size_t k = 0; k < bias.size(); ++k) {
+      bias[k] = (ensemble.bias.empty() ? 0.0 : ensemble.bias[k]) - ensemble.threshold;
+    }
+    DeviceBuffer<Real> weights = to_device(to_real<Real>(values));
+    DeviceBuffer<std::int32_t> col_idx;
+    DeviceBuffer<std::int64_t> row_ptr;
+    if (csr != nullptr) {
+      col_idx = to_device(csr->pattern.col_idx);
+      row_ptr = to_device(csr->pattern.row_ptr);
+    }
+    DeviceBuffer<Real> device_bias = to_device(to_real<Real>(bias));
+    DeviceBuffer<Real> device_states = to_device(to_real<Real>(states.values));
+    DeviceBuffer<NetworkStatus> status(static_cast<std::size_t>(count));
+    ATTRACTOR_CUDA_CHECK(cudaMemset(status.data(), 0, status.bytes()));
+    DeviceBuffer<std::uint64_t> rings(sync ? static_cast<std::size_t>(count) *
+                                                 static_cast<std::size_t>(options.max_period + 1)
+                                           : 0);
+
+    const EnsembleView<Real> view{
+        weights.data(),       col_idx.data(), row_ptr.data(), device_bias.data(),
+        device_states.data(), status.data(),  rings.data(),   count,
+        static_cast<int>(n),  per_network,    csr != nullptr, staged};
+    const auto grid = static_cast<unsigned>(std::min(count, kMaxGrid));
+    const int warps = static_cast<int>(std::clamp<Index>((n + 7) / 8, 1, kMaxSyncWarps));
+    const auto threads = static_cast<unsigned>(sync ? warps * kWarp : kWarp);
+    const double visits = static_cast<double>(count) * static_cast<double>(per_network + n);
+    const double per_launch = sync ? kSyncVisitsPerLaunch : kAsyncVisitsPerLaunch;
+    const Index chunk = static_cast<Index>(
+        std::clamp(per_launch / visits, 1.0, static_cast<double>(options.max_steps)));
+
+    std::vector<NetworkStatus> host_status(static_cast<std::size_t>(count));
+    DeviceTimer timer;  // device time of the launches alone
+    Index done = 0;
+    while (done < options.max_steps) {
+      const Index last = options.max_steps - done <= chunk ? options.max_steps : done + chunk;
+      timer.start(nullptr);  // the legacy default stream, as the launches and copies
+      if (sync) {
+        sync_kernel<Real><<<grid, threads, shared_bytes>>>(view, done, last, options.max_period);
+      } else {
+        async_kernel<Real><<<grid, threads, shared_bytes>>>(
+            view, done, last, core::CounterRng{options.seed}, options.stream_offset);
+      }
+      ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+      timer.stop(nullptr);
+      // Same (default) stream: the copy follows the kernel and reports any error it raised.
+      ATTRACTOR_CUDA_CHECK(
+          cudaMemcpy(host_status.data(), status.data(), status.bytes(), cudaMemcpyDeviceToHost));
+      done = last;
+      const bool running =
+          std::any_of(host_status.begin(), host_status.end(),
+                      [](const NetworkStatus& st) { return st.outcome == kRunning; });
+      if (options.progress) options.progress(done, options.max_steps);
+      if (!running) break;
+    }
+
+    out.loop_seconds = timer.seconds();
+    std::vector<Real> final_states(states.values.size());
+    ATTRACTOR_CUDA_CHECK(cudaMemcpy(final_states.data(), device_states.data(),
+                                    device_states.bytes(), cudaMemcpyDeviceToHost));
+    std::transform(final_states.begin(), final_states.end(), states.values.begin(),
+                   [](Real x) { return static_cast<double>(x); });
+    for (Index e = 0; e < count; ++e) {
+      const NetworkStatus& st = host_status[static_cast<std::size_t>(e)];
+      auto& r = out.states[static_cast<std::size_t>(e)];
+      r.steps = st.steps;
+      r.outcome = st.outcome == kFixedPoint   ? core::Outcome::FixedPoint
+                  : st.outcome == kLimitCycle ? core::Outcome::LimitCycle
+                                              : core::Outcome::Wandering;
+      r.period = st.outcome == kLimitCycle ? st.period : 0;
+    }
+  }
+
+  core::finish_ensemble_result(ensemble, states, out);
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+}  // namespace
+
+CudaEnsembleEngine::CudaEnsembleEngine(core::Precision precision, int device)
+    : precision_(precision), device_(device) {}
+
+core::RunResult CudaEnsembleEngine::run(const core::Ensemble& ensemble, core::StateBatch& states,
+                                        const core::RunOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  core::check_ensemble_run(ensemble, states, options);
+  ATTRACTOR_CUDA_CHECK(cudaSetDevice(device_));
+  return precision_ == core::Precision::Float32
+             ? run_ensemble<float>(ensemble, states, options, device_, start)
+             : run_ensemble<double>(ensemble, states, options, device_, start);
+}
+
+}  // namespace attractor::cuda

@@ -1,0 +1,72 @@
+#pragma once
+// Internal to kernels/: a network's weights and bias on the device, and T X for a block of states.
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "attractor/core/network.hpp"
+#include "device_buffer.hpp"
+#include "resources.hpp"
+
+namespace attractor::cuda {
+
+enum class WeightKind { Dense, Csr, Factored };
+
+// Raw device pointers, passed by value to kernels that read the weights themselves.
+//   Dense     dense[i n + j] = T_ij (row-major, Real).
+//   Csr       row_ptr (n + 1, int64), col (nnz, int32), values (nnz, Real).
+//   Factored  xi: P rows of `words` 32-bit words; bit k of word w of row μ is ξ^μ_{32w+k},
+//             set for +1 (bits past n are 0). T = (ΞᵀΞ − P I)/N.
+template <class Real>
+struct WeightView {
+  WeightKind kind;
+  std::int64_t n;
+  const Real* dense;
+  const std::int64_t* row_ptr;
+  const std::int32_t* col;
+  const Real* values;
+  const std::uint32_t* xi;
+  std::int64_t patterns;
+  std::int64_t words;
+  const Real* b;  // effective bias h − a, n entries
+};
+
+template <class Real>
+class DeviceModel {
+ public:
+  // Uploads the weights (converted to Real; factored patterns packed to bits) and bias, for
+  // products of up to max_states states at a time.
+  DeviceModel(const core::Network& network, std::int64_t max_states, const Resources& resources);
+
+  // Device bytes the model of `network` takes in precision Real: the memory plan.
+  //   dense  N² · sizeof(Real);  CSR  nnz · (sizeof(Real) + 4) + (N + 1) · 8;
+  //   factored  P · ⌈N/32⌉ · 4 (one bit per pattern entry) + 8 P · max_states (overlap sums);
+  //   plus N · sizeof(Real) of bias.
+  static std::size_t bytes_needed(const core::Network& network, std::int64_t max_states);
+
+  std::int64_t n() const { return n_; }
+  WeightKind kind() const { return kind_; }
+  std::int64_t patterns() const { return patterns_; }
+  WeightView<Real> view() const;
+
+  // Y = T X for m states stored as the columns of n × m column-major blocks (state j at x + j n).
+  void multiply(const Real* x, Real* y, std::int64_t m) const;
+  // Factored weights only: sums[j P + μ] = Σ_i ξ^μ_i x_{j,i} (float64; integers for ±1 states).
+  void overlap_sums(const Real* x, double* sums, std::int64_t m) const;
+
+ private:
+  const Resources& resources_;
+  WeightKind kind_;
+  std::int64_t n_;
+  std::int64_t patterns_ = 0;
+  std::int64_t words_ = 0;
+  DeviceBuffer<Real> dense_, values_, b_;
+  DeviceBuffer<std::int64_t> row_ptr_;
+  DeviceBuffer<std::int32_t> col_;
+  DeviceBuffer<std::uint32_t> xi_;
+  std::int64_t max_states_;
+  mutable DeviceBuffer<double> sums_;  // factored multiply: P × max_states overlap sums
+};
+
+}  // namespace attractor::cuda

@@ -1,0 +1,340 @@
+#pragma once
+// Internal to kernels/: the CUDA engine's kernels. Every kernel that works on "listed" states
+// takes `which` (device, the state index of each listed item) and `first` (the item of
+// blockIdx.y = 0), so launches over more than 65,535 states are split (launch_over_items).
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "attractor/core/activation.hpp"
+#include "attractor/core/discrete.hpp"
+#include "attractor/core/integrators.hpp"
+#include "attractor/core/philox.hpp"
+#include "cuda_check.hpp"
+#include "device_model.hpp"
+#include "reduce.cuh"
+
+namespace attractor::cuda {
+
+using Index = std::int64_t;
+constexpr int kThreads = 256;
+constexpr int kMaxGridY = 65535;
+
+// Calls launch(first, count) for consecutive slices of at most 65,535 items (the grid's y limit).
+template <class Launch>
+void launch_over_items(Index items, Launch launch) {
+  for (Index first = 0; first < items; first += kMaxGridY) {
+    const Index count = items - first < kMaxGridY ? items - first : kMaxGridY;
+    launch(static_cast<int>(first), static_cast<unsigned>(count));
+    ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+  }
+}
+
+inline unsigned neuron_blocks(Index n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
+
+// dst[item n + i] = f(src[which[item] n + i]) with f = g (activate) or the identity: the listed
+// states gathered into a compact n × items block for one product. Thread per (neuron, item):
+// coalesced reads and writes.
+template <class Real>
+__global__ void gather_kernel(const Real* __restrict__ src, const int* __restrict__ which,
+                              int first, Index n, bool activate, core::ActivationKind kind,
+                              double gain, Real* __restrict__ dst) {
+  const Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const Index item = first + static_cast<Index>(blockIdx.y);
+  if (i >= n) return;
+  const Real v = src[static_cast<Index>(which[item]) * n + i];
+  dst[item * n + i] = activate ? static_cast<Real>(core::activate(kind, gain, v)) : v;
+}
+
+// out[which[item]] = tv[item] − in[which[item]] + b: F(u) = T g(u) − u + b after the product.
+template <class Real>
+__global__ void field_scatter_kernel(const Real* __restrict__ tv, const Real* __restrict__ in,
+                                     const int* __restrict__ which, int first, Index n,
+                                     const Real* __restrict__ b, Real* __restrict__ out) {
+  const Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const Index item = first + static_cast<Index>(blockIdx.y);
+  if (i >= n) return;
+  const Index at = static_cast<Index>(which[item]) * n + i;
+  out[at] = tv[item * n + i] - in[at] + b[i];
+}
+
+// Synchronous update of compact columns: s ← sign(y + b) with the tie rule, fused with the
+// step's observers. One warp owns one 64-neuron word of one state (two coalesced 128-byte reads
+// of y and of s): ballots give the word's sign bits, hashed as core::hash_signs hashes them, and
+// whether anything flipped; lane 0 adds the word's hash (a sum mod 2^64, so order-free) and
+// raises the state's changed flag.
+template <class Real>
+__global__ void sync_update_kernel(Real* __restrict__ x, const Real* __restrict__ y,
+                                   const Real* __restrict__ b, Index n, int first,
+                                   int* __restrict__ changed,
+                                   unsigned long long* __restrict__ hash) {
+  const Index column = first + static_cast<Index>(blockIdx.y);
+  const Index word = (static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
+  const int lane = static_cast<int>(threadIdx.x) % kWarp;
+  if (word >= (n + 63) / 64) return;  // whole warps leave together
+  Real* s = x + column * n;
+  const Real* field = y + column * n;
+  unsigned halves[2];
+  bool any_change = false;
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const Index i = word * 64 + half * kWarp + lane;
+    bool plus = false, flipped = false;
+    if (i < n) {
+      const Real old = s[i];
+      const Real next = core::sign_update(field[i] + b[i], old);
+      flipped = next != old;
+      s[i] = next;
+      plus = next > Real(0);
+    }
+    halves[half] = __ballot_sync(kFullMask, plus);
+    any_change |= __ballot_sync(kFullMask, flipped) != 0u;
+  }
+  if (lane == 0) {
+    const std::uint64_t bits =
+        static_cast<std::uint64_t>(halves[0]) | (static_cast<std::uint64_t>(halves[1]) << 32);
+    atomicAdd(hash + column,
+              static_cast<unsigned long long>(core::word_hash(bits, static_cast<std::uint64_t>(word))));
+    if (any_change) atomicOr(changed + column, 1);
+  }
+}
+
+// A linear combination of up to seven per-state vectors, Σ_j c_j v_j[b], with the vectors
+// addressed by state (v_j + b n).
+template <class Real>
+struct Combination {
+  const Real* v[7];
+  double c[7];
+  int terms;
+};
+
+// dst[b] = base[b] + h_b · Σ_j c_j k_j[b] for each listed state b (a Runge–Kutta stage point).
+// Thread per (neuron, item); the combination is summed in float64.
+template <class Real>
+__global__ void stage_kernel(Real* __restrict__ dst, const Real* __restrict__ base,
+                             Combination<Real> k, const double* __restrict__ h,
+                             const int* __restrict__ which, int first, Index n) {
+  const Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const Index item = first + static_cast<Index>(blockIdx.y);
+  if (i >= n) return;
+  const Index b = which[item];
+  const Index at = b * n + i;
+  double incr = 0.0;
+  for (int j = 0; j < k.terms; ++j) incr += k.c[j] * static_cast<double>(k.v[j][at]);
+  dst[at] = static_cast<Real>(static_cast<double>(base[at]) + h[b] * incr);
+}
+
+// Accepts a step for each listed state: u_prev ← u, f_prev ← k1, then either u ← next, k1 ← k_last
+// (Dormand–Prince: the stage point is the new solution and its F the next k1) or, when next is
+// null, u ← u + h Σ_j w_j k_j (Euler, RK4; k1 is re-evaluated afterwards).
+template <class Real>
+__global__ void accept_kernel(Real* __restrict__ u, Real* __restrict__ k1, Real* __restrict__ u_prev,
+                              Real* __restrict__ f_prev, const Real* __restrict__ next,
+                              const Real* __restrict__ k_last, Combination<Real> update,
+                              const double* __restrict__ h, const int* __restrict__ which,
+                              int first, Index n) {
+  const Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const Index item = first + static_cast<Index>(blockIdx.y);
+  if (i >= n) return;
+  const Index b = which[item];
+  const Index at = b * n + i;
+  const Real u0 = u[at];
+  const Real f0 = k1[at];
+  u_prev[at] = u0;
+  f_prev[at] = f0;
+  if (next != nullptr) {
+    u[at] = next[at];
+    k1[at] = k_last[at];
+    return;
+  }
+  double incr = 0.0;
+  for (int j = 0; j < update.terms; ++j) incr += update.c[j] * static_cast<double>(update.v[j][at]);
+  u[at] = static_cast<Real>(static_cast<double>(u0) + h[b] * incr);
+}
+
+// A section point to interpolate: sections[slot][state] = Σ weights · (u_prev, f_prev, u, k1).
+struct HermiteJob {
+  int state;
+  int slot;
+  double weight[4];
+};
+
+// Thread per (neuron, job). `sections` holds `slots` × batch points of n entries.
+template <class Real>
+__global__ void hermite_kernel(Real* __restrict__ sections, const HermiteJob* __restrict__ jobs,
+                               int first, Index n, Index batch, const Real* __restrict__ u_prev,
+                               const Real* __restrict__ f_prev, const Real* __restrict__ u,
+                               const Real* __restrict__ k1) {
+  const Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const HermiteJob job = jobs[first + blockIdx.y];
+  if (i >= n) return;
+  const Index at = static_cast<Index>(job.state) * n + i;
+  const double value = job.weight[0] * static_cast<double>(u_prev[at]) +
+                       job.weight[1] * static_cast<double>(f_prev[at]) +
+                       job.weight[2] * static_cast<double>(u[at]) +
+                       job.weight[3] * static_cast<double>(k1[at]);
+  sections[(static_cast<Index>(job.slot) * batch + job.state) * n + i] = static_cast<Real>(value);
+}
+
+// --- Reduction terms (reduce.cuh): what one element i of one item adds. ---
+
+// After a step: ‖k1‖², w·k1, w·f_prev, w·u, w·u_prev (the section projections) and ‖u − last
+// section point‖² (0 when the state has none yet, last_slot < 0).
+template <class Real>
+struct SettleTerm {
+  const Real *k1, *u, *u_prev, *f_prev, *sections;
+  const double* w;
+  const int* which;
+  const int* last_slot;
+  Index n, batch;
+  __device__ void add(int item, Index i, double* acc) const {
+    const Index b = which[item];
+    const Index at = b * n + i;
+    const double k = k1[at], uu = u[at];
+    acc[0] += k * k;
+    acc[1] += w[i] * k;
+    acc[2] += w[i] * static_cast<double>(f_prev[at]);
+    acc[3] += w[i] * uu;
+    acc[4] += w[i] * static_cast<double>(u_prev[at]);
+    const int slot = last_slot[item];
+    if (slot >= 0) {
+      const double d = uu - static_cast<double>(sections[(slot * batch + b) * n + i]);
+      acc[5] += d * d;
+    }
+  }
+};
+
+// Σ_i (h e_i / (atol + rtol max(|u_i|, |u'_i|)))², e = Σ_j E_j k_j: the Dormand–Prince error.
+template <class Real>
+struct DopriErrorTerm {
+  Combination<Real> error;  // k_1..k_7 with the weights E_j
+  const Real *u, *next;
+  const double* h;
+  const int* which;
+  Index n;
+  double atol, rtol;
+  __device__ void add(int item, Index i, double* acc) const {
+    const Index b = which[item];
+    const Index at = b * n + i;
+    double e = 0.0;
+    for (int j = 0; j < error.terms; ++j) e += error.c[j] * static_cast<double>(error.v[j][at]);
+    const double scale = atol + rtol * fmax(fabs(static_cast<double>(u[at])),
+                                            fabs(static_cast<double>(next[at])));
+    const double ratio = h[b] * e / scale;
+    acc[0] += ratio * ratio;
+  }
+};
+
+// ‖sections[a][state] − sections[c][state]‖² for each (state, a, c).
+struct SectionPair {
+  int state, a, c;
+};
+template <class Real>
+struct SectionDistanceTerm {
+  const Real* sections;
+  const SectionPair* pairs;
+  Index n, batch;
+  __device__ void add(int item, Index i, double* acc) const {
+    const SectionPair p = pairs[item];
+    const double d = static_cast<double>(sections[(p.a * batch + p.state) * n + i]) -
+                     static_cast<double>(sections[(p.c * batch + p.state) * n + i]);
+    acc[0] += d * d;
+  }
+};
+
+// Asynchronous sweeps, exactly the CPU's: block = one state (a block whose state has settled
+// returns at once). Per sweep the block draws the Fisher–Yates swaps in parallel (draw for
+// position p keyed by (AsyncOrder, stream_offset + b, sweep·N + p), bound p + 1), thread 0
+// applies them in order (the shuffle is sequential by definition), then the neurons are updated
+// one at a time in that order; the block parallelizes each field (a dense row, a CSR row, or P
+// overlap terms for factored weights) and reduces it with a fixed tree. Bytes per sweep: the
+// row reads, N² · sizeof(Real) for dense weights; O(N P) bits for factored; 8 nnz for CSR.
+template <class Real>
+__global__ void __launch_bounds__(kThreads)
+    async_sweeps_kernel(WeightView<Real> w, Real* __restrict__ states, core::CounterRng rng,
+                        std::uint64_t stream_offset, Index sweep_end, Index* __restrict__ steps,
+                        int* __restrict__ settled, std::uint32_t* __restrict__ order_all,
+                        std::uint32_t* __restrict__ draws_all, double* __restrict__ sums_all) {
+  __shared__ double scratch[33];
+  __shared__ int flips;
+  __shared__ int flipped;
+  const Index b = blockIdx.x;
+  if (settled[b] != 0) return;
+  const Index n = w.n;
+  Real* s = states + b * n;
+  std::uint32_t* order = order_all + b * n;
+  std::uint32_t* draws = draws_all + b * n;
+  double* m = w.kind == WeightKind::Factored ? sums_all + b * w.patterns : nullptr;
+  const auto stream = static_cast<std::uint32_t>(stream_offset + static_cast<std::uint64_t>(b));
+  const Index tid = threadIdx.x;
+  for (Index sweep = steps[b] + 1; sweep <= sweep_end; ++sweep) {
+    for (Index i = tid; i < n; i += blockDim.x) {
+      order[i] = static_cast<std::uint32_t>(i);
+      if (i > 0) {
+        draws[i] = rng.below(core::RngPurpose::AsyncOrder, stream,
+                             static_cast<std::uint64_t>(sweep * n + i),
+                             static_cast<std::uint32_t>(i + 1));
+      }
+    }
+    __syncthreads();
+    if (tid == 0) {
+      for (Index pos = n - 1; pos > 0; --pos) {
+        const std::uint32_t j = draws[pos];
+        const std::uint32_t tmp = order[pos];
+        order[pos] = order[j];
+        order[j] = tmp;
+      }
+      flips = 0;
+    }
+    __syncthreads();
+    for (Index pos = 0; pos < n; ++pos) {
+      const Index i = order[pos];
+      double part = 0.0;
+      if (w.kind == WeightKind::Dense) {
+        const Real* row = w.dense + i * n;
+        for (Index j = tid; j < n; j += blockDim.x) part += static_cast<double>(row[j] * s[j]);
+      } else if (w.kind == WeightKind::Csr) {
+        for (Index k = w.row_ptr[i] + tid; k < w.row_ptr[i + 1]; k += blockDim.x) {
+          part += static_cast<double>(w.values[k] * s[w.col[k]]);
+        }
+      } else {
+        const unsigned bit = static_cast<unsigned>(i % 32);
+        for (Index mu = tid; mu < w.patterns; mu += blockDim.x) {
+          const bool plus = (w.xi[mu * w.words + i / 32] >> bit) & 1u;
+          part += plus ? m[mu] : -m[mu];
+        }
+      }
+      const double total = block_sum(part, scratch);
+      if (tid == 0) {
+        const Real old = s[i];
+        const double f = w.kind == WeightKind::Factored
+                             ? (total - static_cast<double>(w.patterns) * static_cast<double>(old)) /
+                                   static_cast<double>(n)
+                             : total;
+        const Real next = core::sign_update(static_cast<Real>(f) + w.b[i], old);
+        flipped = next != old;
+        if (flipped) {
+          s[i] = next;
+          ++flips;
+        }
+      }
+      __syncthreads();
+      if (m != nullptr && flipped) {
+        const double now = static_cast<double>(s[i]);
+        const unsigned bit = static_cast<unsigned>(i % 32);
+        for (Index mu = tid; mu < w.patterns; mu += blockDim.x) {
+          const bool plus = (w.xi[mu * w.words + i / 32] >> bit) & 1u;
+          m[mu] += plus ? 2.0 * now : -2.0 * now;
+        }
+        __syncthreads();
+      }
+    }
+    if (tid == 0) steps[b] = sweep;
+    if (flips == 0) {
+      if (tid == 0) settled[b] = 1;
+      return;
+    }
+  }
+}
+
+}  // namespace attractor::cuda
