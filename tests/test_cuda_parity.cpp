@@ -18,6 +18,7 @@
 #include "attractor/host/cpu_engine.hpp"
 #include "attractor/host/engine_factory.hpp"
 #include "attractor/host/hebbian.hpp"
+#include "test_networks.hpp"
 
 namespace attractor {
 namespace {
@@ -27,6 +28,8 @@ using core::Integrator;
 using core::Outcome;
 using core::RngPurpose;
 using Index = std::int64_t;
+using test::random_signs;
+using test::to_csr;
 constexpr double kEps32 = std::numeric_limits<float>::epsilon();  // 2^-23
 
 class CudaParity : public ::testing::Test {
@@ -74,27 +77,6 @@ core::DenseMatrix<double> dyadic_weights(Index n, bool symmetric, std::uint64_t 
     }
   }
   return T;
-}
-
-core::CsrMatrix<double> to_csr(const core::DenseMatrix<double>& T) {
-  std::vector<core::Triplet<double>> entries;
-  for (Index i = 0; i < T.rows; ++i) {
-    for (Index j = 0; j < T.cols; ++j) {
-      if (T(i, j) != 0.0) entries.push_back({i, j, T(i, j)});
-    }
-  }
-  return core::csr_from_triplets(T.rows, T.cols, std::move(entries), "test");
-}
-
-core::StateBatch random_signs(Index batch, Index n, std::uint64_t seed) {
-  const core::CounterRng rng{seed};
-  core::StateBatch s(batch, n);
-  for (Index b = 0; b < batch; ++b) {
-    for (Index i = 0; i < n; ++i) {
-      s.state(b)[i] = rng.sign(RngPurpose::InitialState, static_cast<std::uint32_t>(b), i);
-    }
-  }
-  return s;
 }
 
 core::Network network_of(core::Weights T, core::ActivationKind kind, double gain = 1.0) {

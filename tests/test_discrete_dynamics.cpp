@@ -12,6 +12,7 @@
 #include "attractor/core/philox.hpp"
 #include "attractor/host/hebbian.hpp"
 #include "engine_backends.hpp"
+#include "test_networks.hpp"
 
 namespace attractor {
 namespace {
@@ -21,28 +22,9 @@ using core::Dynamics;
 using core::Outcome;
 using core::RngPurpose;
 using Index = std::int64_t;
+using test::sign_network;
+using test::to_csr;
 constexpr double kEps = std::numeric_limits<double>::epsilon();
-
-// A network of sign neurons with weights T, bias h and threshold a.
-core::Network sign_network(core::Weights T, std::vector<double> h = {}, double a = 0.0) {
-  core::Network net;
-  net.weights = std::move(T);
-  net.bias = std::move(h);
-  net.threshold = a;
-  net.activation.kind = core::ActivationKind::Sign;
-  return net;
-}
-
-// The same matrix in CSR form, zeros left out.
-core::CsrMatrix<double> to_csr(const DenseMatrix<double>& T) {
-  std::vector<core::Triplet<double>> entries;
-  for (Index i = 0; i < T.rows; ++i) {
-    for (Index j = 0; j < T.cols; ++j) {
-      if (T(i, j) != 0.0) entries.push_back({i, j, T(i, j)});
-    }
-  }
-  return core::csr_from_triplets(T.rows, T.cols, std::move(entries), "test");
-}
 
 std::vector<double> effective_bias(const core::Network& net) {
   std::vector<double> b(static_cast<std::size_t>(net.size()));

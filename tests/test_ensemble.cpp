@@ -12,6 +12,7 @@
 #include "attractor/host/cpu_engine.hpp"
 #include "attractor/host/hebbian.hpp"
 #include "engine_backends.hpp"
+#include "test_networks.hpp"
 
 namespace attractor {
 namespace {
@@ -20,6 +21,8 @@ using core::Dynamics;
 using core::Outcome;
 using core::RngPurpose;
 using Index = std::int64_t;
+using test::random_signs;
+using test::sign_network;
 
 // Every ensemble test runs on the CPU and, where this build has CUDA and a device, on the GPU in
 // float32 — its fast path. The weights below make float32 exact, so the two must agree bit for bit.
@@ -55,15 +58,6 @@ double draw_k(const core::CounterRng& rng, std::uint32_t stream, std::uint64_t i
               std::uint32_t m) {
   const double k = static_cast<double>(rng.below(RngPurpose::Weights, stream, index, 2 * m + 1));
   return (k - static_cast<double>(m)) / 64.0;
-}
-
-core::Network sign_network(core::Weights T, std::vector<double> h, double a) {
-  core::Network net;
-  net.weights = std::move(T);
-  net.bias = std::move(h);
-  net.threshold = a;
-  net.activation.kind = core::ActivationKind::Sign;
-  return net;
 }
 
 std::vector<double> random_bias(Index n, std::uint32_t stream, std::uint64_t seed) {
@@ -141,17 +135,6 @@ Case csr_case(Index count, Index n, bool symmetric, std::uint64_t seed) {
   return c;
 }
 
-core::StateBatch random_states(Index count, Index n, std::uint64_t seed) {
-  const core::CounterRng rng{seed};
-  core::StateBatch states(count, n);
-  for (Index e = 0; e < count; ++e) {
-    for (Index i = 0; i < n; ++i) {
-      states.state(e)[i] = rng.sign(RngPurpose::InitialState, static_cast<std::uint32_t>(e), i);
-    }
-  }
-  return states;
-}
-
 core::RunOptions discrete(Dynamics dynamics, Index max_steps) {
   core::RunOptions o;
   o.dynamics = dynamics;
@@ -166,7 +149,7 @@ core::RunOptions discrete(Dynamics dynamics, Index max_steps) {
 std::vector<Outcome> expect_each_network_as_alone(core::EnsembleEngine& engine, const Case& c,
                                                   const core::RunOptions& options) {
   const Index n = c.ensemble.n;
-  core::StateBatch states = random_states(c.ensemble.count, n, 99);
+  core::StateBatch states = random_signs(c.ensemble.count, n, 99);
   const core::StateBatch initial = states;
   const core::RunResult result = engine.run(c.ensemble, states, options);
   EXPECT_EQ(result.backend, engine.name());
@@ -350,7 +333,7 @@ TEST_P(EnsembleEngines, SynchronousCyclesAreFoundPerNetwork) {
 
 TEST_P(EnsembleEngines, ProgressComesFromTheCallingThread) {
   const Case c = dense_case(16, 40, 0, 7);
-  core::StateBatch states = random_states(16, 40, 8);
+  core::StateBatch states = random_signs(16, 40, 8);
   core::RunOptions options = discrete(Dynamics::DiscreteAsync, 50);
   const auto caller = std::this_thread::get_id();
   bool other_thread = false;
@@ -364,7 +347,7 @@ TEST_P(EnsembleEngines, ProgressComesFromTheCallingThread) {
 
 TEST_P(EnsembleEngines, RejectsBadInputBeforeAnyWork) {
   const Case c = dense_case(3, 8, 64, 9);
-  const core::StateBatch good = random_states(3, 8, 10);
+  const core::StateBatch good = random_signs(3, 8, 10);
   const auto expect_input_error = [&](const core::Ensemble& ensemble, core::StateBatch states,
                                       const core::RunOptions& options, const char* what) {
     SCOPED_TRACE(what);
@@ -391,7 +374,7 @@ TEST_P(EnsembleEngines, RejectsBadInputBeforeAnyWork) {
 }
 
 TEST_P(EnsembleEngines, RejectsBadSharedPatternsStatesAndOptions) {
-  const core::StateBatch good = random_states(3, 8, 10);
+  const core::StateBatch good = random_signs(3, 8, 10);
   const core::RunOptions sync = discrete(Dynamics::DiscreteSync, 10);
   const core::Ensemble csr = csr_case(3, 8, false, 11).ensemble;
   {
@@ -424,8 +407,8 @@ TEST_P(EnsembleEngines, RejectsBadSharedPatternsStatesAndOptions) {
   std::get<core::Ensemble::SharedCsr>(wrong_pattern_size.weights).pattern.cols = 9;
   expect_input_error(wrong_pattern_size, good, sync, "pattern not N x N");
 
-  expect_input_error(csr, random_states(2, 8, 1), sync, "one state short");
-  expect_input_error(csr, random_states(3, 7, 1), sync, "states of the wrong N");
+  expect_input_error(csr, random_signs(2, 8, 1), sync, "one state short");
+  expect_input_error(csr, random_signs(3, 7, 1), sync, "states of the wrong N");
   core::StateBatch not_signs = good;
   not_signs.values[3] = 0.5;
   expect_input_error(csr, not_signs, sync, "states not +-1");

@@ -267,7 +267,7 @@ void run_async(const Model& model, core::StateBatch& states, const core::RunOpti
 
 #pragma omp parallel if(batch > 1 && n >= 32)
   {
-    std::vector<std::uint32_t> order(static_cast<std::size_t>(n));
+    std::vector<std::uint32_t> order(static_cast<std::size_t>(n)), partner(order.size());
     std::vector<double> tx(static_cast<std::size_t>(n));
     std::vector<double> scratch(static_cast<std::size_t>(model.scratch_size()));
     auto record = [&](Index b, Index sweep) {
@@ -283,13 +283,10 @@ void run_async(const Model& model, core::StateBatch& states, const core::RunOpti
       if (recorder.due(0)) record(b, 0);
       model.start_fields(s, scratch.data());
       for (Index sweep = 1; sweep <= options.max_steps; ++sweep) {
-        std::iota(order.begin(), order.end(), std::uint32_t{0});
-        for (Index pos = n - 1; pos > 0; --pos) {
-          const std::uint64_t index = static_cast<std::uint64_t>(sweep) * n + pos;
-          const std::uint32_t j = rng.below(core::RngPurpose::AsyncOrder, stream, index,
-                                            static_cast<std::uint32_t>(pos + 1));
-          std::swap(order[pos], order[j]);
+        for (Index pos = 1; pos < n; ++pos) {
+          partner[pos] = core::async_swap_partner(rng, stream, sweep, n, pos);
         }
+        core::apply_swaps(order.data(), partner.data(), n);
         Index flips = 0;
         for (const std::uint32_t i : order) {
           const double next =

@@ -613,21 +613,6 @@ class Runner {
   std::vector<double> residual_;
 };
 
-// Makes `device` current for its lifetime and restores the previous one after.
-class DeviceGuard {
- public:
-  explicit DeviceGuard(int device) {
-    ATTRACTOR_CUDA_CHECK(cudaGetDevice(&previous_));
-    if (device != previous_) ATTRACTOR_CUDA_CHECK(cudaSetDevice(device));
-  }
-  ~DeviceGuard() { static_cast<void>(cudaSetDevice(previous_)); }
-  DeviceGuard(const DeviceGuard&) = delete;
-  DeviceGuard& operator=(const DeviceGuard&) = delete;
-
- private:
-  int previous_ = 0;
-};
-
 template <class Real>
 void run_with(const core::Network& network, core::StateBatch& states,
               const core::RunOptions& options, core::RunResult& out) {

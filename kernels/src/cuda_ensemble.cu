@@ -93,17 +93,6 @@ SharedLayout shared_layout(core::Dynamics dynamics, Index n, Index per_network, 
   return layout;
 }
 
-// Σ over the 32 lanes by a fixed tree (shuffle down), then lane 0's total to every lane: the same
-// association every run, so the sum and every decision made from it are reproducible. (Every lane
-// must get lane 0's value: a butterfly would give each lane its own association of the terms.)
-template <class Real>
-__device__ Real warp_sum_to_all(Real v) {
-  for (int offset = kWarp / 2; offset > 0; offset /= 2) {
-    v += __shfl_down_sync(kFullMask, v, offset);
-  }
-  return __shfl_sync(kFullMask, v, 0);
-}
-
 // (T s)_i for one row of the network's weights, by a whole warp: lane l takes the row's entries
 // l, l + 32, … (consecutive lanes read consecutive weights: coalesced, and free of shared-memory
 // bank conflicts). Every lane gets the result.
@@ -302,25 +291,12 @@ __global__ void async_kernel(EnsembleView<Real> v, Index first_sweep, Index last
     bool fixed = false;  // the same in every lane: each computes it from the same values
     while (sweep < last_sweep && !fixed) {
       ++sweep;
-      // Fisher–Yates from the identity: for pos = N−1 … 1, swap positions pos and draws[pos],
-      // draws[pos] = below(AsyncOrder, stream, sweep·N + pos, pos + 1).
-      for (int pos = lane; pos < n; pos += kWarp) {
-        const std::uint64_t index =
-            static_cast<std::uint64_t>(sweep) * static_cast<std::uint64_t>(n) +
-            static_cast<std::uint64_t>(pos);
-        const auto bound = static_cast<std::uint32_t>(pos + 1);
-        order[pos] = static_cast<std::uint32_t>(pos);
-        draws[pos] = pos == 0 ? 0u : rng.below(core::RngPurpose::AsyncOrder, stream, index, bound);
+      // The CPU's order: partners drawn in parallel, applied in order by lane 0.
+      for (int pos = lane + 1; pos < n; pos += kWarp) {
+        draws[pos] = core::async_swap_partner(rng, stream, sweep, n, pos);
       }
       __syncwarp();
-      if (lane == 0) {
-        for (int pos = n - 1; pos > 0; --pos) {
-          const std::uint32_t other = draws[pos];
-          const std::uint32_t moved = order[pos];
-          order[pos] = order[other];
-          order[other] = moved;
-        }
-      }
+      if (lane == 0) core::apply_swaps(order, draws, n);
       __syncwarp();
       int flips = 0;
       for (int k = 0; k < n; ++k) {
@@ -499,7 +475,7 @@ core::RunResult CudaEnsembleEngine::run(const core::Ensemble& ensemble, core::St
                                         const core::RunOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   core::check_ensemble_run(ensemble, states, options);
-  ATTRACTOR_CUDA_CHECK(cudaSetDevice(device_));
+  const DeviceGuard guard(device_);
   return precision_ == core::Precision::Float32
              ? run_ensemble<float>(ensemble, states, options, device_, start)
              : run_ensemble<double>(ensemble, states, options, device_, start);

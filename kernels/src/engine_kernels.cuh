@@ -268,22 +268,12 @@ __global__ void __launch_bounds__(kThreads)
   const auto stream = static_cast<std::uint32_t>(stream_offset + static_cast<std::uint64_t>(b));
   const Index tid = threadIdx.x;
   for (Index sweep = steps[b] + 1; sweep <= sweep_end; ++sweep) {
-    for (Index i = tid; i < n; i += blockDim.x) {
-      order[i] = static_cast<std::uint32_t>(i);
-      if (i > 0) {
-        draws[i] = rng.below(core::RngPurpose::AsyncOrder, stream,
-                             static_cast<std::uint64_t>(sweep * n + i),
-                             static_cast<std::uint32_t>(i + 1));
-      }
+    for (Index pos = tid + 1; pos < n; pos += blockDim.x) {
+      draws[pos] = core::async_swap_partner(rng, stream, sweep, n, pos);
     }
     __syncthreads();
     if (tid == 0) {
-      for (Index pos = n - 1; pos > 0; --pos) {
-        const std::uint32_t j = draws[pos];
-        const std::uint32_t tmp = order[pos];
-        order[pos] = order[j];
-        order[j] = tmp;
-      }
+      core::apply_swaps(order, draws, n);
       flips = 0;
     }
     __syncthreads();

@@ -13,9 +13,18 @@ namespace attractor::cuda {
 constexpr int kWarp = 32;
 constexpr unsigned kFullMask = 0xFFFFFFFFu;
 
-__device__ inline double warp_sum(double v) {
+// Σ over the 32 lanes by a fixed tree (shuffle down); the total is in lane 0.
+template <class T>
+__device__ T warp_sum(T v) {
   for (int offset = kWarp / 2; offset > 0; offset /= 2) v += __shfl_down_sync(kFullMask, v, offset);
   return v;
+}
+
+// The same total given to every lane: lane 0's, so every lane holds the same association of the
+// terms (a butterfly would give each lane its own) and decisions made from it agree.
+template <class T>
+__device__ T warp_sum_to_all(T v) {
+  return __shfl_sync(kFullMask, warp_sum(v), 0);
 }
 
 // Sum of `v` over the block, returned to every thread. `scratch` holds ≥ 33 doubles of shared

@@ -11,6 +11,21 @@
 
 namespace attractor::cuda {
 
+// Makes `device` current for its lifetime and restores the previous one after.
+class DeviceGuard {
+ public:
+  explicit DeviceGuard(int device) {
+    ATTRACTOR_CUDA_CHECK(cudaGetDevice(&previous_));
+    if (device != previous_) ATTRACTOR_CUDA_CHECK(cudaSetDevice(device));
+  }
+  ~DeviceGuard() { static_cast<void>(cudaSetDevice(previous_)); }
+  DeviceGuard(const DeviceGuard&) = delete;
+  DeviceGuard& operator=(const DeviceGuard&) = delete;
+
+ private:
+  int previous_ = 0;
+};
+
 // A non-blocking stream and a cuBLAS handle bound to it.
 class Resources {
  public:

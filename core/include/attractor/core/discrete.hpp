@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "attractor/core/config.hpp"
+#include "attractor/core/philox.hpp"
 
 namespace attractor::core {
 
@@ -14,6 +15,27 @@ namespace attractor::core {
 template <class Real>
 ATTRACTOR_HD Real sign_update(Real field, Real old) {
   return field > Real(0) ? Real(1) : (field < Real(0) ? Real(-1) : old);
+}
+
+// The order of asynchronous sweep `sweep` of random stream `stream`: a Fisher–Yates shuffle of
+// the identity, position p (from N − 1 down to 1) swapped with async_swap_partner(…, p). Every
+// partner is a pure function of (seed, stream, sweep, p), so backends may draw them in parallel
+// and then apply them in order with apply_swaps.
+ATTRACTOR_HD std::uint32_t async_swap_partner(const CounterRng& rng, std::uint32_t stream,
+                                              std::int64_t sweep, std::int64_t n,
+                                              std::int64_t pos) {
+  return rng.below(RngPurpose::AsyncOrder, stream, static_cast<std::uint64_t>(sweep * n + pos),
+                   static_cast<std::uint32_t>(pos + 1));
+}
+template <class Int>
+ATTRACTOR_HD void apply_swaps(std::uint32_t* order, const std::uint32_t* partner, Int n) {
+  for (Int i = 0; i < n; ++i) order[i] = static_cast<std::uint32_t>(i);
+  for (Int pos = n - 1; pos > 0; --pos) {
+    const std::uint32_t other = partner[pos];
+    const std::uint32_t moved = order[pos];
+    order[pos] = order[other];
+    order[other] = moved;
+  }
 }
 
 // SplitMix64's finalizer: a bijection of 64-bit words with full avalanche.
