@@ -7,7 +7,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -16,23 +15,16 @@
 #include <string>
 #include <vector>
 
-#include "attractor/core/philox.hpp"
 #include "attractor/host/cpu_engine.hpp"
 #include "attractor/host/npy.hpp"
+#include "bench_common.hpp"
 
 using namespace attractor;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::median;
+using bench::seconds_since;
 
 namespace {
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // STREAM-style copy over arrays far larger than the caches: the bandwidth a memory-bound step
 // can hope for. Bytes counted as read + write.
@@ -50,44 +42,6 @@ double copy_bandwidth() {
   return 2.0 * 8.0 * static_cast<double>(n) / median(times);
 }
 
-// Random asymmetric CSR network with k synapses per row, Gaussian-free (uniform ±1 scaled) and
-// no self-coupling: under synchronous updates it wanders, so every run takes all its steps.
-core::CsrMatrix<double> random_csr(std::int64_t n, std::int64_t k, std::uint64_t seed) {
-  const core::CounterRng rng{seed};
-  core::CsrMatrix<double> m;
-  m.rows = m.cols = n;
-  m.row_ptr.resize(static_cast<std::size_t>(n) + 1);
-  m.col_idx.reserve(static_cast<std::size_t>(n * k));
-  m.values.reserve(static_cast<std::size_t>(n * k));
-  std::vector<std::int32_t> cols;
-  for (std::int64_t i = 0; i < n; ++i) {
-    cols.clear();
-    for (std::int64_t j = 0; j < k; ++j) {
-      cols.push_back(static_cast<std::int32_t>(rng.below(core::RngPurpose::Weights,
-          static_cast<std::uint32_t>(i), static_cast<std::uint64_t>(j), static_cast<std::uint32_t>(n))));
-    }
-    std::sort(cols.begin(), cols.end());
-    cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
-    for (auto c : cols) {
-      if (c == i) continue;
-      m.col_idx.push_back(c);
-      m.values.push_back(rng.sign(core::RngPurpose::Weights, static_cast<std::uint32_t>(i),
-                                  (std::uint64_t{1} << 40) + static_cast<std::uint64_t>(c)));
-    }
-    m.row_ptr[i + 1] = static_cast<std::int64_t>(m.values.size());
-  }
-  return m;
-}
-
-core::StateBatch random_states(std::int64_t batch, std::int64_t n, std::uint64_t seed) {
-  const core::CounterRng rng{seed};
-  core::StateBatch s(batch, n);
-  for (std::size_t k = 0; k < s.values.size(); ++k) {
-    s.values[k] = rng.sign(core::RngPurpose::InitialState, 0, k);
-  }
-  return s;
-}
-
 // Times `steps` synchronous steps, `repeats` times after one warm-up run.
 nlohmann::json time_case(const std::string& name, const core::Network& net, std::int64_t batch,
                          std::int64_t steps, int repeats, double bytes_per_step,
@@ -100,7 +54,7 @@ nlohmann::json time_case(const std::string& name, const core::Network& net, std:
   std::vector<double> per_step;
   std::int64_t steps_taken = 0;
   for (int r = 0; r <= repeats; ++r) {
-    auto states = random_states(batch, net.size(), 42);
+    auto states = bench::random_states(batch, net.size(), 42);
     const auto start = Clock::now();
     const auto result = engine.run(net, states, options);
     const double seconds = seconds_since(start);
@@ -148,7 +102,7 @@ int main(int argc, char** argv) {
   // state (the gathers of x are counted once: the best case of a cached state).
   const std::int64_t n_sparse = quick ? 20'000 : 200'000, k = 50;
   core::Network sparse;
-  sparse.weights = random_csr(n_sparse, k, 7);
+  sparse.weights = bench::random_csr(n_sparse, k, 1.0, 7);
   const auto& csr = std::get<core::CsrMatrix<double>>(sparse.weights);
   for (std::int64_t batch : {1, 16}) {
     const double bytes = static_cast<double>(csr.nnz()) * 12.0 +
@@ -171,15 +125,8 @@ int main(int argc, char** argv) {
 
   // Dense: B = 1 is a memory-bound GEMV (N² · 8 bytes), B = 64 a compute-bound GEMM.
   const std::int64_t n_dense = quick ? 1000 : 4000;
-  core::DenseMatrix<double> dense(n_dense, n_dense);
-  const core::CounterRng rng{9};
-  for (std::int64_t i = 0; i < n_dense; ++i) {
-    for (std::int64_t j = 0; j < n_dense; ++j) {
-      dense(i, j) = i == j ? 0.0 : rng.uniform(core::RngPurpose::Weights, 1, i * n_dense + j) - 0.5;
-    }
-  }
   core::Network dense_net;
-  dense_net.weights = std::move(dense);
+  dense_net.weights = bench::random_dense(n_dense, 1.0, 9, 1);
   for (std::int64_t batch : {1, 64}) {
     const double bytes = static_cast<double>(n_dense * n_dense) * 8.0 +
                          2.0 * 8.0 * static_cast<double>(batch * n_dense);

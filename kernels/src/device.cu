@@ -1,11 +1,16 @@
-// Device queries and the allocation check (see attractor/cuda/device.hpp).
+// Device queries, the allocation check and the copy-bandwidth measurement (see
+// attractor/cuda/device.hpp).
 #include <cuda_runtime.h>
 
+#include <algorithm>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "attractor/cuda/device.hpp"
 #include "cuda_check.hpp"
 #include "device_buffer.hpp"
+#include "resources.hpp"
 
 namespace attractor::cuda {
 
@@ -14,21 +19,6 @@ namespace {
 std::string mib(std::size_t bytes) {
   return std::to_string(bytes / (std::size_t{1} << 20)) + " MiB";
 }
-
-// Makes `device` current for its lifetime and restores the previous one after.
-class CurrentDeviceGuard {
- public:
-  explicit CurrentDeviceGuard(int device) {
-    ATTRACTOR_CUDA_CHECK(cudaGetDevice(&previous_));
-    if (device != previous_) ATTRACTOR_CUDA_CHECK(cudaSetDevice(device));
-  }
-  ~CurrentDeviceGuard() { static_cast<void>(cudaSetDevice(previous_)); }  // a valid index
-  CurrentDeviceGuard(const CurrentDeviceGuard&) = delete;
-  CurrentDeviceGuard& operator=(const CurrentDeviceGuard&) = delete;
-
- private:
-  int previous_ = 0;
-};
 
 int attribute(cudaDeviceAttr what, int device) {
   int value = 0;
@@ -79,7 +69,7 @@ DeviceInfo device_info(int device) {
   info.memory_bus_width_bits = prop.memoryBusWidth;
   info.l2_cache_bytes = static_cast<std::size_t>(prop.l2CacheSize);
   {
-    const CurrentDeviceGuard guard(device);  // cudaMemGetInfo reports on the current device
+    const DeviceGuard guard(device);  // cudaMemGetInfo reports on the current device
     std::size_t total = 0;
     ATTRACTOR_CUDA_CHECK(cudaMemGetInfo(&info.free_bytes, &total));
   }
@@ -88,6 +78,29 @@ DeviceInfo device_info(int device) {
 
 void check_allocation(std::size_t bytes) {
   const DeviceBuffer<unsigned char> probe(bytes);
+}
+
+double measure_copy_bandwidth(std::size_t bytes, int repeats) {
+  if (bytes == 0 || repeats < 1) {
+    throw std::invalid_argument("attractor::cuda::measure_copy_bandwidth: need bytes > 0 and " +
+                                std::string("repeats >= 1, got bytes = ") + std::to_string(bytes) +
+                                ", repeats = " + std::to_string(repeats));
+  }
+  DeviceBuffer<unsigned char> source(bytes), target(bytes);
+  // Written once so that the copies read memory the driver has really mapped.
+  ATTRACTOR_CUDA_CHECK(cudaMemset(source.data(), 1, bytes));
+  std::vector<double> seconds;
+  for (int r = 0; r <= repeats; ++r) {  // r = 0: the warm-up, not timed
+    DeviceTimer timer;  // events on the default stream, around the copy alone
+    timer.start(nullptr);
+    ATTRACTOR_CUDA_CHECK(
+        cudaMemcpyAsync(target.data(), source.data(), bytes, cudaMemcpyDeviceToDevice, nullptr));
+    timer.stop(nullptr);
+    if (r > 0) seconds.push_back(timer.seconds());
+  }
+  const auto middle = seconds.begin() + static_cast<std::ptrdiff_t>(seconds.size() / 2);
+  std::nth_element(seconds.begin(), middle, seconds.end());
+  return 2.0 * static_cast<double>(bytes) / *middle;
 }
 
 }  // namespace attractor::cuda

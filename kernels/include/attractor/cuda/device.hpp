@@ -66,6 +66,14 @@ DeviceInfo device_info(int device);
 // does not fit before any work starts, instead of failing half-way through a run.
 void check_allocation(std::size_t bytes);
 
+// Device-to-device copy bandwidth of the current device, in bytes per second counting every byte
+// once read and once written (2 · bytes per copy, as STREAM's copy does): the median of `repeats`
+// cudaMemcpy calls between two buffers of `bytes`, each timed with CUDA events, after one untimed
+// warm-up copy. The ceiling a memory-bound kernel is measured against (benchmarks report their
+// achieved bandwidth as a fraction of it). Throws std::invalid_argument when bytes is 0 or
+// repeats < 1, OutOfDeviceMemory when the two buffers do not fit.
+double measure_copy_bandwidth(std::size_t bytes, int repeats);
+
 // core::CounterRng{seed}.uniform(purpose, stream, i) for i in [0, count), computed by a kernel on
 // the current device and copied back. The same inline Philox code runs on host and device, so the
 // result equals the host's draws bit for bit; this is the check that the two backends can be

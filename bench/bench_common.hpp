@@ -1,0 +1,141 @@
+#pragma once
+// What the benchmark programs share: timing helpers and the random networks and states they time.
+// Every draw comes from core::CounterRng addressed by (purpose, stream, index), so the generators
+// fill rows in parallel (OpenMP) and still produce the same data for any thread count.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "attractor/core/csr_matrix.hpp"
+#include "attractor/core/dense_matrix.hpp"
+#include "attractor/core/philox.hpp"
+#include "attractor/core/state_batch.hpp"
+
+namespace attractor::bench {
+
+using Clock = std::chrono::steady_clock;
+
+inline double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The upper median (the middle element of an odd count); the samples are taken by value.
+inline double median(std::vector<double> samples) {
+  const auto middle = samples.begin() + static_cast<std::ptrdiff_t>(samples.size() / 2);
+  std::nth_element(samples.begin(), middle, samples.end());
+  return *middle;
+}
+
+inline double as_double(std::int64_t count) { return static_cast<double>(count); }
+
+// Random asymmetric CSR matrix: row i draws k columns uniformly (CounterRng(seed).below(Weights,
+// stream i, index j < k)), sorted, with duplicates and the diagonal removed, so a row keeps
+// k − O(k²/n) entries; entry (i, c) is ±scale with a random sign (stream i, index 2^40 + c).
+// Zero-mean couplings without symmetry: under synchronous updates the state wanders instead of
+// settling, so a run takes every step it is given.
+inline core::CsrMatrix<double> random_csr(std::int64_t n, std::int64_t k, double scale,
+                                          std::uint64_t seed) {
+  const core::CounterRng rng{seed};
+  std::vector<std::int32_t> drawn(static_cast<std::size_t>(n * k));
+  std::vector<std::int64_t> kept(static_cast<std::size_t>(n));
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::int32_t* row = drawn.data() + i * k;
+    for (std::int64_t j = 0; j < k; ++j) {
+      row[j] = static_cast<std::int32_t>(
+          rng.below(core::RngPurpose::Weights, static_cast<std::uint32_t>(i),
+                    static_cast<std::uint64_t>(j), static_cast<std::uint32_t>(n)));
+    }
+    std::sort(row, row + k);
+    std::int32_t* end = std::unique(row, row + k);
+    end = std::remove(row, end, static_cast<std::int32_t>(i));
+    kept[i] = end - row;
+  }
+  core::CsrMatrix<double> m;
+  m.rows = m.cols = n;
+  m.row_ptr.assign(static_cast<std::size_t>(n) + 1, 0);
+  for (std::int64_t i = 0; i < n; ++i) m.row_ptr[i + 1] = m.row_ptr[i] + kept[i];
+  m.col_idx.resize(static_cast<std::size_t>(m.row_ptr[n]));
+  m.values.resize(static_cast<std::size_t>(m.row_ptr[n]));
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t e = 0; e < kept[i]; ++e) {
+      const std::int32_t c = drawn[i * k + e];
+      m.col_idx[m.row_ptr[i] + e] = c;
+      m.values[m.row_ptr[i] + e] =
+          scale * rng.sign(core::RngPurpose::Weights, static_cast<std::uint32_t>(i),
+                           (std::uint64_t{1} << 40) + static_cast<std::uint64_t>(c));
+    }
+  }
+  return m;
+}
+
+// Random asymmetric dense n × n matrix, T_ij = scale · (U − ½) with U uniform in [0, 1)
+// (stream `stream`, index i n + j) and T_ii = 0: zero mean, variance scale² / 12.
+inline core::DenseMatrix<double> random_dense(std::int64_t n, double scale, std::uint64_t seed,
+                                              std::uint32_t stream) {
+  const core::CounterRng rng{seed};
+  core::DenseMatrix<double> T(n, n);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t j = 0; j < n; ++j) {
+      T(i, j) = i == j ? 0.0
+                       : scale * (rng.uniform(core::RngPurpose::Weights, stream,
+                                              static_cast<std::uint64_t>(i * n + j)) -
+                                  0.5);
+    }
+  }
+  return T;
+}
+
+// `count` random asymmetric n × n matrices stacked row-major (network e at e n²): T_ij = ±scale
+// with random signs (stream e, index i n + j), T_ii = 0.
+inline std::vector<double> random_sign_stack(std::int64_t count, std::int64_t n, double scale,
+                                             std::uint64_t seed) {
+  const core::CounterRng rng{seed};
+  std::vector<double> values(static_cast<std::size_t>(count * n * n));
+#pragma omp parallel for schedule(static)
+  for (std::int64_t e = 0; e < count; ++e) {
+    double* T = values.data() + e * n * n;
+    for (std::int64_t i = 0; i < n; ++i) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        T[i * n + j] =
+            i == j ? 0.0
+                   : scale * rng.sign(core::RngPurpose::Weights, static_cast<std::uint32_t>(e),
+                                      static_cast<std::uint64_t>(i * n + j));
+      }
+    }
+  }
+  return values;
+}
+
+// B random ±1 states (InitialState, stream 0, index b n + i).
+inline core::StateBatch random_states(std::int64_t batch, std::int64_t n, std::uint64_t seed) {
+  const core::CounterRng rng{seed};
+  core::StateBatch s(batch, n);
+  const auto count = static_cast<std::int64_t>(s.values.size());
+#pragma omp parallel for schedule(static)
+  for (std::int64_t k = 0; k < count; ++k) {
+    s.values[k] = rng.sign(core::RngPurpose::InitialState, 0, static_cast<std::uint64_t>(k));
+  }
+  return s;
+}
+
+// B states with entries uniform in [−amplitude, amplitude) (InitialState, stream 1): starting
+// points u(0) for continuous dynamics.
+inline core::StateBatch random_uniform_states(std::int64_t batch, std::int64_t n, double amplitude,
+                                              std::uint64_t seed) {
+  const core::CounterRng rng{seed};
+  core::StateBatch s(batch, n);
+  const auto count = static_cast<std::int64_t>(s.values.size());
+#pragma omp parallel for schedule(static)
+  for (std::int64_t k = 0; k < count; ++k) {
+    s.values[k] =
+        amplitude *
+        (2.0 * rng.uniform(core::RngPurpose::InitialState, 1, static_cast<std::uint64_t>(k)) - 1.0);
+  }
+  return s;
+}
+
+}  // namespace attractor::bench
