@@ -54,7 +54,7 @@ class Runner {
         continuous_(options.dynamics == Dynamics::Continuous),
         recorder_(observed_, options, states.batch, continuous_, out.energy_defined) {
     check_allocation(plan_bytes());  // the whole plan, before any of it is allocated
-    model_.emplace(network, std::max<Index>(batch_, 1), resources);
+    model_.emplace(network, std::max<Index>(batch_, 1), !continuous_, resources);
     list_ = DeviceBuffer<int>(static_cast<std::size_t>(std::max<Index>(batch_, 1)));
   }
 

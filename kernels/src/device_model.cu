@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "attractor/core/error.hpp"
+#include "launch.hpp"
 #include "reduce.cuh"
 
 namespace attractor::cuda {
@@ -15,8 +16,6 @@ namespace attractor::cuda {
 namespace {
 
 using Index = std::int64_t;
-
-constexpr int kThreads = 256;
 
 template <class T>
 unsigned blocks_for(Index count, int per_block) {
@@ -115,6 +114,36 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
+// Binary states packed to bits: bits[j words + w] holds neurons 32w … 32w + 31 of state j, set
+// for +1. Thread per (neuron, state); each warp's ballot is one word.
+template <class Real>
+__global__ void pack_signs_kernel(const Real* __restrict__ x, Index n, Index words, int first,
+                                  std::uint32_t* __restrict__ bits) {
+  const Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const Index j = first + static_cast<Index>(blockIdx.y);
+  const bool plus = i < n && x[j * n + i] > Real(0);
+  const unsigned word = __ballot_sync(kFullMask, plus);
+  if (threadIdx.x % kWarp == 0 && i < n) bits[j * words + i / 32] = word;
+}
+
+// Overlap sums of binary states by XOR + popcount: Σ_i ξ^μ_i s_i = N − 2 · #{i : ξ^μ_i ≠ s_i}
+// (bits past N are 0 in both). Block per (pattern, state): its threads stride the words, 8 bytes
+// read per 64 neurons; integer counts, exact.
+__global__ void __launch_bounds__(kThreads)
+    popcount_sums_kernel(Index n, Index patterns, Index words, const std::uint32_t* __restrict__ xi,
+                         const std::uint32_t* __restrict__ bits, int first,
+                         double* __restrict__ sums) {
+  __shared__ double scratch[33];
+  const Index mu = blockIdx.x;
+  const Index j = first + static_cast<Index>(blockIdx.y);
+  long long differ = 0;
+  for (Index w = threadIdx.x; w < words; w += blockDim.x) {
+    differ += __popc(xi[mu * words + w] ^ bits[j * words + w]);
+  }
+  const double total = block_sum(static_cast<double>(differ), scratch);
+  if (threadIdx.x == 0) sums[j * patterns + mu] = static_cast<double>(n) - 2.0 * total;
+}
+
 // Factored, second product: y_{j,i} = (Σ_μ ξ^μ_i sums[j P + μ] − P x_{j,i}) / N. One thread per
 // neuron and kStates states; the block stages chunks of the sums in shared memory and reads each
 // pattern's word for its 256 neurons (8 consecutive words per pattern). Float64 accumulation: the
@@ -199,15 +228,17 @@ std::size_t DeviceModel<Real>::bytes_needed(const core::Network& network, Index 
   } else {
     const auto p = static_cast<std::size_t>(std::get<core::FactoredWeights>(network.weights)
                                                 .patterns.count);
-    bytes += p * ((n + 31) / 32) * 4 + 8 * p * static_cast<std::size_t>(max_states);
+    bytes += (p + static_cast<std::size_t>(max_states)) * ((n + 31) / 32) * 4 +
+             8 * p * static_cast<std::size_t>(max_states);
   }
   return bytes;
 }
 
 template <class Real>
 DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states,
-                               const Resources& resources)
-    : resources_(resources), n_(network.size()), max_states_(max_states) {
+                               bool binary_states, const Resources& resources)
+    : resources_(resources), n_(network.size()), max_states_(max_states),
+      binary_states_(binary_states) {
   const cudaStream_t stream = resources.stream();
   std::vector<Real> b(static_cast<std::size_t>(n_));
   for (Index i = 0; i < n_; ++i) b[i] = static_cast<Real>(network.effective_bias(i));
@@ -246,6 +277,10 @@ DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states,
     upload(bits.data(), xi_.data(), bits.size(), stream);
     sums_ = DeviceBuffer<double>(
         static_cast<std::size_t>(patterns_ * std::max<Index>(max_states, 1)));
+    if (binary_states_) {
+      packed_ = DeviceBuffer<std::uint32_t>(
+          static_cast<std::size_t>(words_ * std::max<Index>(max_states, 1)));
+    }
   }
   // Copies from pageable host memory are staged before cudaMemcpyAsync returns, so the
   // temporaries above may die; wait anyway, so that a failed copy is reported here.
@@ -262,6 +297,20 @@ WeightView<Real> DeviceModel<Real>::view() const {
 template <class Real>
 void DeviceModel<Real>::overlap_sums(const Real* x, double* sums, Index m) const {
   if (m == 0 || patterns_ == 0) return;
+  core::require(m <= max_states_, "cuda engine", "product over more states than planned");
+  const cudaStream_t stream = resources_.stream();
+  if (binary_states_) {
+    launch_over_items(m, [&](int first, unsigned count) {
+      pack_signs_kernel<Real><<<dim3(blocks_for<Index>(n_, kThreads), count), kThreads, 0,
+                                stream>>>(x, n_, words_, first, packed_.data());
+    });
+    launch_over_items(m, [&](int first, unsigned count) {
+      popcount_sums_kernel<<<dim3(static_cast<unsigned>(patterns_), count), kThreads, 0,
+                             stream>>>(n_, patterns_, words_, xi_.data(), packed_.data(), first,
+                                       sums);
+    });
+    return;
+  }
   const dim3 grid(blocks_for<Index>(patterns_, kFactoredPatterns),
                   blocks_for<Index>(m, kFactoredStates));
   overlap_sums_kernel<Real><<<grid, kThreads, 0, resources_.stream()>>>(n_, patterns_, words_,

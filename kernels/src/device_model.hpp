@@ -36,12 +36,16 @@ template <class Real>
 class DeviceModel {
  public:
   // Uploads the weights (converted to Real; factored patterns packed to bits) and bias, for
-  // products of up to max_states states at a time.
-  DeviceModel(const core::Network& network, std::int64_t max_states, const Resources& resources);
+  // products of up to max_states states at a time. `binary_states`: every state multiplied is
+  // ±1 (discrete dynamics), so factored products may pack the states to bits too and take the
+  // overlaps as N − 2 popcount(ξ^μ XOR s).
+  DeviceModel(const core::Network& network, std::int64_t max_states, bool binary_states,
+              const Resources& resources);
 
   // Device bytes the model of `network` takes in precision Real: the memory plan.
   //   dense  N² · sizeof(Real);  CSR  nnz · (sizeof(Real) + 4) + (N + 1) · 8;
-  //   factored  P · ⌈N/32⌉ · 4 (one bit per pattern entry) + 8 P · max_states (overlap sums);
+  //   factored  P · ⌈N/32⌉ · 4 (one bit per pattern entry) + 8 P · max_states (overlap sums)
+  //             + ⌈N/32⌉ · 4 · max_states (packed states);
   //   plus N · sizeof(Real) of bias.
   static std::size_t bytes_needed(const core::Network& network, std::int64_t max_states);
 
@@ -66,7 +70,9 @@ class DeviceModel {
   DeviceBuffer<std::int32_t> col_;
   DeviceBuffer<std::uint32_t> xi_;
   std::int64_t max_states_;
+  bool binary_states_;
   mutable DeviceBuffer<double> sums_;  // factored multiply: P × max_states overlap sums
+  mutable DeviceBuffer<std::uint32_t> packed_;  // factored, binary states: ⌈N/32⌉ × max_states
 };
 
 }  // namespace attractor::cuda

@@ -1,7 +1,8 @@
 #pragma once
 // Internal to kernels/: the CUDA engine's kernels. Every kernel that works on "listed" states
 // takes `which` (device, the state index of each listed item) and `first` (the item of
-// blockIdx.y = 0), so launches over more than 65,535 states are split (launch_over_items).
+// blockIdx.y = 0), so launches over more than 65,535 states are split (launch_over_items in
+// launch.hpp).
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -12,23 +13,12 @@
 #include "attractor/core/philox.hpp"
 #include "cuda_check.hpp"
 #include "device_model.hpp"
+#include "launch.hpp"
 #include "reduce.cuh"
 
 namespace attractor::cuda {
 
 using Index = std::int64_t;
-constexpr int kThreads = 256;
-constexpr int kMaxGridY = 65535;
-
-// Calls launch(first, count) for consecutive slices of at most 65,535 items (the grid's y limit).
-template <class Launch>
-void launch_over_items(Index items, Launch launch) {
-  for (Index first = 0; first < items; first += kMaxGridY) {
-    const Index count = items - first < kMaxGridY ? items - first : kMaxGridY;
-    launch(static_cast<int>(first), static_cast<unsigned>(count));
-    ATTRACTOR_CUDA_CHECK(cudaGetLastError());
-  }
-}
 
 inline unsigned neuron_blocks(Index n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
 

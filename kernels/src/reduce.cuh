@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "cuda_check.hpp"
+#include "launch.hpp"
 
 namespace attractor::cuda {
 
@@ -107,14 +108,11 @@ void reduce_per_item(const Term& term, int items, std::int64_t n, double* partia
                      cudaStream_t stream) {
   if (items == 0) return;
   const int blocks = reduce_blocks_per_item(n);
-  constexpr int kMaxGridY = 65535;
-  for (int first = 0; first < items; first += kMaxGridY) {
-    const int count = items - first < kMaxGridY ? items - first : kMaxGridY;
+  launch_over_items(items, [&](int first, unsigned count) {
     reduce_partials_kernel<Term, K>
-        <<<dim3(static_cast<unsigned>(blocks), static_cast<unsigned>(count)), kReduceThreads, 0,
-           stream>>>(term, n, first, partials);
-    ATTRACTOR_CUDA_CHECK(cudaGetLastError());
-  }
+        <<<dim3(static_cast<unsigned>(blocks), count), kReduceThreads, 0, stream>>>(
+            term, n, first, partials);
+  });
   reduce_finish_kernel<K><<<(items + 127) / 128, 128, 0, stream>>>(partials, blocks, items, out);
   ATTRACTOR_CUDA_CHECK(cudaGetLastError());
 }
