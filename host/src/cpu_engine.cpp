@@ -5,7 +5,6 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
-#include <limits>
 #include <cmath>
 #include <numeric>
 
@@ -335,12 +334,8 @@ class ContinuousRunner {
   ContinuousRunner(const Model& model, core::StateBatch& states, const core::RunOptions& options,
                    Recorder& recorder, std::vector<core::StateResult>& results)
       : model_(model), states_(states), options_(options), recorder_(recorder),
-        results_(results), n_(model.n()), w_(static_cast<std::size_t>(n_)),
-        per_state_(static_cast<std::size_t>(states.batch)) {
-    const core::CounterRng rng{options.seed};
-    const double scale = 1.0 / std::sqrt(static_cast<double>(n_));
-    for (Index i = 0; i < n_; ++i) w_[i] = scale * rng.sign(core::RngPurpose::Section, 0, i);
-  }
+        results_(results), n_(model.n()), w_(core::section_direction(options.seed, n_)),
+        per_state_(static_cast<std::size_t>(states.batch)) {}
 
   void run() {
     const Index batch = states_.batch;
@@ -365,11 +360,7 @@ class ContinuousRunner {
         static_cast<std::size_t>(batch), std::vector<std::vector<double>>(stages));
     std::vector<std::vector<double>> stage_u(static_cast<std::size_t>(batch));
     Index attempts = 0;
-    // Rejected Dopri5 attempts count too, so a step size collapsing on a stiff state ends the
-    // run instead of spinning; saturating, since max_steps may be "unlimited" (huge).
-    constexpr Index kMaxIndex = std::numeric_limits<Index>::max();
-    const Index attempt_budget =
-        options_.max_steps > (kMaxIndex - 100) / 4 ? kMaxIndex : 4 * options_.max_steps + 100;
+    const Index attempt_budget = core::attempt_budget(options_.max_steps);
 
     while (!active.empty()) {
       for (Index b : active) {
@@ -466,8 +457,7 @@ class ContinuousRunner {
       std::vector<Index> still;
       for (Index b : settle(moved)) {
         const auto& result = results_[b];
-        // Relative slack: t accumulated as a sum of steps may land an ulp short of t_end.
-        const bool out_of_time = per_state_[b].t >= options_.t_end * (1.0 - 1e-12);
+        const bool out_of_time = core::reached_end(per_state_[b].t, options_.t_end);
         if (!out_of_time && result.steps < options_.max_steps) still.push_back(b);
       }
       for (std::size_t a = 0; a < active.size(); ++a) {
@@ -475,7 +465,7 @@ class ContinuousRunner {
       }
       std::sort(still.begin(), still.end());
       active.swap(still);
-      report_progress(active);
+      core::report_continuous_progress(options_, active, results_);
     }
     for (Index b = 0; b < states_.batch; ++b) {
       results_[b].residual = norm(per_state_[b].k1.data());
@@ -483,16 +473,6 @@ class ContinuousRunner {
   }
 
  private:
-  void report_progress(const std::vector<Index>& active) const {
-    if (!options_.progress) return;
-    double t = options_.t_end;
-    Index steps = options_.max_steps;
-    for (Index b : active) {
-      t = std::min(t, per_state_[b].t);
-      steps = std::min(steps, results_[b].steps);
-    }
-    core::report_continuous_progress(options_, t, steps);
-  }
 
   double norm(const double* v) const {
     double acc = 0.0;

@@ -7,8 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
-#include <limits>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -331,11 +329,7 @@ class Runner {
     upload_states(u.data());
     auto k_ptr = [&](int j) -> Real* { return j == 0 ? k1.data() : k_extra[j - 1].data(); };
 
-    // The section direction w: ±1/√N from the Section stream, as the CPU draws it.
-    std::vector<double> w(static_cast<std::size_t>(n_));
-    const core::CounterRng rng{options_.seed};
-    const double scale = 1.0 / std::sqrt(static_cast<double>(n_));
-    for (Index i = 0; i < n_; ++i) w[i] = scale * rng.sign(core::RngPurpose::Section, 0, i);
+    const std::vector<double> w = core::section_direction(options_.seed, n_);
     DeviceBuffer<double> w_d(w.size());
     upload(w.data(), w_d.data(), w.size(), stream_);
 
@@ -468,9 +462,7 @@ class Runner {
     active = settle(active);
 
     Index attempts = 0;
-    constexpr Index kMaxIndex = std::numeric_limits<Index>::max();
-    const Index attempt_budget =
-        options_.max_steps > (kMaxIndex - 100) / 4 ? kMaxIndex : 4 * options_.max_steps + 100;
+    const Index attempt_budget = core::attempt_budget(options_.max_steps);
     while (!active.empty()) {
       for (Index b : active) per[b].h = std::min(per[b].h, options_.t_end - per[b].t);
       upload_h();
@@ -557,7 +549,7 @@ class Runner {
       if (!recording.empty()) record_states(recording);
       std::vector<Index> still;
       for (Index b : settle(moved)) {
-        const bool out_of_time = per[b].t >= options_.t_end * (1.0 - 1e-12);
+        const bool out_of_time = core::reached_end(per[b].t, options_.t_end);
         if (!out_of_time && out_.states[b].steps < options_.max_steps) still.push_back(b);
       }
       for (std::size_t a = 0; a < active.size(); ++a) {
@@ -565,15 +557,7 @@ class Runner {
       }
       std::sort(still.begin(), still.end());
       active.swap(still);
-      if (options_.progress) {
-        double t = options_.t_end;
-        Index steps = options_.max_steps;
-        for (Index b : active) {
-          t = std::min(t, per[b].t);
-          steps = std::min(steps, out_.states[b].steps);
-        }
-        core::report_continuous_progress(options_, t, steps);
-      }
+      core::report_continuous_progress(options_, active, out_.states);
     }
     for (Index b = 0; b < batch_; ++b) out_.states[b].residual = residual_[b];
     const auto final_states = download_widened(u.data(), n_ * batch_);

@@ -7,10 +7,12 @@
 #include <cmath>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <vector>
 
 #include "attractor/core/config.hpp"
 #include "attractor/core/engine.hpp"
+#include "attractor/core/philox.hpp"
 
 namespace attractor::core {
 
@@ -57,6 +59,29 @@ inline StepDecision dopri_decision(double err) {
   const double factor = err == 0.0 ? 5.0 : std::clamp(0.9 * std::pow(err, -0.2), 0.2, 5.0);
   if (err > 1.0) return {false, std::min(factor, 1.0)};
   return {true, factor};
+}
+
+// Integration attempts a run may make, accepted or not: rejected Dormand–Prince attempts count
+// too, so a step size collapsing on a stiff state ends the run instead of spinning. Saturating,
+// since max_steps may be "unlimited" (huge).
+inline std::int64_t attempt_budget(std::int64_t max_steps) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  return max_steps > (kMax - 100) / 4 ? kMax : 4 * max_steps + 100;
+}
+
+// Whether a state at time t has reached t_end. Relative slack: t accumulated as a sum of steps may
+// land an ulp short of t_end.
+inline bool reached_end(double t, double t_end) { return t >= t_end * (1.0 - 1e-12); }
+
+// The direction w of the Poincaré section y = w·u: ±1/√N from CounterRng(seed), purpose Section.
+inline std::vector<double> section_direction(std::uint64_t seed, std::int64_t n) {
+  const CounterRng rng{seed};
+  const double scale = 1.0 / std::sqrt(static_cast<double>(n));
+  std::vector<double> w(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    w[static_cast<std::size_t>(i)] = scale * rng.sign(RngPurpose::Section, 0, static_cast<std::uint64_t>(i));
+  }
+  return w;
 }
 
 // The step from (t₀, u₀, f₀) to (t₀ + h, u₁, f₁) projected on the section direction w:

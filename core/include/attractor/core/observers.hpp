@@ -2,6 +2,7 @@
 // The observers every backend reports the same way: energies, overlaps, per-state records and
 // the final per-state results. Backends hand over host copies of x (s, or V = g(u)), T x and the
 // state; everything computed from them is defined once, here.
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -80,9 +81,19 @@ inline void report_progress(const RunOptions& options, std::int64_t done, std::i
   if (options.progress) options.progress(done, total);
 }
 
-// Progress of continuous dynamics from its slowest running state (time t, steps taken): in time
-// (per mille of t_end) when the run ends at a time, else in steps.
-inline void report_continuous_progress(const RunOptions& options, double t, std::int64_t steps) {
+// Progress of continuous dynamics from its slowest running state (results[b].time and .steps are
+// kept current for every state): in time (per mille of t_end) when the run ends at a time, else
+// in steps.
+inline void report_continuous_progress(const RunOptions& options,
+                                       const std::vector<std::int64_t>& active,
+                                       const std::vector<StateResult>& results) {
+  if (!options.progress) return;
+  double t = options.t_end;
+  std::int64_t steps = options.max_steps;
+  for (const std::int64_t b : active) {
+    t = std::min(t, results[static_cast<std::size_t>(b)].time);
+    steps = std::min(steps, results[static_cast<std::size_t>(b)].steps);
+  }
   if (options.t_end < std::numeric_limits<double>::infinity()) {
     report_progress(options, static_cast<std::int64_t>(1000.0 * t / options.t_end), 1000);
   } else {
