@@ -131,6 +131,11 @@ void project(const ControlledNetwork& net, Index intervals, std::vector<double>&
 
 namespace {
 
+// w_k = dt e^{−λ t_k}: the discounted quadrature weight of step k.
+double step_weight(const ControlProblem& problem, Index step) {
+  return problem.dt * std::exp(-problem.lambda * problem.dt * static_cast<double>(step));
+}
+
 // X = (A + ξ) V − u + b.
 void residual(const ControlledNetwork& net, const double* xi, const double* V, const double* u,
               double* X) {
@@ -145,9 +150,17 @@ void residual(const ControlledNetwork& net, const double* xi, const double* V, c
 
 }  // namespace
 
-CostGradient cost_and_gradient(const ControlledNetwork& net, const ControlProblem& problem,
-                               const ControlPlan& plan, const std::vector<double>& controls,
-                               const std::vector<double>& u0, bool with_gradient) {
+namespace {
+
+// The forward pass, with what the backward pass reads: u_k (steps + 1 states) and X_k.
+struct Trajectory {
+  CostGradient cost;  // J and its parts, u_final, final_residual; no gradient yet
+  std::vector<double> u, X;
+};
+
+Trajectory forward(const ControlledNetwork& net, const ControlProblem& problem,
+                   const ControlPlan& plan, const std::vector<double>& controls,
+                   const std::vector<double>& u0) {
   check_state(net, u0);
   const Index n = net.n(), synapses = net.synapses(), steps = plan.steps;
   require(static_cast<Index>(controls.size()) == problem.intervals * synapses, "controls",
@@ -156,16 +169,11 @@ CostGradient cost_and_gradient(const ControlledNetwork& net, const ControlProble
           "control plan", "does not match the problem (use plan_horizon)");
   const auto& g = net.activation;
   const double mu = problem.mu, dt = problem.dt;
-  auto interval = [&](Index step) { return step / plan.steps_per_interval; };
-  auto weight = [&](Index step) {
-    return dt * std::exp(-problem.lambda * dt * static_cast<double>(step));
-  };
-
-  // Forward: u_k and X_k for every step (the backward pass reads them in reverse).
-  std::vector<double> u(static_cast<std::size_t>((steps + 1) * n)), X(static_cast<std::size_t>(steps * n));
+  Trajectory tr;
+  tr.u.resize(static_cast<std::size_t>((steps + 1) * n));
+  tr.X.resize(static_cast<std::size_t>(steps * n));
   std::vector<double> V(static_cast<std::size_t>(n));
-  std::copy(u0.begin(), u0.end(), u.begin());
-  CostGradient out;
+  std::copy(u0.begin(), u0.end(), tr.u.begin());
   std::vector<double> control_norm2(static_cast<std::size_t>(problem.intervals), 0.0);
   for (Index c = 0; c < problem.intervals; ++c) {
     for (Index e = 0; e < synapses; ++e) {
@@ -173,44 +181,52 @@ CostGradient cost_and_gradient(const ControlledNetwork& net, const ControlProble
       control_norm2[c] += v * v;
     }
   }
+  auto& out = tr.cost;
   for (Index k = 0; k < steps; ++k) {
-    const double* uk = u.data() + k * n;
-    double* Xk = X.data() + k * n;
-    const double* xi = controls.data() + interval(k) * synapses;
+    const double* uk = tr.u.data() + k * n;
+    double* Xk = tr.X.data() + k * n;
+    const Index c = k / plan.steps_per_interval;
     for (Index i = 0; i < n; ++i) V[i] = core::activate(g.kind, g.gain, uk[i]);
-    residual(net, xi, V.data(), uk, Xk);
+    residual(net, controls.data() + c * synapses, V.data(), uk, Xk);
     double x2 = 0.0;
     for (Index i = 0; i < n; ++i) x2 += Xk[i] * Xk[i];
-    const double w = weight(k);
+    const double w = step_weight(problem, k);
     out.state_cost += w * (1.0 - mu) * x2;
-    out.control_cost += w * mu * control_norm2[interval(k)];
-    double* next = u.data() + (k + 1) * n;
+    out.control_cost += w * mu * control_norm2[c];
+    double* next = tr.u.data() + (k + 1) * n;
     for (Index i = 0; i < n; ++i) next[i] = uk[i] + dt * Xk[i];
   }
   out.J = out.state_cost + out.control_cost;
-  out.u_final.assign(u.begin() + steps * n, u.end());
-  {
-    std::vector<double> Xf(static_cast<std::size_t>(n));
-    for (Index i = 0; i < n; ++i) V[i] = core::activate(g.kind, g.gain, out.u_final[i]);
-    residual(net, controls.data() + (problem.intervals - 1) * synapses, V.data(),
-             out.u_final.data(), Xf.data());
-    double x2 = 0.0;
-    for (double v : Xf) x2 += v * v;
-    out.final_residual = std::sqrt(x2);
-  }
-  if (!with_gradient) return out;
+  out.u_final.assign(tr.u.begin() + steps * n, tr.u.end());
+  std::vector<double> Xf(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) V[i] = core::activate(g.kind, g.gain, out.u_final[i]);
+  residual(net, controls.data() + (problem.intervals - 1) * synapses, V.data(),
+           out.u_final.data(), Xf.data());
+  double x2 = 0.0;
+  for (double v : Xf) x2 += v * v;
+  out.final_residual = std::sqrt(x2);
+  return tr;
+}
 
-  // Backward (adjoint): λ_K = 0; q_k = 2(1−μ) w_k X_k + dt λ_{k+1};
-  // λ_k = λ_{k+1} + g'(u_k) ∘ ((A + ξ_k)ᵀ q_k) − q_k;  ∂J/∂ξ_ij += q_{k,i} V_{k,j} + 2μ w_k ξ_ij.
-  out.gradient.assign(controls.size(), 0.0);
-  std::vector<double> lambda(static_cast<std::size_t>(n), 0.0), q(lambda.size()), Mtq(lambda.size());
-  for (Index k = steps - 1; k >= 0; --k) {
-    const double* uk = u.data() + k * n;
-    const double* Xk = X.data() + k * n;
-    const Index c = interval(k);
+// The backward (adjoint) pass over a forward trajectory: λ_K = 0;
+// q_k = 2(1−μ) w_k X_k + dt λ_{k+1}; λ_k = λ_{k+1} + g'(u_k) ∘ ((A + ξ_k)ᵀ q_k) − q_k;
+// ∂J/∂ξ_ij += q_{k,i} V_{k,j} + 2μ w_k ξ_ij.
+std::vector<double> backward(const ControlledNetwork& net, const ControlProblem& problem,
+                             const ControlPlan& plan, const std::vector<double>& controls,
+                             const Trajectory& tr) {
+  const Index n = net.n(), synapses = net.synapses();
+  const auto& g = net.activation;
+  const double mu = problem.mu, dt = problem.dt;
+  std::vector<double> gradient(controls.size(), 0.0);
+  std::vector<double> lambda(static_cast<std::size_t>(n), 0.0), q(lambda.size()),
+      Mtq(lambda.size()), V(lambda.size());
+  for (Index k = plan.steps - 1; k >= 0; --k) {
+    const double* uk = tr.u.data() + k * n;
+    const double* Xk = tr.X.data() + k * n;
+    const Index c = k / plan.steps_per_interval;
     const double* xi = controls.data() + c * synapses;
-    double* grad = out.gradient.data() + c * synapses;
-    const double w = weight(k);
+    double* grad = gradient.data() + c * synapses;
+    const double w = step_weight(problem, k);
     for (Index i = 0; i < n; ++i) {
       q[i] = 2.0 * (1.0 - mu) * w * Xk[i] + dt * lambda[i];
       V[i] = core::activate(g.kind, g.gain, uk[i]);
@@ -227,7 +243,17 @@ CostGradient cost_and_gradient(const ControlledNetwork& net, const ControlProble
       lambda[j] += core::activate_slope(g.kind, g.gain, uk[j]) * Mtq[j] - q[j];
     }
   }
-  return out;
+  return gradient;
+}
+
+}  // namespace
+
+CostGradient cost_and_gradient(const ControlledNetwork& net, const ControlProblem& problem,
+                               const ControlPlan& plan, const std::vector<double>& controls,
+                               const std::vector<double>& u0, bool with_gradient) {
+  Trajectory tr = forward(net, problem, plan, controls, u0);
+  if (with_gradient) tr.cost.gradient = backward(net, problem, plan, controls, tr);
+  return std::move(tr.cost);
 }
 
 SolveResult solve_control(const ControlledNetwork& net, const ControlProblem& problem,
@@ -265,21 +291,22 @@ SolveResult solve_control(const ControlledNetwork& net, const ControlProblem& pr
       break;
     }
     std::vector<double> trial(x.size());
-    CostGradient g_trial;
+    Trajectory tried;
     bool decreased = false;
     for (int halving = 0; halving < 60; ++halving, step *= 0.5) {
       for (std::size_t e = 0; e < x.size(); ++e) trial[e] = x[e] - step * f.gradient[e];
       project(net, problem.intervals, trial);
       double slope = 0.0;  // ∇Jᵀ (trial − x) ≤ 0 along the projection arc
       for (std::size_t e = 0; e < x.size(); ++e) slope += f.gradient[e] * (trial[e] - x[e]);
-      g_trial = cost_and_gradient(net, problem, result.plan, trial, u0, false);
-      if (g_trial.J <= f.J + kArmijo * slope) {
+      tried = forward(net, problem, result.plan, trial, u0);
+      if (tried.cost.J <= f.J + kArmijo * slope) {
         decreased = true;
         break;
       }
     }
     if (!decreased) break;  // no descent left at rounding level: stationary to working precision
-    g_trial = cost_and_gradient(net, problem, result.plan, trial, u0);
+    CostGradient g_trial = std::move(tried.cost);
+    g_trial.gradient = backward(net, problem, result.plan, trial, tried);
     // Barzilai–Borwein: the next trial step s·s / s·y from the change in ξ and in ∇J.
     double ss = 0.0, sy = 0.0;
     for (std::size_t e = 0; e < x.size(); ++e) {
