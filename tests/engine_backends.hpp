@@ -19,22 +19,29 @@ inline void PrintTo(Backend backend, std::ostream* out) {
 
 namespace attractor::test {
 
-class OnEachBackend : public ::testing::TestWithParam<host::Backend> {
+// A test parameterized over backends that builds its engine with `make` in `precision` (CUDA only:
+// the CPU is float64 always), skipping with the reason where that backend cannot run.
+template <class EngineType,
+          std::unique_ptr<EngineType> (*make)(host::Backend, core::Precision),
+          core::Precision precision>
+class BackendTest : public ::testing::TestWithParam<host::Backend> {
  protected:
   void SetUp() override {
     try {
-      // The semantic suite runs CUDA in float64, the reference arithmetic, so that its tolerances
-      // (derived for float64) hold on both; the parity tests cover float32.
-      engine_ = host::make_engine(GetParam(), core::Precision::Float64);
+      engine_ = make(GetParam(), precision);
     } catch (const core::InputError& e) {
       GTEST_SKIP() << e.what();
     }
   }
-  core::Engine& engine() { return *engine_; }
+  EngineType& engine() { return *engine_; }
 
  private:
-  std::unique_ptr<core::Engine> engine_;
+  std::unique_ptr<EngineType> engine_;
 };
+
+// The semantic suite runs CUDA in float64, the reference arithmetic, so that its tolerances
+// (derived for float64) hold on both; the parity tests cover float32.
+using OnEachBackend = BackendTest<core::Engine, host::make_engine, core::Precision::Float64>;
 
 inline std::string backend_name(const ::testing::TestParamInfo<host::Backend>& info) {
   return info.param == host::Backend::Cuda ? "cuda" : "cpu";

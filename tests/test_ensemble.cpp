@@ -26,20 +26,8 @@ using test::sign_network;
 
 // Every ensemble test runs on the CPU and, where this build has CUDA and a device, on the GPU in
 // float32 — its fast path. The weights below make float32 exact, so the two must agree bit for bit.
-class EnsembleEngines : public ::testing::TestWithParam<host::Backend> {
- protected:
-  void SetUp() override {
-    try {
-      engine_ = host::make_ensemble_engine(GetParam(), core::Precision::Float32);
-    } catch (const core::InputError& e) {
-      GTEST_SKIP() << e.what();
-    }
-  }
-  core::EnsembleEngine& engine() { return *engine_; }
-
- private:
-  std::unique_ptr<core::EnsembleEngine> engine_;
-};
+class EnsembleEngines : public test::BackendTest<core::EnsembleEngine, host::make_ensemble_engine,
+                                                 core::Precision::Float32> {};
 
 // Networks built one by one, and the same networks as one ensemble. The tests compare against
 // `networks`, never against Ensemble::network, so a wrong slice there cannot hide.
