@@ -10,7 +10,8 @@
 
 #include "attractor/core/error.hpp"
 #include "attractor/core/philox.hpp"
-#include "attractor/host/control.hpp"
+#include "attractor/core/control.hpp"
+#include "attractor/host/control_solver.hpp"
 
 namespace attractor {
 namespace {
@@ -20,7 +21,7 @@ using Index = std::int64_t;
 
 // A random sparse asymmetric A (about `density` of the off-diagonal entries, values in ±1) and a
 // random silent mask of the same density; K = 0.5, k = 0.05.
-host::ControlledNetwork random_network(Index n, double density, std::uint64_t seed,
+core::ControlledNetwork random_network(Index n, double density, std::uint64_t seed,
                                        core::ActivationKind kind) {
   const core::CounterRng rng{seed};
   std::vector<core::Triplet<double>> a, mask;
@@ -35,7 +36,7 @@ host::ControlledNetwork random_network(Index n, double density, std::uint64_t se
       }
     }
   }
-  return host::ControlledNetwork::build(core::csr_from_triplets(n, n, a, "A"),
+  return core::ControlledNetwork::build(core::csr_from_triplets(n, n, a, "A"),
                                         core::csr_from_triplets(n, n, mask, "mask"),
                                         {kind, 1.5}, 0.5, 0.05);
 }
@@ -75,16 +76,16 @@ TEST(Control, AdjointGradientMatchesCentralDifferencesIncludingActiveBounds) {
     for (const double mu : {0.5, 0.2}) {
       SCOPED_TRACE(std::string(core::to_string(kind)) + " mu " + std::to_string(mu));
       const auto net = random_network(6, 0.35, 3, kind);
-      host::ControlProblem problem;
+      core::ControlProblem problem;
       problem.mu = mu;
       problem.lambda = 2.0;
       problem.dt = 0.05;
       problem.intervals = 4;
       problem.tail_tol = 1e-6;
       const auto u0 = random_vector(6, 1.5, 4);
-      const auto plan = host::plan_horizon(net, problem, u0);
+      const auto plan = core::plan_horizon(net, problem, u0);
       auto xi = random_vector(static_cast<std::size_t>(problem.intervals * net.synapses()), 0.5, 5);
-      host::project(net, problem.intervals, xi);  // many entries land exactly on ±k or ±K
+      core::project(net, problem.intervals, xi.data());  // many entries land exactly on ±k or ±K
       Index at_bound = 0;
       for (Index c = 0; c < problem.intervals; ++c) {
         for (Index i = 0; i < net.n(); ++i) {
@@ -117,13 +118,13 @@ TEST(Control, TruncatedTailIsBelowItsBoundAndTheTolerance) {
   // Doubling the horizon (the extra intervals with ξ = 0, an admissible continuation) adds to J no
   // more than the tail bound promises.
   const auto net = random_network(8, 0.3, 7, core::ActivationKind::Tanh);
-  host::ControlProblem problem;
+  core::ControlProblem problem;
   problem.lambda = 1.0;
   problem.dt = 0.02;
   problem.intervals = 5;
   problem.tail_tol = 1e-4;
   const auto u0 = random_vector(8, 2.0, 8);
-  const auto plan = host::plan_horizon(net, problem, u0);
+  const auto plan = core::plan_horizon(net, problem, u0);
   EXPECT_LE(plan.tail_bound, problem.tail_tol);
   EXPECT_GT(plan.tail_bound, 0.0);
   const auto xi = random_vector(static_cast<std::size_t>(problem.intervals * net.synapses()), 0.03, 9);
@@ -131,7 +132,7 @@ TEST(Control, TruncatedTailIsBelowItsBoundAndTheTolerance) {
 
   auto longer_problem = problem;
   longer_problem.intervals = 2 * problem.intervals;
-  host::ControlPlan longer = plan;
+  core::ControlPlan longer = plan;
   longer.steps = 2 * plan.steps;
   auto longer_xi = xi;
   longer_xi.resize(2 * xi.size(), 0.0);
@@ -142,7 +143,7 @@ TEST(Control, TruncatedTailIsBelowItsBoundAndTheTolerance) {
 
 TEST(Control, ProjectedGradientDescentLowersTheCostAndEndsStationaryInsideTheBox) {
   const auto net = random_network(6, 0.35, 11, core::ActivationKind::Tanh);
-  host::ControlProblem problem;
+  core::ControlProblem problem;
   problem.lambda = 1.0;
   problem.dt = 0.05;
   problem.intervals = 3;
@@ -150,7 +151,7 @@ TEST(Control, ProjectedGradientDescentLowersTheCostAndEndsStationaryInsideTheBox
   host::SolveOptions options;
   options.gtol = 1e-7;
   options.max_iterations = 2000;
-  const auto plan = host::plan_horizon(net, problem, u0);
+  const auto plan = core::plan_horizon(net, problem, u0);
   const std::vector<double> zero(static_cast<std::size_t>(problem.intervals * net.synapses()), 0.0);
   const double J0 = host::cost_and_gradient(net, problem, plan, zero, u0, false).J;
   const auto result = host::solve_control(net, problem, u0, options);
@@ -167,21 +168,21 @@ TEST(Control, ProjectedGradientDescentLowersTheCostAndEndsStationaryInsideTheBox
 
 TEST(Control, RejectsBadProblemsAndNetworks) {
   const auto net = random_network(4, 0.4, 13, core::ActivationKind::Tanh);
-  host::ControlProblem problem;
+  core::ControlProblem problem;
   problem.dt = 2.0;
-  EXPECT_THROW(host::plan_horizon(net, problem, std::vector<double>(4, 0.0)), core::InputError);
+  EXPECT_THROW(core::plan_horizon(net, problem, std::vector<double>(4, 0.0)), core::InputError);
   problem = {};
   problem.mu = 1.5;
   EXPECT_THROW(problem.validate(), core::InputError);
   problem = {};
-  EXPECT_THROW(host::plan_horizon(net, problem, std::vector<double>(3, 0.0)), core::InputError);
-  EXPECT_THROW(host::plan_horizon(net, problem, {0.0, NAN, 0.0, 0.0}), core::InputError);
+  EXPECT_THROW(core::plan_horizon(net, problem, std::vector<double>(3, 0.0)), core::InputError);
+  EXPECT_THROW(core::plan_horizon(net, problem, {0.0, NAN, 0.0, 0.0}), core::InputError);
   core::CsrMatrix<double> A;
   A.rows = A.cols = 4;
   A.row_ptr.assign(5, 0);
-  EXPECT_THROW(host::ControlledNetwork::build(A, A, {core::ActivationKind::Linear, 1.0}, 1.0, 0.1),
+  EXPECT_THROW(core::ControlledNetwork::build(A, A, {core::ActivationKind::Linear, 1.0}, 1.0, 0.1),
                core::InputError);
-  EXPECT_THROW(host::ControlledNetwork::build(A, A, {core::ActivationKind::Tanh, 1.0}, 0.1, 1.0),
+  EXPECT_THROW(core::ControlledNetwork::build(A, A, {core::ActivationKind::Tanh, 1.0}, 0.1, 1.0),
                core::InputError);
 }
 
