@@ -53,6 +53,7 @@ json_field() {  # json_field FILE PYTHON-EXPRESSION-ON-d
 # --- help everywhere ---------------------------------------------------------------------------
 expect_ok help --help
 for cmd in demo recall capacity run ensemble; do expect_ok "help $cmd" "$cmd" --help; done
+expect_ok "help dam" dam --help
 
 # --- good runs ---------------------------------------------------------------------------------
 expect_ok "demo json" demo --json
@@ -85,6 +86,19 @@ check "ensemble json has the keys and every network retrieves" $? "$(head -c 300
 expect_ok "ensemble async" ensemble --networks 8 --n 64 --patterns 3 --dynamics discrete-async
 grep -q "retrieval rate" "$work/stdout"
 check "ensemble prints a table" $? "$(head -c 300 "$work/stdout")"
+
+# Load 1.0, seven times the Hebbian 0.138: the cubic memory and the softmax network retrieve every
+# pattern, the Hebbian network none; --out holds the same JSON as stdout.
+expect_ok "dam json" dam --n 60 --alphas 0.1,1 --kinds hebbian,poly3,softmax --trials 1 --json --out "$work/dam.json"
+python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+assert d == json.load(open(sys.argv[1])), 'stdout and --out differ'
+rate = {(c['kind'], c['alpha']): c['retrieval_rate'] for c in d['curve']}
+assert d['backend'] == 'cpu' and len(rate) == 6, d
+assert rate[('poly3', 1.0)] == 1.0 and rate[('softmax', 1.0)] == 1.0 and rate[('hebbian', 1.0)] <= 0.1, rate
+" "$work/dam.json" <"$work/stdout" >/dev/null 2>&1
+check "dam: dense memories store beyond 0.138 N, the Hebbian network does not" $? "$(head -c 300 "$work/stdout")"
 
 common=(--init "$data/run_init.npy" --patterns "$data/run_patterns.npy")
 expect_ok "run dense" run --weights "$data/run_weights.npy" "${common[@]}" --bias "$data/run_bias.npy" --out "$work/dense"
@@ -161,6 +175,9 @@ expect_error "ensemble more patterns than neurons" 2 "\-\-patterns" ensemble --n
 expect_error "ensemble zero steps" 2 "\-\-max-steps" ensemble --max-steps 0
 expect_error "ensemble weights beyond reach" 2 "MiB" ensemble --networks 100000 --n 8000
 expect_error "usage: ensemble continuous" 2 "dynamics" ensemble --dynamics continuous
+expect_error "dam bad kind" 2 "\-\-kinds.*degree" dam --kinds hebbian,poly1
+expect_error "dam noise out of range" 2 "\-\-noise" dam --noise 0.9
+expect_error "dam on cuda" 2 "\-\-backend.*CPU" dam --backend cuda
 expect_error "usage: unknown option" 2 "bogus" recall --bogus
 expect_error "usage: unknown command" 2 "subcommand" frobnicate
 expect_error "usage: bad backend" 2 "backend" demo --backend tpu

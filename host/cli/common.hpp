@@ -55,5 +55,6 @@ Action add_recall(CLI::App& app);
 Action add_capacity(CLI::App& app);
 Action add_run(CLI::App& app);
 Action add_ensemble(CLI::App& app);
+Action add_dam(CLI::App& app);
 
 }  // namespace attractor::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add(cli::add_capacity);
   add(cli::add_run);
   add(cli::add_ensemble);
+  add(cli::add_dam);
 
   try {
     app.parse(argc, argv);
