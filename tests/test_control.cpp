@@ -12,6 +12,7 @@
 #include "attractor/core/philox.hpp"
 #include "attractor/core/control.hpp"
 #include "attractor/host/control_solver.hpp"
+#include "control_networks.hpp"
 
 namespace attractor {
 namespace {
@@ -19,36 +20,12 @@ namespace {
 using core::RngPurpose;
 using Index = std::int64_t;
 
-// A random sparse asymmetric A (about `density` of the off-diagonal entries, values in ±1) and a
-// random silent mask of the same density; K = 0.5, k = 0.05.
 core::ControlledNetwork random_network(Index n, double density, std::uint64_t seed,
                                        core::ActivationKind kind) {
-  const core::CounterRng rng{seed};
-  std::vector<core::Triplet<double>> a, mask;
-  for (Index i = 0; i < n; ++i) {
-    for (Index j = 0; j < n; ++j) {
-      const auto index = static_cast<std::uint64_t>(i * n + j);
-      if (i == j) continue;
-      if (rng.uniform(RngPurpose::Weights, 0, index) < density) {
-        a.push_back({i, j, 2.0 * rng.uniform(RngPurpose::Weights, 1, index) - 1.0});
-      } else if (rng.uniform(RngPurpose::Weights, 2, index) < density) {
-        mask.push_back({i, j, 1.0});
-      }
-    }
-  }
-  return core::ControlledNetwork::build(core::csr_from_triplets(n, n, a, "A"),
-                                        core::csr_from_triplets(n, n, mask, "mask"),
-                                        {kind, 1.5}, 0.5, 0.05);
+  return test::random_controlled_network(n, density, seed, kind);
 }
 
-std::vector<double> random_vector(std::size_t size, double scale, std::uint64_t seed) {
-  const core::CounterRng rng{seed};
-  std::vector<double> v(size);
-  for (std::size_t e = 0; e < size; ++e) {
-    v[e] = scale * (2.0 * rng.uniform(RngPurpose::InitialState, 0, e) - 1.0);
-  }
-  return v;
-}
+using test::random_vector;
 
 TEST(Control, UnionPatternKeepsEachRowsActiveEntriesBeforeItsSilentOnes) {
   const auto net = random_network(12, 0.3, 1, core::ActivationKind::Tanh);
@@ -95,15 +72,15 @@ TEST(Control, AdjointGradientMatchesCentralDifferencesIncludingActiveBounds) {
         }
       }
       EXPECT_GT(at_bound, 0);
-      const auto exact = host::cost_and_gradient(net, problem, plan, xi, u0);
+      const auto exact = host::evaluate_control(net, problem, plan, xi, u0);
       double diff2 = 0.0, norm2 = 0.0;
       constexpr double kH = 1e-5;
       for (std::size_t e = 0; e < xi.size(); ++e) {
         auto plus = xi, minus = xi;
         plus[e] += kH;
         minus[e] -= kH;
-        const double fd = (host::cost_and_gradient(net, problem, plan, plus, u0, false).J -
-                           host::cost_and_gradient(net, problem, plan, minus, u0, false).J) /
+        const double fd = (host::evaluate_control(net, problem, plan, plus, u0, false).cost.J -
+                           host::evaluate_control(net, problem, plan, minus, u0, false).cost.J) /
                           (2.0 * kH);
         diff2 += (fd - exact.gradient[e]) * (fd - exact.gradient[e]);
         norm2 += fd * fd;
@@ -128,7 +105,7 @@ TEST(Control, TruncatedTailIsBelowItsBoundAndTheTolerance) {
   EXPECT_LE(plan.tail_bound, problem.tail_tol);
   EXPECT_GT(plan.tail_bound, 0.0);
   const auto xi = random_vector(static_cast<std::size_t>(problem.intervals * net.synapses()), 0.03, 9);
-  const double J = host::cost_and_gradient(net, problem, plan, xi, u0, false).J;
+  const double J = host::evaluate_control(net, problem, plan, xi, u0, false).cost.J;
 
   auto longer_problem = problem;
   longer_problem.intervals = 2 * problem.intervals;
@@ -136,7 +113,7 @@ TEST(Control, TruncatedTailIsBelowItsBoundAndTheTolerance) {
   longer.steps = 2 * plan.steps;
   auto longer_xi = xi;
   longer_xi.resize(2 * xi.size(), 0.0);
-  const double J_longer = host::cost_and_gradient(net, longer_problem, longer, longer_xi, u0, false).J;
+  const double J_longer = host::evaluate_control(net, longer_problem, longer, longer_xi, u0, false).cost.J;
   EXPECT_GE(J_longer, J);
   EXPECT_LE(J_longer - J, plan.tail_bound);
 }
@@ -153,7 +130,7 @@ TEST(Control, ProjectedGradientDescentLowersTheCostAndEndsStationaryInsideTheBox
   options.max_iterations = 2000;
   const auto plan = core::plan_horizon(net, problem, u0);
   const std::vector<double> zero(static_cast<std::size_t>(problem.intervals * net.synapses()), 0.0);
-  const double J0 = host::cost_and_gradient(net, problem, plan, zero, u0, false).J;
+  const double J0 = host::evaluate_control(net, problem, plan, zero, u0, false).cost.J;
   const auto result = host::solve_control(net, problem, u0, options);
   EXPECT_TRUE(result.converged) << "projected gradient " << result.projected_gradient;
   EXPECT_LT(result.cost.J, J0);

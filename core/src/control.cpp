@@ -156,8 +156,7 @@ void project(const ControlledNetwork& net, Index intervals, double* controls) {
     double* xi = controls + c * synapses;
     for (Index i = 0; i < net.n(); ++i) {
       for (Index e = net.T.row_ptr[i]; e < net.T.row_ptr[i + 1]; ++e) {
-        const double bound = net.bound(i, e);
-        xi[e] = std::clamp(xi[e], -bound, bound);
+        xi[e] = clamp_to_bound(xi[e], net.bound(i, e));
       }
     }
   }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "attractor/core/engine.hpp"
+#include "attractor/core/state_batch.hpp"
 #include "attractor/host/engine_factory.hpp"
 
 namespace attractor::cli {
@@ -48,6 +49,15 @@ class Progress {
 
 void print_json(const nlohmann::json& value);
 
+// "(2, 3)" / "(3,)": an array's shape as NumPy prints it.
+std::string shape_text(const std::vector<std::int64_t>& shape);
+// InputError naming `path` when any value is NaN or Inf.
+void require_finite(const std::vector<double>& values, const std::string& path);
+// Initial states from a (B, N) or (N,) .npy file; `n` is the network's size.
+core::StateBatch read_states(const std::string& path, std::int64_t n);
+// Creates the output folder before any work, so an unwritable --out fails fast.
+void make_output_folder(const std::string& path);
+
 // Subcommands. Each registers its options and returns the action to run after parsing.
 using Action = std::function<int()>;
 Action add_demo(CLI::App& app);
@@ -56,5 +66,7 @@ Action add_capacity(CLI::App& app);
 Action add_run(CLI::App& app);
 Action add_ensemble(CLI::App& app);
 Action add_dam(CLI::App& app);
+Action add_control(CLI::App& app);
+Action add_memory_experiment(CLI::App& app);
 
 }  // namespace attractor::cli

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   add(cli::add_run);
   add(cli::add_ensemble);
   add(cli::add_dam);
+  add(cli::add_control);
+  add(cli::add_memory_experiment);
 
   try {
     app.parse(argc, argv);

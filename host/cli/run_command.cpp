@@ -33,16 +33,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-void require_finite(const std::vector<double>& values, const std::string& path) {
-  require(core::all_finite(values), path, "contains NaN or Inf");
-}
-
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-  std::string s = "(";
-  for (std::size_t k = 0; k < shape.size(); ++k) s += (k ? ", " : "") + std::to_string(shape[k]);
-  return s + (shape.size() == 1 ? ",)" : ")");
-}
-
 core::Weights read_weights(const std::string& path) {
   if (ends_with(path, ".mtx")) {
     auto csr = host::read_matrix_market(path);
@@ -62,23 +52,6 @@ core::Weights read_weights(const std::string& path) {
   return dense;
 }
 
-// Reads a (B, N) or (N,) array; `n` is the network's size.
-core::StateBatch read_states(const std::string& path, std::int64_t n) {
-  auto array = host::read_npy(path);
-  const auto& shape = array.shape;
-  const bool one = shape.size() == 1 && shape[0] == n;
-  const bool batch = shape.size() == 2 && shape[1] == n;
-  require(one || batch, path,
-          fmt::format("initial states must have shape (B, {0}) or ({0},) to match the {0}-neuron "
-                      "weights, got {1}",
-                      n, shape_text(shape)));
-  require_finite(array.values, path);
-  core::StateBatch states;
-  states.n = n;
-  states.batch = one ? 1 : shape[0];
-  states.values = std::move(array.values);
-  return states;
-}
 
 nlohmann::json summary_json(const RunCli& cli, const core::Network& network,
                             const core::RunResult& result, const core::StateBatch& states,
@@ -184,10 +157,7 @@ int run(RunCli& cli) {
   auto engine = cli.common.make_engine();
   // The folder is made before the work, so an unwritable --out fails fast; it stays empty
   // unless the run succeeds.
-  std::error_code ec;
-  fs::create_directories(cli.out_dir, ec);
-  require(!ec && fs::is_directory(cli.out_dir), cli.out_dir,
-          "cannot create the output folder" + (ec ? ": " + ec.message() : std::string()));
+  make_output_folder(cli.out_dir);
 
   // The work.
   const std::int64_t batch = states.batch;

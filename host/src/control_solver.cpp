@@ -37,8 +37,10 @@ double norm2(const double* v, Index size) {
 
 // The forward pass, keeping what the backward pass reads: u_k (steps + 1 states) and X_k.
 struct Trajectory {
-  core::CostGradient cost;  // J and its parts, u_final, final_residual; no gradient yet
+  core::CostTerms cost;
   std::vector<double> u, X;
+
+  const double* u_final(Index n) const { return u.data() + u.size() - static_cast<std::size_t>(n); }
 };
 
 Trajectory forward(const core::ControlledNetwork& net, const core::ControlProblem& problem,
@@ -69,24 +71,24 @@ Trajectory forward(const core::ControlledNetwork& net, const core::ControlProble
     for (Index i = 0; i < n; ++i) next[i] = uk[i] + dt * Xk[i];
   }
   out.J = out.state_cost + out.control_cost;
-  out.u_final.assign(tr.u.begin() + steps * n, tr.u.end());
+  const double* u_final = tr.u_final(n);
   std::vector<double> X_final(static_cast<std::size_t>(n));
-  for (Index i = 0; i < n; ++i) V[i] = core::activate(g.kind, g.gain, out.u_final[i]);
-  residual(net, controls + (problem.intervals - 1) * synapses, V.data(), out.u_final.data(),
-           X_final.data());
+  for (Index i = 0; i < n; ++i) V[i] = core::activate(g.kind, g.gain, u_final[i]);
+  residual(net, controls + (problem.intervals - 1) * synapses, V.data(), u_final, X_final.data());
   out.final_residual = std::sqrt(norm2(X_final.data(), n));
   return tr;
 }
 
-// The backward (adjoint) pass of core::ControlEvaluator over a forward trajectory. (A + ξ)ᵀ q is
-// gathered by columns in increasing row order, the order the GPU kernel uses too.
-std::vector<double> backward(const core::ControlledNetwork& net,
-                             const core::ControlProblem& problem, const core::ControlPlan& plan,
-                             const double* controls, const Trajectory& tr) {
+// The backward (adjoint) pass of core/control.hpp over a forward trajectory, writing ∂J/∂ξ
+// (intervals × synapses) into `gradient`. (A + ξ)ᵀ q is gathered by columns in increasing row
+// order, the order the GPU kernel uses too.
+void backward(const core::ControlledNetwork& net, const core::ControlProblem& problem,
+              const core::ControlPlan& plan, const double* controls, const Trajectory& tr,
+              double* gradient) {
   const Index n = net.n(), synapses = net.synapses();
   const auto& g = net.activation;
   const double mu = problem.mu, dt = problem.dt;
-  std::vector<double> gradient(static_cast<std::size_t>(problem.intervals * synapses), 0.0);
+  std::fill(gradient, gradient + problem.intervals * synapses, 0.0);
   std::vector<double> lambda(static_cast<std::size_t>(n), 0.0), q(lambda.size()),
       V(lambda.size());
   for (Index k = plan.steps - 1; k >= 0; --k) {
@@ -94,10 +96,10 @@ std::vector<double> backward(const core::ControlledNetwork& net,
     const double* Xk = tr.X.data() + k * n;
     const Index c = plan.interval_of(k);
     const double* xi = controls + c * synapses;
-    double* grad = gradient.data() + c * synapses;
+    double* grad = gradient + c * synapses;
     const double w = core::step_weight(problem, k);
     for (Index i = 0; i < n; ++i) {
-      q[i] = 2.0 * (1.0 - mu) * w * Xk[i] + dt * lambda[i];
+      q[i] = core::adjoint_source(mu, w, Xk[i], dt, lambda[i]);
       V[i] = core::activate(g.kind, g.gain, uk[i]);
     }
     for (Index i = 0; i < n; ++i) {
@@ -121,54 +123,186 @@ std::vector<double> backward(const core::ControlledNetwork& net,
       gradient[c * synapses + e] += 2.0 * mu * W[c] * controls[c * synapses + e];
     }
   }
-  return gradient;
+}
+
+// One problem's evaluation into the batch's slices: J's terms, and ∇J and u at the horizon.
+core::CostTerms evaluate_into(const core::ControlledNetwork& net,
+                              const core::ControlProblem& problem, const core::ControlPlan& plan,
+                              const double* controls, const double* u0, double* gradient,
+                              double* u_final) {
+  const Trajectory tr = forward(net, problem, plan, controls, u0);
+  if (gradient != nullptr) backward(net, problem, plan, controls, tr, gradient);
+  const double* end = tr.u_final(net.n());
+  std::copy(end, end + net.n(), u_final);
+  return tr.cost;
+}
+
+// The preconditioned step's factor α / W_c for every entry of interval c, applied by `visit(e,
+// alpha_over_W)` over one problem's controls.
+template <class Visit>
+void for_each_control(const core::ControlledNetwork& net, Index intervals,
+                      const std::vector<double>& W, double alpha, Visit visit) {
+  const Index synapses = net.synapses();
+  for (Index c = 0; c < intervals; ++c) {
+    const double alpha_over_W = alpha / W[c];
+    for (Index i = 0; i < net.n(); ++i) {
+      for (Index e = net.T.row_ptr[i]; e < net.T.row_ptr[i + 1]; ++e) {
+        visit(c * synapses + e, c, alpha_over_W, net.bound(i, e));
+      }
+    }
+  }
 }
 
 }  // namespace
 
-void CpuControlEvaluator::bind(const core::ControlledNetwork& net,
-                               const core::ControlProblem& problem,
-                               const core::ControlPlan& plan) {
+namespace {
+
+// One problem's inputs, before evaluate_control or trace_control touches them.
+void check_one_problem(const core::ControlledNetwork& net, const core::ControlProblem& problem,
+                       const core::ControlPlan& plan, const std::vector<double>& controls,
+                       const std::vector<double>& u0) {
   problem.validate();
-  require(plan.steps == plan.steps_per_interval * problem.intervals && plan.steps > 0,
-          "control plan", "does not match the problem (use plan_horizon)");
-  net_ = &net;
-  problem_ = problem;
-  plan_ = plan;
-}
-
-void CpuControlEvaluator::evaluate(const std::vector<double>& controls,
-                                   const std::vector<double>& u0, bool with_gradient,
-                                   std::vector<core::CostGradient>& out) {
-  require(net_ != nullptr, "control evaluator", "evaluate() before bind()");
-  const auto& net = *net_;
-  const Index batch = core::check_initial_states(net, u0);
-  const Index dim = problem_.intervals * net.synapses();
-  require(static_cast<Index>(controls.size()) == batch * dim, "controls",
-          "need intervals x synapses values per initial state");
-  out.resize(static_cast<std::size_t>(batch));
-#pragma omp parallel for schedule(dynamic)
-  for (Index p = 0; p < batch; ++p) {
-    const double* xi = controls.data() + p * dim;
-    Trajectory tr = forward(net, problem_, plan_, xi, u0.data() + p * net.n());
-    if (with_gradient) tr.cost.gradient = backward(net, problem_, plan_, xi, tr);
-    out[p] = std::move(tr.cost);
-  }
-}
-
-core::CostGradient cost_and_gradient(const core::ControlledNetwork& net,
-                                     const core::ControlProblem& problem,
-                                     const core::ControlPlan& plan,
-                                     const std::vector<double>& controls,
-                                     const std::vector<double>& u0, bool with_gradient) {
   require(static_cast<Index>(u0.size()) == net.n(), "initial state",
           "has " + std::to_string(u0.size()) + " entries but the network has " +
               std::to_string(net.n()) + " neurons");
-  CpuControlEvaluator evaluator;
-  evaluator.bind(net, problem, plan);
-  std::vector<core::CostGradient> out;
-  evaluator.evaluate(controls, u0, with_gradient, out);
-  return std::move(out.front());
+  require(core::all_finite(u0), "initial state", "contains NaN or Inf");
+  require(plan.steps == plan.steps_per_interval * problem.intervals && plan.steps > 0,
+          "control plan", "does not match the problem (use plan_horizon)");
+  require(static_cast<Index>(controls.size()) == problem.intervals * net.synapses(), "controls",
+          "need intervals x synapses values");
+  require(core::all_finite(controls), "controls", "contain NaN or Inf");
+}
+
+}  // namespace
+
+Evaluation evaluate_control(const core::ControlledNetwork& net, const core::ControlProblem& problem,
+                            const core::ControlPlan& plan, const std::vector<double>& controls,
+                            const std::vector<double>& u0, bool with_gradient) {
+  check_one_problem(net, problem, plan, controls, u0);
+  Evaluation out;
+  if (with_gradient) out.gradient.resize(controls.size());
+  out.u_final.resize(u0.size());
+  out.cost = evaluate_into(net, problem, plan, controls.data(), u0.data(),
+                           with_gradient ? out.gradient.data() : nullptr, out.u_final.data());
+  return out;
+}
+
+void CpuControlBatch::start(const core::ControlledNetwork& net,
+                            const core::ControlProblem& problem, const core::ControlPlan& plan,
+                            const std::vector<double>& u0,
+                            const std::vector<double>& initial_controls,
+                            std::vector<core::CostTerms>& costs) {
+  problem.validate();
+  require(plan.steps == plan.steps_per_interval * problem.intervals && plan.steps > 0,
+          "control plan", "does not match the problem (use plan_horizon)");
+  const Index batch = core::check_initial_states(net, u0);
+  dim_ = problem.intervals * net.synapses();
+  require(initial_controls.empty() || static_cast<Index>(initial_controls.size()) == batch * dim_,
+          "initial controls", "need intervals x synapses values per initial state");
+  require(core::all_finite(initial_controls), "initial controls", "contain NaN or Inf");
+  net_ = &net;
+  problem_ = problem;
+  plan_ = plan;
+  W_ = core::interval_weights(problem, plan);
+  u0_ = u0;
+  const auto size = static_cast<std::size_t>(batch * dim_);
+  x_ = initial_controls.empty() ? std::vector<double>(size, 0.0) : initial_controls;
+  for (Index p = 0; p < batch; ++p) core::project(net, problem.intervals, slice(x_, p));
+  g_.assign(size, 0.0);
+  d_.assign(size, 0.0);
+  t_.assign(size, 0.0);
+  gt_.assign(size, 0.0);
+  u_final_.assign(u0.size(), 0.0);
+  u_final_trial_.assign(u0.size(), 0.0);
+  costs.resize(static_cast<std::size_t>(batch));
+  const Index n = net.n();
+#pragma omp parallel for schedule(dynamic)
+  for (Index p = 0; p < batch; ++p) {
+    costs[p] = evaluate_into(net, problem_, plan_, slice(x_, p), u0_.data() + p * n, slice(g_, p),
+                             u_final_.data() + p * n);
+  }
+}
+
+void CpuControlBatch::directions(const std::vector<Index>& which, const std::vector<double>& alpha,
+                                 std::vector<core::Direction>& out) {
+  require(net_ != nullptr, "control batch", "directions() before start()");
+  out.assign(which.size(), {});
+  const auto count = static_cast<Index>(which.size());
+#pragma omp parallel for schedule(dynamic)
+  for (Index w = 0; w < count; ++w) {
+    const Index p = which[w];
+    const double* x = slice(x_, p);
+    const double* g = slice(g_, p);
+    double* d = slice(d_, p);
+    auto& result = out[w];
+    for_each_control(*net_, problem_.intervals, W_, 1.0,
+                     [&](Index e, Index c, double one_over_W, double bound) {
+                       const double stationary = core::projected_step(x[e], g[e], one_over_W, bound);
+                       result.stationarity = std::max(result.stationarity, std::fabs(stationary));
+                       d[e] = core::projected_step(x[e], g[e], alpha[w] / W_[c], bound);
+                       result.slope += g[e] * d[e];
+                     });
+  }
+}
+
+void CpuControlBatch::trials(const std::vector<Index>& which, const std::vector<double>& theta,
+                             std::vector<core::CostTerms>& out) {
+  require(net_ != nullptr, "control batch", "trials() before start()");
+  out.assign(which.size(), {});
+  const auto count = static_cast<Index>(which.size());
+  const Index n = net_->n();
+#pragma omp parallel for schedule(dynamic)
+  for (Index w = 0; w < count; ++w) {
+    const Index p = which[w];
+    const double* x = slice(x_, p);
+    const double* d = slice(d_, p);
+    double* t = slice(t_, p);
+    for_each_control(*net_, problem_.intervals, W_, 1.0,
+                     [&](Index e, Index, double, double bound) {
+                       t[e] = core::trial_point(x[e], d[e], theta[w], bound);
+                     });
+    out[w] = evaluate_into(*net_, problem_, plan_, t, u0_.data() + p * n, slice(gt_, p),
+                           u_final_trial_.data() + p * n);
+  }
+}
+
+void CpuControlBatch::accept(const std::vector<Index>& which, std::vector<core::Curvature>& out) {
+  require(net_ != nullptr, "control batch", "accept() before start()");
+  out.assign(which.size(), {});
+  const auto count = static_cast<Index>(which.size());
+  const Index n = net_->n(), synapses = net_->synapses();
+#pragma omp parallel for schedule(dynamic)
+  for (Index w = 0; w < count; ++w) {
+    const Index p = which[w];
+    double* x = slice(x_, p);
+    double* g = slice(g_, p);
+    const double* t = slice(t_, p);
+    const double* gt = slice(gt_, p);
+    auto& result = out[w];
+    for (Index c = 0; c < problem_.intervals; ++c) {
+      for (Index e = c * synapses; e < (c + 1) * synapses; ++e) {
+        const double s = t[e] - x[e];
+        result.sDs += W_[c] * s * s;
+        result.sy += s * (gt[e] - g[e]);
+        x[e] = t[e];
+        g[e] = gt[e];
+      }
+    }
+    std::copy(u_final_trial_.begin() + p * n, u_final_trial_.begin() + (p + 1) * n,
+              u_final_.begin() + p * n);
+  }
+}
+
+core::ControlState CpuControlBatch::read(Index p, bool with_gradient) {
+  require(net_ != nullptr, "control batch", "read() before start()");
+  require(p >= 0 && p < static_cast<Index>(u0_.size()) / net_->n(), "control batch",
+          "problem " + std::to_string(p) + " is not in the batch");
+  core::ControlState state;
+  state.controls.assign(slice(x_, p), slice(x_, p) + dim_);
+  if (with_gradient) state.gradient.assign(slice(g_, p), slice(g_, p) + dim_);
+  const Index n = net_->n();
+  state.u_final.assign(u_final_.begin() + p * n, u_final_.begin() + (p + 1) * n);
+  return state;
 }
 
 void SolveOptions::validate() const {
@@ -179,44 +313,23 @@ void SolveOptions::validate() const {
 
 namespace {
 
-// One problem's state in the lockstep iteration.
+// One problem's scalars in the lockstep iteration; its vectors live in the ControlBatch.
 struct SpgState {
-  std::vector<double> x, direction;
   std::vector<double> history;  // the last `memory` accepted values of J
   double alpha = 1.0;           // spectral step
-  double theta = 1.0;           // backtracking fraction of `direction`
-  double slope = 0.0;           // ∇Jᵀ direction < 0
+  double theta = 1.0;           // backtracking fraction of the direction
+  double slope = 0.0;           // ∇Jᵀd < 0
   bool done = false;
 };
 
 constexpr double kArmijo = 1e-4;
 constexpr double kAlphaMin = 1e-10, kAlphaMax = 1e10;
 
-// ‖P(x − α D g) − x‖∞ with D = 1/W_c per interval; writes P(x − α D g) − x into `step` when
-// given.
-double projected_step(const core::ControlledNetwork& net, const core::ControlProblem& problem,
-                      const std::vector<double>& W, const std::vector<double>& x,
-                      const std::vector<double>& g, double alpha, std::vector<double>* step) {
-  const Index synapses = net.synapses();
-  std::vector<double> y(x.size());
-  for (Index c = 0; c < problem.intervals; ++c) {
-    for (Index e = c * synapses; e < (c + 1) * synapses; ++e) y[e] = x[e] - alpha * g[e] / W[c];
-  }
-  core::project(net, problem.intervals, y.data());
-  double worst = 0.0;
-  for (std::size_t e = 0; e < x.size(); ++e) {
-    y[e] -= x[e];
-    worst = std::max(worst, std::fabs(y[e]));
-  }
-  if (step != nullptr) *step = std::move(y);
-  return worst;
-}
-
 }  // namespace
 
 BatchSolution solve_control_batch(const core::ControlledNetwork& net,
                                   const core::ControlProblem& problem,
-                                  const std::vector<double>& u0, core::ControlEvaluator& evaluator,
+                                  const std::vector<double>& u0, core::ControlBatch& batch,
                                   const SolveOptions& options,
                                   const std::vector<double>& initial_controls,
                                   const SolveProgress& progress) {
@@ -224,104 +337,81 @@ BatchSolution solve_control_batch(const core::ControlledNetwork& net,
   options.validate();
   BatchSolution solution;
   solution.plan = core::plan_horizon(net, problem, u0);
-  solution.backend = evaluator.name();
-  const Index batch = core::check_initial_states(net, u0), n = net.n();
-  const Index dim = problem.intervals * net.synapses();
-  require(initial_controls.empty() || static_cast<Index>(initial_controls.size()) == batch * dim,
-          "initial controls", "need intervals x synapses values per initial state");
-  require(core::all_finite(initial_controls), "initial controls", "contain NaN or Inf");
-  const auto W = core::interval_weights(problem, solution.plan);
-  evaluator.bind(net, problem, solution.plan);
+  solution.backend = batch.name();
+  const Index count = core::check_initial_states(net, u0);
+  std::vector<core::CostTerms> costs;
+  batch.start(net, problem, solution.plan, u0, initial_controls, costs);
 
-  std::vector<SpgState> state(static_cast<std::size_t>(batch));
-  solution.problems.resize(static_cast<std::size_t>(batch));
-  std::vector<double> controls(static_cast<std::size_t>(batch * dim), 0.0);
-  if (!initial_controls.empty()) controls = initial_controls;
-  for (Index p = 0; p < batch; ++p) {
-    state[p].x.assign(controls.begin() + p * dim, controls.begin() + (p + 1) * dim);
-    core::project(net, problem.intervals, state[p].x.data());
+  std::vector<SpgState> state(static_cast<std::size_t>(count));
+  solution.problems.resize(static_cast<std::size_t>(count));
+  std::vector<Index> all(static_cast<std::size_t>(count));
+  for (Index p = 0; p < count; ++p) {
+    all[p] = p;
+    solution.problems[p].cost = costs[p];
+    solution.problems[p].evaluations = 1;
+    state[p].history.push_back(costs[p].J);
   }
-  // Evaluates the listed problems at their trial points x + θ d (or x when `at_x`).
-  std::vector<core::CostGradient> evaluated;
-  const auto evaluate = [&](const std::vector<Index>& which, bool at_x) {
-    std::vector<double> trial_controls, trial_u0;
-    trial_controls.reserve(which.size() * static_cast<std::size_t>(dim));
-    for (const Index p : which) {
-      const auto& s = state[p];
-      for (Index e = 0; e < dim; ++e) {
-        trial_controls.push_back(at_x ? s.x[e] : s.x[e] + s.theta * s.direction[e]);
-      }
-      trial_u0.insert(trial_u0.end(), u0.begin() + p * n, u0.begin() + (p + 1) * n);
-      ++solution.problems[p].evaluations;
-    }
-    evaluator.evaluate(trial_controls, trial_u0, true, evaluated);
-    return trial_controls;
-  };
-
-  std::vector<Index> all(static_cast<std::size_t>(batch));
-  for (Index p = 0; p < batch; ++p) all[p] = p;
-  evaluate(all, true);
-  double bound_max = std::max(net.K, net.k);
-  for (Index p = 0; p < batch; ++p) {
-    auto& s = state[p];
-    auto& r = solution.problems[p];
-    r.cost = std::move(evaluated[p]);
-    s.history.push_back(r.cost.J);
-    // The first step moves ξ by at most the largest bound.
-    const double first = projected_step(net, problem, W, s.x, r.cost.gradient, 1.0, nullptr);
-    s.alpha = first > 0 ? std::clamp(bound_max / first, kAlphaMin, kAlphaMax) : 1.0;
+  // The first step moves ξ by at most the largest bound.
+  std::vector<core::Direction> directions;
+  batch.directions(all, std::vector<double>(all.size(), 1.0), directions);
+  const double bound_max = std::max(net.K, net.k);
+  for (Index p = 0; p < count; ++p) {
+    const double first = directions[p].stationarity;
+    state[p].alpha = first > 0 ? std::clamp(bound_max / first, kAlphaMin, kAlphaMax) : 1.0;
   }
 
   Index finished = 0;
+  std::vector<core::CostTerms> trial_costs;
+  std::vector<core::Curvature> curvatures;
   while (true) {
-    // New directions for every problem that is still iterating.
+    // New directions for every problem still iterating; the stationarity measure comes with them.
+    std::vector<Index> running;
+    std::vector<double> alphas;
+    for (Index p = 0; p < count; ++p) {
+      if (state[p].done) continue;
+      running.push_back(p);
+      alphas.push_back(state[p].alpha);
+    }
+    batch.directions(running, alphas, directions);
     std::vector<Index> pending;
-    for (Index p = 0; p < batch; ++p) {
+    for (std::size_t r = 0; r < running.size(); ++r) {
+      const Index p = running[r];
       auto& s = state[p];
-      auto& r = solution.problems[p];
-      if (s.done) continue;
-      r.projected_gradient = projected_step(net, problem, W, s.x, r.cost.gradient, 1.0, nullptr);
-      r.converged = r.projected_gradient <= options.gtol;
-      if (r.converged || r.iterations >= options.max_iterations) {
+      auto& result = solution.problems[p];
+      result.projected_gradient = directions[r].stationarity;
+      result.converged = result.projected_gradient <= options.gtol;
+      if (result.converged || result.iterations >= options.max_iterations) {
         s.done = true;
         ++finished;
         continue;
       }
-      projected_step(net, problem, W, s.x, r.cost.gradient, s.alpha, &s.direction);
-      s.slope = 0.0;
-      for (Index e = 0; e < dim; ++e) s.slope += r.cost.gradient[e] * s.direction[e];
+      s.slope = directions[r].slope;
       s.theta = 1.0;
       pending.push_back(p);
     }
-    if (progress) progress(finished, batch);
+    if (progress) progress(finished, count);
     if (pending.empty()) break;
     // Backtracking rounds: each evaluates the batch's pending trials together.
     while (!pending.empty()) {
-      const auto trials = evaluate(pending, false);
-      std::vector<Index> retry;
+      std::vector<double> thetas;
+      for (const Index p : pending) thetas.push_back(state[p].theta);
+      batch.trials(pending, thetas, trial_costs);
+      std::vector<Index> accepted, retry;
       for (std::size_t t = 0; t < pending.size(); ++t) {
         const Index p = pending[t];
         auto& s = state[p];
-        auto& r = solution.problems[p];
-        auto& trial = evaluated[t];
+        auto& result = solution.problems[p];
+        const auto& trial = trial_costs[t];
+        ++result.evaluations;
         const double reference = *std::max_element(s.history.begin(), s.history.end());
         if (std::isfinite(trial.J) && trial.J <= reference + kArmijo * s.theta * s.slope) {
-          // Accepted: the spectral step from s = Δξ and y = Δ∇J in D's metric, sᵀD⁻¹s / sᵀy.
-          double sDs = 0.0, sy = 0.0;
-          for (Index c = 0; c < problem.intervals; ++c) {
-            for (Index e = c * net.synapses(); e < (c + 1) * net.synapses(); ++e) {
-              const double step = s.theta * s.direction[e];
-              sDs += W[c] * step * step;
-              sy += step * (trial.gradient[e] - r.cost.gradient[e]);
-            }
+          accepted.push_back(p);
+          result.cost = trial;
+          s.history.push_back(trial.J);
+          if (static_cast<int>(s.history.size()) > options.memory) {
+            s.history.erase(s.history.begin());
           }
-          s.alpha = sy > 0 ? std::clamp(sDs / sy, kAlphaMin, kAlphaMax) : kAlphaMax;
-          s.x.assign(trials.begin() + static_cast<std::ptrdiff_t>(t) * dim,
-                     trials.begin() + static_cast<std::ptrdiff_t>(t + 1) * dim);
-          r.cost = std::move(trial);
-          s.history.push_back(r.cost.J);
-          if (static_cast<int>(s.history.size()) > options.memory) s.history.erase(s.history.begin());
-          ++r.iterations;
+          ++result.iterations;
         } else if (s.theta < 1e-12) {
           // No decrease along a descent direction at this resolution: stationary to working
           // precision (converged reports whether that meets gtol).
@@ -329,17 +419,28 @@ BatchSolution solve_control_batch(const core::ControlledNetwork& net,
           ++finished;
         } else {
           // Safeguarded quadratic interpolation of J along the direction.
-          const double curvature = trial.J - r.cost.J - s.theta * s.slope;
-          double next = curvature > 0 ? -0.5 * s.theta * s.theta * s.slope / curvature
-                                      : 0.5 * s.theta;
+          const double curvature = trial.J - result.cost.J - s.theta * s.slope;
+          const double next =
+              curvature > 0 ? -0.5 * s.theta * s.theta * s.slope / curvature : 0.5 * s.theta;
           s.theta = std::clamp(next, 0.1 * s.theta, 0.5 * s.theta);
           retry.push_back(p);
         }
       }
+      // The spectral step from s = Δξ and y = Δ∇J in D's metric, sᵀD⁻¹s / sᵀy.
+      batch.accept(accepted, curvatures);
+      for (std::size_t a = 0; a < accepted.size(); ++a) {
+        const auto& k = curvatures[a];
+        state[accepted[a]].alpha = k.sy > 0 ? std::clamp(k.sDs / k.sy, kAlphaMin, kAlphaMax)
+                                            : kAlphaMax;
+      }
       pending.swap(retry);
     }
   }
-  for (Index p = 0; p < batch; ++p) solution.problems[p].controls = std::move(state[p].x);
+  for (Index p = 0; p < count; ++p) {
+    auto read = batch.read(p, false);
+    solution.problems[p].controls = std::move(read.controls);
+    solution.problems[p].u_final = std::move(read.u_final);
+  }
   solution.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return solution;
@@ -350,8 +451,8 @@ SolveResult solve_control(const core::ControlledNetwork& net, const core::Contro
   require(static_cast<Index>(u0.size()) == net.n(), "initial state",
           "has " + std::to_string(u0.size()) + " entries but the network has " +
               std::to_string(net.n()) + " neurons");
-  CpuControlEvaluator evaluator;
-  auto solution = solve_control_batch(net, problem, u0, evaluator, options);
+  CpuControlBatch batch;
+  auto solution = solve_control_batch(net, problem, u0, batch, options);
   return std::move(solution.problems.front());
 }
 
@@ -366,7 +467,8 @@ const char* to_string(ControlOutcome outcome) {
 }
 
 void OutcomeOptions::validate() const {
-  require(std::isfinite(xi_tol) && xi_tol >= 0, "outcome options", "xi_tol must be >= 0");
+  require(std::isfinite(same_overlap) && same_overlap > 0 && same_overlap <= 1, "outcome options",
+          "same_overlap must lie in (0, 1]");
   require(std::isfinite(tol) && tol > 0, "outcome options", "tol must be positive");
   require(max_steps >= 1, "outcome options", "max_steps must be at least 1");
 }
@@ -380,17 +482,31 @@ std::vector<double> final_control(const core::ControlledNetwork& net,
   return {controls.end() - synapses, controls.end()};
 }
 
+core::RunOptions continuation_options(const OutcomeOptions& options) {
+  core::RunOptions run;
+  run.dynamics = core::Dynamics::Continuous;
+  run.integrator = core::Integrator::Dopri5;
+  run.tol = options.tol;
+  // Dormand–Prince's local error sets a floor of about rtol·|u| on ‖du/dt‖ near a fixed point;
+  // these keep it far below any sensible tol.
+  run.rtol = 1e-10;
+  run.atol = 1e-12;
+  run.max_steps = options.max_steps;
+  return run;
+}
+
 std::vector<OutcomeReport> classify_outcomes(const core::ControlledNetwork& net,
                                              const core::ControlProblem& problem,
                                              const BatchSolution& solution, core::Engine& engine,
                                              const OutcomeOptions& options) {
   options.validate();
   const Index n = net.n();
-  core::RunOptions run;
-  run.dynamics = core::Dynamics::Continuous;
-  run.integrator = core::Integrator::Dopri5;
-  run.tol = options.tol;
-  run.max_steps = options.max_steps;
+  const core::RunOptions run = continuation_options(options);
+  const std::vector<double> no_control(static_cast<std::size_t>(net.synapses()), 0.0);
+  core::Network uncontrolled;
+  uncontrolled.weights = net.weights_with(no_control.data());
+  uncontrolled.bias = net.b;
+  uncontrolled.activation = net.activation;
   std::vector<OutcomeReport> reports;
   for (const auto& solved : solution.problems) {
     OutcomeReport report;
@@ -399,21 +515,17 @@ std::vector<OutcomeReport> classify_outcomes(const core::ControlledNetwork& net,
     report.xi_inf_norm = std::sqrt(norm2(xi.data(), static_cast<Index>(xi.size())));
     report.final_residual = solved.cost.final_residual;
 
-    core::Network continued;
+    core::Network continued = uncontrolled;
     continued.weights = net.weights_with(xi.data());
-    continued.bias = net.b;
-    continued.activation = net.activation;
     core::StateBatch states(1, n);
-    std::copy(solved.cost.u_final.begin(), solved.cost.u_final.end(), states.values.begin());
-    const auto result = engine.run(continued, states, run);
-    const auto& end = result.states.front();
+    std::copy(solved.u_final.begin(), solved.u_final.end(), states.values.begin());
+    const auto end = engine.run(continued, states, run).states.front();
     report.u_limit.assign(states.values.begin(), states.values.end());
     report.continuation_time = end.time;
     report.period = end.period;
     report.period_time = end.period_time;
 
     std::vector<double> V(static_cast<std::size_t>(n)), X(V.size());
-    const std::vector<double> no_control(static_cast<std::size_t>(net.synapses()), 0.0);
     for (Index i = 0; i < n; ++i) {
       V[i] = core::activate(net.activation.kind, net.activation.gain, report.u_limit[i]);
     }
@@ -421,16 +533,45 @@ std::vector<OutcomeReport> classify_outcomes(const core::ControlledNetwork& net,
     report.residual_without_control = std::sqrt(norm2(X.data(), n));
 
     switch (end.outcome) {
-      case core::Outcome::FixedPoint:
-        report.outcome = report.xi_inf_max <= options.xi_tol ? ControlOutcome::Recognized
-                                                             : ControlOutcome::Recorded;
+      case core::Outcome::FixedPoint: {
+        // Would A alone hold this equilibrium? Let it run from u** and compare where it stops:
+        // equilibria of saturating neurons are told apart by their signs, not by a shift of
+        // their amplitudes.
+        const auto without = engine.run(uncontrolled, states, run).states.front();
+        double agree = 0.0;
+        for (Index i = 0; i < n; ++i) {
+          agree += (states.values[i] > 0) == (report.u_limit[i] > 0) ? 1.0 : -1.0;
+        }
+        report.existing_overlap = agree / static_cast<double>(n);
+        const bool existing = without.outcome == core::Outcome::FixedPoint &&
+                              report.existing_overlap >= options.same_overlap;
+        report.outcome = existing ? ControlOutcome::Recognized : ControlOutcome::Recorded;
         break;
+      }
       case core::Outcome::LimitCycle: report.outcome = ControlOutcome::LimitCycle; break;
       case core::Outcome::Wandering: report.outcome = ControlOutcome::Wandering; break;
     }
     reports.push_back(std::move(report));
   }
   return reports;
+}
+
+ControlTrace trace_control(const core::ControlledNetwork& net, const core::ControlProblem& problem,
+                           const core::ControlPlan& plan, const std::vector<double>& controls,
+                           const std::vector<double>& u0) {
+  check_one_problem(net, problem, plan, controls, u0);
+  const Trajectory tr = forward(net, problem, plan, controls.data(), u0.data());
+  const Index n = net.n(), synapses = net.synapses();
+  ControlTrace trace;
+  for (Index k = 0; k <= plan.steps; ++k) {
+    // The last point is the horizon, under the last interval's control.
+    const Index c = std::min(plan.interval_of(k), problem.intervals - 1);
+    trace.time.push_back(static_cast<double>(k) * problem.dt);
+    trace.residual.push_back(k < plan.steps ? std::sqrt(norm2(tr.X.data() + k * n, n))
+                                            : tr.cost.final_residual);
+    trace.control.push_back(std::sqrt(norm2(controls.data() + c * synapses, synapses)));
+  }
+  return trace;
 }
 
 }  // namespace attractor::host

@@ -1,9 +1,11 @@
 #include "attractor/host/engine_factory.hpp"
 
 #include "attractor/core/error.hpp"
+#include "attractor/host/control_solver.hpp"
 #include "attractor/host/cpu_engine.hpp"
 #include "attractor/host/cpu_ensemble.hpp"
 #if defined(ATTRACTOR_HAVE_CUDA)
+#include "attractor/cuda/cuda_control.hpp"
 #include "attractor/cuda/cuda_engine.hpp"
 #include "attractor/cuda/cuda_ensemble.hpp"
 #include "attractor/cuda/device.hpp"
@@ -64,6 +66,15 @@ std::unique_ptr<core::EnsembleEngine> make_ensemble_engine(Backend backend,
   static_cast<void>(precision);
 #endif
   return std::make_unique<CpuEnsembleEngine>();
+}
+
+std::unique_ptr<core::ControlBatch> make_control_batch(Backend backend) {
+#if defined(ATTRACTOR_HAVE_CUDA)
+  if (use_cuda(backend)) return std::make_unique<cuda::CudaControlBatch>();
+#else
+  static_cast<void>(use_cuda(backend));
+#endif
+  return std::make_unique<CpuControlBatch>();
 }
 
 }  // namespace attractor::host

@@ -6,12 +6,14 @@
 // with ξ chosen to minimize the discounted cost
 //   J_μ(u⁰, ξ) = ∫₀^∞ ((1−μ) |X|² + μ |ξ|²) e^{−λt} dt,   X = (A + ξ) g(u) − u + b.
 // This header holds what every backend shares: the network on its union pattern, the discretized
-// problem and its horizon, and the interface that evaluates J and ∂J/∂ξ for a batch of problems.
+// problem and its horizon, the solver's element-wise steps, and the interface a backend implements
+// to hold a batch of problems and evaluate J and ∂J/∂ξ for it.
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "attractor/core/activation.hpp"
+#include "attractor/core/config.hpp"
 #include "attractor/core/csr_matrix.hpp"
 
 namespace attractor::core {
@@ -87,33 +89,85 @@ void project(const ControlledNetwork& net, std::int64_t intervals, double* contr
 // Throws InputError unless u0 holds a whole number B ≥ 1 of finite N-vectors; returns B.
 std::int64_t check_initial_states(const ControlledNetwork& net, const std::vector<double>& u0);
 
-struct CostGradient {
-  double J = 0.0;             // Σ_k w_k ((1−μ)|X_k|² + μ|ξ_k|²)
-  double state_cost = 0.0;    // the (1−μ)|X|² part
-  double control_cost = 0.0;  // the μ|ξ|² part
-  std::vector<double> gradient;  // ∂J/∂ξ in the layout of the controls (exact, by the adjoint)
-  std::vector<double> u_final;   // u at the horizon
-  double final_residual = 0.0;   // |X| at the horizon, with the last interval's ξ
-};
+// The element-wise steps of the projected-gradient solver, one definition for every backend. The
+// preconditioner is D = diag(1/W_c) on interval c (see host::SolveOptions), so a scaled gradient
+// step is x − α g / W_c; P clamps to the entry's box [−bound, bound].
+ATTRACTOR_HD double clamp_to_bound(double x, double bound) {
+  return x < -bound ? -bound : (x > bound ? bound : x);
+}
+// d = P(x − α g / W) − x: the search direction's entry.
+ATTRACTOR_HD double projected_step(double x, double g, double alpha_over_W, double bound) {
+  return clamp_to_bound(x - alpha_over_W * g, bound) - x;
+}
+// The controlled step x + θ d, with the bound applied in the same pass: inside the box by
+// convexity, the clamp only removes the rounding of x + d past a bound.
+ATTRACTOR_HD double trial_point(double x, double d, double theta, double bound) {
+  return clamp_to_bound(x + theta * d, bound);
+}
 
-// Evaluates J of the Euler-discretized dynamics, and on request its exact gradient by one forward
-// and one backward (adjoint) pass, for a batch of problems on one network:
+// J of the Euler-discretized dynamics and its exact gradient by one forward and one backward
+// (adjoint) pass:
 //   forward   u_{k+1} = u_k + dt X_k,   X_k = (A + ξ_c(k)) g(u_k) − u_k + b,
 //   backward  λ_K = 0,  q_k = 2(1−μ) w_k X_k + dt λ_{k+1},
 //             λ_k = λ_{k+1} + g'(u_k) ∘ ((A + ξ_c(k))ᵀ q_k) − q_k,
 //             ∂J/∂ξ_ij = Σ_{k in c} q_{k,i} g(u_{k,j}) + 2μ W_c ξ_ij.
-// Problem p starts from u0[p·N ..] with controls[p·dim ..], dim = intervals × synapses.
-// Backends implement it; the solver above them does not know which one runs.
-class ControlEvaluator {
+ATTRACTOR_HD double adjoint_source(double mu, double w, double X, double dt, double lambda_next) {
+  return 2.0 * (1.0 - mu) * w * X + dt * lambda_next;
+}
+
+// What one evaluation of one problem gives (the gradient stays with the backend).
+struct CostTerms {
+  double J = 0.0;               // Σ_k w_k ((1−μ)|X_k|² + μ|ξ_k|²)
+  double state_cost = 0.0;      // the (1−μ)|X|² part
+  double control_cost = 0.0;    // the μ|ξ|² part
+  double final_residual = 0.0;  // |X| at the horizon, with the last interval's ξ
+};
+
+// A new search direction: ‖P(x − D∇J) − x‖∞ (the stationarity measure, α = 1) and ∇Jᵀd.
+struct Direction {
+  double stationarity = 0.0;
+  double slope = 0.0;
+};
+
+// An accepted step s = x_new − x with y = ∇J(x_new) − ∇J(x): sᵀD⁻¹s and sᵀy, from which the
+// solver takes its next spectral step.
+struct Curvature {
+  double sDs = 0.0;
+  double sy = 0.0;
+};
+
+// One problem's vectors, read back from the backend.
+struct ControlState {
+  std::vector<double> controls;  // intervals × synapses, the current iterate x
+  std::vector<double> gradient;  // ∂J/∂ξ at x (when asked for)
+  std::vector<double> u_final;   // u at the horizon under x
+};
+
+// The solver's vectors for a batch of problems on one network live in the backend (on a GPU in
+// device memory): per problem its iterate x, gradient g = ∇J(x), direction d and a trial point t
+// with its gradient. The solver above moves only scalars (step sizes in, the reductions below
+// out), so a batch costs no transfers of controls between iterations. Problem p starts from
+// u0[p·N ..]. `which` lists problems by index; outputs come in its order.
+class ControlBatch {
  public:
-  virtual ~ControlEvaluator() = default;
+  virtual ~ControlBatch() = default;
   virtual std::string name() const = 0;
-  // Makes `net`, `problem` and `plan` current for the calls that follow (uploads on a GPU).
-  virtual void bind(const ControlledNetwork& net, const ControlProblem& problem,
-                    const ControlPlan& plan) = 0;
-  // `out` gets one result per problem; gradients only when `with_gradient`.
-  virtual void evaluate(const std::vector<double>& controls, const std::vector<double>& u0,
-                        bool with_gradient, std::vector<CostGradient>& out) = 0;
+  // Binds the problem and its plan to the batch u0 (B × N), sets x_p = P(initial_p) (ξ = 0 when
+  // `initial_controls` is empty, else B × intervals × synapses values) and evaluates J and ∇J at
+  // every x_p into `costs`.
+  virtual void start(const ControlledNetwork& net, const ControlProblem& problem,
+                     const ControlPlan& plan, const std::vector<double>& u0,
+                     const std::vector<double>& initial_controls,
+                     std::vector<CostTerms>& costs) = 0;
+  // d_p = P(x_p − α_p D g_p) − x_p (projected_step), with its Direction.
+  virtual void directions(const std::vector<std::int64_t>& which,
+                          const std::vector<double>& alpha, std::vector<Direction>& out) = 0;
+  // t_p = P(x_p + θ_p d_p) (trial_point); J and ∇J at t_p.
+  virtual void trials(const std::vector<std::int64_t>& which, const std::vector<double>& theta,
+                      std::vector<CostTerms>& out) = 0;
+  // x_p ← t_p and g_p ← ∇J(t_p) for problems whose last trial the solver accepts.
+  virtual void accept(const std::vector<std::int64_t>& which, std::vector<Curvature>& out) = 0;
+  virtual ControlState read(std::int64_t p, bool with_gradient) = 0;
 };
 
 }  // namespace attractor::core

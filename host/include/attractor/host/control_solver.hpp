@@ -1,7 +1,7 @@
 #pragma once
-// Solving the controlled-plasticity problem of core/control.hpp: the CPU reference evaluator of J
-// and its adjoint gradient, a projected-gradient solver for a batch of initial states, and the
-// outcome of each controlled trajectory (recognized, recorded, limit cycle, wandering).
+// Solving the controlled-plasticity problem of core/control.hpp: the CPU reference batch (J and
+// its adjoint gradient), a projected-gradient solver for a batch of initial states on any backend,
+// and the outcome of each controlled trajectory (recognized, recorded, limit cycle, wandering).
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -13,28 +13,46 @@
 
 namespace attractor::host {
 
-// The reference evaluator: one forward and one backward pass per problem, problems spread over
-// threads.
-class CpuControlEvaluator final : public core::ControlEvaluator {
+// J, ∂J/∂ξ and u at the horizon of one problem with controls `controls`, by the reference forward
+// and adjoint passes: what tests compare everything else against.
+struct Evaluation {
+  core::CostTerms cost;
+  std::vector<double> gradient;  // empty unless asked for
+  std::vector<double> u_final;
+};
+Evaluation evaluate_control(const core::ControlledNetwork& net, const core::ControlProblem& problem,
+                            const core::ControlPlan& plan, const std::vector<double>& controls,
+                            const std::vector<double>& u0, bool with_gradient = true);
+
+// The reference backend: the batch's vectors in host memory, problems spread over threads.
+class CpuControlBatch final : public core::ControlBatch {
  public:
   std::string name() const override { return "cpu"; }
-  void bind(const core::ControlledNetwork& net, const core::ControlProblem& problem,
-            const core::ControlPlan& plan) override;
-  void evaluate(const std::vector<double>& controls, const std::vector<double>& u0,
-                bool with_gradient, std::vector<core::CostGradient>& out) override;
+  void start(const core::ControlledNetwork& net, const core::ControlProblem& problem,
+             const core::ControlPlan& plan, const std::vector<double>& u0,
+             const std::vector<double>& initial_controls,
+             std::vector<core::CostTerms>& costs) override;
+  void directions(const std::vector<std::int64_t>& which, const std::vector<double>& alpha,
+                  std::vector<core::Direction>& out) override;
+  void trials(const std::vector<std::int64_t>& which, const std::vector<double>& theta,
+              std::vector<core::CostTerms>& out) override;
+  void accept(const std::vector<std::int64_t>& which, std::vector<core::Curvature>& out) override;
+  core::ControlState read(std::int64_t p, bool with_gradient) override;
 
  private:
+  // Problem p's slice of one of the batch's vectors.
+  double* slice(std::vector<double>& v, std::int64_t p) const { return v.data() + p * dim_; }
+
   const core::ControlledNetwork* net_ = nullptr;
   core::ControlProblem problem_;
   core::ControlPlan plan_;
+  std::vector<double> W_;  // interval weights, the preconditioner's 1/D
+  std::vector<double> u0_;
+  std::int64_t dim_ = 0;
+  // Per problem: iterate, gradient, direction, trial point and its gradient; u at the horizon
+  // under the iterate and under the trial.
+  std::vector<double> x_, g_, d_, t_, gt_, u_final_, u_final_trial_;
 };
-
-// J (and ∂J/∂ξ) of one problem on the CPU: what tests compare everything else against.
-core::CostGradient cost_and_gradient(const core::ControlledNetwork& net,
-                                     const core::ControlProblem& problem,
-                                     const core::ControlPlan& plan,
-                                     const std::vector<double>& controls,
-                                     const std::vector<double>& u0, bool with_gradient = true);
 
 // Spectral projected gradient (Birgin, Martínez & Raydan 2000) on the box |ξ| ≤ K / k, with a
 // diagonal preconditioner D = 1/W_c per control interval. Without D, interval c's gradient carries
@@ -52,7 +70,8 @@ struct SolveOptions {
 
 struct SolveResult {
   std::vector<double> controls;  // intervals × synapses
-  core::CostGradient cost;       // at the solution, with the gradient
+  std::vector<double> u_final;   // u at the horizon under `controls`
+  core::CostTerms cost;          // at the solution
   std::int64_t iterations = 0;
   std::int64_t evaluations = 0;
   double projected_gradient = 0.0;  // ‖P(ξ − D∇J) − ξ‖∞ at the end
@@ -68,49 +87,58 @@ struct BatchSolution {
 
 using SolveProgress = std::function<void(std::int64_t done, std::int64_t total)>;
 
-// Solves the problems starting from u0 (B × N) together: each iteration evaluates every pending
-// trial of the batch in one evaluator call (one launch sequence on a GPU). Each problem follows
-// exactly the iterations it would follow alone. `initial_controls` is empty (start at ξ = 0) or
-// B × intervals × synapses values.
+// Solves the problems starting from u0 (B × N) together: each round evaluates every pending trial
+// of the batch in one backend call (one launch sequence on a GPU). Each problem follows exactly
+// the iterations it would follow alone, so the results do not depend on the batch. The solver's
+// decisions are made here, from the scalars the backend returns, identically for every backend.
+// `initial_controls` is empty (start at ξ = 0) or B × intervals × synapses values.
 BatchSolution solve_control_batch(const core::ControlledNetwork& net,
                                   const core::ControlProblem& problem,
-                                  const std::vector<double>& u0, core::ControlEvaluator& evaluator,
+                                  const std::vector<double>& u0, core::ControlBatch& batch,
                                   const SolveOptions& options = {},
                                   const std::vector<double>& initial_controls = {},
                                   const SolveProgress& progress = {});
 
-// One problem on the CPU reference evaluator.
+// One problem on the CPU reference backend.
 SolveResult solve_control(const core::ControlledNetwork& net, const core::ControlProblem& problem,
                           const std::vector<double>& u0, const SolveOptions& options = {});
 
 // What the controlled trajectory did. ξ_∞ is the control of the last interval, where the
 // discounted problem has settled into its stationary policy; the network T = A + ξ_∞ is then run
-// on from u at the horizon until it reaches a fixed point, a cycle or the step budget:
-//   recognized  a fixed point and max|ξ_∞| ≤ xi_tol: an equilibrium the network already had;
-//   recorded    a fixed point u** that needs ξ_∞ ≠ 0: the network learned a new equilibrium;
+// on from u at the horizon until it reaches a fixed point u**, a cycle or the step budget. A fixed
+// point is then given to A alone: if A keeps it (reaches a fixed point with the signs of u**, up to
+// a sign overlap of same_overlap), it is an equilibrium the network already had, else one only
+// ξ_∞ holds:
+//   recognized  an existing equilibrium (ξ_∞ ≈ 0 when the state settled within the horizon);
+//   recorded    a new equilibrium u** that needs ξ_∞ ≠ 0: the network learned it, T = A + ξ_∞;
 //   limit cycle the continuation cycles (an association), with its period;
 //   wandering   none of these within the budget.
 enum class ControlOutcome { Recognized, Recorded, LimitCycle, Wandering };
 const char* to_string(ControlOutcome outcome);
 
 struct OutcomeOptions {
-  double xi_tol = 1e-3;         // max|ξ_∞| below this counts as "no control"
-  double tol = 1e-6;            // fixed point: ‖du/dt‖₂ ≤ tol
-  std::int64_t max_steps = 20000;  // Dormand–Prince steps of the continuation
+  double same_overlap = 0.95;      // (1/N) Σ sign(u_A) sign(u**) from here: A already had u**
+  double tol = 1e-6;               // fixed point: ‖du/dt‖₂ ≤ tol
+  std::int64_t max_steps = 20000;  // Dormand–Prince steps of each continuation
 
   void validate() const;
 };
 
+// The continuations' run options: Dormand–Prince to ‖du/dt‖₂ ≤ tol, with a local error far below
+// it.
+core::RunOptions continuation_options(const OutcomeOptions& options);
+
 struct OutcomeReport {
   ControlOutcome outcome = ControlOutcome::Wandering;
-  double final_residual = 0.0;  // ‖X(u, ξ_∞)‖₂ at the horizon
-  double residual_without_control = 0.0;  // ‖A g(u) − u + b‖₂ at the end of the continuation
-  double xi_inf_max = 0.0;      // max|ξ_∞|
-  double xi_inf_norm = 0.0;     // ‖ξ_∞‖_F
-  std::int64_t period = 0;      // limit cycle: sections per period
-  double period_time = 0.0;     // limit cycle: period in time units
+  double final_residual = 0.0;            // ‖X(u, ξ_∞)‖₂ at the horizon
+  double residual_without_control = 0.0;  // ‖A g(u**) − u** + b‖₂: what ξ_∞ holds
+  double existing_overlap = 0.0;          // fixed point: (1/N) Σ sign(u_A) sign(u**)
+  double xi_inf_max = 0.0;                // max|ξ_∞|
+  double xi_inf_norm = 0.0;               // ‖ξ_∞‖_F
+  std::int64_t period = 0;                // limit cycle: sections per period
+  double period_time = 0.0;               // limit cycle: period in time units
   double continuation_time = 0.0;
-  std::vector<double> u_limit;  // the state where the continuation ended
+  std::vector<double> u_limit;  // the state where the continuation under A + ξ_∞ ended (u**)
 };
 
 // Classifies every solved problem of `solution`, running the continuations on `engine`.
@@ -123,5 +151,13 @@ std::vector<OutcomeReport> classify_outcomes(const core::ControlledNetwork& net,
 std::vector<double> final_control(const core::ControlledNetwork& net,
                                   const core::ControlProblem& problem,
                                   const std::vector<double>& controls);
+
+// |X_k| and |ξ_k| at every Euler step of one controlled trajectory (k = 0 … steps), for plots.
+struct ControlTrace {
+  std::vector<double> time, residual, control;
+};
+ControlTrace trace_control(const core::ControlledNetwork& net, const core::ControlProblem& problem,
+                           const core::ControlPlan& plan, const std::vector<double>& controls,
+                           const std::vector<double>& u0);
 
 }  // namespace attractor::host

@@ -2,6 +2,7 @@
 #include <memory>
 #include <string>
 
+#include "attractor/core/control.hpp"
 #include "attractor/core/engine.hpp"
 #include "attractor/core/ensemble.hpp"
 
@@ -21,5 +22,7 @@ std::unique_ptr<core::Engine> make_engine(Backend backend,
                                           core::Precision precision = core::Precision::Float32);
 std::unique_ptr<core::EnsembleEngine> make_ensemble_engine(
     Backend backend, core::Precision precision = core::Precision::Float32);
+// The controlled-plasticity batch (core::ControlBatch); float64 on every backend.
+std::unique_ptr<core::ControlBatch> make_control_batch(Backend backend);
 
 }  // namespace attractor::host
