@@ -54,6 +54,8 @@ json_field() {  # json_field FILE PYTHON-EXPRESSION-ON-d
 expect_ok help --help
 for cmd in demo recall capacity run ensemble; do expect_ok "help $cmd" "$cmd" --help; done
 expect_ok "help dam" dam --help
+expect_ok "help control" control --help
+expect_ok "help memory-experiment" memory-experiment --help
 
 # --- good runs ---------------------------------------------------------------------------------
 expect_ok "demo json" demo --json
@@ -99,6 +101,30 @@ assert d['backend'] == 'cpu' and len(rate) == 6, d
 assert rate[('poly3', 1.0)] == 1.0 and rate[('softmax', 1.0)] == 1.0 and rate[('hebbian', 1.0)] <= 0.1, rate
 " "$work/dam.json" <"$work/stdout" >/dev/null 2>&1
 check "dam: dense memories store beyond 0.138 N, the Hebbian network does not" $? "$(head -c 300 "$work/stdout")"
+
+# The embedded control example: a cue near a stored equilibrium is recognized, a novel pattern is
+# recorded, every solve's truncated tail stays below its tolerance; --out holds xi_inf per cue.
+expect_ok "control json" control --stored 1 --novel 1 --json --out "$work/control"
+python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+assert [c['outcome'] for c in d['cues']] == ['recognized', 'recorded'], d['cues']
+assert d['plan']['tail_bound'] <= d['problem']['tail_tol'], d['plan']
+assert json.load(open(sys.argv[1]))['cues'] == d['cues'], 'stdout and summary.json differ'
+" "$work/control/summary.json" <"$work/stdout" >/dev/null 2>&1
+check "control: recognized and recorded, tail below its tolerance" $? "$(head -c 300 "$work/stdout")"
+for f in summary.json xi_inf_0.mtx xi_inf_1.mtx u_limit.npy residual.npy control_norm.npy time.npy; do
+  [ -s "$work/control/$f" ]; check "control wrote $f" $? "missing $work/control/$f"
+done
+expect_ok "control from files" control --A "$data/run_weights.mtx" --init "$data/run_init.npy" --K 0.2 --k 0.02 --json
+json_field "$work/stdout" "d['network']['silent'] == 0 and len(d['cues']) > 0" >"$work/field" 2>&1
+grep -q True "$work/field"; check "control from files: no silent synapses without --mask" $? "$(cat "$work/field")"
+expect_ok "control sweep" control --stored 1 --novel 1 --mus 0.2,0.9 --json
+json_field "$work/stdout" "[p['recorded'] for p in d['pareto']] == [1, 0]" >"$work/field" 2>&1
+grep -q True "$work/field"; check "control sweep: mu = 0.9 records nothing" $? "$(head -c 300 "$work/stdout")"
+expect_ok "memory-experiment json" memory-experiment --json
+json_field "$work/stdout" "[(e['kind'], e['memory']) for e in d['events']][0] == ('forgotten', 0) and d['events'][-1]['kind'] == 'recovered'" >"$work/field" 2>&1
+grep -q True "$work/field"; check "memory-experiment: forgotten, then recovered" $? "$(cat "$work/field")"
 
 common=(--init "$data/run_init.npy" --patterns "$data/run_patterns.npy")
 expect_ok "run dense" run --weights "$data/run_weights.npy" "${common[@]}" --bias "$data/run_bias.npy" --out "$work/dense"
@@ -178,6 +204,18 @@ expect_error "usage: ensemble continuous" 2 "dynamics" ensemble --dynamics conti
 expect_error "dam bad kind" 2 "\-\-kinds.*degree" dam --kinds hebbian,poly1
 expect_error "dam noise out of range" 2 "\-\-noise" dam --noise 0.9
 expect_error "dam on cuda" 2 "\-\-backend.*CPU" dam --backend cuda
+expect_error "control mu out of range" 2 "mu" control --mu 1.5 --out "$work/out"
+expect_error "control k above K" 2 "\-\-k" control --K 0.1 --k 0.2 --out "$work/out"
+expect_error "control mask without A" 2 "\-\-mask.*\-\-A" control --mask "$data/run_weights.mtx" --out "$work/out"
+expect_error "control A without init" 2 "\-\-init" control --A "$data/run_weights.mtx" --out "$work/out"
+expect_error "control missing A" 2 "nope.mtx" control --A "$work/nope.mtx" --init "$data/run_init.npy" --out "$work/out"
+expect_error "control init of the wrong size" 2 "cycle_init.npy.*shape" control --init "$data/cycle_init.npy" --out "$work/out"
+expect_error "control float32" 2 "\-\-precision.*float64" control --precision float32 --out "$work/out"
+expect_error "control bad mus" 2 "\-\-mus" control --mus 0,0.5 --out "$work/out"
+expect_error "control no cues" 2 "\-\-stored" control --stored 0 --novel 0 --out "$work/out"
+expect_error "memory release before record" 2 "\-\-sequence.*not presented" memory-experiment --sequence 0,-2 --out "$work/out"
+expect_error "memory pattern twice" 2 "\-\-sequence.*twice" memory-experiment --sequence 0,1,0 --out "$work/out"
+expect_error "memory on a file network" 2 "\-\-A" memory-experiment --A "$data/run_weights.mtx" --out "$work/out"
 expect_error "usage: unknown option" 2 "bogus" recall --bogus
 expect_error "usage: unknown command" 2 "subcommand" frobnicate
 expect_error "usage: bad backend" 2 "backend" demo --backend tpu

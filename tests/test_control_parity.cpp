@@ -121,9 +121,11 @@ TEST(ControlParity, EvaluationAgreesWithTheReferenceToRounding) {
 }
 
 // Whole solves on the example network of the outcome tests: the same outcomes, and J within what
-// two runs that each stop at a scaled projected step ≤ gtol can differ by. Near a minimizer J is
-// flat to first order: a step of ≤ gtol / W_c per entry changes J by ≤ ‖∇J‖₁ gtol / W_min plus
-// second-order terms; 1e-7 relative covers that with gtol = 1e-10 on these problems.
+// two runs that each stop at a scaled projected step ≤ gtol can differ by. The backends' rounding
+// differs at 1e-15, so the solver usually takes the same decisions and J agrees to rounding; where
+// an Armijo test sits on its boundary the paths part, but each ends stationary to gtol = 1e-6 in
+// units of ξ, where J is flat to first order in the free entries (the bound ones do not move):
+// J differs by O(gtol²) times the curvature, far below the 1e-6 relative allowed.
 TEST(ControlParity, BatchSolvesGiveTheCpuOutcomesAndCosts) {
   auto gpu = cuda_batch();
   ATTRACTOR_NEED_CUDA(gpu);
@@ -141,8 +143,8 @@ TEST(ControlParity, BatchSolvesGiveTheCpuOutcomesAndCosts) {
   problem.lambda = 2.0;
   problem.intervals = 20;
   host::SolveOptions solve;
-  solve.gtol = 1e-10;
-  solve.max_iterations = 10000;
+  solve.gtol = 1e-6;
+  solve.max_iterations = 3000;
   const auto cues = host::control_cues(ex, 2, 0.0, 0.03, 2, 31);
   host::CpuControlBatch cpu;
   const auto reference = host::run_control_batch(ex, problem, cues, cpu, cpu_engine, solve);
@@ -154,7 +156,7 @@ TEST(ControlParity, BatchSolvesGiveTheCpuOutcomesAndCosts) {
     SCOPED_TRACE("cue " + std::to_string(b));
     EXPECT_EQ(report.outcomes[b].outcome, reference.outcomes[b].outcome);
     const double J = reference.solution.problems[b].cost.J;
-    EXPECT_NEAR(report.solution.problems[b].cost.J, J, 1e-7 * J);
+    EXPECT_NEAR(report.solution.problems[b].cost.J, J, 1e-6 * J);
     EXPECT_TRUE(report.solution.problems[b].converged);
   }
 }

@@ -247,7 +247,6 @@ struct ControlCli {
     for (const double mu : mus) {
       require(std::isfinite(mu) && mu > 0 && mu < 1, "--mus", "every mu must lie in (0, 1)");
     }
-    if (!out_dir.empty()) make_output_folder(out_dir);
   }
 
   nlohmann::json cue_json(const host::ControlBatchReport& report, Index b,
@@ -285,6 +284,7 @@ struct ControlCli {
   int run() {
     validate();
     auto engine = float64_engine(common);
+    auto batch = host::make_control_batch(host::parse_backend(common.backend, "--backend"));
     const auto ex = network.build(*engine, common.seed);
     std::vector<double> cues;
     std::vector<std::string> kinds;
@@ -297,9 +297,9 @@ struct ControlCli {
       kinds.assign(static_cast<std::size_t>(stored), "stored");
       kinds.resize(static_cast<std::size_t>(stored + novel), "novel");
     }
-    auto batch = host::make_control_batch(host::parse_backend(common.backend, "--backend"));
-    // Bad shapes and values of the cues are input errors before any work.
+    // Bad shapes and values of the cues are input errors before any work or output.
     static_cast<void>(core::plan_horizon(ex.net, problem.problem, cues));
+    if (!out_dir.empty()) make_output_folder(out_dir);
 
     nlohmann::json result{{"command", "control"},
                           {"backend", batch->name()},
@@ -479,10 +479,10 @@ struct MemoryCli {
     params.bounded = !unbounded;
     params.seed = common.seed;
     params.validate();
-    if (!out_dir.empty()) make_output_folder(out_dir);
     auto engine = float64_engine(common);
-    const auto ex = network.build(*engine, common.seed);
     auto batch = host::make_control_batch(host::parse_backend(common.backend, "--backend"));
+    const auto ex = network.build(*engine, common.seed);
+    if (!out_dir.empty()) make_output_folder(out_dir);
     host::MemoryExperimentReport report;
     {
       Progress progress("memory-experiment");
