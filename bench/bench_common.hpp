@@ -29,6 +29,22 @@ inline double median(std::vector<double> samples) {
 
 inline double as_double(std::int64_t count) { return static_cast<double>(count); }
 
+// STREAM-style copy over arrays far larger than the caches, on every thread: the bandwidth a
+// memory-bound CPU kernel can hope for. Bytes counted as read + write.
+inline double cpu_copy_bandwidth() {
+  const std::size_t n = std::size_t{1} << 25;  // 256 MiB per array
+  std::vector<double> a(n, 1.0), b(n, 0.0);
+  std::vector<double> times;
+  for (int r = 0; r < 6; ++r) {
+    const auto start = Clock::now();
+#pragma omp parallel for schedule(static)
+    for (std::size_t i = 0; i < n; ++i) b[i] = a[i];
+    times.push_back(seconds_since(start));
+  }
+  times.erase(times.begin());
+  return 2.0 * 8.0 * static_cast<double>(n) / median(times);
+}
+
 // Random asymmetric CSR matrix: row i draws k columns uniformly (CounterRng(seed).below(Weights,
 // stream i, index j < k)), sorted, with duplicates and the diagonal removed, so a row keeps
 // k − O(k²/n) entries; entry (i, c) is ±scale with a random sign (stream i, index 2^40 + c).

@@ -26,22 +26,6 @@ using bench::seconds_since;
 
 namespace {
 
-// STREAM-style copy over arrays far larger than the caches: the bandwidth a memory-bound step
-// can hope for. Bytes counted as read + write.
-double copy_bandwidth() {
-  const std::size_t n = std::size_t{1} << 25;  // 256 MiB per array
-  std::vector<double> a(n, 1.0), b(n, 0.0);
-  std::vector<double> times;
-  for (int r = 0; r < 6; ++r) {
-    const auto start = Clock::now();
-#pragma omp parallel for schedule(static)
-    for (std::size_t i = 0; i < n; ++i) b[i] = a[i];
-    times.push_back(seconds_since(start));
-  }
-  times.erase(times.begin());
-  return 2.0 * 8.0 * static_cast<double>(n) / median(times);
-}
-
 // Times `steps` synchronous steps, `repeats` times after one warm-up run.
 nlohmann::json time_case(const std::string& name, const core::Network& net, std::int64_t batch,
                          std::int64_t steps, int repeats, double bytes_per_step,
@@ -95,7 +79,7 @@ int main(int argc, char** argv) {
       return std::strcmp(argv[a], "--help") == 0 ? 0 : 2;
     }
   }
-  const double bandwidth = copy_bandwidth();
+  const double bandwidth = bench::cpu_copy_bandwidth();
   nlohmann::json cases = nlohmann::json::array();
 
   // Sparse: bytes per step = nnz (8 value + 4 index) + row offsets + B·N reads and writes of the

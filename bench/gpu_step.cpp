@@ -39,6 +39,7 @@
 #include "attractor/host/cpu_ensemble.hpp"
 #include "attractor/host/hebbian.hpp"
 #include "bench_common.hpp"
+#include "bench_device.hpp"
 
 using namespace attractor;
 using bench::as_double;
@@ -48,8 +49,6 @@ namespace {
 
 constexpr const char* kCaseNames[] = {"sparse_1m",     "dense_batch", "factored_1m",
                                       "binary_recall", "ensemble",    "continuous"};
-constexpr std::size_t kCopyBufferBytes = std::size_t{1} << 30;  // 1 GiB, far beyond any L2
-constexpr int kCopyRepeats = 10;
 
 struct Settings {
   bool quick = false;
@@ -486,18 +485,6 @@ void continuous(Suite& suite, core::Engine& engine) {
   suite.time_case(info, run_engine(engine, network, initial, options));
 }
 
-json device_json(const cuda::DeviceInfo& info) {
-  return {{"index", info.index},
-          {"name", info.name},
-          {"compute_capability", std::to_string(info.major) + "." + std::to_string(info.minor)},
-          {"multiprocessors", info.multiprocessors},
-          {"memory_bytes", info.total_bytes},
-          {"free_bytes", info.free_bytes},
-          {"l2_cache_bytes", info.l2_cache_bytes},
-          {"memory_bus_width_bits", info.memory_bus_width_bits},
-          {"peak_bandwidth_bytes_per_s", info.peak_bandwidth_bytes_per_s()}};
-}
-
 int usage(std::ostream& out, int code) {
   out << "usage: attractor_bench_gpu [--case NAME]... [--quick] [--repeats R] [--commit SHA]\n"
          "  --case NAME   run only this case (repeatable, or comma-separated); cases:\n"
@@ -573,12 +560,12 @@ int main(int argc, char** argv) {
     } else {
       if (cuda::device_count() == 0) throw std::runtime_error("no CUDA device");
       const cuda::DeviceInfo info = cuda::device_info(0);
-      out["device"] = device_json(info);
+      out["device"] = bench::device_json(info);
       progress("device " + info.name + "; measuring the copy bandwidth");
-      copy_bandwidth = cuda::measure_copy_bandwidth(kCopyBufferBytes, kCopyRepeats);
+      copy_bandwidth = bench::gpu_copy_bandwidth();
       peak_bandwidth = info.peak_bandwidth_bytes_per_s();
       out["copy_bandwidth_bytes_per_s"] = copy_bandwidth;
-      out["copy_bandwidth_buffer_bytes"] = kCopyBufferBytes;
+      out["copy_bandwidth_buffer_bytes"] = bench::kCopyBufferBytes;
       progress("copy bandwidth " + std::to_string(copy_bandwidth / 1e9) + " GB/s (read + write)");
       engine = std::make_unique<cuda::CudaEngine>(core::Precision::Float32);
       ensemble_engine = std::make_unique<cuda::CudaEnsembleEngine>(core::Precision::Float32);

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # The one script a GPU session runs on the device machine, from the repository root: build the
 # CUDA backend, run the whole test suite, run compute-sanitizer on the CUDA tests, run the GPU
-# benchmark against its PyTorch peer, and print a short summary. Every phase may fail without
-# stopping the ones after it; each phase's exit code is recorded and summarized.
+# benchmarks against their PyTorch peers (engine steps; the control batch), and print a short
+# summary. Every phase may fail without stopping the ones after it; each phase's exit code is
+# recorded and summarized.
 #
-#   scripts/device_check.sh [build] [test] [sanitize] [bench] [all]     (default: all)
+#   scripts/device_check.sh [build] [test] [sanitize] [bench] [control] [all]   (default: all)
 #
 # Needs the header-only dependencies bundled in .deps (made on a machine with the Debian packages
 # by `../shared/tools/bundle-deps.sh .deps`, then carried along), nvcc, cmake, ninja, and a
 # python3 with torch for the peer. Environment:
 #   OUT        folder for the logs and results (default out/device-check); on the device machine
 #              the tool sets it, and what is written there comes back (8 files at most: this
-#              script writes build.log ctest.log ctest-junit.xml memcheck.log racecheck.log
-#              bench.json bench.log summary.txt)
+#              script writes build.log ctest.log memcheck.log racecheck.log bench.json
+#              control.json bench.log summary.txt; the JUnit report stays in the build folder)
 #   BUDGET_S   seconds for this call, all phases together (default 540: a 600 s call with margin);
 #              a phase that would start with less than 30 s left is skipped, a running one is
 #              stopped at the budget
@@ -20,6 +21,7 @@
 #              rebuilt by any phase that finds it missing)
 #   COMMIT     recorded in bench.json (default: git rev-parse, else "unknown")
 #   BENCH_ARGS extra arguments for bench/run_gpu_bench.py (e.g. "--quick", "--case sparse_1m")
+#   CONTROL_ARGS extra arguments for bench/run_control_bench.py (e.g. "--quick")
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 2
@@ -38,8 +40,8 @@ phases=("$@")
 ((${#phases[@]})) || phases=(all)
 for p in "${phases[@]}"; do
   case $p in
-    build | test | sanitize | bench | all) ;;
-    *) echo "usage: $0 [build] [test] [sanitize] [bench] [all]   (unknown phase '$p')" >&2; exit 2 ;;
+    build | test | sanitize | bench | control | all) ;;
+    *) echo "usage: $0 [build] [test] [sanitize] [bench] [control] [all]   (unknown phase '$p')" >&2; exit 2 ;;
   esac
 done
 wants() { [[ " ${phases[*]} " == *" $1 "* || " ${phases[*]} " == *" all "* ]]; }
@@ -115,7 +117,7 @@ do_test() {
   # One GPU shared by parallel test processes: fine for the suite's sizes (each context ~0.5 GB);
   # two OpenMP threads per test keep the parallel CPU tests from oversubscribing the cores.
   OMP_NUM_THREADS=2 run_budgeted 0 ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" --timeout 300 \
-    --output-junit "$OUT/ctest-junit.xml" >"$OUT/ctest.log" 2>&1
+    --output-junit "$PWD/$build_dir/ctest-junit.xml" >"$OUT/ctest.log" 2>&1
 }
 
 sanitizer_bin() {
@@ -160,8 +162,15 @@ do_bench() {
     --commit "$commit" --budget $(($(remaining) - 20)) ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.log"
 }
 
+do_control() {
+  ensure_build attractor_bench_control
+  # shellcheck disable=SC2086  # CONTROL_ARGS is a list of words
+  run_budgeted 0 python3 bench/run_control_bench.py --build "$build_dir" --out "$OUT/control.json" \
+    ${CONTROL_ARGS:-} 2>&1 | tee -a "$OUT/bench.log"
+}
+
 current_phase=
-for current_phase in build test sanitize bench; do
+for current_phase in build test sanitize bench control; do
   wants "$current_phase" || continue
   echo "== $current_phase ($(remaining)s of the budget left)"
   if (($(remaining) < 30)); then

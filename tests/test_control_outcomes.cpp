@@ -30,14 +30,9 @@ using Index = std::int64_t;
 // one of them slowly (growth rate J β − 1 near the origin), so holding it is worth its cost. A
 // neuron has ≈ 44 synapses (30 existing, 14 silent), so holding a novel pattern needs
 // |ξ| ≈ a / (44 tanh(β a)) ≈ 0.02–0.05 per synapse: K = 0.3 allows it, K = 0.01 does not.
+// These are host::ControlNetworkParams' defaults; the tests pin the seed.
 host::ControlNetworkParams network_params(double K) {
   host::ControlNetworkParams params;
-  params.n = 100;
-  params.patterns = 2;
-  params.connectivity = 0.3;
-  params.silent = 0.2;
-  params.strength = 1.0;
-  params.gain = 1.5;
   params.K = K;
   params.k = K / 10;
   params.seed = 3;

@@ -129,12 +129,7 @@ TEST(ControlParity, EvaluationAgreesWithTheReferenceToRounding) {
 TEST(ControlParity, BatchSolvesGiveTheCpuOutcomesAndCosts) {
   auto gpu = cuda_batch();
   ATTRACTOR_NEED_CUDA(gpu);
-  host::ControlNetworkParams params;
-  params.n = 100;
-  params.patterns = 2;
-  params.connectivity = 0.3;
-  params.silent = 0.2;
-  params.gain = 1.5;
+  host::ControlNetworkParams params;  // the defaults: the outcome tests' network
   params.seed = 3;
   host::CpuEngine cpu_engine;
   const auto ex = host::control_network_example(params, cpu_engine);

@@ -105,6 +105,20 @@ Index check_initial_states(const ControlledNetwork& net, const std::vector<doubl
   return static_cast<Index>(u0.size() / n);
 }
 
+Index check_batch(const ControlledNetwork& net, const ControlProblem& problem,
+                  const ControlPlan& plan, const std::vector<double>& u0,
+                  const std::vector<double>& controls) {
+  problem.validate();
+  require(plan.steps == plan.steps_per_interval * problem.intervals && plan.steps > 0,
+          "control plan", "does not match the problem (use plan_horizon)");
+  const Index batch = check_initial_states(net, u0);
+  require(controls.empty() ||
+              static_cast<Index>(controls.size()) == batch * problem.intervals * net.synapses(),
+          "controls", "need intervals x synapses values per initial state");
+  require(all_finite(controls), "controls", "contain NaN or Inf");
+  return batch;
+}
+
 ControlPlan plan_horizon(const ControlledNetwork& net, const ControlProblem& problem,
                          const std::vector<double>& u0) {
   problem.validate();

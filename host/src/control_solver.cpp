@@ -137,17 +137,14 @@ core::CostTerms evaluate_into(const core::ControlledNetwork& net,
   return tr.cost;
 }
 
-// The preconditioned step's factor α / W_c for every entry of interval c, applied by `visit(e,
-// alpha_over_W)` over one problem's controls.
+// Calls visit(e, c, bound) for every entry e of one problem's controls, c its interval.
 template <class Visit>
-void for_each_control(const core::ControlledNetwork& net, Index intervals,
-                      const std::vector<double>& W, double alpha, Visit visit) {
+void for_each_control(const core::ControlledNetwork& net, Index intervals, Visit visit) {
   const Index synapses = net.synapses();
   for (Index c = 0; c < intervals; ++c) {
-    const double alpha_over_W = alpha / W[c];
     for (Index i = 0; i < net.n(); ++i) {
       for (Index e = net.T.row_ptr[i]; e < net.T.row_ptr[i + 1]; ++e) {
-        visit(c * synapses + e, c, alpha_over_W, net.bound(i, e));
+        visit(c * synapses + e, c, net.bound(i, e));
       }
     }
   }
@@ -161,16 +158,11 @@ namespace {
 void check_one_problem(const core::ControlledNetwork& net, const core::ControlProblem& problem,
                        const core::ControlPlan& plan, const std::vector<double>& controls,
                        const std::vector<double>& u0) {
-  problem.validate();
   require(static_cast<Index>(u0.size()) == net.n(), "initial state",
           "has " + std::to_string(u0.size()) + " entries but the network has " +
               std::to_string(net.n()) + " neurons");
-  require(core::all_finite(u0), "initial state", "contains NaN or Inf");
-  require(plan.steps == plan.steps_per_interval * problem.intervals && plan.steps > 0,
-          "control plan", "does not match the problem (use plan_horizon)");
-  require(static_cast<Index>(controls.size()) == problem.intervals * net.synapses(), "controls",
-          "need intervals x synapses values");
-  require(core::all_finite(controls), "controls", "contain NaN or Inf");
+  require(!controls.empty(), "controls", "need intervals x synapses values");
+  core::check_batch(net, problem, plan, u0, controls);
 }
 
 }  // namespace
@@ -192,14 +184,8 @@ void CpuControlBatch::start(const core::ControlledNetwork& net,
                             const std::vector<double>& u0,
                             const std::vector<double>& initial_controls,
                             std::vector<core::CostTerms>& costs) {
-  problem.validate();
-  require(plan.steps == plan.steps_per_interval * problem.intervals && plan.steps > 0,
-          "control plan", "does not match the problem (use plan_horizon)");
-  const Index batch = core::check_initial_states(net, u0);
+  const Index batch = core::check_batch(net, problem, plan, u0, initial_controls);
   dim_ = problem.intervals * net.synapses();
-  require(initial_controls.empty() || static_cast<Index>(initial_controls.size()) == batch * dim_,
-          "initial controls", "need intervals x synapses values per initial state");
-  require(core::all_finite(initial_controls), "initial controls", "contain NaN or Inf");
   net_ = &net;
   problem_ = problem;
   plan_ = plan;
@@ -235,13 +221,12 @@ void CpuControlBatch::directions(const std::vector<Index>& which, const std::vec
     const double* g = slice(g_, p);
     double* d = slice(d_, p);
     auto& result = out[w];
-    for_each_control(*net_, problem_.intervals, W_, 1.0,
-                     [&](Index e, Index c, double one_over_W, double bound) {
-                       const double stationary = core::projected_step(x[e], g[e], one_over_W, bound);
-                       result.stationarity = std::max(result.stationarity, std::fabs(stationary));
-                       d[e] = core::projected_step(x[e], g[e], alpha[w] / W_[c], bound);
-                       result.slope += g[e] * d[e];
-                     });
+    for_each_control(*net_, problem_.intervals, [&](Index e, Index c, double bound) {
+      const double stationary = core::projected_step(x[e], g[e], 1.0 / W_[c], bound);
+      result.stationarity = std::max(result.stationarity, std::fabs(stationary));
+      d[e] = core::projected_step(x[e], g[e], alpha[w] / W_[c], bound);
+      result.slope += g[e] * d[e];
+    });
   }
 }
 
@@ -257,10 +242,9 @@ void CpuControlBatch::trials(const std::vector<Index>& which, const std::vector<
     const double* x = slice(x_, p);
     const double* d = slice(d_, p);
     double* t = slice(t_, p);
-    for_each_control(*net_, problem_.intervals, W_, 1.0,
-                     [&](Index e, Index, double, double bound) {
-                       t[e] = core::trial_point(x[e], d[e], theta[w], bound);
-                     });
+    for_each_control(*net_, problem_.intervals, [&](Index e, Index, double bound) {
+      t[e] = core::trial_point(x[e], d[e], theta[w], bound);
+    });
     out[w] = evaluate_into(*net_, problem_, plan_, t, u0_.data() + p * n, slice(gt_, p),
                            u_final_trial_.data() + p * n);
   }

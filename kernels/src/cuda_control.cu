@@ -402,14 +402,8 @@ void CudaControlBatch::start(const core::ControlledNetwork& net,
                              const std::vector<double>& u0,
                              const std::vector<double>& initial_controls,
                              std::vector<core::CostTerms>& costs) {
-  problem.validate();
-  core::require(plan.steps == plan.steps_per_interval * problem.intervals && plan.steps > 0,
-                "control plan", "does not match the problem (use plan_horizon)");
-  const Index batch = core::check_initial_states(net, u0);
+  const Index batch = core::check_batch(net, problem, plan, u0, initial_controls);
   const Index n = net.n(), synapses = net.synapses(), dim = problem.intervals * synapses;
-  core::require(initial_controls.empty() || static_cast<Index>(initial_controls.size()) == batch * dim,
-                "initial controls", "need intervals x synapses values per initial state");
-  core::require(core::all_finite(initial_controls), "initial controls", "contain NaN or Inf");
   const DeviceGuard guard(device_);
   // Release the previous batch before measuring what fits.
   impl_.reset();

@@ -89,6 +89,13 @@ void project(const ControlledNetwork& net, std::int64_t intervals, double* contr
 // Throws InputError unless u0 holds a whole number B ≥ 1 of finite N-vectors; returns B.
 std::int64_t check_initial_states(const ControlledNetwork& net, const std::vector<double>& u0);
 
+// What every backend checks before a batch starts: InputError unless `plan` was made for
+// `problem` (plan_horizon), u0 holds B ≥ 1 finite states, and `controls` is empty or holds
+// B × intervals × synapses finite values; returns B.
+std::int64_t check_batch(const ControlledNetwork& net, const ControlProblem& problem,
+                         const ControlPlan& plan, const std::vector<double>& u0,
+                         const std::vector<double>& controls);
+
 // The element-wise steps of the projected-gradient solver, one definition for every backend. The
 // preconditioner is D = diag(1/W_c) on interval c (see host::SolveOptions), so a scaled gradient
 // step is x − α g / W_c; P clamps to the entry's box [−bound, bound].
