@@ -38,6 +38,7 @@ struct NetView {
   const Index* column_ptr;       // the pattern by columns, N + 1
   const Index* column_entry;     // S
   const std::int32_t* column_row;  // S
+  const double* A_by_column;     // S: A in the column order (A[column_entry[q]])
   const double* step_weight;     // w_k, steps
   const double* W;               // W_c, intervals
   Index n, synapses, steps, steps_per_interval, intervals;
@@ -48,17 +49,18 @@ struct NetView {
 
 // One launch slot's trajectory: u_k (steps + 1 states) and X_k (steps), which the adjoint pass
 // overwrites in place with V_k = g(u_k) and q_k once it has read them; V_k and V_{k+1} of the
-// forward pass; λ of the adjoint.
+// forward pass; λ of the adjoint, and the current interval's ξ in the column order.
 struct Scratch {
   double* u;
   double* X;
   double* V;
   double* lambda;
+  double* xi_by_column;
 };
 
 __device__ Scratch slot_of(const Scratch& s, const NetView& v, Index slot) {
   return {s.u + slot * (v.steps + 1) * v.n, s.X + slot * v.steps * v.n, s.V + slot * 2 * v.n,
-          s.lambda + slot * v.n};
+          s.lambda + slot * v.n, s.xi_by_column + slot * v.synapses};
 }
 
 // Row i's Σ_e (A_e + ξ_e) V[col_e] by a group of `group` consecutive lanes: lane l of the group
@@ -183,11 +185,12 @@ __global__ void __launch_bounds__(kBlock)
 // writing ∂J/∂ξ into gradient (B × dim):
 //   q_k = 2(1−μ) w_k X_k + dt λ_{k+1},  λ_k = λ_{k+1} + g'(u_k) ∘ ((A + ξ)ᵀ q_k) − q_k,
 //   ∂J/∂ξ_ij = Σ_{k in c} q_{k,i} g(u_{k,j}) + 2μ W_c ξ_ij.
-// Thread mapping: thread t owns neurons t, t + blockDim, … for q and λ, and gathers column j's
-// entries in increasing row order (the CPU's order) for (A + ξ)ᵀ q — no atomics. When a step
-// opens its interval, groups of lanes own rows and each lane sums its entries' gradient over the
-// interval's steps, latest first (the CPU's order), reading q and V from the slot: the gradient
-// is written once per interval, 8 B per synapse.
+// Thread mapping: thread t owns neurons t, t + blockDim, … for q and λ, and sums column j's
+// entries in increasing row order (the CPU's order) for (A + ξ)ᵀ q — no atomics. ξ's scattered
+// reads in that order happen once per interval, into the slot's column-ordered copy, instead of
+// once per step. When a step opens its interval, groups of lanes own rows and each lane sums its
+// entries' gradient over the interval's steps, latest first (the CPU's order), reading q and V
+// from the slot: the gradient is written once per interval, 8 B per synapse.
 __global__ void __launch_bounds__(kBlock)
     backward_kernel(NetView v, const double* controls, const Index* which, Index first,
                     Scratch scratch, double* gradient) {
@@ -207,6 +210,13 @@ __global__ void __launch_bounds__(kBlock)
     double* uk = s.u + k * n;
     double* qk = s.X + k * n;
     const double w = v.step_weight[k];
+    // The interval's last step comes first: copy its ξ into the column order (read after the
+    // barrier below; the previous interval's reads ended at the barrier after them).
+    if ((k + 1) % v.steps_per_interval == 0) {
+      for (Index q = tid; q < v.synapses; q += threads) {
+        s.xi_by_column[q] = xi[v.column_entry[q]];
+      }
+    }
     for (Index i = tid; i < n; i += threads) {
       qk[i] = core::adjoint_source(v.mu, w, qk[i], v.dt, s.lambda[i]);
     }
@@ -214,8 +224,7 @@ __global__ void __launch_bounds__(kBlock)
     for (Index j = tid; j < n; j += threads) {
       double Mtq = 0.0;
       for (Index q = v.column_ptr[j]; q < v.column_ptr[j + 1]; ++q) {
-        const Index e = v.column_entry[q];
-        Mtq += (v.A[e] + xi[e]) * qk[v.column_row[q]];
+        Mtq += (v.A_by_column[q] + s.xi_by_column[q]) * qk[v.column_row[q]];
       }
       const double u = uk[j];
       s.lambda[j] += core::activate_slope(v.kind, v.gain, u) * Mtq - qk[j];
@@ -335,17 +344,19 @@ struct CudaControlBatch::Impl {
   // The network and problem.
   DeviceBuffer<Index> row_ptr, column_ptr, column_entry;
   DeviceBuffer<std::int32_t> col_idx, column_row;
-  DeviceBuffer<double> A, bound, b, step_weight, W;
+  DeviceBuffer<double> A, A_by_column, bound, b, step_weight, W;
   // The batch: B × dim (x, g, d, t, g_t) and B × N (u0, u_final, u_final of the trial).
   DeviceBuffer<double> u0, x, g, d, t, gt, u_final, u_final_trial;
   // Launch scratch: `per_launch` slots of trajectories; the listed problems and their scalars.
-  DeviceBuffer<double> traj_u, traj_X, V, lambda;
+  DeviceBuffer<double> traj_u, traj_X, V, lambda, xi_by_column;
   DeviceBuffer<Index> which;
   DeviceBuffer<double> scalars, results;
   NetView view{};
   Index batch = 0, dim = 0, per_launch = 0;
 
-  Scratch scratch() { return {traj_u.data(), traj_X.data(), V.data(), lambda.data()}; }
+  Scratch scratch() {
+    return {traj_u.data(), traj_X.data(), V.data(), lambda.data(), xi_by_column.data()};
+  }
 
   // Uploads the listed problems and one scalar each.
   void list(const std::vector<Index>& listed, const std::vector<double>& values) {
@@ -416,7 +427,7 @@ void CudaControlBatch::start(const core::ControlledNetwork& net,
   const std::size_t network_bytes =
       (2 * static_cast<std::size_t>(n + 1) + static_cast<std::size_t>(synapses)) * sizeof(Index) +
       2 * static_cast<std::size_t>(synapses) * sizeof(std::int32_t) +
-      doubles(2 * synapses + n + plan.steps + problem.intervals);
+      doubles(3 * synapses + n + plan.steps + problem.intervals);
   const std::size_t batch_bytes = doubles(5 * batch * dim + 3 * batch * n) +
                                   static_cast<std::size_t>(batch) * sizeof(Index) +
                                   doubles(batch + 4 * batch);
@@ -429,9 +440,12 @@ void CudaControlBatch::start(const core::ControlledNetwork& net,
   std::vector<double> weights(static_cast<std::size_t>(plan.steps));
   for (Index k = 0; k < plan.steps; ++k) weights[k] = core::step_weight(problem, k);
   std::vector<std::int32_t> column_row(net.column_row.begin(), net.column_row.end());
+  std::vector<double> A_by_column(static_cast<std::size_t>(synapses));
+  for (Index q = 0; q < synapses; ++q) A_by_column[q] = net.T.values[net.column_entry[q]];
   m.row_ptr = upload_vector(net.T.row_ptr, stream);
   m.col_idx = upload_vector(net.T.col_idx, stream);
   m.A = upload_vector(net.T.values, stream);
+  m.A_by_column = upload_vector(A_by_column, stream);
   m.bound = upload_vector(bounds, stream);
   m.b = upload_vector(net.b, stream);
   m.column_ptr = upload_vector(net.column_ptr, stream);
@@ -461,7 +475,7 @@ void CudaControlBatch::start(const core::ControlledNetwork& net,
   m.results = DeviceBuffer<double>(static_cast<std::size_t>(4 * batch));
 
   // Trajectory slots: as many problems per launch as the free memory allows.
-  const std::size_t per_problem = doubles((2 * plan.steps + 1) * n + 3 * n);
+  const std::size_t per_problem = doubles((2 * plan.steps + 1) * n + 3 * n + synapses);
   std::size_t bytes_free = 0, bytes_total = 0;
   ATTRACTOR_CUDA_CHECK(cudaMemGetInfo(&bytes_free, &bytes_total));
   const auto fit = static_cast<Index>(kScratchShare * static_cast<double>(bytes_free) /
@@ -473,6 +487,7 @@ void CudaControlBatch::start(const core::ControlledNetwork& net,
   m.traj_X = DeviceBuffer<double>(static_cast<std::size_t>(m.per_launch * plan.steps * n));
   m.V = DeviceBuffer<double>(static_cast<std::size_t>(m.per_launch * 2 * n));
   m.lambda = DeviceBuffer<double>(static_cast<std::size_t>(m.per_launch * n));
+  m.xi_by_column = DeviceBuffer<double>(static_cast<std::size_t>(m.per_launch * synapses));
 
   NetView& v = m.view;
   v.row_ptr = m.row_ptr.data();
@@ -483,6 +498,7 @@ void CudaControlBatch::start(const core::ControlledNetwork& net,
   v.column_ptr = m.column_ptr.data();
   v.column_entry = m.column_entry.data();
   v.column_row = m.column_row.data();
+  v.A_by_column = m.A_by_column.data();
   v.step_weight = m.step_weight.data();
   v.W = m.W.data();
   v.n = n;
