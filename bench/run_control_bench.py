@@ -20,11 +20,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def run_json(args):
+    """Runs a program that prints one JSON document; its stderr is passed on and, when there is
+    no document, its last line is the error."""
     try:
-        proc = subprocess.run(args, stdout=subprocess.PIPE, text=True)
-        return json.loads(proc.stdout), None
-    except (OSError, json.JSONDecodeError) as error:
+        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    except OSError as error:
         return None, f"{args[0]}: {error}"
+    sys.stderr.write(proc.stderr)
+    try:
+        return json.loads(proc.stdout), None
+    except json.JSONDecodeError:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"{os.path.basename(args[-1] if args[0] == sys.executable else args[0])} exited {proc.returncode}: {last}"
 
 
 def main():
