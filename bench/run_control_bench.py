@@ -31,7 +31,8 @@ def run_json(args):
         return json.loads(proc.stdout), None
     except json.JSONDecodeError:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return None, f"{os.path.basename(args[-1] if args[0] == sys.executable else args[0])} exited {proc.returncode}: {last}"
+        program = args[1] if args[0] == sys.executable else args[0]
+        return None, f"{os.path.basename(program)} exited {proc.returncode}: {last}"
 
 
 def main():
