@@ -12,6 +12,7 @@ import argparse
 import datetime
 import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,9 @@ def main():
         peer, peer_error = run_json([sys.executable, os.path.join(HERE, "peer_torch_control.py"),
                                      export] + (["--device", "cpu"] if args.no_gpu else []))
     ours["date"] = datetime.date.today().isoformat()
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), platform.processor())
+    ours["host"] = f"{platform.node()}: {cpu}, {os.cpu_count()} cores"
     if peer is None:
         ours["peer_error"] = peer_error
     else:
