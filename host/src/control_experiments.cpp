@@ -21,14 +21,6 @@ constexpr std::uint32_t kSynapseStream = 0, kSilentStream = 1;
 // Streams of the cue draws: flips of stored cues, signs of novel ones.
 constexpr std::uint32_t kNovelStreamBase = 1u << 20;
 
-core::Network network_of(const core::ControlledNetwork& net, const double* xi) {
-  core::Network out;
-  out.weights = net.weights_with(xi);
-  out.bias = net.b;
-  out.activation = net.activation;
-  return out;
-}
-
 // Runs `network` from `states` (B × N, overwritten with the end states) as the outcome
 // continuations do.
 std::vector<core::StateResult> settle(const core::Network& network, std::vector<double>& states,
@@ -111,7 +103,7 @@ ControlNetworkExample control_network_example(const ControlNetworkParams& params
   OutcomeOptions precise;
   precise.tol = 1e-10;
   precise.max_steps = 100000;
-  settle(network_of(example.net, no_control.data()), example.equilibria, engine, precise);
+  settle(network_with(example.net, no_control.data()), example.equilibria, engine, precise);
   return example;
 }
 
@@ -287,7 +279,7 @@ MemoryExperimentReport run_memory_experiment(const ControlNetworkExample& exampl
     stage.probe_overlap.assign(static_cast<std::size_t>(patterns), 0.0);
     if (!probed.empty()) {
       const std::vector<double> zero(static_cast<std::size_t>(synapses), 0.0);
-      settle(network_of(efficacy(), zero.data()), probes, engine, outcome);
+      settle(network_with(efficacy(), zero.data()), probes, engine, outcome);
       for (std::size_t p = 0; p < probed.size(); ++p) {
         const Index q = probed[p];
         const double m = sign_overlap(memories[q].data(), probes.data() + p * n, n);

@@ -466,6 +466,14 @@ std::vector<double> final_control(const core::ControlledNetwork& net,
   return {controls.end() - synapses, controls.end()};
 }
 
+core::Network network_with(const core::ControlledNetwork& net, const double* xi) {
+  core::Network out;
+  out.weights = net.weights_with(xi);
+  out.bias = net.b;
+  out.activation = net.activation;
+  return out;
+}
+
 core::RunOptions continuation_options(const OutcomeOptions& options) {
   core::RunOptions run;
   run.dynamics = core::Dynamics::Continuous;
@@ -487,10 +495,7 @@ std::vector<OutcomeReport> classify_outcomes(const core::ControlledNetwork& net,
   const Index n = net.n();
   const core::RunOptions run = continuation_options(options);
   const std::vector<double> no_control(static_cast<std::size_t>(net.synapses()), 0.0);
-  core::Network uncontrolled;
-  uncontrolled.weights = net.weights_with(no_control.data());
-  uncontrolled.bias = net.b;
-  uncontrolled.activation = net.activation;
+  const core::Network uncontrolled = network_with(net, no_control.data());
   std::vector<OutcomeReport> reports;
   for (const auto& solved : solution.problems) {
     OutcomeReport report;
@@ -499,8 +504,7 @@ std::vector<OutcomeReport> classify_outcomes(const core::ControlledNetwork& net,
     report.xi_inf_norm = std::sqrt(norm2(xi.data(), static_cast<Index>(xi.size())));
     report.final_residual = solved.cost.final_residual;
 
-    core::Network continued = uncontrolled;
-    continued.weights = net.weights_with(xi.data());
+    const core::Network continued = network_with(net, xi.data());
     core::StateBatch states(1, n);
     std::copy(solved.u_final.begin(), solved.u_final.end(), states.values.begin());
     const auto end = engine.run(continued, states, run).states.front();

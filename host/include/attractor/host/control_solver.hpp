@@ -10,6 +10,7 @@
 
 #include "attractor/core/control.hpp"
 #include "attractor/core/engine.hpp"
+#include "attractor/core/network.hpp"
 
 namespace attractor::host {
 
@@ -123,6 +124,9 @@ struct OutcomeOptions {
 
   void validate() const;
 };
+
+// The network A + ξ (ξ on the union pattern) with its bias and activation, for the engines.
+core::Network network_with(const core::ControlledNetwork& net, const double* xi);
 
 // The continuations' run options: Dormand–Prince to ‖du/dt‖₂ ≤ tol, with a local error far below
 // it.
