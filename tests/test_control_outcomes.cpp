@@ -24,6 +24,7 @@ namespace attractor {
 namespace {
 
 using host::ControlOutcome;
+using host::sign_overlap;
 using Index = std::int64_t;
 
 // J β = 1.5: the stored patterns are equilibria u* ≈ 0.86 ξ^μ, and a cue far from both leaves for
@@ -73,12 +74,6 @@ double max_abs(const std::vector<double>& v) {
   double m = 0.0;
   for (const double x : v) m = std::max(m, std::fabs(x));
   return m;
-}
-
-double sign_overlap(const double* a, const double* b, Index n) {
-  double m = 0.0;
-  for (Index i = 0; i < n; ++i) m += (a[i] > 0) == (b[i] > 0) ? 1.0 : -1.0;
-  return m / static_cast<double>(n);
 }
 
 class ControlOutcomes : public ::testing::TestWithParam<host::Backend> {

@@ -33,13 +33,6 @@ std::vector<core::StateResult> settle(const core::Network& network, std::vector<
   return result.states;
 }
 
-// (1/N) Σ_i sign(a_i) sign(b_i).
-double sign_overlap(const double* a, const double* b, Index n) {
-  double m = 0.0;
-  for (Index i = 0; i < n; ++i) m += (a[i] > 0) == (b[i] > 0) ? 1.0 : -1.0;
-  return m / static_cast<double>(n);
-}
-
 }  // namespace
 
 void ControlNetworkParams::validate() const {

@@ -150,10 +150,6 @@ void for_each_control(const core::ControlledNetwork& net, Index intervals, Visit
   }
 }
 
-}  // namespace
-
-namespace {
-
 // One problem's inputs, before evaluate_control or trace_control touches them.
 void check_one_problem(const core::ControlledNetwork& net, const core::ControlProblem& problem,
                        const core::ControlPlan& plan, const std::vector<double>& controls,
@@ -466,6 +462,12 @@ std::vector<double> final_control(const core::ControlledNetwork& net,
   return {controls.end() - synapses, controls.end()};
 }
 
+double sign_overlap(const double* a, const double* b, Index n) {
+  double m = 0.0;
+  for (Index i = 0; i < n; ++i) m += (a[i] > 0) == (b[i] > 0) ? 1.0 : -1.0;
+  return m / static_cast<double>(n);
+}
+
 core::Network network_with(const core::ControlledNetwork& net, const double* xi) {
   core::Network out;
   out.weights = net.weights_with(xi);
@@ -526,11 +528,7 @@ std::vector<OutcomeReport> classify_outcomes(const core::ControlledNetwork& net,
         // equilibria of saturating neurons are told apart by their signs, not by a shift of
         // their amplitudes.
         const auto without = engine.run(uncontrolled, states, run).states.front();
-        double agree = 0.0;
-        for (Index i = 0; i < n; ++i) {
-          agree += (states.values[i] > 0) == (report.u_limit[i] > 0) ? 1.0 : -1.0;
-        }
-        report.existing_overlap = agree / static_cast<double>(n);
+        report.existing_overlap = sign_overlap(states.values.data(), report.u_limit.data(), n);
         const bool existing = without.outcome == core::Outcome::FixedPoint &&
                               report.existing_overlap >= options.same_overlap;
         report.outcome = existing ? ControlOutcome::Recognized : ControlOutcome::Recorded;

@@ -161,7 +161,8 @@ class ControlBatch {
   virtual std::string name() const = 0;
   // Binds the problem and its plan to the batch u0 (B × N), sets x_p = P(initial_p) (ξ = 0 when
   // `initial_controls` is empty, else B × intervals × synapses values) and evaluates J and ∇J at
-  // every x_p into `costs`.
+  // every x_p into `costs`. `net` must outlive the calls up to the next start(): a backend may
+  // read it in place (the CPU's does).
   virtual void start(const ControlledNetwork& net, const ControlProblem& problem,
                      const ControlPlan& plan, const std::vector<double>& u0,
                      const std::vector<double>& initial_controls,

@@ -125,6 +125,9 @@ struct OutcomeOptions {
   void validate() const;
 };
 
+// (1/N) Σ_i sign(a_i) sign(b_i): how equilibria of saturating neurons are told apart.
+double sign_overlap(const double* a, const double* b, std::int64_t n);
+
 // The network A + ξ (ξ on the union pattern) with its bias and activation, for the engines.
 core::Network network_with(const core::ControlledNetwork& net, const double* xi);
 
