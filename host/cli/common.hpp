@@ -5,7 +5,10 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "attractor/core/engine.hpp"
 #include "attractor/core/state_batch.hpp"
@@ -68,5 +71,12 @@ Action add_ensemble(CLI::App& app);
 Action add_dam(CLI::App& app);
 Action add_control(CLI::App& app);
 Action add_memory_experiment(CLI::App& app);
+Action add_learn(CLI::App& app);
+
+// `attractor learn <rule>`: each family of rules registers its subcommands under `learn` and the
+// action that runs each one.
+using Subcommands = std::vector<std::pair<CLI::App*, Action>>;
+void add_local_rule_commands(CLI::App& learn, Subcommands& out);      // local_rules_command.cpp
+void add_competing_unit_commands(CLI::App& learn, Subcommands& out);  // competing_units_command.cpp
 
 }  // namespace attractor::cli

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   add(cli::add_dam);
   add(cli::add_control);
   add(cli::add_memory_experiment);
+  add(cli::add_learn);
 
   try {
     app.parse(argc, argv);
