@@ -66,6 +66,24 @@ TEST(Philox, UniformMeanAndVarianceWithinFiveSigma) {
   EXPECT_NEAR(sum_sq / n, 1.0 / 12.0, 5 * sigma_var);
 }
 
+// Normal draws: mean 0 ± 5/√n, variance 1 ± 5√(2/n) (Var of x² is 2), fourth moment 3 ± 5√(96/n)
+// (Var of x⁴ is 105 − 9 = 96): the kurtosis tells a Gaussian from a merely unit-variance law.
+TEST(Philox, NormalMomentsWithinFiveSigma) {
+  const CounterRng rng{kSeed};
+  double sum = 0, sum_sq = 0, sum_4 = 0;
+  for (std::uint64_t i = 0; i < kDraws; ++i) {
+    const double x = rng.normal(RngPurpose::Weights, 3, i);
+    ASSERT_TRUE(std::isfinite(x));
+    sum += x;
+    sum_sq += x * x;
+    sum_4 += x * x * x * x;
+  }
+  const double n = static_cast<double>(kDraws);
+  EXPECT_NEAR(sum / n, 0.0, 5 / std::sqrt(n));
+  EXPECT_NEAR(sum_sq / n, 1.0, 5 * std::sqrt(2 / n));
+  EXPECT_NEAR(sum_4 / n, 3.0, 5 * std::sqrt(96 / n));
+}
+
 // Survival function P(χ²_k > x) for even k: e^{-x/2} Σ_{j<k/2} (x/2)^j / j! (exact, closed form).
 double chi_square_survival_even_dof(double x, int k) {
   double term = 1, total = 0;

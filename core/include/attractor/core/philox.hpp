@@ -1,4 +1,5 @@
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 #include "attractor/core/config.hpp"
@@ -51,6 +52,8 @@ enum class RngPurpose : std::uint32_t {
   Section = 4,       // the projection that defines the Poincaré section for cycle detection
   Weights = 5,       // random couplings
   InitialState = 6,  // random initial states
+  Samples = 7,       // synthetic input samples for the learning rules
+  MinibatchOrder = 8,  // the shuffled order of training samples in each epoch
 };
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
@@ -89,6 +92,18 @@ struct CounterRng {
     const std::uint64_t lo = (bits & 0xFFFFFFFFu) * n, hi = (bits >> 32) * n;
     return static_cast<std::uint32_t>((hi + (lo >> 32)) >> 32);
 #endif
+  }
+  // Standard normal by Box–Muller on two 53-bit uniforms from one draw (the first of the pair; the
+  // second is discarded so every index maps to one value, whatever the caller's order).
+  ATTRACTOR_HD double normal(RngPurpose purpose, std::uint32_t stream, std::uint64_t index) const {
+    const Philox4x32 r = draw(purpose, stream, index);
+    const std::uint64_t a = (static_cast<std::uint64_t>(r.v[0]) << 21) ^ (r.v[1] >> 11);
+    const std::uint64_t b = (static_cast<std::uint64_t>(r.v[2]) << 21) ^ (r.v[3] >> 11);
+    constexpr std::uint64_t kMask = (std::uint64_t{1} << 53) - 1;
+    // 1 − u lies in (0, 1], so the logarithm is finite.
+    const double u1 = 1.0 - static_cast<double>(a & kMask) * 0x1.0p-53;
+    const double u2 = static_cast<double>(b & kMask) * 0x1.0p-53;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
   }
   // ±1 with equal probability.
   ATTRACTOR_HD double sign(RngPurpose purpose, std::uint32_t stream, std::uint64_t index) const {
