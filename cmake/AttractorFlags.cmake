@@ -5,6 +5,9 @@ target_compile_options(attractor_flags INTERFACE
 if(ATTRACTOR_WERROR)
   target_compile_options(attractor_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
 endif()
+if(ATTRACTOR_NATIVE)
+  target_compile_options(attractor_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
+endif()
 if(ATTRACTOR_SANITIZE)
   target_compile_options(attractor_flags INTERFACE
     $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined -fno-omit-frame-pointer

@@ -1,8 +1,432 @@
-// learn krotov|backprop: competing hidden units with a supervised top layer, and the backprop MLP.
+// learn krotov|backprop: Krotov–Hopfield competing hidden units with their supervised top layer,
+// and the backprop MLP of the same size, on Fashion-MNIST (Debian's dataset-fashion-mnist) or on
+// synthetic prototypes. Long runs checkpoint into --out after every epoch, atomically, and
+// --resume continues from the last checkpoint to the same bits as an uninterrupted run.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "attractor/core/error.hpp"
+#include "attractor/host/atomic_file.hpp"
+#include "attractor/host/competing_units.hpp"
+#include "attractor/host/engine_factory.hpp"
+#include "attractor/host/idx.hpp"
+#include "attractor/host/image.hpp"
+#include "attractor/host/npy.hpp"
+#include "attractor/host/supervised.hpp"
 #include "common.hpp"
 
 namespace attractor::cli {
 
-void add_competing_unit_commands(CLI::App& /*learn*/, Subcommands& /*out*/) {}
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Where the samples come from: the IDX files of a folder, or synthetic prototypes.
+struct DataOptions {
+  std::string dir = host::kFashionMnistDir;
+  bool synthetic = false;
+  std::int64_t train_limit = 0;
+
+  void add_to(CLI::App& command) {
+    command.add_option("--data", dir, "Folder of the Fashion-MNIST IDX files (.gz or plain)")
+        ->capture_default_str();
+    command.add_flag("--synthetic", synthetic,
+                     "Synthetic data instead: 10 classes of 14 × 14 binary prototypes, 2000 "
+                     "training and 500 test samples (a quick run that needs no dataset)");
+    command.add_option("--train-limit", train_limit,
+                       "Use only the first N training samples (0: all)")
+        ->capture_default_str();
+  }
+
+  json describe() const {
+    return {{"source", synthetic ? "synthetic" : dir}, {"train_limit", train_limit}};
+  }
+
+  std::pair<host::Dataset, host::Dataset> load() const {
+    core::require(train_limit >= 0, "--train-limit", "must not be negative");
+    host::Dataset train, test;
+    if (synthetic) {
+      train = host::synthetic_prototypes(2000, 14, 10, 0.8, 1);
+      test = host::synthetic_prototypes(500, 14, 10, 0.8, 2);
+    } else {
+      train = host::to_dataset(host::read_fashion_mnist(dir, "train"));
+      test = host::to_dataset(host::read_fashion_mnist(dir, "t10k"));
+    }
+    if (train_limit > 0 && train_limit < train.count) {
+      train.count = train_limit;
+      train.x.resize(static_cast<std::size_t>(train_limit * train.dims));
+      train.labels.resize(static_cast<std::size_t>(train_limit));
+    }
+    return {std::move(train), std::move(test)};
+  }
+};
+
+std::int64_t image_side(const host::Dataset& data) {
+  auto side = static_cast<std::int64_t>(std::lround(std::sqrt(static_cast<double>(data.dims))));
+  return side * side == data.dims ? side : 0;
+}
+
+void write_floats(const std::string& path, const std::vector<std::int64_t>& shape,
+                  const std::vector<float>& values) {
+  host::write_npy(path, shape, std::vector<double>(values.begin(), values.end()),
+                  host::NpyDtype::Float32);
+}
+
+// The receptive fields of H units over square images as a PNG grid (nothing for other inputs).
+void write_fields(const std::string& path, const std::vector<float>& W, std::int64_t hidden,
+                  const host::Dataset& data) {
+  const std::int64_t side = image_side(data);
+  if (side > 0) host::write_png(path, host::receptive_field_grid(W, hidden, side, side));
+}
+
+// A checkpoint in --out: checkpoint.json names its arrays, each a float32 .npy file tagged with
+// the checkpoint's generation. The arrays are written first, then the JSON is renamed over the
+// old one (host::write_file_atomically), then the previous generation's arrays are removed: at
+// every instant checkpoint.json names complete files, so a run killed anywhere resumes from the
+// last finished epoch.
+class Checkpoint {
+ public:
+  Checkpoint(std::string dir, json identity) : dir_(std::move(dir)), identity_(std::move(identity)) {}
+
+  std::string json_path() const { return dir_ + "/checkpoint.json"; }
+
+  void save(const std::string& phase, std::int64_t epochs_done,
+            const std::vector<host::TrainingState>& states, const json& history) {
+    ++generation_;
+    json arrays = json::object();
+    for (const auto& state : states) {
+      for (const auto& [name, values] : state.arrays) {
+        const std::string file = fmt::format("checkpoint-{}-{}.npy", generation_, name);
+        write_floats(dir_ + "/" + file, {static_cast<std::int64_t>(values->size())}, *values);
+        arrays[name] = file;
+      }
+    }
+    json meta = {{"identity", identity_},  {"phase", phase},   {"epochs_done", epochs_done},
+                 {"generation", generation_}, {"arrays", arrays}, {"history", history}};
+    json steps = json::array();
+    for (const auto& state : states) steps.push_back(state.steps ? *state.steps : 0);
+    meta["steps"] = steps;
+    host::write_file_atomically(json_path(), [&](std::ostream& out) { out << meta.dump(1); });
+    for (const auto& file : previous_files_) fs::remove(dir_ + "/" + file);
+    previous_files_.clear();
+    for (const auto& item : arrays.items()) previous_files_.push_back(item.value());
+  }
+
+  // Reads checkpoint.json and checks it was written by a run with the same identity (command,
+  // parameters, data); InputError otherwise.
+  json open() {
+    std::ifstream in(json_path());
+    core::require(static_cast<bool>(in), json_path(), "no checkpoint to resume from");
+    json meta;
+    try {
+      meta = json::parse(in);
+    } catch (const json::exception& e) {
+      throw core::InputError(json_path() + ": not a checkpoint (" + e.what() + ")");
+    }
+    core::require(meta.contains("identity") && meta.contains("arrays") && meta.contains("phase"),
+                  json_path(), "not a checkpoint of attractor learn");
+    if (meta["identity"] != identity_) {
+      throw core::InputError(json_path() + ": written by a run with other parameters or data (" +
+                             meta["identity"].dump() + "); resume with the same options");
+    }
+    generation_ = meta.value("generation", std::int64_t{0});
+    for (const auto& item : meta["arrays"].items()) previous_files_.push_back(item.value());
+    return meta;
+  }
+
+  // Fills `states` from the checkpoint's arrays, checking each one's size.
+  void restore(const json& meta, const std::vector<host::TrainingState>& states) const {
+    for (std::size_t s = 0; s < states.size(); ++s) {
+      for (const auto& [name, values] : states[s].arrays) {
+        core::require(meta["arrays"].contains(name), json_path(), "has no array '" + name + "'");
+        const std::string path = dir_ + "/" + meta["arrays"][name].get<std::string>();
+        const host::NpyArray array = host::read_npy(path);
+        core::require(array.values.size() == values->size(), path,
+                      "has " + std::to_string(array.values.size()) + " entries, expected " +
+                          std::to_string(values->size()));
+        std::copy(array.values.begin(), array.values.end(), values->begin());
+      }
+      if (states[s].steps) *states[s].steps = meta["steps"].at(s).get<std::int64_t>();
+    }
+  }
+
+ private:
+  std::string dir_;
+  json identity_;
+  std::int64_t generation_ = 0;
+  std::vector<std::string> previous_files_;
+};
+
+// --out and --resume, shared by both commands.
+struct RunOptions {
+  std::string out;
+  bool resume = false;
+
+  void add_to(CLI::App& command) {
+    command.add_option("--out", out,
+                       "Folder for the weights (.npy), the receptive fields (.png), result.json and "
+                       "the checkpoint written after every epoch");
+    command.add_flag("--resume", resume, "Continue from the checkpoint in --out");
+  }
+  void validate() const {
+    core::require(!resume || !out.empty(), "--resume", "needs --out, the folder of the checkpoint");
+    if (!out.empty() && !resume) {
+      core::require(!fs::exists(out + "/checkpoint.json"), "--out",
+                    out + " holds a checkpoint already; pass --resume to continue it, or choose "
+                          "another folder");
+    }
+  }
+};
+
+struct KrotovCli {
+  CommonOptions common;
+  DataOptions data;
+  RunOptions run;
+  host::CompetingUnitsParams units;
+  host::TopLayerParams top;
+
+  void add_to(CLI::App& command) {
+    common.add_to(command);
+    data.add_to(command);
+    run.add_to(command);
+    command.add_option("--hidden", units.hidden, "Hidden units H")->capture_default_str();
+    command.add_option("--p", units.rule.p, "Lebesgue norm p of the synapses")->capture_default_str();
+    command.add_option("--k", units.rule.rank, "Rank of the anti-Hebbian unit")->capture_default_str();
+    command.add_option("--delta", units.rule.delta, "Strength Δ of the anti-Hebbian push")
+        ->capture_default_str();
+    command.add_option("--eps0", units.eps0, "Initial learning rate ε₀ (falls linearly to 0)")
+        ->capture_default_str();
+    command.add_option("--batch", units.batch, "Minibatch size")->capture_default_str();
+    command.add_option("--epochs", units.epochs, "Epochs of unsupervised training")
+        ->capture_default_str();
+    command.add_option("--top-epochs", top.epochs, "Epochs of the supervised top layer")
+        ->capture_default_str();
+    command.add_option("--n", top.n, "Power n of the hidden activation max(0, W·v̂)^n")
+        ->capture_default_str();
+    command.add_option("--m", top.m, "Power m of the loss Σ|c − t|^m")->capture_default_str();
+    command.add_option("--beta", top.beta, "Gain β of c = tanh(β S h)")->capture_default_str();
+    command.add_option("--top-lr", top.lr0, "Adam's initial learning rate (top layer)")
+        ->capture_default_str();
+    command.add_option("--top-lr-end", top.lr_end, "Adam's final learning rate (geometric decay)")
+        ->capture_default_str();
+  }
+
+  json identity() const {
+    return {{"command", "learn krotov"}, {"seed", common.seed}, {"data", data.describe()},
+            {"hidden", units.hidden}, {"p", units.rule.p}, {"k", units.rule.rank},
+            {"delta", units.rule.delta}, {"eps0", units.eps0}, {"batch", units.batch},
+            {"epochs", units.epochs}, {"top_epochs", top.epochs}, {"n", top.n}, {"m", top.m},
+            {"beta", top.beta}, {"top_lr", top.lr0}, {"top_lr_end", top.lr_end}};
+  }
+
+  int execute() {
+    units.seed = top.seed = common.seed;
+    units.validate();
+    top.validate();
+    run.validate();
+    const host::Backend backend = host::parse_backend(common.backend, "--backend");
+    const auto [train, test] = data.load();
+    auto step = host::make_competing_units_step(backend, units.hidden, train.dims, units.rule);
+    if (!run.out.empty()) make_output_folder(run.out);
+    Checkpoint checkpoint(run.out, identity());
+
+    std::vector<float> W = host::initial_competing_weights(units.hidden, train.dims, units.seed);
+    host::TopLayer layer(units.hidden, train.classes, top);
+    json history = {{"epoch_seconds", json::array()}, {"converged", json::array()},
+                    {"top_loss", json::array()}};
+    std::string phase = "units";
+    std::int64_t done = 0;
+    const host::TrainingState units_state{{{"W", &W}}, nullptr};
+    if (run.resume) {
+      const json meta = checkpoint.open();
+      phase = meta["phase"];
+      done = meta["epochs_done"];
+      history = meta["history"];
+      if (phase == "units") checkpoint.restore(meta, {units_state});
+      else checkpoint.restore(meta, {units_state, layer.state()});
+    }
+
+    // Unsupervised: the competing units.
+    step->set_weights(W);
+    step->load_inputs(train.x.data(), train.count);
+    {
+      Progress progress("learn krotov: units");
+      for (std::int64_t epoch = phase == "units" ? done : units.epochs; epoch < units.epochs; ++epoch) {
+        const auto start = Clock::now();
+        host::train_competing_epoch(*step, units, train.count, epoch);
+        W = step->weights();
+        history["epoch_seconds"].push_back(seconds_since(start));
+        history["converged"].push_back(host::converged_fraction(W, units.hidden, units.rule.p));
+        if (!run.out.empty()) checkpoint.save("units", epoch + 1, {units_state}, history);
+        progress.update(epoch + 1, units.epochs);
+      }
+    }
+    W = step->weights();
+    if (phase == "units") done = 0;
+
+    // Supervised: the top layer on the frozen units.
+    const auto features_start = Clock::now();
+    const std::vector<float> h_train = host::competing_features(W, units.hidden, train, top.n);
+    const std::vector<float> h_test = host::competing_features(W, units.hidden, test, top.n);
+    const double features_seconds = seconds_since(features_start);
+    const auto top_start = Clock::now();
+    {
+      Progress progress("learn krotov: top layer");
+      for (std::int64_t epoch = done; epoch < top.epochs; ++epoch) {
+        history["top_loss"].push_back(layer.train_epoch(h_train, train.labels, epoch));
+        if (!run.out.empty()) checkpoint.save("top", epoch + 1, {units_state, layer.state()}, history);
+        progress.update(epoch + 1, top.epochs);
+      }
+    }
+    const double top_seconds = seconds_since(top_start);
+
+    std::vector<double> epoch_seconds = history["epoch_seconds"].get<std::vector<double>>();
+    std::sort(epoch_seconds.begin(), epoch_seconds.end());
+    const double median_epoch = epoch_seconds.empty() ? 0.0 : epoch_seconds[epoch_seconds.size() / 2];
+    const double converged = host::converged_fraction(W, units.hidden, units.rule.p);
+    const double test_accuracy = layer.accuracy(h_test, test.labels);
+    const double train_accuracy = layer.accuracy(h_train, train.labels);
+    json result = {{"command", "learn krotov"},
+                   {"backend", step->backend()},
+                   {"params", identity()},
+                   {"train_samples", train.count},
+                   {"test_samples", test.count},
+                   {"inputs", train.dims},
+                   {"test_accuracy", test_accuracy},
+                   {"train_accuracy", train_accuracy},
+                   {"converged_fraction", converged},
+                   {"median_epoch_seconds", median_epoch},
+                   {"features_seconds", features_seconds},
+                   {"top_layer_seconds_this_run", top_seconds},
+                   {"history", history}};
+    if (!run.out.empty()) {
+      write_floats(run.out + "/W.npy", {units.hidden, train.dims}, W);
+      write_floats(run.out + "/S.npy", {train.classes, units.hidden}, layer.S());
+      write_fields(run.out + "/fields.png", W, units.hidden, train);
+      host::write_file_atomically(run.out + "/result.json",
+                                  [&](std::ostream& out) { out << result.dump(2) << '\n'; });
+    }
+    if (common.json) {
+      print_json(result);
+    } else {
+      fmt::print("attractor learn krotov: {} hidden units, {} training samples of {} inputs, {}\n",
+                 units.hidden, train.count, train.dims, step->backend());
+      fmt::print("  units converged (|Σ|W|^p − 1| < 0.1)  {:.1f}%\n", 100 * converged);
+      fmt::print("  median time per epoch            {:.3f} s\n", median_epoch);
+      fmt::print("  test accuracy (top layer)        {:.2f}%   (train {:.2f}%)\n",
+                 100 * test_accuracy, 100 * train_accuracy);
+      if (!run.out.empty()) fmt::print("  wrote {}/W.npy, S.npy, fields.png, result.json\n", run.out);
+    }
+    return 0;
+  }
+};
+
+struct BackpropCli {
+  CommonOptions common;
+  DataOptions data;
+  RunOptions run;
+  host::MlpParams params;
+
+  void add_to(CLI::App& command) {
+    common.add_to(command);
+    data.add_to(command);
+    run.add_to(command);
+    command.add_option("--hidden", params.hidden, "Hidden ReLU units H")->capture_default_str();
+    command.add_option("--epochs", params.epochs, "Epochs")->capture_default_str();
+    command.add_option("--batch", params.batch, "Minibatch size")->capture_default_str();
+    command.add_option("--lr", params.lr0, "Adam's initial learning rate")->capture_default_str();
+    command.add_option("--lr-end", params.lr_end, "Adam's final learning rate (geometric decay)")
+        ->capture_default_str();
+  }
+
+  json identity() const {
+    return {{"command", "learn backprop"}, {"seed", common.seed}, {"data", data.describe()},
+            {"hidden", params.hidden}, {"epochs", params.epochs}, {"batch", params.batch},
+            {"lr", params.lr0}, {"lr_end", params.lr_end}};
+  }
+
+  int execute() {
+    params.seed = common.seed;
+    params.validate();
+    run.validate();
+    core::require(common.backend != "cuda", "--backend",
+                  "the backprop baseline runs on the CPU (Eigen) only");
+    const auto [train, test] = data.load();
+    if (!run.out.empty()) make_output_folder(run.out);
+    Checkpoint checkpoint(run.out, identity());
+    host::Mlp mlp(train.dims, train.classes, params);
+    json history = {{"epoch_seconds", json::array()}, {"loss", json::array()}};
+    std::int64_t done = 0;
+    if (run.resume) {
+      const json meta = checkpoint.open();
+      done = meta["epochs_done"];
+      history = meta["history"];
+      checkpoint.restore(meta, {mlp.state()});
+    }
+    {
+      Progress progress("learn backprop");
+      for (std::int64_t epoch = done; epoch < params.epochs; ++epoch) {
+        const auto start = Clock::now();
+        history["loss"].push_back(mlp.train_epoch(train, epoch));
+        history["epoch_seconds"].push_back(seconds_since(start));
+        if (!run.out.empty()) checkpoint.save("mlp", epoch + 1, {mlp.state()}, history);
+        progress.update(epoch + 1, params.epochs);
+      }
+    }
+    std::vector<double> epoch_seconds = history["epoch_seconds"].get<std::vector<double>>();
+    std::sort(epoch_seconds.begin(), epoch_seconds.end());
+    const double median_epoch = epoch_seconds.empty() ? 0.0 : epoch_seconds[epoch_seconds.size() / 2];
+    const double test_accuracy = mlp.accuracy(test), train_accuracy = mlp.accuracy(train);
+    json result = {{"command", "learn backprop"},    {"backend", "cpu"},
+                   {"params", identity()},           {"train_samples", train.count},
+                   {"test_samples", test.count},     {"inputs", train.dims},
+                   {"test_accuracy", test_accuracy}, {"train_accuracy", train_accuracy},
+                   {"median_epoch_seconds", median_epoch}, {"history", history}};
+    if (!run.out.empty()) {
+      write_floats(run.out + "/W1.npy", {params.hidden, train.dims}, mlp.W1());
+      write_fields(run.out + "/fields.png", mlp.W1(), params.hidden, train);
+      host::write_file_atomically(run.out + "/result.json",
+                                  [&](std::ostream& out) { out << result.dump(2) << '\n'; });
+    }
+    if (common.json) {
+      print_json(result);
+    } else {
+      fmt::print("attractor learn backprop: {}-{}-{} MLP, {} training samples, cpu\n", train.dims,
+                 params.hidden, train.classes, train.count);
+      fmt::print("  median time per epoch            {:.3f} s\n", median_epoch);
+      fmt::print("  test accuracy                    {:.2f}%   (train {:.2f}%)\n",
+                 100 * test_accuracy, 100 * train_accuracy);
+      if (!run.out.empty()) fmt::print("  wrote {}/W1.npy, fields.png, result.json\n", run.out);
+    }
+    return 0;
+  }
+};
+
+}  // namespace
+
+void add_competing_unit_commands(CLI::App& learn, Subcommands& out) {
+  auto krotov = std::make_shared<KrotovCli>();
+  CLI::App* k = learn.add_subcommand(
+      "krotov", "Krotov–Hopfield competing hidden units (unsupervised), then the supervised top "
+                "layer on them; test accuracy, converged units, receptive fields");
+  krotov->add_to(*k);
+  out.emplace_back(k, [krotov] { return krotov->execute(); });
+
+  auto backprop = std::make_shared<BackpropCli>();
+  CLI::App* b = learn.add_subcommand(
+      "backprop", "The baseline: an MLP with one hidden ReLU layer trained end to end by backprop");
+  backprop->add_to(*b);
+  out.emplace_back(b, [backprop] { return backprop->execute(); });
+}
 
 }  // namespace attractor::cli

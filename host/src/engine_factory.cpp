@@ -1,10 +1,12 @@
 #include "attractor/host/engine_factory.hpp"
 
 #include "attractor/core/error.hpp"
+#include "attractor/host/competing_units.hpp"
 #include "attractor/host/control_solver.hpp"
 #include "attractor/host/cpu_engine.hpp"
 #include "attractor/host/cpu_ensemble.hpp"
 #if defined(ATTRACTOR_HAVE_CUDA)
+#include "attractor/cuda/cuda_competing_units.hpp"
 #include "attractor/cuda/cuda_control.hpp"
 #include "attractor/cuda/cuda_engine.hpp"
 #include "attractor/cuda/cuda_ensemble.hpp"
@@ -75,6 +77,16 @@ std::unique_ptr<core::ControlBatch> make_control_batch(Backend backend) {
   static_cast<void>(use_cuda(backend));
 #endif
   return std::make_unique<CpuControlBatch>();
+}
+
+std::unique_ptr<core::CompetingUnitsStep> make_competing_units_step(
+    Backend backend, std::int64_t hidden, std::int64_t inputs, core::CompetingUnitsRule rule) {
+#if defined(ATTRACTOR_HAVE_CUDA)
+  if (use_cuda(backend)) return std::make_unique<cuda::CudaCompetingUnits>(hidden, inputs, rule);
+#else
+  static_cast<void>(use_cuda(backend));
+#endif
+  return std::make_unique<CpuCompetingUnits>(hidden, inputs, rule);
 }
 
 }  // namespace attractor::host

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Writes the .npy and .mtx fixtures that tests/test_npy.cpp and tests/test_matrix_market.cpp
-read, using NumPy and SciPy themselves, so the tests check interchange with the real writers.
+read, using NumPy and SciPy themselves, so the tests check interchange with the real writers; and
+the small IDX files (plain and gzip, Python's own gzip module) that tests/test_idx.cpp reads.
 
 Run from anywhere with a Python that has numpy and scipy (Debian: python3-numpy, python3-scipy):
     python3 tests/data/make_fixtures.py
 The values are chosen to be exact in the files (SciPy writes 16 significant digits), and the
 tests spell them out; the script prints them for comparison.
 """
+import gzip
 import pathlib
+import struct
 
 import numpy as np
 import scipy.io
@@ -26,7 +29,21 @@ def mmwrite(name, matrix, **kwargs):
     print(f"{name}: {kwargs or ''}\n{matrix.toarray()}")
 
 
+def idx(name, array):
+    """An IDX file of unsigned bytes: 0, 0, type 0x08, ndim, big-endian dims, the data; the .gz
+    twin has the same content (mtime 0, so reruns write identical bytes)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    raw = header + array.astype(np.uint8).tobytes()
+    (HERE / name).write_bytes(raw)
+    (HERE / (name + ".gz")).write_bytes(gzip.compress(raw, mtime=0))
+    print(f"{name}(.gz): shape={array.shape} values={array.ravel().tolist()}")
+
+
 def main():
+    # 3 images of 2 × 4 pixels: pixel (s, r, c) = 40 s + 10 r + c; labels 7, 0, 9.
+    s, r, c = np.meshgrid(np.arange(3), np.arange(2), np.arange(4), indexing="ij")
+    idx("tiny-images-idx3-ubyte", 40 * s + 10 * r + c)
+    idx("tiny-labels-idx1-ubyte", np.array([7, 0, 9]))
     save("float64_2d.npy", np.array([[0.1, -2.5, np.pi], [1e-300, -0.0, 6.02214076e23]]))
     save("float32_1d.npy", np.array([0.1, -1.5, 3.4028235e38, 1e-45], dtype=np.float32))
     save("int8_2d.npy", np.array([[-128, 0], [1, 127]], dtype=np.int8))

@@ -1,7 +1,9 @@
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "attractor/core/competing_units.hpp"
 #include "attractor/core/control.hpp"
 #include "attractor/core/engine.hpp"
 #include "attractor/core/ensemble.hpp"
@@ -24,5 +26,8 @@ std::unique_ptr<core::EnsembleEngine> make_ensemble_engine(
     Backend backend, core::Precision precision = core::Precision::Float32);
 // The controlled-plasticity batch (core::ControlBatch); float64 on every backend.
 std::unique_ptr<core::ControlBatch> make_control_batch(Backend backend);
+// The Krotov–Hopfield update (core::CompetingUnitsStep) for H units of D inputs; float32.
+std::unique_ptr<core::CompetingUnitsStep> make_competing_units_step(
+    Backend backend, std::int64_t hidden, std::int64_t inputs, core::CompetingUnitsRule rule);
 
 }  // namespace attractor::host

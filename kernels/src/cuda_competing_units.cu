@@ -1,0 +1,268 @@
+#include <cfloat>
+
+#include "attractor/core/error.hpp"
+#include "attractor/cuda/cuda_competing_units.hpp"
+#include "device_buffer.hpp"
+#include "launch.hpp"
+#include "reduce.cuh"
+#include "resources.hpp"
+
+namespace attractor::cuda {
+
+namespace {
+
+using Index = std::int64_t;
+
+// Wp = sign(W) |W|^(p−1), one thread per entry (grid-stride): reads and writes 4 bytes each. The
+// branches are host::competing_power's, so p = 2 and p = 3 agree with the CPU bit for bit.
+__global__ void power_kernel(const float* W, float* Wp, Index size, double p) {
+  const float pm1 = static_cast<float>(p - 1);
+  for (Index e = blockIdx.x * static_cast<Index>(blockDim.x) + threadIdx.x; e < size;
+       e += static_cast<Index>(gridDim.x) * blockDim.x) {
+    const float w = W[e];
+    Wp[e] = p == 2 ? w : p == 3 ? __fmul_rn(w, fabsf(w)) : copysignf(powf(fabsf(w), pm1), w);
+  }
+}
+
+// v (batch × D) = the listed samples' rows; one thread per entry (grid-stride).
+__global__ void gather_kernel(const float* samples, const std::int32_t* order, float* v,
+                              Index batch, Index D) {
+  for (Index e = blockIdx.x * static_cast<Index>(blockDim.x) + threadIdx.x; e < batch * D;
+       e += static_cast<Index>(gridDim.x) * blockDim.x) {
+    v[e] = samples[static_cast<Index>(order[e / D]) * D + e % D];
+  }
+}
+
+// The strict total order of ranks: larger I first, ties to the lower index; -1 is "none".
+__device__ bool better(float a, int ia, float b, int ib) {
+  if (ib < 0) return ia >= 0;
+  if (ia < 0) return false;
+  return a > b || (a == b && ia < ib);
+}
+
+// One block per sample: k rounds of a block-wide arg-max over the sample's H unit inputs (I is
+// batch × H, the sample's row contiguous, so the strided reads coalesce), each round over the
+// units ranked below the previous round's winner. Writes the first and the k-th winner. k ≤ H
+// rounds of H/256 reads a thread; k = 7, H = 2000 is 56 reads.
+__global__ void rank_kernel(const float* I, Index H, int k, std::int32_t* top, std::int32_t* kth) {
+  __shared__ float best_value[kThreads / kWarp];
+  __shared__ int best_index[kThreads / kWarp];
+  __shared__ float last_value;
+  __shared__ int last_index;
+  const float* row = I + blockIdx.x * H;
+  const int lane = static_cast<int>(threadIdx.x) % kWarp, warp = static_cast<int>(threadIdx.x) / kWarp;
+  if (threadIdx.x == 0) {
+    last_value = 0.0f;
+    last_index = -1;
+  }
+  __syncthreads();
+  for (int round = 0; round < k; ++round) {
+    const float previous_value = last_value;
+    const int previous_index = last_index;
+    float value = -FLT_MAX;
+    int index = -1;
+    for (Index mu = threadIdx.x; mu < H; mu += blockDim.x) {
+      const float x = row[mu];
+      const int m = static_cast<int>(mu);
+      const bool eligible = previous_index < 0 || better(previous_value, previous_index, x, m);
+      if (eligible && better(x, m, value, index)) {
+        value = x;
+        index = m;
+      }
+    }
+    for (int offset = kWarp / 2; offset > 0; offset /= 2) {
+      const float other_value = __shfl_down_sync(kFullMask, value, offset);
+      const int other_index = __shfl_down_sync(kFullMask, index, offset);
+      if (better(other_value, other_index, value, index)) {
+        value = other_value;
+        index = other_index;
+      }
+    }
+    if (lane == 0) {
+      best_value[warp] = value;
+      best_index[warp] = index;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      for (int w = 1; w < static_cast<int>(blockDim.x) / kWarp; ++w) {
+        if (better(best_value[w], best_index[w], value, index)) {
+          value = best_value[w];
+          index = best_index[w];
+        }
+      }
+      last_value = value;
+      last_index = index;
+      if (round == 0) top[blockIdx.x] = index;
+      if (round == k - 1) kth[blockIdx.x] = index;
+    }
+    __syncthreads();
+  }
+}
+
+// One block per unit μ, threads over its D inputs: dS_μi = Σ_b g_μb v_bi − c_μ W_μi with
+// c_μ = Σ_b g_μb I_bμ, both sums in sample order (each thread scans the 2·batch winners, cached
+// broadcast reads), then max|dS| into *max_bits (non-negative floats order as their bit
+// patterns, so an integer atomicMax is exact and order-free). Reads W and v once, writes dS.
+__global__ void delta_kernel(const float* W, const float* v, const float* I,
+                             const std::int32_t* top, const std::int32_t* kth, Index batch,
+                             Index H, Index D, float minus_delta, float* dS,
+                             unsigned* max_bits) {
+  const int mu = static_cast<int>(blockIdx.x);
+  float c = 0.0f;
+  for (Index b = 0; b < batch; ++b) {
+    if (top[b] == mu) c = __fadd_rn(c, I[b * H + mu]);
+    else if (kth[b] == mu) c = __fadd_rn(c, __fmul_rn(minus_delta, I[b * H + mu]));
+  }
+  float local_max = 0.0f;
+  for (Index i = threadIdx.x; i < D; i += blockDim.x) {
+    float acc = 0.0f;
+    for (Index b = 0; b < batch; ++b) {
+      if (top[b] == mu) acc = __fadd_rn(acc, v[b * D + i]);
+      else if (kth[b] == mu) acc = __fadd_rn(acc, __fmul_rn(minus_delta, v[b * D + i]));
+    }
+    const float d = __fsub_rn(acc, __fmul_rn(c, W[mu * D + i]));
+    dS[mu * D + i] = d;
+    local_max = fmaxf(local_max, fabsf(d));
+  }
+  for (int offset = kWarp / 2; offset > 0; offset /= 2) {
+    local_max = fmaxf(local_max, __shfl_down_sync(kFullMask, local_max, offset));
+  }
+  if (threadIdx.x % kWarp == 0) atomicMax(max_bits, __float_as_uint(local_max));
+}
+
+// W += (ε / max|dS|) dS, one thread per entry (grid-stride); nothing when max|dS| = 0.
+__global__ void apply_kernel(float* W, const float* dS, Index size, float eps,
+                             const unsigned* max_bits) {
+  const float max_abs = __uint_as_float(*max_bits);
+  if (max_abs == 0.0f) return;
+  const float scale = __fdiv_rn(eps, max_abs);
+  for (Index e = blockIdx.x * static_cast<Index>(blockDim.x) + threadIdx.x; e < size;
+       e += static_cast<Index>(gridDim.x) * blockDim.x) {
+    W[e] = __fadd_rn(W[e], __fmul_rn(scale, dS[e]));
+  }
+}
+
+unsigned grid_for(Index size) {
+  const Index blocks = (size + kThreads - 1) / kThreads;
+  return static_cast<unsigned>(blocks < 4096 ? (blocks < 1 ? 1 : blocks) : 4096);
+}
+
+}  // namespace
+
+struct CudaCompetingUnits::Impl {
+  Index H, D;
+  core::CompetingUnitsRule rule;
+  Resources resources;
+  DeviceBuffer<float> W, Wp, dS, samples, v, I;
+  DeviceBuffer<std::int32_t> order, top, kth;
+  DeviceBuffer<unsigned> max_bits{1};
+  Index sample_count = 0, batch_capacity = 0;
+
+  Impl(Index hidden, Index inputs, core::CompetingUnitsRule r)
+      : H(hidden), D(inputs), rule(r), W(static_cast<std::size_t>(hidden * inputs)),
+        Wp(W.size()), dS(W.size()) {
+    ATTRACTOR_CUDA_CHECK(cudaMemsetAsync(W.data(), 0, W.bytes(), resources.stream()));
+  }
+
+  void reserve_batch(Index batch) {
+    if (batch <= batch_capacity) return;
+    v = DeviceBuffer<float>(static_cast<std::size_t>(batch * D));
+    I = DeviceBuffer<float>(static_cast<std::size_t>(batch * H));
+    top = DeviceBuffer<std::int32_t>(static_cast<std::size_t>(batch));
+    kth = DeviceBuffer<std::int32_t>(static_cast<std::size_t>(batch));
+    batch_capacity = batch;
+  }
+
+  void update(const std::int32_t* device_order, Index batch, float eps) {
+    const cudaStream_t stream = resources.stream();
+    const Index size = H * D;
+    power_kernel<<<grid_for(size), kThreads, 0, stream>>>(W.data(), Wp.data(), size, rule.p);
+    ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+    gather_kernel<<<grid_for(batch * D), kThreads, 0, stream>>>(samples.data(), device_order,
+                                                                 v.data(), batch, D);
+    ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+    // Column-major view: I (H × batch) = Wpᵀᵀ v, i.e. Wp (row-major H × D) times v's columns.
+    const float one = 1.0f, zero = 0.0f;
+    ATTRACTOR_CUBLAS_CHECK(cublasSgemm(resources.blas(), CUBLAS_OP_T, CUBLAS_OP_N,
+                                       static_cast<int>(H), static_cast<int>(batch),
+                                       static_cast<int>(D), &one, Wp.data(), static_cast<int>(D),
+                                       v.data(), static_cast<int>(D), &zero, I.data(),
+                                       static_cast<int>(H)));
+    rank_kernel<<<static_cast<unsigned>(batch), kThreads, 0, stream>>>(
+        I.data(), H, static_cast<int>(rule.rank), top.data(), kth.data());
+    ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+    ATTRACTOR_CUDA_CHECK(cudaMemsetAsync(max_bits.data(), 0, sizeof(unsigned), stream));
+    delta_kernel<<<static_cast<unsigned>(H), kThreads, 0, stream>>>(
+        W.data(), v.data(), I.data(), top.data(), kth.data(), batch, H, D,
+        static_cast<float>(-rule.delta), dS.data(), max_bits.data());
+    ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+    apply_kernel<<<grid_for(size), kThreads, 0, stream>>>(W.data(), dS.data(), size, eps,
+                                                          max_bits.data());
+    ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+  }
+};
+
+CudaCompetingUnits::CudaCompetingUnits(std::int64_t hidden, std::int64_t inputs,
+                                       core::CompetingUnitsRule rule, int device)
+    : device_(device) {
+  core::require(hidden > 0 && inputs > 0, "competing units", "need H > 0 units and D > 0 inputs");
+  core::require(hidden < (std::int64_t{1} << 31) && inputs < (std::int64_t{1} << 31),
+                "competing units", "H and D must fit cuBLAS's 32-bit sizes");
+  rule.validate(hidden);
+  const DeviceGuard guard(device_);
+  impl_ = std::make_unique<Impl>(hidden, inputs, rule);
+}
+
+CudaCompetingUnits::~CudaCompetingUnits() = default;
+
+void CudaCompetingUnits::set_weights(const std::vector<float>& W) {
+  core::require(static_cast<std::int64_t>(W.size()) == impl_->H * impl_->D, "weights",
+                "expected H × D = " + std::to_string(impl_->H * impl_->D) + " entries, got " +
+                    std::to_string(W.size()));
+  core::require(core::all_finite(W), "weights", "contain NaN or Inf");
+  const DeviceGuard guard(device_);
+  ATTRACTOR_CUDA_CHECK(cudaMemcpyAsync(impl_->W.data(), W.data(), impl_->W.bytes(),
+                                       cudaMemcpyHostToDevice, impl_->resources.stream()));
+  impl_->resources.synchronize();
+}
+
+std::vector<float> CudaCompetingUnits::weights() const {
+  const DeviceGuard guard(device_);
+  std::vector<float> W(impl_->W.size());
+  ATTRACTOR_CUDA_CHECK(cudaMemcpyAsync(W.data(), impl_->W.data(), impl_->W.bytes(),
+                                       cudaMemcpyDeviceToHost, impl_->resources.stream()));
+  impl_->resources.synchronize();
+  return W;
+}
+
+void CudaCompetingUnits::load_inputs(const float* samples, std::int64_t count) {
+  core::require(count > 0, "inputs", "need at least one sample");
+  const DeviceGuard guard(device_);
+  impl_->samples = DeviceBuffer<float>(static_cast<std::size_t>(count * impl_->D));
+  ATTRACTOR_CUDA_CHECK(cudaMemcpyAsync(impl_->samples.data(), samples, impl_->samples.bytes(),
+                                       cudaMemcpyHostToDevice, impl_->resources.stream()));
+  impl_->resources.synchronize();
+  impl_->sample_count = count;
+}
+
+void CudaCompetingUnits::train(const std::int32_t* order, std::int64_t count, std::int64_t batch,
+                               float eps) {
+  core::require(impl_->sample_count > 0, "competing units", "load_inputs must come before train");
+  core::require(batch > 0 && batch <= 65535, "batch", "must lie in [1, 65535] on the GPU");
+  for (std::int64_t b = 0; b < count; ++b) {
+    core::require(order[b] >= 0 && order[b] < impl_->sample_count, "order",
+                  "sample index " + std::to_string(order[b]) + " out of range");
+  }
+  const DeviceGuard guard(device_);
+  impl_->order = DeviceBuffer<std::int32_t>(static_cast<std::size_t>(count));
+  ATTRACTOR_CUDA_CHECK(cudaMemcpyAsync(impl_->order.data(), order,
+                                       static_cast<std::size_t>(count) * sizeof(std::int32_t),
+                                       cudaMemcpyHostToDevice, impl_->resources.stream()));
+  impl_->reserve_batch(std::min(batch, count));
+  for (std::int64_t start = 0; start < count; start += batch) {
+    impl_->update(impl_->order.data() + start, std::min(batch, count - start), eps);
+  }
+  impl_->resources.synchronize();
+}
+
+}  // namespace attractor::cuda
