@@ -20,7 +20,8 @@ inline nlohmann::json device_json(const cuda::DeviceInfo& info) {
           {"free_bytes", info.free_bytes},
           {"l2_cache_bytes", info.l2_cache_bytes},
           {"memory_bus_width_bits", info.memory_bus_width_bits},
-          {"peak_bandwidth_bytes_per_s", info.peak_bandwidth_bytes_per_s()}};
+          {"peak_bandwidth_bytes_per_s", info.peak_bandwidth_bytes_per_s()},
+          {"peak_fp32_flops", info.peak_fp32_flops()}};
 }
 
 // Device-to-device copy bandwidth of device 0 (read + write), median of kCopyRepeats copies.

@@ -68,6 +68,12 @@ expect_ok "capacity small" capacity --n 100 --alphas 0.05,0.3 --trials 1 --json
 python3 -c "import json,sys; d=json.load(sys.stdin); c=d['curve']; assert len(c)==2 and c[0]['alpha']==0.05, c" \
   <"$work/stdout" >/dev/null 2>&1
 check "capacity json curve" $? "$(head -c 300 "$work/stdout")"
+expect_ok "capacity storkey" capacity --n 100 --alphas 0.1,0.2 --trials 1 --rule storkey --json
+[ "$(json_field "$work/stdout" "d['rule'], d['storage'], len(d['curve']), sep=' '")" = "storkey dense 2" ]
+check "capacity json reports the rule" $? "$(head -c 300 "$work/stdout")"
+expect_ok "capacity pinv at P = N" capacity --n 60 --alphas 1 --trials 1 --rule pinv --json
+[ "$(json_field "$work/stdout" "d['rule'], d['curve'][0]['retrieval_rate'], sep=' '")" = "pinv 1.0" ]
+check "capacity pinv keeps every pattern" $? "$(head -c 300 "$work/stdout")"
 
 expect_ok "recall with factored weights" recall --n 2000 --patterns 41 --cues 8 --storage factored --json
 python3 -c "import json,sys; d=json.load(sys.stdin); assert d['storage'] == 'factored' and d['recall_rate'] == 1.0, d" \
@@ -195,6 +201,9 @@ expect_error "nan noise" 2 "\-\-noise" recall --noise nan
 expect_error "zero trials" 2 "\-\-trials" capacity --trials 0
 expect_error "bad alpha" 2 "\-\-alphas" capacity --alphas 0.1,-3
 expect_error "usage: non-numeric alpha" 2 "alphas" capacity --alphas 0.1,abc
+expect_error "unknown storage rule" 2 "\-\-rule" capacity --n 100 --rule nope
+expect_error "storkey factored" 2 "\-\-storage.*Hebb" capacity --n 100 --rule storkey --storage factored
+expect_error "pinv past P = N" 2 "linearly dependent" capacity --n 100 --rule pinv --alphas 0.5,1.5
 expect_error "ensemble zero networks" 2 "\-\-networks" ensemble --networks 0
 expect_error "ensemble flip out of range" 2 "\-\-flip" ensemble --flip 0.7
 expect_error "ensemble more patterns than neurons" 2 "\-\-patterns" ensemble --n 10 --patterns 11
@@ -227,6 +236,86 @@ if [ "$rc" -ne 0 ]; then
   [ "$rc" -eq 2 ] && grep -q "cuda" "$work/stderr"
   check "cuda backend refused with a reason" $? "exit $rc: $(cat "$work/stderr")"
 fi
+
+# --- learn hebb|covariance|bcm|oja|sanger: local rules ------------------------------------------
+for rule in hebb covariance bcm oja sanger; do
+  expect_ok "help learn $rule" learn "$rule" --help
+  expect_ok "learn $rule small" learn "$rule" --epochs 5 --json
+done
+expect_ok "learn oja defaults" learn oja --json --out "$work/oja"
+cp "$work/stdout" "$work/oja.json"
+[ "$(json_field "$work/oja.json" "d['abs_cos'][0] >= 0.999 and abs(d['norm_squared_minus_one']) < 1e-2")" = True ]
+check "oja finds the top eigenvector" $? "$(head -c 300 "$work/oja.json")"
+[ -f "$work/oja/weights.npy" ] && [ -f "$work/oja/norm_history.npy" ] &&
+  [ "$(json_field "$work/oja/summary.json" "d['rule']")" = oja ]
+check "oja --out writes weights and summary" $? "$(ls "$work/oja" 2>&1)"
+expect_ok "learn sanger on a file" learn sanger --data "$data/run_init.npy" --components 2 --json
+[ "$(json_field "$work/stdout" "len(d['weights']) == 2 and len(d['weights'][0]) == 8")" = True ]
+check "sanger weights are M x D" $? "$(head -c 300 "$work/stdout")"
+expect_error "learn bad rate" 2 "\-\-rate" learn oja --rate -1 --out "$work/out"
+expect_error "learn nan rate" 2 "\-\-rate" learn hebb --rate nan --out "$work/out"
+expect_error "learn missing data" 2 "no_such.npy" learn oja --data "$data/no_such.npy" --out "$work/out"
+expect_error "learn 1-d data" 2 "float32_1d.npy.*shape" learn sanger --data "$data/float32_1d.npy" --out "$work/out"
+expect_error "learn 3-d data" 2 "int32_3d.npy.*shape" learn bcm --data "$data/int32_3d.npy" --out "$work/out"
+expect_error "learn NaN data" 2 "nan_weights.npy.*NaN" learn covariance --data "$data/nan_weights.npy" --out "$work/out"
+expect_error "learn too many components" 2 "\-\-components" learn sanger --data "$data/run_init.npy" --components 9 --out "$work/out"
+expect_error "learn zero tau" 2 "\-\-tau" learn bcm --tau 0 --out "$work/out"
+expect_error "usage: learn data and samples" 2 "excludes" learn hebb --data "$data/run_init.npy" --samples 5
+
+# --- learn krotov|backprop: competing units, top layer, backprop baseline -------------------------
+expect_ok "help learn krotov" learn krotov --help
+expect_ok "help learn backprop" learn backprop --help
+expect_ok "learn krotov synthetic" learn krotov --synthetic --hidden 50 --epochs 5 --top-epochs 10 \
+  --top-lr 1e-2 --top-lr-end 1e-3 --json --out "$work/kh"
+cp "$work/stdout" "$work/kh.json"
+[ "$(json_field "$work/kh.json" "d['test_accuracy'] > 0.5 and 0 <= d['converged_fraction'] <= 1 and len(d['history']['converged']) == 5")" = True ]
+check "krotov learns the synthetic classes (chance 10%)" $? "$(head -c 300 "$work/kh.json")"
+[ -f "$work/kh/W.npy" ] && [ -f "$work/kh/S.npy" ] && [ -f "$work/kh/fields.png" ] &&
+  [ "$(head -c 4 "$work/kh/fields.png" | tail -c 3)" = PNG ] &&
+  [ "$(json_field "$work/kh/result.json" "d['params']['hidden']")" = 50 ]
+check "krotov --out writes W, S, the receptive fields and the result" $? "$(ls "$work/kh" 2>&1)"
+expect_ok "learn backprop synthetic" learn backprop --synthetic --hidden 32 --epochs 3 --lr 1e-2 \
+  --lr-end 1e-3 --json
+[ "$(json_field "$work/stdout" "d['test_accuracy'] > 0.8")" = True ]
+check "backprop learns the synthetic classes" $? "$(head -c 300 "$work/stdout")"
+expect_error "krotov rank 1" 2 "rank k" learn krotov --synthetic --k 1 --out "$work/out"
+expect_error "krotov p below 2" 2 "p: must" learn krotov --synthetic --p 1 --out "$work/out"
+expect_error "krotov missing dataset" 2 "dataset-fashion-mnist" learn krotov --data "$work/none" --out "$work/out"
+mkdir -p "$work/idx"
+for split in train t10k; do
+  cp "$data/tiny-labels-idx1-ubyte.gz" "$work/idx/$split-images-idx3-ubyte.gz"
+  cp "$data/tiny-labels-idx1-ubyte.gz" "$work/idx/$split-labels-idx1-ubyte.gz"
+done
+expect_error "learn on labels given as images" 2 "train-images-idx3-ubyte.gz: images must have 3 dimensions" \
+  learn backprop --data "$work/idx" --out "$work/out"
+expect_error "resume needs --out" 2 "\-\-resume" learn krotov --synthetic --resume
+expect_error "resume without checkpoint" 2 "no checkpoint" learn backprop --synthetic --resume --out "$work/empty"
+expect_error "checkpoint needs --resume" 2 "\-\-resume" learn krotov --synthetic --hidden 50 --epochs 5 \
+  --top-epochs 10 --out "$work/kh"
+expect_error "resume with other parameters" 2 "other parameters" learn krotov --synthetic --hidden 50 \
+  --epochs 6 --top-epochs 10 --resume --out "$work/kh"
+expect_error "backprop on cuda" 2 "\-\-backend" learn backprop --synthetic --backend cuda --out "$work/out"
+
+# A run killed mid-training (SIGKILL: no chance to clean up) and resumed ends on the same bits as
+# an uninterrupted run from the same seed.
+resume_args=(learn krotov --synthetic --hidden 200 --epochs 400 --top-epochs 5)
+"$bin" "${resume_args[@]}" --out "$work/whole" >/dev/null 2>&1
+"$bin" "${resume_args[@]}" --out "$work/killed" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 600); do
+  done_epochs=$(json_field "$work/killed/checkpoint.json" "d['epochs_done']" 2>/dev/null || echo 0)
+  [ "${done_epochs:-0}" -ge 3 ] && break
+  sleep 0.1
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid"
+killed_rc=$?
+killed_at=$(json_field "$work/killed/checkpoint.json" "d['phase'] + ' ' + str(d['epochs_done'])")
+[ "$killed_rc" -eq 137 ] && [ "${killed_at%% *}" = units ]
+check "the run was killed during the unsupervised epochs" $? "exit $killed_rc, checkpoint at $killed_at"
+expect_ok "resume the killed run" "${resume_args[@]}" --out "$work/killed" --resume
+cmp -s "$work/whole/W.npy" "$work/killed/W.npy" && cmp -s "$work/whole/S.npy" "$work/killed/S.npy"
+check "killed and resumed ends on the uninterrupted run's bits" $? "W.npy or S.npy differ"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

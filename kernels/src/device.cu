@@ -66,6 +66,7 @@ DeviceInfo device_info(int device) {
   info.total_bytes = prop.totalGlobalMem;
   // CUDA 13 dropped the clock fields from cudaDeviceProp; the attribute remains.
   info.memory_clock_khz = attribute(cudaDevAttrMemoryClockRate, device);
+  info.core_clock_khz = attribute(cudaDevAttrClockRate, device);
   info.memory_bus_width_bits = prop.memoryBusWidth;
   info.l2_cache_bytes = static_cast<std::size_t>(prop.l2CacheSize);
   {

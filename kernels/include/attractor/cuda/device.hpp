@@ -47,6 +47,7 @@ struct DeviceInfo {
   std::size_t total_bytes = 0;  // global memory
   std::size_t free_bytes = 0;   // free when queried
   double memory_clock_khz = 0;  // peak memory clock
+  double core_clock_khz = 0;    // peak SM clock
   int memory_bus_width_bits = 0;
   std::size_t l2_cache_bytes = 0;
 
@@ -54,6 +55,12 @@ struct DeviceInfo {
   // only: benchmarks report achieved bandwidth against a measured copy, not against this.
   double peak_bandwidth_bytes_per_s() const {
     return 2.0 * memory_clock_khz * 1e3 * memory_bus_width_bits / 8.0;
+  }
+  // Theoretical float32 peak without tensor cores: SMs · FP32 lanes per SM · 2 (an FMA) · clock.
+  // Lanes per SM: 64 on compute capability 6.0, 7.x and 8.0; 128 on 8.6, 8.9, 9.x and later.
+  double peak_fp32_flops() const {
+    const bool narrow = major == 7 || (major == 8 && minor == 0) || (major == 6 && minor == 0);
+    return multiprocessors * (narrow ? 64.0 : 128.0) * 2.0 * core_clock_khz * 1e3;
   }
 };
 
