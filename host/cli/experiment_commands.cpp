@@ -1,5 +1,9 @@
-// demo, recall and capacity: Hebbian associative memory experiments on an embedded default.
+// demo, recall and capacity: associative memory experiments on an embedded default (recall:
+// Hebbian weights; capacity: Hebb, Storkey or pseudo-inverse).
 #include <fmt/format.h>
+
+#include <cmath>
+#include <string>
 
 #include "attractor/core/error.hpp"
 #include "attractor/host/experiments.hpp"
@@ -19,6 +23,28 @@ void add_storage_option(CLI::App& command, std::string& storage) {
 
 core::Dynamics parse_mode(const std::string& mode) {
   return mode == "async" ? core::Dynamics::DiscreteAsync : core::Dynamics::DiscreteSync;
+}
+
+// The load up to which the theory of each storage rule expects the stored patterns to be
+// retrieved (from themselves) at N neurons, and what it says.
+struct CapacityTheory {
+  double alpha;
+  std::string statement;
+};
+
+CapacityTheory capacity_theory(host::StorageRule rule, std::int64_t n) {
+  switch (rule) {
+    case host::StorageRule::Storkey: {
+      const double alpha = 1.0 / std::sqrt(2.0 * std::log(static_cast<double>(n)));
+      return {alpha, fmt::format("Storkey (1997): patterns stay stable up to P = N/sqrt(2 ln N), "
+                                 "P/N = {:.3f} at this N",
+                                 alpha)};
+    }
+    case host::StorageRule::PseudoInverse:
+      return {1.0, "Personnaz et al. (1985): every stored pattern is a fixed point up to P = N"};
+    case host::StorageRule::Hebb: break;
+  }
+  return {0.138, "AGS (1985), N -> infinity: retrieval collapses at P/N = 0.138"};
 }
 
 nlohmann::json to_json(const host::RecallReport& r) {
@@ -141,12 +167,13 @@ Action add_recall(CLI::App& app) {
 Action add_capacity(CLI::App& app) {
   auto* command = app.add_subcommand(
       "capacity", "Retrieval against the load P/N, starting each run at a stored pattern "
-                  "(theory: collapse at P/N = 0.138)");
+                  "(theory for Hebb's rule: collapse at P/N = 0.138)");
   struct State {
     CommonOptions common;
     host::CapacityParams params;
     std::string mode = "async";
     std::string storage = "auto";
+    std::string rule = "hebb";
   };
   auto state = std::make_shared<State>();
   state->common.add_to(*command);
@@ -165,12 +192,19 @@ Action add_capacity(CLI::App& app) {
                       "A pattern counts as retrieved when its final overlap reaches this")
       ->capture_default_str();
   add_storage_option(*command, state->storage);
+  command->add_option("--rule", state->rule,
+                      "Storage rule: hebb (outer products), storkey (Storkey 1997, incremental) "
+                      "or pinv (pseudo-inverse projection, needs P <= N; dense weights only for "
+                      "storkey and pinv)")
+      ->capture_default_str();
   return [state] {
     auto& p = state->params;
     p.seed = state->common.seed;
     p.mode = parse_mode(state->mode);
     p.storage = host::parse_storage(state->storage, "--storage");
+    p.rule = host::parse_storage_rule(state->rule, "--rule");
     p.validate();
+    const CapacityTheory theory = capacity_theory(p.rule, p.n);
     auto engine = state->common.make_engine();
     std::vector<host::CapacityPoint> curve;
     {
@@ -192,22 +226,24 @@ Action add_capacity(CLI::App& app) {
                   {"n", p.n},
                   {"trials", p.trials},
                   {"dynamics", core::to_string(p.mode)},
-                  {"storage", host::to_string(host::resolve_storage(p.storage, p.n))},
+                  {"rule", host::to_string(p.rule)},
+                  {"storage", host::to_string(p.resolved_storage())},
                   {"seed", p.seed},
                   {"match_overlap", p.match_overlap},
-                  {"theory_alpha_c", 0.138},
+                  {"theory_alpha_c", theory.alpha},
+                  {"theory", theory.statement},
                   {"curve", points}});
       return 0;
     }
-    fmt::print("attractor capacity: N = {}, {} trial(s) per load, {}, backend {}\n", p.n,
-               p.trials, core::to_string(p.mode), engine->name());
+    fmt::print("attractor capacity: N = {}, rule {}, {} trial(s) per load, {}, backend {}\n",
+               p.n, host::to_string(p.rule), p.trials, core::to_string(p.mode), engine->name());
     fmt::print("  {:>6} {:>6} {:>10} {:>14} {:>8}\n", "P/N", "P", "retrieved", "overlap",
                "steps");
     for (const auto& c : curve) {
       fmt::print("  {:>6.3f} {:>6} {:>9.1f}% {:>7.4f} ± {:.3f} {:>8.2f}\n", c.alpha, c.patterns,
                  100 * c.retrieval_rate, c.mean_overlap, c.overlap_stddev, c.mean_steps);
     }
-    fmt::print("  theory (N -> infinity): retrieval collapses at P/N = 0.138\n");
+    fmt::print("  theory: {}\n", theory.statement);
     return 0;
   };
 }

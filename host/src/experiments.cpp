@@ -5,6 +5,7 @@
 
 #include "attractor/core/error.hpp"
 #include "attractor/host/hebbian.hpp"
+#include "attractor/host/storage_rules.hpp"
 
 namespace attractor::host {
 
@@ -76,10 +77,26 @@ void RecallParams::validate() const {
   check_memory(n, patterns, cues, storage);
 }
 
+Storage CapacityParams::resolved_storage() const {
+  if (rule != StorageRule::Hebb && storage == Storage::Auto) return Storage::Dense;
+  return resolve_storage(storage, n);
+}
+
 void CapacityParams::validate() const {
-  check_common(n, storage, max_steps, match_overlap, mode);
+  core::require(rule == StorageRule::Hebb || storage != Storage::Factored, "--storage",
+                std::string("factored weights hold only Hebb's rule; --rule ") + to_string(rule) +
+                    " needs dense weights");
+  const Storage weights = resolved_storage();
+  check_common(n, weights, max_steps, match_overlap, mode);
   core::require(!alphas.empty(), "--alphas", "needs at least one load");
   for (double alpha : alphas) {
+    if (rule == StorageRule::PseudoInverse && std::isfinite(alpha) && alpha > 0) {
+      const auto p = std::llround(alpha * static_cast<double>(n));
+      core::require(p <= n, "--alphas",
+                    "load " + std::to_string(alpha) + " stores P = " + std::to_string(p) +
+                        " > N = " + std::to_string(n) +
+                        " patterns, which are linearly dependent; --rule pinv needs P <= N");
+    }
     core::require(std::isfinite(alpha) && alpha > 0 && alpha <= 1, "--alphas",
                   "each load P/N must lie in (0, 1]");
     core::require(std::llround(alpha * static_cast<double>(n)) >= 1, "--alphas",
@@ -88,7 +105,7 @@ void CapacityParams::validate() const {
   core::require(trials >= 1 && trials <= 10'000, "--trials", "must lie in [1, 10000]");
   const double max_alpha = *std::max_element(alphas.begin(), alphas.end());
   const auto max_patterns = std::llround(max_alpha * static_cast<double>(n));
-  check_memory(n, max_patterns, max_patterns, storage);
+  check_memory(n, max_patterns, max_patterns, weights);
 }
 
 RecallReport run_recall(const RecallParams& params, core::Engine& engine,
@@ -148,7 +165,7 @@ std::vector<CapacityPoint> run_capacity(const CapacityParams& params, core::Engi
       const std::uint64_t seed = params.seed * 1'000'003u + a * 10'007u + static_cast<std::uint64_t>(trial);
       const core::PatternSet patterns = random_patterns(point.patterns, params.n, seed);
       const core::Network network =
-          hebbian_network(patterns, resolve_storage(params.storage, params.n) == Storage::Factored);
+          memory_network(params.rule, patterns, params.resolved_storage() == Storage::Factored);
       core::StateBatch states(point.patterns, params.n);
       for (std::size_t k = 0; k < patterns.values.size(); ++k) states.values[k] = patterns.values[k];
       core::RunOptions options;

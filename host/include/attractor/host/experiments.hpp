@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "attractor/core/engine.hpp"
+#include "attractor/host/storage_rules.hpp"
 
 namespace attractor::host {
 
@@ -52,10 +53,13 @@ struct RecallReport {
 RecallReport run_recall(const RecallParams& params, core::Engine& engine,
                         const ProgressFn& progress = {});
 
-// Storage capacity: for each load α, P = round(α N) random patterns are stored and each pattern
-// is used as its own initial state; a pattern is retrieved when the state it settles into keeps
-// an overlap ≥ match_overlap with it. Theory (Amit, Gutfreund & Sompolinsky 1985): retrieval
-// collapses at α_c ≈ 0.138 as N → ∞.
+// Storage capacity: for each load α, P = round(α N) random patterns are stored by `rule` and
+// each pattern is used as its own initial state; a pattern is retrieved when the state it settles
+// into keeps an overlap ≥ match_overlap with it. Theory: with Hebb's rule retrieval collapses at
+// α_c ≈ 0.138 as N → ∞ (Amit, Gutfreund & Sompolinsky 1985); Storkey's rule keeps the patterns
+// stable up to P ≈ N/√(2 ln N) (Storkey 1997); the pseudo-inverse rule makes every pattern a
+// fixed point while P ≤ N (Personnaz et al. 1985), so this protocol, which starts at the
+// pattern, sees 100% for it and says nothing about its basins.
 struct CapacityParams {
   std::int64_t n = 1000;
   std::vector<double> alphas{0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20};
@@ -65,8 +69,13 @@ struct CapacityParams {
   double match_overlap = 0.95;
   std::uint64_t seed = 1;
   Storage storage = Storage::Auto;
+  StorageRule rule = StorageRule::Hebb;
 
+  // core::InputError for out-of-range values and for what `rule` cannot do: factored weights
+  // (Hebb only) or, for the pseudo-inverse, P > N patterns (necessarily linearly dependent).
   void validate() const;
+  // The weights' storage: resolve_storage for Hebb's rule, dense for the others (Auto included).
+  Storage resolved_storage() const;
 };
 
 struct CapacityPoint {
