@@ -6,7 +6,7 @@ speed-up of attractor over each peer form, the commit, the CPU and the date. A p
 recorded as an error string; the run goes on and exits 0.
 
     python3 bench/run_learning_bench.py --build build --out bench/results/<date>-learning-<host>.json
-        [--quick] [--no-gpu] [--epochs E]
+        [--quick] [--no-gpu] [--epochs E] [--data DIR]
 """
 import argparse
 import datetime
@@ -50,10 +50,12 @@ def main():
     parser.add_argument("--no-gpu", action="store_true")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--peer-forms", default="sparse,dense")
+    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     args = parser.parse_args()
     commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip() or "unknown"
     size = ["--train-limit", "6000", "--epochs", "1"] if args.quick else ["--epochs", str(args.epochs)]
+    size += ["--data", args.data]
     ours, error = run_json([os.path.join(args.build, "bench", "attractor_bench_learning"),
                             "--commit", commit] + size + (["--no-gpu"] if args.no_gpu else []))
     result = ours if ours is not None else {"error": error}

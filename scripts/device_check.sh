@@ -6,6 +6,8 @@
 # recorded and summarized.
 #
 #   scripts/device_check.sh [build] [test] [sanitize] [bench] [control] [all]   (default: all)
+#   scripts/device_check.sh learning   the Krotov–Hopfield epoch on CPU and GPU against PyTorch
+#                                      (not in `all`: its own call, so at most 8 files come back)
 #
 # Needs the header-only dependencies bundled in .deps (made on a machine with the Debian packages
 # by `../shared/tools/bundle-deps.sh .deps`, then carried along), nvcc, cmake, ninja, and a
@@ -22,6 +24,9 @@
 #   COMMIT     recorded in bench.json (default: git rev-parse, else "unknown")
 #   BENCH_ARGS extra arguments for bench/run_gpu_bench.py (e.g. "--quick", "--case sparse_1m")
 #   CONTROL_ARGS extra arguments for bench/run_control_bench.py (e.g. "--quick")
+#   FASHION_MNIST the folder of Fashion-MNIST's IDX files for the learning phase (default
+#              .data/fashion-mnist: copy /usr/share/datasets/fashion-mnist there, 30 MB, and carry
+#              it; the device machine has no Debian packages)
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 2
@@ -44,7 +49,9 @@ for p in "${phases[@]}"; do
     *) echo "usage: $0 [build] [test] [sanitize] [bench] [control] [all]   (unknown phase '$p')" >&2; exit 2 ;;
   esac
 done
-wants() { [[ " ${phases[*]} " == *" $1 "* || " ${phases[*]} " == *" all "* ]]; }
+wants() {
+  [[ " ${phases[*]} " == *" $1 "* || ($1 != learning && " ${phases[*]} " == *" all "*) ]]
+}
 
 declare -A status=()  # step -> exit code, or "skipped (...)"
 order=()              # steps in the order they ran
@@ -169,8 +176,15 @@ do_control() {
     ${CONTROL_ARGS:-} 2>&1 | tee -a "$OUT/bench.log"
 }
 
+do_learning() {
+  ensure_build attractor_bench_learning
+  local data=${FASHION_MNIST:-.data/fashion-mnist}
+  run_budgeted 0 python3 bench/run_learning_bench.py --build "$build_dir" --out "$OUT/learning.json" \
+    --data "$data" 2>&1 | tee -a "$OUT/bench.log"
+}
+
 current_phase=
-for current_phase in build test sanitize bench control; do
+for current_phase in build test sanitize bench control learning; do
   wants "$current_phase" || continue
   echo "== $current_phase ($(remaining)s of the budget left)"
   if (($(remaining) < 30)); then
