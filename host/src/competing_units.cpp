@@ -172,22 +172,6 @@ std::vector<float> initial_competing_weights(std::int64_t hidden, std::int64_t i
   return W;
 }
 
-std::vector<std::int32_t> epoch_order(std::int64_t samples, std::uint64_t seed,
-                                      std::int64_t epoch) {
-  core::require(samples > 0 && samples < (std::int64_t{1} << 31), "samples",
-                "must lie in [1, 2^31)");
-  std::vector<std::int32_t> order(static_cast<std::size_t>(samples));
-  for (std::int32_t i = 0; i < samples; ++i) order[i] = i;
-  const core::CounterRng rng{seed};
-  for (std::int64_t i = samples - 1; i > 0; --i) {
-    const std::uint32_t j = rng.below(core::RngPurpose::MinibatchOrder,
-                                      static_cast<std::uint32_t>(epoch),
-                                      static_cast<std::uint64_t>(i), static_cast<std::uint32_t>(i + 1));
-    std::swap(order[i], order[j]);
-  }
-  return order;
-}
-
 double competing_learning_rate(const CompetingUnitsParams& params, std::int64_t epoch) {
   return params.eps0 * (1.0 - static_cast<double>(epoch) / static_cast<double>(params.epochs));
 }

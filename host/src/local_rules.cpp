@@ -9,9 +9,9 @@
 #include <type_traits>
 #include <utility>
 
-#include "attractor/core/discrete.hpp"
 #include "attractor/core/error.hpp"
 #include "attractor/core/philox.hpp"
+#include "attractor/host/epoch_order.hpp"
 
 namespace attractor::host {
 
@@ -136,7 +136,6 @@ LocalRuleResult train(LocalRule name, Rule rule, RowMatrix W, const DenseMatrix<
                       const std::function<void(std::int64_t, std::int64_t)>& progress) {
   const std::int64_t S = samples.rows, M = W.rows();
   const ConstRowMap X = view(samples);
-  const CounterRng rng{params.seed};
   LocalRuleResult result;
   result.rule = name;
   result.norm_history = DenseMatrix<double>(0, M);
@@ -153,15 +152,9 @@ LocalRuleResult train(LocalRule name, Rule rule, RowMatrix W, const DenseMatrix<
     return bounded;
   };
   record_norms();
-  std::vector<std::uint32_t> order(static_cast<std::size_t>(S)), partner(order.size());
   Vector x(samples.cols);
   for (std::int64_t epoch = 0; epoch < params.epochs; ++epoch) {
-    for (std::int64_t pos = 1; pos < S; ++pos) {
-      partner[pos] =
-          rng.below(RngPurpose::MinibatchOrder, 0, static_cast<std::uint64_t>(epoch * S + pos),
-                    static_cast<std::uint32_t>(pos + 1));
-    }
-    core::apply_swaps(order.data(), partner.data(), S);
+    const std::vector<std::int32_t> order = epoch_order(S, params.seed, epoch);
     for (std::int64_t k = 0; k < S; ++k) {
       x = X.row(order[k]).transpose();
       const double phi = rule.present(W, x, params.rate_at(result.presentations, S));

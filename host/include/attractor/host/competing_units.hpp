@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "attractor/core/competing_units.hpp"
+#include "attractor/host/epoch_order.hpp"
 
 namespace attractor::host {
 
@@ -77,10 +78,6 @@ struct CompetingUnitsParams {
 // W₀ with entries N(0, 1): CounterRng(seed), purpose Weights, stream 0, index μ·D + i.
 std::vector<float> initial_competing_weights(std::int64_t hidden, std::int64_t inputs,
                                              std::uint64_t seed);
-// The epoch's sample order: Fisher–Yates driven by CounterRng(seed), purpose MinibatchOrder,
-// stream = epoch; a resumed run draws the same order as an uninterrupted one.
-std::vector<std::int32_t> epoch_order(std::int64_t samples, std::uint64_t seed,
-                                      std::int64_t epoch);
 // ε for `epoch` (0-based) of `epochs`: ε₀ (1 − epoch / epochs).
 double competing_learning_rate(const CompetingUnitsParams& params, std::int64_t epoch);
 // Runs epoch `epoch` of training on `step`, whose inputs are loaded.

@@ -17,9 +17,8 @@ enum class LocalRule { Hebb, Covariance, Bcm, Oja, Sanger };
 
 const char* to_string(LocalRule rule);  // "hebb", "covariance", "bcm", "oja", "sanger"
 
-// Training: `epochs` passes over the S samples, each in its own seeded random order (a Fisher–Yates
-// shuffle keyed by RngPurpose::MinibatchOrder, stream 0, index epoch·S + position), one update per
-// sample. The learning rate is annealed,
+// Training: `epochs` passes over the S samples, each in its own seeded random order
+// (host::epoch_order), one update per sample. The learning rate is annealed,
 //   η(t) = η₀ / (1 + t/τ_η),   t = presentations / S (time in epochs),
 // because a constant rate leaves Oja's and Sanger's weights fluctuating in an O(η) neighbourhood of
 // the eigenvectors (‖w‖² exceeds 1 by ≈ η (tr C − λ₁)/2), while a 1/t decay satisfies Robbins and
