@@ -274,6 +274,11 @@ check "krotov learns the synthetic classes (chance 10%)" $? "$(head -c 300 "$wor
   [ "$(head -c 4 "$work/kh/fields.png" | tail -c 3)" = PNG ] &&
   [ "$(json_field "$work/kh/result.json" "d['params']['hidden']")" = 50 ]
 check "krotov --out writes W, S, the receptive fields and the result" $? "$(ls "$work/kh" 2>&1)"
+expect_ok "learn fields" learn fields "$work/kh/W.npy" "$work/kh-fields.png" --units 20 --columns 5
+[ "$(head -c 4 "$work/kh-fields.png" | tail -c 3)" = PNG ]
+check "learn fields draws saved weights" $? "$(ls -la "$work/kh-fields.png" 2>&1)"
+expect_error "learn fields non-square" 2 "S.npy: 50 inputs are not a square image" learn fields "$work/kh/S.npy" "$work/x.png"
+expect_error "learn fields 1-d" 2 "float32_1d.npy: expected a (units, inputs) array" learn fields "$data/float32_1d.npy" "$work/x.png"
 expect_ok "learn backprop synthetic" learn backprop --synthetic --hidden 32 --epochs 3 --lr 1e-2 \
   --lr-end 1e-3 --json
 [ "$(json_field "$work/stdout" "d['test_accuracy'] > 0.8")" = True ]

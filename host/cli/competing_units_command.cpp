@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -82,11 +83,15 @@ void write_floats(const std::string& path, const std::vector<std::int64_t>& shap
                   host::NpyDtype::Float32);
 }
 
-// The receptive fields of H units over square images as a PNG grid (nothing for other inputs).
+// The receptive fields of the first 100 units over square images as a PNG grid (nothing for
+// other inputs); `attractor learn fields` draws any number from the saved weights.
 void write_fields(const std::string& path, const std::vector<float>& W, std::int64_t hidden,
                   const host::Dataset& data) {
   const std::int64_t side = image_side(data);
-  if (side > 0) host::write_png(path, host::receptive_field_grid(W, hidden, side, side));
+  if (side == 0) return;
+  const std::int64_t drawn = std::min<std::int64_t>(hidden, 100);
+  const std::vector<float> first(W.begin(), W.begin() + drawn * data.dims);
+  host::write_png(path, host::receptive_field_grid(first, drawn, side, side));
 }
 
 // A checkpoint in --out: checkpoint.json names its arrays, each a float32 .npy file tagged with
@@ -412,9 +417,44 @@ struct BackpropCli {
   }
 };
 
+// Draws the receptive fields of saved weights (any .npy of shape (units, side²)).
+struct FieldsCli {
+  std::string weights, png;
+  std::int64_t units = 100, columns = 0;
+
+  void add_to(CLI::App& command) {
+    command.add_option("weights", weights, "Weights .npy of shape (units, side × side)")->required();
+    command.add_option("png", png, "The picture to write")->required();
+    command.add_option("--units", units, "Draw the first N units (0: all)")->capture_default_str();
+    command.add_option("--columns", columns, "Tiles a row (0: about square)")->capture_default_str();
+  }
+
+  int execute() const {
+    core::require(units >= 0, "--units", "must not be negative");
+    core::require(columns >= 0, "--columns", "must not be negative");
+    const host::NpyArray array = host::read_npy(weights);
+    core::require(array.shape.size() == 2, weights,
+                  "expected a (units, inputs) array, got shape " + shape_text(array.shape));
+    const auto side = static_cast<std::int64_t>(std::lround(std::sqrt(static_cast<double>(array.shape[1]))));
+    core::require(side * side == array.shape[1], weights,
+                  std::to_string(array.shape[1]) + " inputs are not a square image");
+    require_finite(array.values, weights);
+    const std::int64_t drawn = units == 0 ? array.shape[0] : std::min(units, array.shape[0]);
+    const std::vector<float> W(array.values.begin(), array.values.begin() + drawn * array.shape[1]);
+    host::write_png(png, host::receptive_field_grid(W, drawn, side, side, columns));
+    return 0;
+  }
+};
+
 }  // namespace
 
 void add_competing_unit_commands(CLI::App& learn, Subcommands& out) {
+  auto fields = std::make_shared<FieldsCli>();
+  CLI::App* f = learn.add_subcommand(
+      "fields", "Draw saved weights (W.npy, W1.npy) as a grid of receptive fields (PNG)");
+  fields->add_to(*f);
+  out.emplace_back(f, [fields] { return fields->execute(); });
+
   auto krotov = std::make_shared<KrotovCli>();
   CLI::App* k = learn.add_subcommand(
       "krotov", "Krotov–Hopfield competing hidden units (unsupervised), then the supervised top "
