@@ -199,11 +199,15 @@ struct KrotovCli {
   RunOptions run;
   host::CompetingUnitsParams units;
   host::TopLayerParams top;
+  std::string units_file;
 
   void add_to(CLI::App& command) {
     common.add_to(command);
     data.add_to(command);
     run.add_to(command);
+    command.add_option("--units", units_file,
+                       "Trained units (the W.npy of an earlier run, H × D): skip the unsupervised "
+                       "epochs and train only the top layer on them");
     command.add_option("--hidden", units.hidden, "Hidden units H")->capture_default_str();
     command.add_option("--p", units.rule.p, "Lebesgue norm p of the synapses")->capture_default_str();
     command.add_option("--k", units.rule.rank, "Rank of the anti-Hebbian unit")->capture_default_str();
@@ -231,7 +235,18 @@ struct KrotovCli {
             {"hidden", units.hidden}, {"p", units.rule.p}, {"k", units.rule.rank},
             {"delta", units.rule.delta}, {"eps0", units.eps0}, {"batch", units.batch},
             {"epochs", units.epochs}, {"top_epochs", top.epochs}, {"n", top.n}, {"m", top.m},
-            {"beta", top.beta}, {"top_lr", top.lr0}, {"top_lr_end", top.lr_end}};
+            {"beta", top.beta}, {"top_lr", top.lr0}, {"top_lr_end", top.lr_end},
+            {"units_file", units_file}};
+  }
+
+  // The units of an earlier run, checked against H and the data's D.
+  std::vector<float> read_units(std::int64_t inputs) const {
+    const host::NpyArray array = host::read_npy(units_file);
+    core::require(array.shape == std::vector<std::int64_t>{units.hidden, inputs}, units_file,
+                  "expected shape (" + std::to_string(units.hidden) + ", " + std::to_string(inputs) +
+                      ") for --hidden and the data, got " + shape_text(array.shape));
+    require_finite(array.values, units_file);
+    return {array.values.begin(), array.values.end()};
   }
 
   int execute() {
@@ -245,11 +260,13 @@ struct KrotovCli {
     if (!run.out.empty()) make_output_folder(run.out);
     Checkpoint checkpoint(run.out, identity());
 
-    std::vector<float> W = host::initial_competing_weights(units.hidden, train.dims, units.seed);
+    std::vector<float> W = units_file.empty()
+                               ? host::initial_competing_weights(units.hidden, train.dims, units.seed)
+                               : read_units(train.dims);
     host::TopLayer layer(units.hidden, train.classes, top);
     json history = {{"epoch_seconds", json::array()}, {"converged", json::array()},
                     {"top_loss", json::array()}};
-    std::string phase = "units";
+    std::string phase = units_file.empty() ? "units" : "top";
     std::int64_t done = 0;
     const host::TrainingState units_state{{{"W", &W}}, nullptr};
     if (run.resume) {
