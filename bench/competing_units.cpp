@@ -127,6 +127,11 @@ int main(int argc, char** argv) {
     json out = {{"name", "competing_units_epoch"},
                 {"commit", settings.commit},
                 {"threads", omp_get_max_threads()},
+#if defined(ATTRACTOR_NATIVE)
+                {"cpu_build", "-march=native (ATTRACTOR_NATIVE=ON)"},
+#else
+                {"cpu_build", "generic x86-64 (ATTRACTOR_NATIVE=OFF)"},
+#endif
                 {"hidden", params.hidden},
                 {"inputs", train.dims},
                 {"samples", train.count},

@@ -7,6 +7,7 @@ if(ATTRACTOR_WERROR)
 endif()
 if(ATTRACTOR_NATIVE)
   target_compile_options(attractor_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
+  target_compile_definitions(attractor_flags INTERFACE ATTRACTOR_NATIVE=1)  # benchmarks report it
 endif()
 if(ATTRACTOR_SANITIZE)
   target_compile_options(attractor_flags INTERFACE

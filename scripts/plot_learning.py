@@ -29,7 +29,7 @@ def main():
     units.set_ylabel("units converged, % (|Σ|W|^p − 1| < 0.1)")
     units.set_ylim(0, 100)
     units.set_title(f"{krotov['params']['hidden']} competing units, p = {krotov['params']['p']}, "
-                    f"k = {krotov['params']['k']}")
+                    f"k = {krotov['params']['k']}, Δ = {krotov['params']['delta']}")
     top = krotov["history"]["top_loss"]
     loss.semilogy(range(1, len(top) + 1), top,
                   label=f"Krotov–Hopfield top layer: {100 * krotov['test_accuracy']:.2f}% test")
@@ -37,7 +37,7 @@ def main():
         loss.semilogy(range(1, len(backprop["history"]["loss"]) + 1), backprop["history"]["loss"],
                       label=f"backprop MLP: {100 * backprop['test_accuracy']:.2f}% test")
     loss.set_xlabel("supervised epoch")
-    loss.set_ylabel("training loss per sample")
+    loss.set_ylabel("training loss per sample (Σ|c − t|^m; cross-entropy)")
     loss.legend()
     fig.tight_layout()
     fig.savefig(sys.argv[-1], dpi=120)

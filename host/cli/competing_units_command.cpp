@@ -344,7 +344,9 @@ struct KrotovCli {
       fmt::print("attractor learn krotov: {} hidden units, {} training samples of {} inputs, {}\n",
                  units.hidden, train.count, train.dims, step->backend());
       fmt::print("  units converged (|Σ|W|^p − 1| < 0.1)  {:.1f}%\n", 100 * converged);
-      fmt::print("  median time per epoch            {:.3f} s\n", median_epoch);
+      if (!epoch_seconds.empty()) {
+        fmt::print("  median time per epoch            {:.3f} s\n", median_epoch);
+      }
       fmt::print("  test accuracy (top layer)        {:.2f}%   (train {:.2f}%)\n",
                  100 * test_accuracy, 100 * train_accuracy);
       if (!run.out.empty()) fmt::print("  wrote {}/W.npy, S.npy, fields.png, result.json\n", run.out);
