@@ -13,27 +13,12 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 
+from runner_common import commit as current_commit, host_cpu, run_json
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def run_json(args):
-    """Runs a program that prints one JSON document; its stderr is passed on and, when there is
-    no document, its last line is the error."""
-    try:
-        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    except OSError as error:
-        return None, f"{args[0]}: {error}"
-    sys.stderr.write(proc.stderr)
-    try:
-        return json.loads(proc.stdout), None
-    except json.JSONDecodeError:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        program = args[1] if args[0] == sys.executable else args[0]
-        return None, f"{os.path.basename(program)} exited {proc.returncode}: {last}"
 
 
 def main():
@@ -44,8 +29,7 @@ def main():
     parser.add_argument("--no-gpu", action="store_true")
     parser.add_argument("extra", nargs="*")
     args = parser.parse_args()
-    commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip() or "unknown"
+    commit = current_commit()
     with tempfile.TemporaryDirectory() as export:
         ours_args = [os.path.join(args.build, "bench", "attractor_bench_control"), "--commit",
                      commit, "--export", export] + (["--quick"] if args.quick else []) + \
@@ -56,8 +40,7 @@ def main():
         peer, peer_error = run_json([sys.executable, os.path.join(HERE, "peer_torch_control.py"),
                                      export] + (["--device", "cpu"] if args.no_gpu else []))
     ours["date"] = datetime.date.today().isoformat()
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())
+    cpu = host_cpu()
     ours["host"] = f"{platform.node()}: {cpu}, {os.cpu_count()} cores"
     if peer is None:
         ours["peer_error"] = peer_error

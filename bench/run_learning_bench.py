@@ -12,27 +12,11 @@ import argparse
 import datetime
 import json
 import os
-import platform
-import subprocess
 import sys
 
+from runner_common import commit as current_commit, host_cpu, run_json
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def run_json(args):
-    """Runs a program that prints one JSON document; stderr passes through, and without a
-    document its last line is the error."""
-    try:
-        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    except OSError as error:
-        return None, f"{args[0]}: {error}"
-    sys.stderr.write(proc.stderr)
-    try:
-        return json.loads(proc.stdout), None
-    except json.JSONDecodeError:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return None, f"{os.path.basename(args[1] if args[0] == sys.executable else args[0])} " \
-                     f"exited {proc.returncode}: {last}"
 
 
 def speedups(ours, peer):
@@ -52,8 +36,7 @@ def main():
     parser.add_argument("--peer-forms", default="sparse,dense")
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     args = parser.parse_args()
-    commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip() or "unknown"
+    commit = current_commit()
     size = ["--train-limit", "6000", "--epochs", "1"] if args.quick else ["--epochs", str(args.epochs)]
     size += ["--data", args.data]
     ours, error = run_json([os.path.join(args.build, "bench", "attractor_bench_learning"),
@@ -71,8 +54,7 @@ def main():
             ours[device]["speedup_over_torch"] = speedups(ours[device], peer)
     result["peer_torch"] = peers
     result["date"] = datetime.date.today().isoformat()
-    result["host_cpu"] = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                               if line.startswith("model name")), platform.processor())
+    result["host_cpu"] = host_cpu()
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(result, f, indent=2)
