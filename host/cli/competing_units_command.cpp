@@ -32,6 +32,15 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// The upper median of a JSON list of seconds (0 for an empty list).
+double median_seconds(const json& list) {
+  std::vector<double> seconds = list.get<std::vector<double>>();
+  if (seconds.empty()) return 0.0;
+  std::nth_element(seconds.begin(), seconds.begin() + static_cast<std::ptrdiff_t>(seconds.size() / 2),
+                   seconds.end());
+  return seconds[seconds.size() / 2];
+}
+
 // Where the samples come from: the IDX files of a folder, or synthetic prototypes.
 struct DataOptions {
   std::string dir = host::kFashionMnistDir;
@@ -312,9 +321,8 @@ struct KrotovCli {
     }
     const double top_seconds = seconds_since(top_start);
 
-    std::vector<double> epoch_seconds = history["epoch_seconds"].get<std::vector<double>>();
-    std::sort(epoch_seconds.begin(), epoch_seconds.end());
-    const double median_epoch = epoch_seconds.empty() ? 0.0 : epoch_seconds[epoch_seconds.size() / 2];
+    const bool trained_epochs = !history["epoch_seconds"].empty();
+    const double median_epoch = median_seconds(history["epoch_seconds"]);
     const double converged = host::converged_fraction(W, units.hidden, units.rule.p);
     const double test_accuracy = layer.accuracy(h_test, test.labels);
     const double train_accuracy = layer.accuracy(h_train, train.labels);
@@ -344,7 +352,7 @@ struct KrotovCli {
       fmt::print("attractor learn krotov: {} hidden units, {} training samples of {} inputs, {}\n",
                  units.hidden, train.count, train.dims, step->backend());
       fmt::print("  units converged (|Σ|W|^p − 1| < 0.1)  {:.1f}%\n", 100 * converged);
-      if (!epoch_seconds.empty()) {
+      if (trained_epochs) {
         fmt::print("  median time per epoch            {:.3f} s\n", median_epoch);
       }
       fmt::print("  test accuracy (top layer)        {:.2f}%   (train {:.2f}%)\n",
@@ -407,9 +415,7 @@ struct BackpropCli {
         progress.update(epoch + 1, params.epochs);
       }
     }
-    std::vector<double> epoch_seconds = history["epoch_seconds"].get<std::vector<double>>();
-    std::sort(epoch_seconds.begin(), epoch_seconds.end());
-    const double median_epoch = epoch_seconds.empty() ? 0.0 : epoch_seconds[epoch_seconds.size() / 2];
+    const double median_epoch = median_seconds(history["epoch_seconds"]);
     const double test_accuracy = mlp.accuracy(test), train_accuracy = mlp.accuracy(train);
     json result = {{"command", "learn backprop"},    {"backend", "cpu"},
                    {"params", identity()},           {"train_samples", train.count},
