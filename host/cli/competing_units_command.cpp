@@ -287,12 +287,13 @@ struct KrotovCli {
       else checkpoint.restore(meta, {units_state, layer.state()});
     }
 
-    // Unsupervised: the competing units.
-    step->set_weights(W);
-    step->load_inputs(train.x.data(), train.count);
-    {
+    // Unsupervised: the competing units (skipped for --units and for a run resumed in the top
+    // layer's epochs, so neither uploads the training set for nothing).
+    if (phase == "units") {
+      step->set_weights(W);
+      step->load_inputs(train.x.data(), train.count);
       Progress progress("learn krotov: units");
-      for (std::int64_t epoch = phase == "units" ? done : units.epochs; epoch < units.epochs; ++epoch) {
+      for (std::int64_t epoch = done; epoch < units.epochs; ++epoch) {
         const auto start = Clock::now();
         host::train_competing_epoch(*step, units, train.count, epoch);
         W = step->weights();
@@ -301,9 +302,8 @@ struct KrotovCli {
         if (!run.out.empty()) checkpoint.save("units", epoch + 1, {units_state}, history);
         progress.update(epoch + 1, units.epochs);
       }
+      done = 0;  // the top layer starts from its first epoch
     }
-    W = step->weights();
-    if (phase == "units") done = 0;
 
     // Supervised: the top layer on the frozen units.
     const auto features_start = Clock::now();
