@@ -32,6 +32,7 @@ attractor_header_dep(cli11 CLI/CLI.hpp "")
 attractor_header_dep(json nlohmann/json.hpp "")
 attractor_header_dep(fmt fmt/format.h "")
 attractor_header_dep(stb stb/stb_image_write.h "")
+attractor_header_dep(spectra Spectra/SymEigsShiftSolver.h "")
 # fmt header-only: the bundle ships no compiled fmt, and one definition serves both set-ups.
 target_compile_definitions(attractor_dep_fmt INTERFACE FMT_HEADER_ONLY=1)
 target_compile_definitions(attractor_dep_eigen INTERFACE EIGEN_MPL2_ONLY=1)

@@ -54,6 +54,9 @@ enum class RngPurpose : std::uint32_t {
   InitialState = 6,  // random initial states
   Samples = 7,       // synthetic input samples for the learning rules
   MinibatchOrder = 8,  // the shuffled order of training samples in each epoch
+  Graph = 9,           // node positions of random physical networks
+  Tasks = 10,          // input and output nodes, forces and targets of physical learning tasks
+  Forces = 11,         // random force ensembles that probe a network's responses
 };
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
