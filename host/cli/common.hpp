@@ -72,6 +72,7 @@ Action add_dam(CLI::App& app);
 Action add_control(CLI::App& app);
 Action add_memory_experiment(CLI::App& app);
 Action add_learn(CLI::App& app);
+Action add_physical(CLI::App& app);  // physical_command.cpp
 
 // `attractor learn <rule>`: each family of rules registers its subcommands under `learn` and the
 // action that runs each one.

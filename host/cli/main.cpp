@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   add(cli::add_control);
   add(cli::add_memory_experiment);
   add(cli::add_learn);
+  add(cli::add_physical);
 
   try {
     app.parse(argc, argv);
