@@ -237,6 +237,7 @@ Action add_train(CLI::App& physical) {
     params.stiffness_floor = o->floor;
     params.steps = o->steps >= 0 ? o->steps : reference ? 10000 : iris ? 2000 : 8000;
     params.method = host::parse_hessian_method(o->solver);
+    host::check_train_params(params);
     core::require(o->modes >= 1, "--modes", "must be at least 1");
     core::require(o->forces >= 0, "--forces", "must be non-negative");
     const std::int64_t every =

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <numeric>
 #include <sstream>
+#include <stdexcept>
 
 #include "attractor/core/error.hpp"
 #include "attractor/core/philox.hpp"
@@ -166,20 +167,33 @@ double task_cost(const PhysicalSystem& system, const std::vector<double>& w,
   return C / static_cast<double>(tasks.size());
 }
 
-void train_physical(const PhysicalSystem& system, std::vector<double>& w,
-                    const std::vector<PhysicalTask>& tasks, const PhysicalTrainParams& params,
-                    const PhysicalObserver& observe) {
+void check_train_params(const PhysicalTrainParams& params) {
   require(std::isfinite(params.alpha) && params.alpha > 0, "--alpha",
           "must be positive and finite");
+  require(std::isfinite(params.eta) && params.eta > 0, "--eta", "must be positive and finite");
   require(std::isfinite(params.stiffness_floor) && params.stiffness_floor > 0, "--floor",
           "must be positive and finite");
   require(params.steps >= 0, "--steps", "must be non-negative");
+}
+
+void train_physical(const PhysicalSystem& system, std::vector<double>& w,
+                    const std::vector<PhysicalTask>& tasks, const PhysicalTrainParams& params,
+                    const PhysicalObserver& observe) {
+  check_train_params(params);
   const double floor = system.weight_floor(params.stiffness_floor);
   HessianSolver solver(params.method);
   for (std::int64_t step = 0;; ++step) {
     double cost = 0;
-    const Eigen::VectorXd gradient =
-        contrastive_gradient(system, w, tasks, params.rule, params.eta, solver, &cost);
+    Eigen::VectorXd gradient;
+    try {
+      gradient = contrastive_gradient(system, w, tasks, params.rule, params.eta, solver, &cost);
+    } catch (const core::InputError& e) {
+      if (step == 0) throw;
+      // The input was sound; training made H singular (a linear network's W̄ indefinite, or
+      // stiffnesses spread past what a double factor resolves): a failure of the run.
+      throw std::runtime_error("step " + std::to_string(step) + ": " + e.what() +
+                               "; the steps were too large: lower --alpha (or raise --floor)");
+    }
     if (!observe(step, w, cost) || step == params.steps) return;
     for (std::size_t e = 0; e < w.size(); ++e) {
       w[e] = std::max(floor, w[e] - params.alpha * gradient[static_cast<Eigen::Index>(e)]);

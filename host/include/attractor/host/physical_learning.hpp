@@ -162,6 +162,8 @@ struct PhysicalTrainParams {
   std::int64_t steps = 1000;
   HessianMethod method = HessianMethod::Cholesky;
 };
+// InputError for a non-positive or non-finite rate, strength or floor, or negative steps.
+void check_train_params(const PhysicalTrainParams& params);
 using PhysicalObserver =
     std::function<bool(std::int64_t step, const std::vector<double>& w, double cost)>;
 void train_physical(const PhysicalSystem& system, std::vector<double>& w,
