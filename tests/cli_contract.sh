@@ -301,6 +301,50 @@ expect_error "resume with other parameters" 2 "other parameters" learn krotov --
   --epochs 6 --top-epochs 10 --resume --out "$work/kh"
 expect_error "backprop on cuda" 2 "\-\-backend" learn backprop --synthetic --backend cuda --out "$work/out"
 
+# --- physical train|modes: physical learning and the Hessian's modes ----------------------------
+expect_ok "help physical" physical --help
+expect_ok "help physical train" physical train --help
+expect_ok "help physical modes" physical modes --help
+expect_ok "physical reference" physical train --task reference --nodes 64 --steps 3000 --json --out "$work/phys"
+cp "$work/stdout" "$work/phys.json"
+[ "$(json_field "$work/phys.json" "d['cost_ratio'] < 0.1 and d['rule'] == 'couple'")" = True ]
+check "coupled learning lowers the reference error" $? "$(head -c 300 "$work/phys.json")"
+[ "$(json_field "$work/phys/result.json" "len(d['cost_curve']) == 3001 and len(d['analyses']) > 1")" = True ] &&
+  [ -f "$work/phys/network_before.json" ] && [ -f "$work/phys/network_after.json" ]
+check "physical train --out writes curves and both networks" $? "$(ls "$work/phys" 2>&1)"
+expect_ok "physical modes of a trained network" physical modes --graph "$work/phys/network_after.json" \
+  --count 5 --forces 200 --json --write-hessian "$work/phys/H.mtx"
+[ "$(json_field "$work/stdout" "len(d['eigenvalues']) == 5 and d['method'] == 'dense' and d['ensemble']['forces'] == 200")" = True ] &&
+  head -1 "$work/phys/H.mtx" | grep -q "MatrixMarket matrix coordinate real symmetric"
+check "physical modes reads a written network and writes H" $? "$(head -c 300 "$work/stdout")"
+expect_ok "physical modes shift-invert" physical modes --lattice triangular --network elastic --nodes 400 \
+  --count 6 --method shift-invert --json
+[ "$(json_field "$work/stdout" "d['method'] == 'shift-invert' and d['eigenvalues'][0] > 0")" = True ]
+check "shift-invert finds positive modes of a pinned triangular lattice" $? "$(head -c 300 "$work/stdout")"
+expect_ok "physical iris" physical train --task iris --nodes 64 --steps 50 --json
+printf '{"kind": "flow", "nodes": 4, "edges": [[0, 1], [2, 3]], "weights": [1, 1], "ground": [0]}' >"$work/cut.json"
+expect_error "physical disconnected graph" 2 "cut.json.*disconnected" physical train --graph "$work/cut.json" --out "$work/out"
+printf '{"kind": "flow", "nodes": 3, "edges": [[0, 1], [1, 2]], "weights": [1, 1], "ground": []}' >"$work/float.json"
+expect_error "physical ungrounded graph" 2 "ungrounded" physical modes --graph "$work/float.json"
+printf '{"kind": "flow", "nodes": 3, "edges": [[0, 1], [1, 2]], "weights": [1, 0], "ground": [0]}' >"$work/zero.json"
+expect_error "physical zero weight" 2 "positive" physical train --graph "$work/zero.json" --out "$work/out"
+printf '{"kind": "flow", "nodes": 3, "edges": [[0, 1], [1, 2]], "weights": [1, NaN], "ground": [0]}' >"$work/nan.json"
+expect_error "physical NaN weight" 2 "nan.json.*not valid JSON" physical modes --graph "$work/nan.json"
+printf '{"kind": "flow", "nodes": 3, "edges": [[0, 1], [1, 2]], "weights": [1, ' >"$work/cut_short.json"
+expect_error "physical truncated graph" 2 "cut_short.json.*not valid JSON" physical modes --graph "$work/cut_short.json"
+expect_error "physical missing graph" 2 "no_such.json" physical train --graph "$work/no_such.json" --out "$work/out"
+expect_error "physical floppy lattice" 2 "floppy" physical modes --network elastic --lattice square --nodes 100 --ground node
+expect_error "physical bad alpha" 2 "\-\-alpha" physical train --alpha -1 --out "$work/out"
+expect_error "physical nan eta" 2 "\-\-eta" physical train --eta nan --out "$work/out"
+expect_error "physical zero floor" 2 "\-\-floor" physical train --floor 0 --out "$work/out"
+expect_error "physical no tasks" 2 "\-\-tasks" physical train --tasks 0 --out "$work/out"
+expect_error "physical too many inputs" 2 "more nodes" physical train --nodes 64 --inputs 60 --out "$work/out"
+expect_error "physical low degree" 2 "\-\-degree" physical train --degree 1 --out "$work/out"
+expect_error "physical zero count" 2 "\-\-count" physical modes --count 0
+expect_error "physical iris missing data" 2 "none.csv" physical train --task iris --data "$work/none.csv" --out "$work/out"
+expect_error "physical on cuda" 2 "\-\-backend" physical train --backend cuda --out "$work/out"
+expect_error "physical diverging steps" 3 "lower --alpha" physical train --network linear --nodes 30 --alpha 3 --steps 200
+
 # A run killed mid-training (SIGKILL: no chance to clean up) and resumed ends on the same bits as
 # an uninterrupted run from the same seed.
 resume_args=(learn krotov --synthetic --hidden 200 --epochs 400 --top-epochs 5)
