@@ -40,9 +40,23 @@ def last_analysis(folder):
         return json.load(f)["analyses"][-1]
 
 
-def plot(folders, prefix):
+def plot(folders, prefix, network=True):
     subprocess.run([sys.executable, os.path.join(REPO, "scripts", "plot_physical.py"), *folders,
                     "--out", prefix], check=True)
+    if not network:
+        # One drawing per task count says little the curves do not, at megabytes a figure.
+        os.remove(prefix + "_network.png")
+    shrink([prefix + "_training.png"] + ([prefix + "_network.png"] if network else []))
+
+
+def shrink(paths):
+    """A 256-colour palette keeps the committed figures a few hundred kB (needs Pillow)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return
+    for path in paths:
+        Image.open(path).convert("RGB").quantize(colors=256).save(path, optimize=True)
 
 
 def main():
@@ -103,7 +117,7 @@ def main():
             "d_eff_after": doc.get("d_eff_after"), "edges_at_floor": doc["edges_at_floor"]})
         folders.append(folder)
         tasks *= 2
-    plot(folders, os.path.join(args.out, "capacity"))
+    plot(folders, os.path.join(args.out, "capacity"), network=False)
 
     folder, doc = train(args.attractor, args.out, "iris", ["--task", "iris", "--nodes", "64"])
     summary["iris"] = doc
