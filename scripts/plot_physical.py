@@ -195,7 +195,7 @@ def training(runs, out):
     deff.set_title("effective dimension of the response", fontsize=10)
     deff.set_ylim(bottom=0)
     ensemble = any(r.series(lambda a: a["ensemble"]["d_eff"])[0].size for r in runs)
-    deff.legend(handles=[Line2D([], [], color="k", ls="-", label="D_eff (task forces)")] +
+    deff.legend(handles=[Line2D([], [], color="k", ls="-", label="D_eff (spectrum of H)")] +
                 ([Line2D([], [], color="k", ls="--", label="ensemble D_eff (random forces)")]
                  if ensemble else []), fontsize=8)
     if iris:

@@ -28,6 +28,19 @@ std::vector<double> varied_weights(const PhysicalSystem& system, double base = 0
   return w;
 }
 
+// Trains w in place and returns the cost before the first step and after the last.
+std::pair<double, double> train_costs(const PhysicalSystem& system, std::vector<double>& w,
+                                      const std::vector<PhysicalTask>& tasks,
+                                      const PhysicalTrainParams& params) {
+  double first = 0, last = 0;
+  train_physical(system, w, tasks, params, [&](std::int64_t step, const std::vector<double>&, double cost) {
+    if (step == 0) first = cost;
+    last = cost;
+    return true;
+  });
+  return {first, last};
+}
+
 double condition_number(const Eigen::MatrixXd& H) {
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(H);
   return eig.eigenvalues().maxCoeff() / eig.eigenvalues().minCoeff();
@@ -201,12 +214,7 @@ TEST(CoupledLearning, ReproducesTheFlowNetworkReferencePoint) {
     params.alpha = 0.1;
     params.eta = 1e-3;
     params.steps = 10000;
-    double first = 0, last = 0;
-    train_physical(system, w, tasks, params, [&](std::int64_t step, const std::vector<double>&, double cost) {
-      if (step == 0) first = cost;
-      last = cost;
-      return true;
-    });
+    const auto [first, last] = train_costs(system, w, tasks, params);
     ASSERT_GT(first, 0);
     ratios.push_back(last / first);
   }
@@ -237,12 +245,7 @@ TEST(Allostery, TrainingLeavesASoftModeAlignedWithTheTask) {
   PhysicalTrainParams params;
   params.alpha = 0.3;
   params.steps = 8000;
-  double first = 0, last = 0;
-  train_physical(system, w, tasks, params, [&](std::int64_t step, const std::vector<double>&, double cost) {
-    if (step == 0) first = cost;
-    last = cost;
-    return true;
-  });
+  const auto [first, last] = train_costs(system, w, tasks, params);
   const auto [after, aligned_after] = modes_and_alignment(w);
   EXPECT_LE(last, 1e-3 * first);
   EXPECT_LE(after.values[0], 0.5 * before.values[0]);
@@ -501,12 +504,7 @@ TEST(Classification, AFlowNetworkLearnsTheIrisFlowersUpToTheLinearBound) {
   PhysicalTrainParams params;
   params.alpha = 1.0;
   params.steps = 2000;
-  double first = 0, last = 0;
-  train_physical(system, w, data.train, params, [&](std::int64_t step, const std::vector<double>&, double cost) {
-    if (step == 0) first = cost;
-    last = cost;
-    return true;
-  });
+  const auto [first, last] = train_costs(system, w, data.train, params);
   EXPECT_GE(last, bound.train_cost * (1 - 1e-9));
   EXPECT_GE((first - last) / (first - bound.train_cost), 0.5);
   EXPECT_GE(classification_accuracy(system, w, data.test, data.test_labels), 0.7);

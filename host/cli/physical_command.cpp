@@ -108,6 +108,20 @@ json network_summary(const host::PhysicalSystem& system) {
 
 std::vector<double> to_vector(const Eigen::VectorXd& v) { return {v.data(), v.data() + v.size()}; }
 
+void add_spectrum(json& out, const Eigen::VectorXd& eigenvalues) {
+  const auto spectrum = host::response_spectrum(eigenvalues);
+  out["g_bar"] = spectrum.g_bar;
+  out["participation_ratio"] = spectrum.participation;
+  out["d_eff"] = spectrum.d_eff;
+}
+
+json ensemble_json(const host::EnsembleDimension& ensemble) {
+  return {{"forces", ensemble.forces},
+          {"participation_ratio", ensemble.participation},
+          {"d_eff", ensemble.d_eff},
+          {"g_bar", ensemble.g_bar}};
+}
+
 // One eigen-analysis of H(w): the lowest modes, the response spectrum when every mode is known,
 // and how task 0's force and outputs project on the lowest modes.
 json analyze(const host::PhysicalSystem& system, const std::vector<double>& w,
@@ -129,10 +143,7 @@ json analyze(const host::PhysicalSystem& system, const std::vector<double>& w,
               {"a", std::vector<double>(alignment.a.begin(), alignment.a.begin() + kept)},
               {"alignment", std::vector<double>(alignment.product.begin(), alignment.product.begin() + kept)}};
   if (modes.complete) {
-    const auto spectrum = host::response_spectrum(modes.values);
-    out["g_bar"] = spectrum.g_bar;
-    out["participation_ratio"] = spectrum.participation;
-    out["d_eff"] = spectrum.d_eff;
+    add_spectrum(out, modes.values);
     // The mode that carries most of the output response A u = Σ (A v_n)(v_nᵀ F)/λ_n.
     std::size_t carrier = 0;
     double best = -1;
@@ -149,13 +160,7 @@ json analyze(const host::PhysicalSystem& system, const std::vector<double>& w,
                            {"a", alignment.a[carrier]},
                            {"alignment", alignment.product[carrier]}};
   }
-  if (forces > 0) {
-    const auto ensemble = host::ensemble_dimension(solver, forces, seed);
-    out["ensemble"] = {{"forces", ensemble.forces},
-                       {"participation_ratio", ensemble.participation},
-                       {"d_eff", ensemble.d_eff},
-                       {"g_bar", ensemble.g_bar}};
-  }
+  if (forces > 0) out["ensemble"] = ensemble_json(host::ensemble_dimension(solver, forces, seed));
   return out;
 }
 
@@ -429,20 +434,11 @@ Action add_modes(CLI::App& physical) {
                    {"modes_seconds", modes_s},
                    {"lanczos_restarts", modes.iterations},
                    {"shift_solves", modes.operations}};
-    if (modes.complete) {
-      const auto spectrum = host::response_spectrum(modes.values);
-      result["g_bar"] = spectrum.g_bar;
-      result["participation_ratio"] = spectrum.participation;
-      result["d_eff"] = spectrum.d_eff;
-    }
+    if (modes.complete) add_spectrum(result, modes.values);
     if (o->forces > 0) {
       start = Clock::now();
-      const auto ensemble = host::ensemble_dimension(solver, o->forces, common->seed);
-      result["ensemble"] = {{"forces", ensemble.forces},
-                            {"participation_ratio", ensemble.participation},
-                            {"d_eff", ensemble.d_eff},
-                            {"g_bar", ensemble.g_bar},
-                            {"seconds", seconds_since(start)}};
+      result["ensemble"] = ensemble_json(host::ensemble_dimension(solver, o->forces, common->seed));
+      result["ensemble"]["seconds"] = seconds_since(start);
     }
     if (!o->write_hessian.empty()) {
       std::vector<core::Triplet<double>> entries;
