@@ -5,7 +5,9 @@ train` and summarized in one JSON document (and drawn with scripts/plot_physical
   reference   Stern et al.'s coupled-learning point: 64-node flow networks, 5 sources, 3 targets,
               alpha 0.1, eta 1e-3, 10^4 steps, over --seeds networks; the median error ratio.
   allostery   one task on a 512-node flow network and on a 512-node elastic one (boundary held):
-              the error, the lowest eigenvalues, the alignment of the softest mode and D_eff.
+              the error, the lowest eigenvalues, the alignment of the softest mode and D_eff;
+              and on the flow network an output asked for 3x the inputs' response, by coupled
+              learning: the mode that carries the response, before and after.
   capacity    the flow network trained on 1, 2, 4, ... --max-tasks tasks at once: how far the
               error falls, and how soft and how low-dimensional the response stays.
   iris        a 64-node flow network classifying Fisher's iris, against the least-squares bound.
@@ -92,13 +94,15 @@ def main():
     plot([os.path.join(args.out, "reference-seed1")], os.path.join(args.out, "reference"))
 
     summary["allostery"] = {}
-    for name, extra in [("flow", []), ("elastic", ["--network", "elastic", "--alpha", "0.1"])]:
+    for name, extra in [("flow", []), ("elastic", ["--network", "elastic", "--alpha", "0.1"]),
+                        ("flow-gain3", ["--gain", "3", "--rule", "couple", "--steps", "20000"])]:
         folder, doc = train(args.attractor, args.out, f"allostery-{name}", ["--nodes", "512"] + extra)
         first = json.load(open(os.path.join(folder, "result.json")))["analyses"][0]
         last = last_analysis(folder)
         summary["allostery"][name] = {
             "result": doc, "f0_before": first["f"][0], "a0_before": first["a"][0],
             "f0_after": last["f"][0], "a0_after": last["a"][0],
+            "carrier_mode_before": first.get("carrier_mode"),
             "carrier_mode_after": last.get("carrier_mode")}
         plot([folder], os.path.join(args.out, f"allostery-{name}"))
 

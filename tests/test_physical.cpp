@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <tuple>
 #include <vector>
 
 #include "attractor/host/hessian_modes.hpp"
@@ -39,6 +40,18 @@ std::pair<double, double> train_costs(const PhysicalSystem& system, std::vector<
     return true;
   });
   return {first, last};
+}
+
+// The mode carrying the output response, the one with the largest |f_n| a_n / λ_n.
+std::size_t carrier_mode(const HessianModes& modes, const ModeAlignment& alignment) {
+  std::size_t carrier = 0;
+  for (std::size_t n = 1; n < alignment.product.size(); ++n) {
+    if (alignment.product[n] / modes.values[Eigen::Index(n)] >
+        alignment.product[carrier] / modes.values[Eigen::Index(carrier)]) {
+      carrier = n;
+    }
+  }
+  return carrier;
 }
 
 double condition_number(const Eigen::MatrixXd& H) {
@@ -255,14 +268,39 @@ TEST(Allostery, TrainingLeavesASoftModeAlignedWithTheTask) {
   // A u = Σ (A v_n)(v_nᵀF)/λ_n.
   EXPECT_GT(std::abs(aligned_after.f[0]), 10 * std::abs(aligned_before.f[0]));
   EXPECT_GT(aligned_after.a[0], 10 * aligned_before.a[0]);
-  std::size_t carrier = 0;
-  for (std::size_t n = 1; n < aligned_after.product.size(); ++n) {
-    if (aligned_after.product[n] / after.values[Eigen::Index(n)] >
-        aligned_after.product[carrier] / after.values[Eigen::Index(carrier)]) {
-      carrier = n;
-    }
-  }
-  EXPECT_EQ(carrier, 0u);
+  EXPECT_EQ(carrier_mode(after, aligned_after), 0u);
+}
+
+// An output asked for three times the inputs' own response cannot be reached by conducting: a
+// flow network's pressures are averages of their neighbours'. Coupled learning meets it by
+// making a soft mode: the mode that carries the response ends more than an order of magnitude
+// softer than the one that carried it before, and it sees the task's force and output.
+TEST(Allostery, AnAmplifiedResponseNeedsAModeOrdersOfMagnitudeSofter) {
+  const PhysicalSystem system(random_geometric_network(PhysicalKind::Flow, 512, 2, 4.0, 1,
+                                                       Grounding::Boundary));
+  std::vector<double> w = system.network().w;
+  const auto tasks = allostery_tasks(system, w, 1, 2, 1, 3.0, 1.0, 1);
+  auto carrier = [&](const std::vector<double>& weights) {
+    const auto H = system.hessian(weights);
+    HessianSolver solver;
+    solver.factorize(H);
+    const auto modes = lowest_modes(H, system.free_dofs());
+    const auto alignment = mode_alignment(modes, H * free_state(solver, tasks[0]), tasks[0].A);
+    const std::size_t n = carrier_mode(modes, alignment);
+    return std::make_tuple(modes.values[Eigen::Index(n)], std::abs(alignment.f[n]), alignment.a[n]);
+  };
+  const auto [lambda_before, f_before, a_before] = carrier(w);
+  PhysicalTrainParams params;
+  params.rule = ClampRule::Couple;
+  params.alpha = 0.3;
+  params.steps = 20000;
+  const auto [first, last] = train_costs(system, w, tasks, params);
+  const auto [lambda_after, f_after, a_after] = carrier(w);
+  EXPECT_LE(last, 1e-3 * first);
+  EXPECT_LE(lambda_after, 0.05 * lambda_before);
+  // Localized on the path from the inputs to the output, not on the ~1/√N of a bulk mode.
+  EXPECT_GT(f_after, 1.0 / std::sqrt(double(system.free_dofs())));
+  EXPECT_GT(a_after, 1.0 / std::sqrt(double(system.free_dofs())));
 }
 
 TEST(HessianModes, ShiftInvertLanczosAgreesWithTheDenseEigensolver) {
