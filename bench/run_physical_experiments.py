@@ -8,8 +8,9 @@ train` and summarized in one JSON document (and drawn with scripts/plot_physical
               the error, the lowest eigenvalues, the alignment of the softest mode and D_eff;
               and on the flow network an output asked for 3x the inputs' response, by coupled
               learning: the mode that carries the response, before and after.
-  capacity    the flow network trained on 1, 2, 4, ... --max-tasks tasks at once: how far the
-              error falls, and how soft and how low-dimensional the response stays.
+  capacity    the flow network trained on 1, 2, 4, ... --max-tasks tasks at once, and a 64-node
+              linear network on 1–64: how far the error falls, and how soft and how
+              low-dimensional the response stays.
   iris        a 64-node flow network classifying Fisher's iris, against the least-squares bound.
 
     /usr/bin/python3 bench/run_physical_experiments.py --out bench/results/<date>-physical
@@ -122,6 +123,22 @@ def main():
         folders.append(folder)
         tasks *= 2
     plot(folders, os.path.join(args.out, "capacity"), network=False)
+
+    # The same question where no floor cuts edges loose: a fully connected linear network of
+    # 64 nodes (W̄ must stay positive definite; the small rate keeps it so up to 64 tasks).
+    summary["capacity_linear"] = []
+    for tasks in (1, 4, 16, 64):
+        folder, doc = train(args.attractor, args.out, f"linear-tasks{tasks}",
+                            ["--network", "linear", "--nodes", "64", "--tasks", str(tasks),
+                             "--alpha", "0.02", "--steps", "8000"])
+        first = json.load(open(os.path.join(folder, "result.json")))["analyses"][0]
+        last = last_analysis(folder)
+        summary["capacity_linear"].append({
+            "tasks": tasks, "cost_ratio": doc["cost_ratio"],
+            "lowest_eigenvalue_before": doc["lowest_eigenvalue_before"],
+            "lowest_eigenvalue_after": doc["lowest_eigenvalue_after"],
+            "g_bar_before": first.get("g_bar"), "g_bar_after": last.get("g_bar"),
+            "d_eff_before": doc.get("d_eff_before"), "d_eff_after": doc.get("d_eff_after")})
 
     folder, doc = train(args.attractor, args.out, "iris", ["--task", "iris", "--nodes", "64"])
     summary["iris"] = doc
