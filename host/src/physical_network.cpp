@@ -593,8 +593,8 @@ void write_physical_network(const std::string& path, const PhysicalNetwork& net)
   doc["kind"] = to_string(net.kind);
   doc["phi"] = to_string(net.phi);
   doc["nodes"] = net.nodes;
-  doc["space_dim"] = net.space_dim;
   if (!net.positions.empty()) {
+    doc["space_dim"] = net.space_dim;
     json positions = json::array();
     for (std::int64_t i = 0; i < net.nodes; ++i) {
       const auto first = net.positions.begin() + i * net.space_dim;
