@@ -42,18 +42,6 @@ std::pair<double, double> train_costs(const PhysicalSystem& system, std::vector<
   return {first, last};
 }
 
-// The mode carrying the output response, the one with the largest |f_n| a_n / λ_n.
-std::size_t carrier_mode(const HessianModes& modes, const ModeAlignment& alignment) {
-  std::size_t carrier = 0;
-  for (std::size_t n = 1; n < alignment.product.size(); ++n) {
-    if (alignment.product[n] / modes.values[Eigen::Index(n)] >
-        alignment.product[carrier] / modes.values[Eigen::Index(carrier)]) {
-      carrier = n;
-    }
-  }
-  return carrier;
-}
-
 // Every mode of H(w), and how the task's input force (H u^F) and outputs project on them.
 std::pair<HessianModes, ModeAlignment> analyze_task(const PhysicalSystem& system,
                                                     const std::vector<double>& w,
@@ -272,7 +260,7 @@ TEST(Allostery, TrainingLeavesASoftModeAlignedWithTheTask) {
   // A u = Σ (A v_n)(v_nᵀF)/λ_n.
   EXPECT_GT(std::abs(aligned_after.f[0]), 10 * std::abs(aligned_before.f[0]));
   EXPECT_GT(aligned_after.a[0], 10 * aligned_before.a[0]);
-  EXPECT_EQ(carrier_mode(after, aligned_after), 0u);
+  EXPECT_EQ(aligned_after.carrier, 0u);
 }
 
 // An output asked for three times the inputs' own response cannot be reached by conducting: a
@@ -286,7 +274,7 @@ TEST(Allostery, AnAmplifiedResponseNeedsAModeOrdersOfMagnitudeSofter) {
   const auto tasks = allostery_tasks(system, w, 1, 2, 1, 3.0, 1.0, 1);
   auto carrier = [&](const std::vector<double>& weights) {
     const auto [modes, alignment] = analyze_task(system, weights, tasks[0]);
-    const std::size_t n = carrier_mode(modes, alignment);
+    const std::size_t n = alignment.carrier;
     return std::make_tuple(modes.values[Eigen::Index(n)], std::abs(alignment.f[n]), alignment.a[n]);
   };
   const double lambda_before = std::get<0>(carrier(w));
@@ -321,6 +309,25 @@ TEST(HessianModes, ShiftInvertLanczosAgreesWithTheDenseEigensolver) {
       // Eigenvector error ~ residual / gap; the gaps here are ≥ 1e-3 of λ.
       EXPECT_GT(std::abs(sparse.vectors.col(n).dot(dense.vectors.col(n))), 1 - 1e-6) << "mode " << n;
     }
+  }
+}
+
+TEST(HessianModes, AlignmentProjectsTheTaskAndNamesTheCarryingMode) {
+  HessianModes modes;
+  modes.values = Eigen::Vector2d(1.0, 0.5);
+  modes.vectors = Eigen::Matrix2d::Identity();
+  const Eigen::VectorXd force = Eigen::Vector2d(1.0, 1.0);
+  for (const auto& [second, carrier] : {std::pair{0.2, 0u}, std::pair{0.8, 1u}}) {
+    Eigen::SparseMatrix<double, Eigen::RowMajor> A(1, 2);
+    A.insert(0, 0) = 1.0;
+    A.insert(0, 1) = second;
+    const auto alignment = mode_alignment(modes, force, A);
+    const double norm = std::sqrt(1 + second * second);
+    EXPECT_NEAR(alignment.f[0], std::sqrt(0.5), 1e-15);
+    EXPECT_NEAR(alignment.a[1], second / norm, 1e-15);
+    EXPECT_NEAR(alignment.product[1], std::sqrt(0.5) * second / norm, 1e-15);
+    // Shares |f| a / λ: 0.69 against 0.28 (mode 0 carries), then 0.55 against 0.88 (mode 1).
+    EXPECT_EQ(alignment.carrier, carrier) << "second output weight " << second;
   }
 }
 

@@ -131,10 +131,11 @@ json analyze(const host::PhysicalSystem& system, const std::vector<double>& w,
   // Every mode (for D_eff) while a dense solve stays well under a second per analysis.
   constexpr std::int64_t kDenseAnalysisLimit = 1500;
   const bool dense = system.free_dofs() <= kDenseAnalysisLimit;
-  const auto modes = host::lowest_modes(
-      H, dense ? system.free_dofs() : std::min<std::int64_t>(modes_kept, system.free_dofs() - 1));
   host::HessianSolver solver;
   solver.factorize(H);
+  const auto modes = host::lowest_modes(
+      H, dense ? system.free_dofs() : std::min<std::int64_t>(modes_kept, system.free_dofs() - 1),
+      host::ModeMethod::Auto, 1e-10, &solver);
   const Eigen::VectorXd u_F = host::free_state(solver, task);
   const auto alignment = host::mode_alignment(modes, H * u_F, task.A);
   const auto kept = static_cast<std::size_t>(std::min<std::int64_t>(modes_kept, modes.values.size()));
@@ -144,16 +145,7 @@ json analyze(const host::PhysicalSystem& system, const std::vector<double>& w,
               {"alignment", std::vector<double>(alignment.product.begin(), alignment.product.begin() + kept)}};
   if (modes.complete) {
     add_spectrum(out, modes.values);
-    // The mode that carries most of the output response A u = Σ (A v_n)(v_nᵀ F)/λ_n.
-    std::size_t carrier = 0;
-    double best = -1;
-    for (std::size_t n = 0; n < alignment.product.size(); ++n) {
-      const double share = alignment.product[n] / modes.values[static_cast<Eigen::Index>(n)];
-      if (share > best) {
-        best = share;
-        carrier = n;
-      }
-    }
+    const std::size_t carrier = alignment.carrier;
     out["carrier_mode"] = {{"index", carrier},
                            {"eigenvalue", modes.values[static_cast<Eigen::Index>(carrier)]},
                            {"f", alignment.f[carrier]},

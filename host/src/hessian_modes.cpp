@@ -154,6 +154,10 @@ ModeAlignment mode_alignment(const HessianModes& modes, const Eigen::VectorXd& i
     out.f.push_back(f);
     out.a.push_back(a);
     out.product.push_back(std::abs(f) * a);
+    if (out.product.back() / modes.values[n] >
+        out.product[out.carrier] / modes.values[static_cast<Eigen::Index>(out.carrier)]) {
+      out.carrier = static_cast<std::size_t>(n);
+    }
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "attractor/core/error.hpp"
 #include "attractor/core/philox.hpp"
@@ -82,21 +83,35 @@ std::int64_t HessianSolver::factor_nonzeros() const {
   return method_ == HessianMethod::Cholesky ? llt_.matrixL().nestedExpression().nonZeros() : 0;
 }
 
-Eigen::VectorXd constrained_solve(const HessianSolver& solver, const Eigen::VectorXd& g,
-                                  const Eigen::MatrixXd& G_t, const Eigen::VectorXd& y) {
-  Eigen::VectorXd u = solver.solve(g);
-  if (G_t.cols() == 0) return u;
-  const Eigen::MatrixXd Z = solver.solve(G_t);  // H⁻¹ Gᵀ
-  const Eigen::MatrixXd S = G_t.transpose() * Z;
-  const Eigen::LLT<Eigen::MatrixXd> capacitance(S);
-  require(capacitance.info() == Eigen::Success, "clamped degrees of freedom",
-          "are not independent (the capacitance matrix G H^-1 G^T is singular)");
-  const Eigen::VectorXd lambda = capacitance.solve(y - G_t.transpose() * u);
-  u += Z * lambda;
-  return u;
-}
-
 namespace {
+
+// The capacitance system of a set of held DOFs on one factor of H: Z = H⁻¹Gᵀ and the Cholesky
+// factor of S = G Z, made once, so that each solve with those DOFs held costs one solve with H.
+class HeldSolve {
+ public:
+  HeldSolve(const HessianSolver& solver, Eigen::MatrixXd G_t)
+      : solver_(solver), G_t_(std::move(G_t)) {
+    if (G_t_.cols() == 0) return;
+    Z_ = solver_.solve(G_t_);
+    capacitance_.compute(G_t_.transpose() * Z_);
+    require(capacitance_.info() == Eigen::Success, "clamped degrees of freedom",
+            "are not independent (the capacitance matrix G H^-1 G^T is singular)");
+  }
+  // argmin ½ uᵀHu − gᵀu subject to G u = y.
+  Eigen::VectorXd solve(const Eigen::VectorXd& g, const Eigen::VectorXd& y) const {
+    Eigen::VectorXd u = solver_.solve(g);
+    if (G_t_.cols() == 0) return u;
+    const Eigen::VectorXd lambda = capacitance_.solve(y - G_t_.transpose() * u);
+    u += Z_ * lambda;
+    return u;
+  }
+  Eigen::Index held() const { return G_t_.cols(); }
+
+ private:
+  const HessianSolver& solver_;
+  Eigen::MatrixXd G_t_, Z_;
+  Eigen::LLT<Eigen::MatrixXd> capacitance_;
+};
 
 // The rows that hold the task's sources: unit vectors on their DOFs.
 Eigen::MatrixXd source_rows(const PhysicalTask& task, Eigen::Index dofs) {
@@ -107,7 +122,30 @@ Eigen::MatrixXd source_rows(const PhysicalTask& task, Eigen::Index dofs) {
   return G_t;
 }
 
+// The clamped state with the task's sources already held by `sources`.
+Eigen::VectorXd clamped_state(const HeldSolve& sources, const HessianSolver& solver,
+                              const PhysicalTask& task, const Eigen::VectorXd& u_free,
+                              ClampRule rule, double eta) {
+  const Eigen::VectorXd c = task_error(task, u_free);
+  if (rule == ClampRule::Nudge) {
+    const Eigen::VectorXd F_O = -(task.A.transpose() * c);
+    // The sources stay held, so the nudge moves the state by η times the constrained inverse.
+    return u_free + sources.solve(eta * F_O, Eigen::VectorXd::Zero(sources.held()));
+  }
+  const auto k = sources.held(), outputs = task.A.rows();
+  Eigen::MatrixXd G_t(u_free.size(), k + outputs);
+  G_t << source_rows(task, u_free.size()), Eigen::MatrixXd(task.A.transpose());
+  Eigen::VectorXd y(k + outputs);
+  y << task.source_values, task.A * u_free - eta * c;
+  return HeldSolve(solver, std::move(G_t)).solve(task.force, y);
+}
+
 }  // namespace
+
+Eigen::VectorXd constrained_solve(const HessianSolver& solver, const Eigen::VectorXd& g,
+                                  const Eigen::MatrixXd& G_t, const Eigen::VectorXd& y) {
+  return HeldSolve(solver, G_t).solve(g, y);
+}
 
 Eigen::VectorXd free_state(const HessianSolver& solver, const PhysicalTask& task) {
   return constrained_solve(solver, task.force, source_rows(task, task.force.size()),
@@ -120,20 +158,8 @@ Eigen::VectorXd task_error(const PhysicalTask& task, const Eigen::VectorXd& u) {
 
 Eigen::VectorXd clamped_state(const HessianSolver& solver, const PhysicalTask& task,
                               const Eigen::VectorXd& u_free, ClampRule rule, double eta) {
-  const Eigen::VectorXd c = task_error(task, u_free);
-  const Eigen::MatrixXd G_sources = source_rows(task, u_free.size());
-  if (rule == ClampRule::Nudge) {
-    const Eigen::VectorXd F_O = -(task.A.transpose() * c);
-    // The sources stay held, so the nudge moves the state by η times the constrained inverse.
-    return u_free + constrained_solve(solver, eta * F_O, G_sources,
-                                      Eigen::VectorXd::Zero(G_sources.cols()));
-  }
-  const auto k = G_sources.cols(), outputs = task.A.rows();
-  Eigen::MatrixXd G_t(u_free.size(), k + outputs);
-  G_t << G_sources, Eigen::MatrixXd(task.A.transpose());
-  Eigen::VectorXd y(k + outputs);
-  y << task.source_values, task.A * u_free - eta * c;
-  return constrained_solve(solver, task.force, G_t, y);
+  const HeldSolve sources(solver, source_rows(task, u_free.size()));
+  return clamped_state(sources, solver, task, u_free, rule, eta);
 }
 
 Eigen::VectorXd contrastive_gradient(const PhysicalSystem& system, const std::vector<double>& w,
@@ -146,9 +172,11 @@ Eigen::VectorXd contrastive_gradient(const PhysicalSystem& system, const std::ve
   double C = 0;
   const double per_task = 1.0 / static_cast<double>(tasks.size());
   for (const PhysicalTask& task : tasks) {
-    const Eigen::VectorXd u_F = free_state(solver, task);
+    // One capacitance system for the held sources serves the free and the clamped solve.
+    const HeldSolve sources(solver, source_rows(task, task.force.size()));
+    const Eigen::VectorXd u_F = sources.solve(task.force, task.source_values);
     C += 0.5 * per_task * task_error(task, u_F).squaredNorm();
-    const Eigen::VectorXd u_C = clamped_state(solver, task, u_F, rule, eta);
+    const Eigen::VectorXd u_C = clamped_state(sources, solver, task, u_F, rule, eta);
     gradient += (per_task / eta) *
                 (system.energy_gradient(w, u_C) - system.energy_gradient(w, u_F));
   }
@@ -242,13 +270,12 @@ std::vector<bool> task_eligible(const PhysicalSystem& system, std::int64_t min_h
   return eligible;
 }
 
-// Draws `count` distinct eligible nodes not in `taken`, in a seeded order.
-std::vector<std::int64_t> draw_nodes(const PhysicalSystem& system, std::int64_t count,
-                                     std::vector<std::int64_t>& taken, const core::CounterRng& rng,
-                                     std::uint32_t stream, std::uint64_t& counter,
-                                     std::int64_t min_hops = kGroundHops) {
+// Draws `count` distinct nodes that are `eligible` and not in `taken`, in a seeded order.
+std::vector<std::int64_t> draw_nodes(const PhysicalSystem& system, const std::vector<bool>& eligible,
+                                     std::int64_t count, std::vector<std::int64_t>& taken,
+                                     const core::CounterRng& rng, std::uint32_t stream,
+                                     std::uint64_t& counter) {
   const PhysicalNetwork& net = system.network();
-  const std::vector<bool> eligible = task_eligible(system, min_hops);
   auto usable = [&](std::int64_t i) {
     return eligible[static_cast<std::size_t>(i)] &&
            std::find(taken.begin(), taken.end(), i) == taken.end();
@@ -257,9 +284,8 @@ std::vector<std::int64_t> draw_nodes(const PhysicalSystem& system, std::int64_t 
   std::int64_t available = 0;
   for (std::int64_t i = 0; i < net.nodes; ++i) available += usable(i);
   require(count <= available, "tasks",
-          "need " + std::to_string(count) + " more nodes at least " +
-              std::to_string(min_hops) + " edges from the ground, the network has " +
-              std::to_string(available));
+          "need " + std::to_string(count) + " more nodes far enough from the ground, the "
+          "network has " + std::to_string(available));
   while (static_cast<std::int64_t>(nodes.size()) < count) {
     const auto node = static_cast<std::int64_t>(rng.below(
         core::RngPurpose::Tasks, stream, counter++, static_cast<std::uint32_t>(net.nodes)));
@@ -318,14 +344,15 @@ std::vector<PhysicalTask> allostery_tasks(const PhysicalSystem& system,
   const int k = system.network().node_dofs();
   HessianSolver solver;
   solver.factorize(system.hessian(w));
+  const std::vector<bool> eligible = task_eligible(system, kGroundHops);
   std::vector<PhysicalTask> out;
   for (std::int64_t r = 0; r < tasks; ++r) {
     const auto stream = static_cast<std::uint32_t>(r);
     std::uint64_t counter = 0;
     PhysicalTask task;
     std::vector<std::int64_t> taken;
-    task.input_nodes = draw_nodes(system, inputs, taken, rng, stream, counter);
-    task.output_nodes = draw_nodes(system, outputs, taken, rng, stream, counter);
+    task.input_nodes = draw_nodes(system, eligible, inputs, taken, rng, stream, counter);
+    task.output_nodes = draw_nodes(system, eligible, outputs, taken, rng, stream, counter);
     Eigen::VectorXd direction = random_direction(static_cast<int>(inputs) * k, rng, stream, counter);
     if (inputs >= 2) {
       // No net force: a net current or push would drain into the ground through every path and
@@ -364,6 +391,7 @@ std::vector<PhysicalTask> source_target_tasks(const PhysicalSystem& system, std:
   require_count(sources, 1, "--inputs");
   require_count(targets, 1, "--outputs");
   const core::CounterRng rng{seed};
+  const std::vector<bool> eligible = task_eligible(system, kGroundHops);
   std::vector<PhysicalTask> out;
   for (std::int64_t r = 0; r < tasks; ++r) {
     const auto stream = static_cast<std::uint32_t>(r);
@@ -373,9 +401,9 @@ std::vector<PhysicalTask> source_target_tasks(const PhysicalSystem& system, std:
     // others are held relative to it: the network is, physically, driven by its sources alone.
     std::vector<std::int64_t> taken{net.ground[0]};
     task.input_nodes = taken;
-    const auto held = draw_nodes(system, sources - 1, taken, rng, stream, counter);
+    const auto held = draw_nodes(system, eligible, sources - 1, taken, rng, stream, counter);
     task.input_nodes.insert(task.input_nodes.end(), held.begin(), held.end());
-    task.output_nodes = draw_nodes(system, targets, taken, rng, stream, counter);
+    task.output_nodes = draw_nodes(system, eligible, targets, taken, rng, stream, counter);
     task.force = Eigen::VectorXd::Zero(system.free_dofs());
     const double p_ground = 2.0 * rng.uniform(core::RngPurpose::Tasks, stream, counter++) - 1.0;
     double low = 0, high = 0;
@@ -472,8 +500,9 @@ ClassificationTasks classification_tasks(const PhysicalSystem& system, const Fea
   // Each input (every feature and the bias) pushes on a pair of nodes, +x on one and −x on the
   // other: a single node's response to its own force is positive everywhere (the Green's
   // function of a grounded Laplacian), a pair's can take either sign at an output.
-  const auto inputs = draw_nodes(system, 2 * (table.features + 1), taken, rng, 0, counter, 1);
-  const auto outputs = draw_nodes(system, table.classes, taken, rng, 0, counter, 1);
+  const std::vector<bool> eligible = task_eligible(system, 1);
+  const auto inputs = draw_nodes(system, eligible, 2 * (table.features + 1), taken, rng, 0, counter);
+  const auto outputs = draw_nodes(system, eligible, table.classes, taken, rng, 0, counter);
   const auto A = output_rows(system, outputs, rng, 0, counter);
   std::vector<Eigen::VectorXd> input_directions;
   for (std::size_t i = 0; i < inputs.size(); i += 2) {
@@ -542,6 +571,21 @@ ClassificationTasks classification_tasks(const PhysicalSystem& system, const Fea
   return out;
 }
 
+namespace {
+
+// The fraction of rows (one per sample) whose largest output is the labelled class.
+double argmax_accuracy(const Eigen::MatrixXd& outputs, const std::vector<std::int32_t>& labels) {
+  std::int64_t correct = 0;
+  for (Eigen::Index t = 0; t < outputs.rows(); ++t) {
+    Eigen::Index best = 0;
+    outputs.row(t).maxCoeff(&best);
+    correct += best == labels[static_cast<std::size_t>(t)];
+  }
+  return static_cast<double>(correct) / static_cast<double>(outputs.rows());
+}
+
+}  // namespace
+
 double classification_accuracy(const PhysicalSystem& system, const std::vector<double>& w,
                                const std::vector<PhysicalTask>& tasks,
                                const std::vector<std::int32_t>& labels) {
@@ -549,14 +593,11 @@ double classification_accuracy(const PhysicalSystem& system, const std::vector<d
           "needs one label per task");
   HessianSolver solver;
   solver.factorize(system.hessian(w));
-  std::int64_t correct = 0;
+  Eigen::MatrixXd outputs(static_cast<Eigen::Index>(tasks.size()), tasks.front().A.rows());
   for (std::size_t t = 0; t < tasks.size(); ++t) {
-    const Eigen::VectorXd outputs = tasks[t].A * free_state(solver, tasks[t]);
-    Eigen::Index best = 0;
-    outputs.maxCoeff(&best);
-    correct += best == labels[t];
+    outputs.row(static_cast<Eigen::Index>(t)) = (tasks[t].A * free_state(solver, tasks[t])).transpose();
   }
-  return static_cast<double>(correct) / static_cast<double>(tasks.size());
+  return argmax_accuracy(outputs, labels);
 }
 
 LinearResponseBound linear_response_bound(const PhysicalSystem& system,
@@ -581,19 +622,10 @@ LinearResponseBound linear_response_bound(const PhysicalSystem& system,
   // The paired inputs make the columns dependent; the complete orthogonal decomposition gives
   // the minimum-norm least-squares map all the same.
   const Eigen::MatrixXd M = X.completeOrthogonalDecomposition().solve(Y);
-  auto accuracy = [](const Eigen::MatrixXd& outputs, const std::vector<std::int32_t>& labels) {
-    std::int64_t correct = 0;
-    for (Eigen::Index t = 0; t < outputs.rows(); ++t) {
-      Eigen::Index best = 0;
-      outputs.row(t).maxCoeff(&best);
-      correct += best == labels[static_cast<std::size_t>(t)];
-    }
-    return static_cast<double>(correct) / static_cast<double>(outputs.rows());
-  };
   LinearResponseBound out;
   out.train_cost = 0.5 * (X * M - Y).squaredNorm() / static_cast<double>(X.rows());
-  out.train_accuracy = accuracy(X * M, data.train_labels);
-  out.test_accuracy = accuracy(X_test * M, data.test_labels);
+  out.train_accuracy = argmax_accuracy(X * M, data.train_labels);
+  out.test_accuracy = argmax_accuracy(X_test * M, data.test_labels);
   return out;
 }
 

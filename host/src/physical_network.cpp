@@ -252,7 +252,7 @@ Eigen::VectorXd PhysicalSystem::energy_gradient(const std::vector<double>& w,
         0.5 * u * u.transpose();
     return Eigen::Map<const Eigen::VectorXd>(outer.data(), outer.size());
   }
-  const Eigen::VectorXd b_u = B_ * u;
+  const Eigen::VectorXd b_u = extensions(u);
   Eigen::VectorXd gradient(b_u.size());
   for (Eigen::Index e = 0; e < b_u.size(); ++e) {
     gradient[e] = 0.5 * edge_phi_derivative(network_.phi, w[static_cast<std::size_t>(e)]) *

@@ -57,8 +57,11 @@ EnsembleDimension ensemble_dimension(const HessianSolver& solver, std::int64_t f
 // How the task's input force (H u^F: the applied force plus what the held sources exert) and
 // outputs project on mode n: f_n = F̂·v_n, a_n = |A v_n| / |A| (Frobenius), and their product
 // |f_n| a_n, which is 1 only for a mode that is both the force's and the outputs' direction.
+// The carrier is the mode with the largest share |f_n| a_n / λ_n of the output response
+// A u = Σ (A v_n)(v_nᵀF)/λ_n, among the modes given.
 struct ModeAlignment {
   std::vector<double> f, a, product;
+  std::size_t carrier = 0;
 };
 ModeAlignment mode_alignment(const HessianModes& modes, const Eigen::VectorXd& input_force,
                              const Eigen::SparseMatrix<double, Eigen::RowMajor>& A);

@@ -40,7 +40,6 @@ class HessianSolver {
   Eigen::VectorXd solve(const Eigen::VectorXd& b) const;
   Eigen::MatrixXd solve(const Eigen::MatrixXd& b) const;
   std::int64_t size() const { return size_; }
-  HessianMethod method() const { return method_; }
   // Non-zeros of the Cholesky factor L (0 for CG), and CG iterations summed over solves.
   std::int64_t factor_nonzeros() const;
   std::int64_t cg_iterations() const { return cg_iterations_; }
