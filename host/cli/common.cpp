@@ -26,6 +26,20 @@ void CommonOptions::add_to(CLI::App& command) {
   command.add_flag("--json", json, "Print the result as JSON on stdout (for scripts)");
 }
 
+void CommonOptions::require_cpu_backend(const std::string& command) const {
+  core::require(backend != "cuda", "--backend",
+                command + " runs on the CPU only; use --backend cpu or auto");
+}
+
+Action run_parsed(std::shared_ptr<Subcommands> commands) {
+  return [commands]() {
+    for (auto& [command, action] : *commands) {
+      if (command->parsed()) return action();
+    }
+    return 2;
+  };
+}
+
 std::unique_ptr<core::Engine> CommonOptions::make_engine() const {
   return host::make_engine(host::parse_backend(backend, "--backend"),
                            core::parse_precision(precision, "--precision"));

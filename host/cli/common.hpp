@@ -24,6 +24,8 @@ struct CommonOptions {
   bool json = false;
 
   void add_to(CLI::App& command);
+  // InputError on --backend unless it is cpu or auto: for commands that only run on the host.
+  void require_cpu_backend(const std::string& command) const;
   std::unique_ptr<core::Engine> make_engine() const;
   std::unique_ptr<core::EnsembleEngine> make_ensemble_engine() const;
 };
@@ -77,6 +79,8 @@ Action add_physical(CLI::App& app);  // physical_command.cpp
 // `attractor learn <rule>`: each family of rules registers its subcommands under `learn` and the
 // action that runs each one.
 using Subcommands = std::vector<std::pair<CLI::App*, Action>>;
+// The action that runs whichever of `commands` was parsed (2 when none was).
+Action run_parsed(std::shared_ptr<Subcommands> commands);
 void add_local_rule_commands(CLI::App& learn, Subcommands& out);      // local_rules_command.cpp
 void add_competing_unit_commands(CLI::App& learn, Subcommands& out);  // competing_units_command.cpp
 

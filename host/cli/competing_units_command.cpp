@@ -391,8 +391,7 @@ struct BackpropCli {
     params.seed = common.seed;
     params.validate();
     run.validate();
-    core::require(common.backend != "cuda", "--backend",
-                  "the backprop baseline runs on the CPU (Eigen) only");
+    common.require_cpu_backend("the backprop baseline");
     const auto [train, test] = data.load();
     if (!run.out.empty()) make_output_folder(run.out);
     Checkpoint checkpoint(run.out, identity());

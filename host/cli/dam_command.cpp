@@ -57,8 +57,7 @@ struct DamCli {
 
   // Everything a bad argument could break, before any work or output.
   void validate() {
-    core::require(common.backend != "cuda", "--backend",
-                  "dam runs on the CPU only; use --backend cpu or auto");
+    common.require_cpu_backend("dam");
     params.seed = common.seed;
     params.mode = mode == "sync" ? core::Dynamics::DiscreteSync : core::Dynamics::DiscreteAsync;
     params.kinds.clear();

@@ -12,12 +12,7 @@ Action add_learn(CLI::App& app) {
   auto rules = std::make_shared<Subcommands>();
   add_local_rule_commands(*learn, *rules);
   add_competing_unit_commands(*learn, *rules);
-  return [rules]() {
-    for (auto& [command, action] : *rules) {
-      if (command->parsed()) return action();
-    }
-    return 2;
-  };
+  return run_parsed(rules);
 }
 
 }  // namespace attractor::cli

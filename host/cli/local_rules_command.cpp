@@ -161,8 +161,7 @@ struct LocalRuleCli {
 
   // Everything a bad argument could break, before any work or output.
   core::DenseMatrix<double> load_samples() {
-    core::require(common.backend != "cuda", "--backend",
-                  "learn runs on the CPU only; use --backend cpu or auto");
+    common.require_cpu_backend("learn");
     params.seed = common.seed;
     params.validate();
     if (data.empty()) {

@@ -166,7 +166,7 @@ json task_nodes(const std::vector<host::PhysicalTask>& tasks) {
   return out;
 }
 
-Action add_train(CLI::App& physical) {
+void add_train(CLI::App& physical, Subcommands& commands) {
   CLI::App* cmd = physical.add_subcommand(
       "train",
       "Train a physical network by contrastive (nudge) or coupled learning on allostery, the "
@@ -218,10 +218,8 @@ Action add_train(CLI::App& physical) {
   cmd->add_option("--out", o->out,
                   "Folder for result.json and the network before and after (network_*.json)");
 
-  return [cmd, common, network, o]() {
-    (void)cmd;
-    core::require(common->backend != "cuda", "--backend",
-                  "physical learning runs on the CPU only; use --backend cpu or auto");
+  commands.emplace_back(cmd, [common, network, o]() {
+    common->require_cpu_backend("physical learning");
     const bool reference = o->task == "reference", iris = o->task == "iris";
     const auto rule = host::parse_clamp_rule(o->rule.empty() ? (reference ? "couple" : "nudge") : o->rule);
     host::PhysicalTrainParams params;
@@ -367,10 +365,10 @@ Action add_train(CLI::App& physical) {
     fmt::print("  edges at the floor {}\n", at_floor);
     if (!o->out.empty()) fmt::print("  wrote              {}/result.json, network_before.json, network_after.json\n", o->out);
     return 0;
-  };
+  });
 }
 
-Action add_modes(CLI::App& physical) {
+void add_modes(CLI::App& physical, Subcommands& commands) {
   CLI::App* cmd = physical.add_subcommand(
       "modes",
       "The lowest modes of a network's Hessian (dense, or Spectra's shift-invert Lanczos on a "
@@ -396,10 +394,8 @@ Action add_modes(CLI::App& physical) {
   cmd->add_option("--write-hessian", o->write_hessian, "Write H (free DOFs) as Matrix Market");
   cmd->add_option("--write-modes", o->write_modes, "Write the eigenvalues and eigenvectors (.npy "
                   "prefix: PREFIX_values.npy, PREFIX_vectors.npy)");
-  return [cmd, common, network, o]() {
-    (void)cmd;
-    core::require(common->backend != "cuda", "--backend",
-                  "the eigen-analysis runs on the CPU only; use --backend cpu or auto");
+  commands.emplace_back(cmd, [common, network, o]() {
+    common->require_cpu_backend("the eigen-analysis");
     core::require(o->tolerance > 0 && o->tolerance < 1, "--tolerance", "must lie in (0, 1)");
     const host::PhysicalSystem system(network->build(common->seed, host::Grounding::Boundary),
                                       network->graph.empty() ? "network" : network->graph);
@@ -474,7 +470,7 @@ Action add_modes(CLI::App& physical) {
                  result["ensemble"]["d_eff"].get<double>());
     }
     return 0;
-  };
+  });
 }
 
 }  // namespace
@@ -486,16 +482,9 @@ Action add_physical(CLI::App& app) {
       "and the eigen-analysis of their Hessians");
   physical->require_subcommand(1);
   auto commands = std::make_shared<Subcommands>();
-  commands->emplace_back(nullptr, add_train(*physical));
-  commands->back().first = physical->get_subcommands({}).back();
-  commands->emplace_back(nullptr, add_modes(*physical));
-  commands->back().first = physical->get_subcommands({}).back();
-  return [commands]() {
-    for (auto& [command, action] : *commands) {
-      if (command->parsed()) return action();
-    }
-    return 2;
-  };
+  add_train(*physical, *commands);
+  add_modes(*physical, *commands);
+  return run_parsed(commands);
 }
 
 }  // namespace attractor::cli
