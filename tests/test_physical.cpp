@@ -263,15 +263,18 @@ TEST(Allostery, TrainingLeavesASoftModeAlignedWithTheTask) {
   EXPECT_EQ(aligned_after.carrier, 0u);
 }
 
-// An output asked for three times the inputs' own response cannot be reached by conducting: a
-// flow network's pressures are averages of their neighbours'. Coupled learning meets it by
-// making a soft mode: the mode that carries the response ends more than an order of magnitude
-// softer than the one that carried it before, and it sees the task's force and output.
+// An output asked for ten times the inputs' own response cannot be reached by conducting: a
+// flow network's pressures are averages of their neighbours'. Learning meets it by making a soft
+// mode: the mode that carries the response ends more than two orders of magnitude softer than
+// the one that carried it before (measured: 0.185 → 8.9e-4, 207×), and it sees the task's force
+// and output. With φ = eʷ a conductance moves by a factor per step and never meets the floor; with
+// φ = w the same task drives the output's own edges onto the floor, cutting it loose.
 TEST(Allostery, AnAmplifiedResponseNeedsAModeOrdersOfMagnitudeSofter) {
-  const PhysicalSystem system(random_geometric_network(PhysicalKind::Flow, 512, 2, 4.0, 1,
-                                                       Grounding::Boundary));
+  PhysicalNetwork net = random_geometric_network(PhysicalKind::Flow, 512, 2, 4.0, 1, Grounding::Boundary);
+  net.phi = EdgeResponse::Exp;
+  const PhysicalSystem system(net);
   std::vector<double> w = system.network().w;
-  const auto tasks = allostery_tasks(system, w, 1, 2, 1, 3.0, 1.0, 1);
+  const auto tasks = allostery_tasks(system, w, 1, 2, 1, 10.0, 1.0, 1);
   auto carrier = [&](const std::vector<double>& weights) {
     const auto [modes, alignment] = analyze_task(system, weights, tasks[0]);
     const std::size_t n = alignment.carrier;
@@ -281,14 +284,50 @@ TEST(Allostery, AnAmplifiedResponseNeedsAModeOrdersOfMagnitudeSofter) {
   PhysicalTrainParams params;
   params.rule = ClampRule::Couple;
   params.alpha = 0.3;
-  params.steps = 20000;
+  params.steps = 6000;
   const auto [first, last] = train_costs(system, w, tasks, params);
   const auto [lambda_after, f_after, a_after] = carrier(w);
   EXPECT_LE(last, 1e-3 * first);
-  EXPECT_LE(lambda_after, 0.05 * lambda_before);
+  EXPECT_LE(lambda_after, 1e-2 * lambda_before);
   // Localized on the path from the inputs to the output, not on the ~1/√N of a bulk mode.
   EXPECT_GT(f_after, 1.0 / std::sqrt(double(system.free_dofs())));
   EXPECT_GT(a_after, 1.0 / std::sqrt(double(system.free_dofs())));
+}
+
+// Past capacity the tasks' targets, of random sign, are uncorrelated with anything the network
+// can give, so the cost ½⟨|A u − B|²⟩ = ½⟨|A u|²⟩ + ½⟨|B|²⟩ falls only as the responses shrink:
+// the network stiffens toward the silent cost ½⟨|B|²⟩. A 64-node network (~130 edges) learns one
+// task by softening; 256 tasks at once it cannot learn, and it stiffens instead.
+TEST(Allostery, PastCapacityTheResponseStiffensAndStaysLowDimensional) {
+  const PhysicalSystem system(random_geometric_network(PhysicalKind::Flow, 64, 2, 4.0, 2,
+                                                       Grounding::Boundary));
+  const auto spectrum = [&](const std::vector<double>& w) {
+    const auto modes = lowest_modes(system.hessian(w), system.free_dofs());
+    return std::make_pair(modes.values[0], response_spectrum(modes.values));
+  };
+  const auto [lambda_before, before] = spectrum(system.network().w);
+  PhysicalTrainParams params;
+  params.alpha = 0.3;
+  params.steps = 3000;
+
+  std::vector<double> w = system.network().w;
+  const auto one = allostery_tasks(system, w, 1, 2, 1, 1.0, 1.0, 2);
+  const auto [one_first, one_last] = train_costs(system, w, one, params);
+  EXPECT_LE(one_last, 1e-3 * one_first);
+  EXPECT_GT(spectrum(w).second.g_bar, before.g_bar);  // learned by softening
+
+  w = system.network().w;
+  const auto many = allostery_tasks(system, w, 256, 2, 1, 1.0, 1.0, 2);
+  const auto [many_first, many_last] = train_costs(system, w, many, params);
+  const auto [lambda_after, after] = spectrum(w);
+  // Barely below where it started, and not below going silent by more than a few per cent.
+  EXPECT_LT(many_last, many_first);
+  EXPECT_GT(many_last, 0.9 * silent_cost(many));
+  // Stiffer by several per cent (measured ḡ −11%, λ₀ +13%), far beyond rounding in the spectra.
+  EXPECT_LT(after.g_bar, 0.95 * before.g_bar);
+  EXPECT_GT(lambda_after, 1.05 * lambda_before);
+  // Its responses to isotropic forces still live in a handful of the 49 modes.
+  EXPECT_LT(after.participation, 0.1 * double(system.free_dofs()));
 }
 
 TEST(HessianModes, ShiftInvertLanczosAgreesWithTheDenseEigensolver) {

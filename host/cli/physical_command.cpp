@@ -303,6 +303,7 @@ void add_train(CLI::App& physical, Subcommands& commands) {
         {"initial_cost", costs.front()},
         {"final_cost", costs.back()},
         {"cost_ratio", costs.front() > 0 ? costs.back() / costs.front() : 0.0},
+        {"silent_cost", host::silent_cost(tasks)},
         {"edges_at_floor", at_floor},
         {"lowest_eigenvalue_before", first["lowest_eigenvalues"][0]},
         {"lowest_eigenvalue_after", last["lowest_eigenvalues"][0]}};
@@ -345,6 +346,8 @@ void add_train(CLI::App& physical, Subcommands& commands) {
                params.alpha, params.eta, elapsed);
     fmt::print("  cost               {:.3e} -> {:.3e}  (ratio {:.2e})\n", costs.front(),
                costs.back(), result["cost_ratio"].get<double>());
+    fmt::print("  silent cost        {:.3e}  (no response at the outputs)\n",
+               result["silent_cost"].get<double>());
     fmt::print("  lowest eigenvalue  {:.3e} -> {:.3e}\n",
                result["lowest_eigenvalue_before"].get<double>(),
                result["lowest_eigenvalue_after"].get<double>());

@@ -195,6 +195,12 @@ double task_cost(const PhysicalSystem& system, const std::vector<double>& w,
   return C / static_cast<double>(tasks.size());
 }
 
+double silent_cost(const std::vector<PhysicalTask>& tasks) {
+  double C = 0;
+  for (const PhysicalTask& task : tasks) C += 0.5 * task.B.squaredNorm();
+  return C / static_cast<double>(tasks.size());
+}
+
 void check_train_params(const PhysicalTrainParams& params) {
   require(std::isfinite(params.alpha) && params.alpha > 0, "--alpha",
           "must be positive and finite");

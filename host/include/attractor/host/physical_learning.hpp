@@ -89,6 +89,11 @@ Eigen::VectorXd clamped_state(const HessianSolver& solver, const PhysicalTask& t
 double task_cost(const PhysicalSystem& system, const std::vector<double>& w,
                  const std::vector<PhysicalTask>& tasks);
 
+// C of a network whose outputs do not respond, ½ n_T⁻¹ Σ_r |B_r|²: what a network that cannot
+// fit its tasks approaches by stiffening, since with targets uncorrelated with its responses
+// every response it gives adds to the cost.
+double silent_cost(const std::vector<PhysicalTask>& tasks);
+
 // ∇_w 𝓕 at w, from one factorization of H(w); `cost` (when given) receives C(w).
 Eigen::VectorXd contrastive_gradient(const PhysicalSystem& system, const std::vector<double>& w,
                                      const std::vector<PhysicalTask>& tasks, ClampRule rule,
