@@ -8,6 +8,8 @@ train` and summarized in one JSON document (and drawn with scripts/plot_physical
               the error, the lowest eigenvalues, the alignment of the softest mode and D_eff;
               and on the flow network with phi = e^w an output asked for 10x the inputs'
               response, by coupled learning: the mode that carries the response, before and after.
+  amplify     the 10x and 20x outputs on --seeds such networks: which learn, how much softer
+              the carrying mode ends, and its share of the response.
   capacity    64-node flow networks (~130 edges) trained on 1, 4, ..., 1024 tasks at once over
               --capacity-seeds networks: how far the error falls against the silent cost (no
               response), and whether the response softens (g_bar, lambda_0) or stiffens, and how
@@ -153,6 +155,25 @@ def main():
             "carrier_mode_before": first.get("carrier_mode"),
             "carrier_mode_after": last.get("carrier_mode")}
         plot([folder], os.path.join(args.out, f"allostery-{name}"))
+
+    # How the softening scales with the amplification asked for, over networks: one mode ends up
+    # carrying the response, A u ≈ f a / λ = B, so its λ should fall as 1/gain.
+    summary["amplification"] = []
+    for gain in (10, 20):
+        for seed in range(1, args.seeds + 1):
+            folder, doc = train(args.attractor, args.out, f"amplify-gain{gain}-seed{seed}",
+                                ["--nodes", "512", "--phi", "exp", "--gain", str(gain),
+                                 "--rule", "couple", "--seed", str(seed)])
+            result = json.load(open(os.path.join(folder, "result.json")))
+            before = result["analyses"][0]["carrier_mode"]
+            after = result["analyses"][-1]["carrier_mode"]
+            target = result["task_nodes"][0]["targets"][0]
+            summary["amplification"].append({
+                "gain": gain, "seed": seed, "cost_ratio": doc["cost_ratio"],
+                "carrier_eigenvalue_before": before["eigenvalue"],
+                "carrier_eigenvalue_after": after["eigenvalue"],
+                "carrier_share_after": after["f"] * after["a"] / after["eigenvalue"] / target})
+            shutil.rmtree(folder)
 
     # Past capacity (many more tasks than a 64-node network's ~130 edges can meet) the targets'
     # random signs are uncorrelated with any response the network can give, so it can only
