@@ -12,7 +12,8 @@ build=${BUILD_DIR:-$root/build}
 jobs=${JOBS:-$(nproc)}
 
 packages=(build-essential cmake ninja-build libeigen3-dev libcli11-dev nlohmann-json3-dev
-          libfmt-dev libstb-dev libspectra-dev libgtest-dev googletest python3)
+          libfmt-dev libstb-dev libspectra-dev libgtest-dev googletest python3
+          libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

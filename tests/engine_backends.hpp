@@ -22,13 +22,13 @@ namespace attractor::test {
 // A test parameterized over backends that builds its engine with `make` in `precision` (CUDA only:
 // the CPU is float64 always), skipping with the reason where that backend cannot run.
 template <class EngineType,
-          std::unique_ptr<EngineType> (*make)(host::Backend, core::Precision),
+          std::unique_ptr<EngineType> (*make)(host::Backend, core::Precision, int),
           core::Precision precision>
 class BackendTest : public ::testing::TestWithParam<host::Backend> {
  protected:
   void SetUp() override {
     try {
-      engine_ = make(GetParam(), precision);
+      engine_ = make(GetParam(), precision, 0);
     } catch (const core::InputError& e) {
       GTEST_SKIP() << e.what();
     }

@@ -9,7 +9,10 @@
 #include <iostream>
 
 #include "attractor/core/error.hpp"
+#include "attractor/host/cpu_engine.hpp"
 #include "attractor/host/npy.hpp"
+#include "attractor/host/processes.hpp"
+#include "attractor/host/split_batch_engine.hpp"
 
 namespace attractor::cli {
 
@@ -41,13 +44,29 @@ Action run_parsed(std::shared_ptr<Subcommands> commands) {
 }
 
 std::unique_ptr<core::Engine> CommonOptions::make_engine() const {
-  return host::make_engine(host::parse_backend(backend, "--backend"),
-                           core::parse_precision(precision, "--precision"));
+  const auto& processes = host::Processes::world();
+  auto engine = host::make_engine(host::parse_backend(backend, "--backend"),
+                                  core::parse_precision(precision, "--precision"),
+                                  host::device_for(processes.local_rank()));
+  if (processes.size() == 1) return engine;
+  return std::make_unique<host::SplitBatchEngine>(std::move(engine), processes);
 }
 
 std::unique_ptr<core::EnsembleEngine> CommonOptions::make_ensemble_engine() const {
   return host::make_ensemble_engine(host::parse_backend(backend, "--backend"),
-                                    core::parse_precision(precision, "--precision"));
+                                    core::parse_precision(precision, "--precision"),
+                                    host::device_for(host::Processes::world().local_rank()));
+}
+
+std::unique_ptr<core::Engine> CommonOptions::make_row_engine(const core::Network& network,
+                                                             const core::RunOptions& options) const {
+  const auto& processes = host::Processes::world();
+  if (processes.size() == 1) return make_engine();
+  core::require(backend != "cuda", "--backend",
+                "a network's rows are shared out across processes on the CPU engine; drop "
+                "--backend cuda under mpirun (the GPU engine runs one process's network whole)");
+  host::check_row_partition(network, options, processes.size());
+  return std::make_unique<host::CpuEngine>(processes);
 }
 
 Progress::Progress(std::string label)
@@ -59,6 +78,8 @@ Progress::~Progress() {
 }
 
 void Progress::update(std::int64_t done, std::int64_t total) {
+  // One line of progress per run, not one per process.
+  if (!host::Processes::world().root()) return;
   const auto now = Clock::now();
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double since_last = std::chrono::duration<double>(now - last_).count();

@@ -26,8 +26,14 @@ struct CommonOptions {
   void add_to(CLI::App& command);
   // InputError on --backend unless it is cpu or auto: for commands that only run on the host.
   void require_cpu_backend(const std::string& command) const;
+  // Under MPI each process gets its own GPU (dealt out per machine) or the CPU, and
+  // make_engine's engine shares a batch of states out across the processes.
   std::unique_ptr<core::Engine> make_engine() const;
   std::unique_ptr<core::EnsembleEngine> make_ensemble_engine() const;
+  // One network's rows shared out across the processes (the CPU engine); make_engine() on one.
+  // InputError, before any work, when this network and run cannot be shared out.
+  std::unique_ptr<core::Engine> make_row_engine(const core::Network& network,
+                                                const core::RunOptions& options) const;
 };
 
 // Prints "label: 42% (21/50), 3.1 s" on stderr once the work has taken longer than a second,

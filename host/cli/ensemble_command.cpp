@@ -9,6 +9,7 @@
 #include "attractor/core/error.hpp"
 #include "attractor/core/philox.hpp"
 #include "attractor/host/hebbian.hpp"
+#include "attractor/host/processes.hpp"
 #include "common.hpp"
 
 namespace attractor::cli {
@@ -74,28 +75,34 @@ int run_ensemble(const EnsembleCli& cli) {
   auto engine = cli.common.make_ensemble_engine();
 
   // Network e: Hebbian weights of its own patterns, cued with its own pattern 0, each bit flipped
-  // with probability --flip (CounterRng(seed).uniform(CueNoise, stream e, neuron i)).
+  // with probability --flip (CounterRng(seed).uniform(CueNoise, stream e, neuron i)). Under MPI
+  // each process builds and runs its own block of networks, which are the same networks, drawing
+  // the same numbers, as in one process.
   const Index count = cli.networks, n = cli.n;
+  const auto& processes = host::Processes::world();
+  const host::Share mine = host::share_of(count, processes.rank(), processes.size());
+  const Index local = mine.size();
   core::Ensemble ensemble;
-  ensemble.count = count;
+  ensemble.count = local;
   ensemble.n = n;
   ensemble.activation.kind = core::ActivationKind::Sign;
   core::Ensemble::DenseStack stack;
-  stack.values.resize(static_cast<std::size_t>(count * n * n));
-  // Row e: network e's pattern 0, the one its cue comes from.
-  core::PatternSet targets{count, n, std::vector<std::int8_t>(static_cast<std::size_t>(count * n))};
-  core::StateBatch states(count, n);
+  stack.values.resize(static_cast<std::size_t>(local * n * n));
+  // Row k: network (mine.begin + k)'s pattern 0, the one its cue comes from.
+  core::PatternSet targets{local, n, std::vector<std::int8_t>(static_cast<std::size_t>(local * n))};
+  core::StateBatch states(local, n);
   const core::CounterRng rng{cli.common.seed};
-  for (Index e = 0; e < count; ++e) {
+  for (Index k = 0; k < local; ++k) {
+    const Index e = mine.begin + k;
     const core::PatternSet xi = network_patterns(cli, e);
     const core::DenseMatrix<double> T = host::hebbian_weights(xi);
     std::copy(T.values.begin(), T.values.end(),
-              stack.values.begin() + static_cast<std::ptrdiff_t>(e * n * n));
-    std::copy_n(xi.pattern(0), n, targets.values.begin() + static_cast<std::ptrdiff_t>(e * n));
+              stack.values.begin() + static_cast<std::ptrdiff_t>(k * n * n));
+    std::copy_n(xi.pattern(0), n, targets.values.begin() + static_cast<std::ptrdiff_t>(k * n));
     for (Index i = 0; i < n; ++i) {
       const bool flipped =
           rng.uniform(core::RngPurpose::CueNoise, static_cast<std::uint32_t>(e), i) < cli.flip;
-      states.state(e)[i] = flipped ? -xi.values[i] : xi.values[i];
+      states.state(k)[i] = flipped ? -xi.values[i] : xi.values[i];
     }
   }
   ensemble.weights = std::move(stack);
@@ -105,23 +112,39 @@ int run_ensemble(const EnsembleCli& cli) {
   options.max_steps = cli.max_steps;
   options.match_overlap = cli.match;
   options.seed = cli.common.seed;
+  options.stream_offset = static_cast<std::uint64_t>(mine.begin);
   core::RunResult result;
-  {
+  if (local > 0) {
     Progress progress("ensemble");
     options.progress = progress.callback();
     result = engine->run(ensemble, states, options);
   }
 
   // m = (1/N) Σ_i ξ^0_i s_i; a network retrieves when it stops at a fixed point with m ≥ --match.
+  // Every network's (outcome, steps, m), gathered in network order, so the sums below are the
+  // same sums whatever the number of processes.
+  std::vector<double> mine_results;
+  for (Index k = 0; k < local; ++k) {
+    const auto& r = result.states[k];
+    mine_results.insert(mine_results.end(), {static_cast<double>(r.outcome),
+                                             static_cast<double>(r.steps),
+                                             targets.overlap(k, states.state(k))});
+  }
+  const std::vector<double> all = processes.gather(mine_results);
+  result.seconds = processes.max(result.seconds);
+  result.loop_seconds = processes.max(result.loop_seconds);
+  result.neuron_updates = processes.sum(result.neuron_updates);
+  if (result.backend.empty()) result.backend = engine->name();
   Summary s;
   for (Index e = 0; e < count; ++e) {
-    const double m = targets.overlap(e, states.state(e));
-    const auto& r = result.states[e];
-    s.retrieval_rate += r.outcome == core::Outcome::FixedPoint && m >= cli.match;
+    const auto outcome = static_cast<core::Outcome>(static_cast<int>(all[3 * e]));
+    const auto steps = static_cast<Index>(all[3 * e + 1]);
+    const double m = all[3 * e + 2];
+    s.retrieval_rate += outcome == core::Outcome::FixedPoint && m >= cli.match;
     s.mean_overlap += m;
-    s.mean_steps += static_cast<double>(r.steps);
-    s.max_steps_taken = std::max(s.max_steps_taken, r.steps);
-    ++s.outcomes[static_cast<int>(r.outcome)];
+    s.mean_steps += static_cast<double>(steps);
+    s.max_steps_taken = std::max(s.max_steps_taken, steps);
+    ++s.outcomes[static_cast<int>(outcome)];
   }
   s.retrieval_rate /= static_cast<double>(count);
   s.mean_overlap /= static_cast<double>(count);
@@ -133,6 +156,7 @@ int run_ensemble(const EnsembleCli& cli) {
                 {"backend", result.backend},
                 {"precision", result.backend == "cpu" ? "float64" : cli.common.precision},
                 {"networks", count},
+                {"processes", processes.size()},
                 {"n", n},
                 {"patterns", cli.patterns},
                 {"load", load},

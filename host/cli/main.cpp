@@ -1,13 +1,18 @@
 // attractor: the command-line shell over the library. Exit codes: 0 ok, 2 bad usage or bad
 // input (nothing was written), 3 failure while running.
+#include <cstdio>
 #include <exception>
 #include <iostream>
 
 #include "attractor/core/error.hpp"
+#include "attractor/host/processes.hpp"
 #include "common.hpp"
 
 int main(int argc, char** argv) {
   using namespace attractor;
+  // Under mpirun every process runs this program; the first one speaks for all of them.
+  const host::Processes processes(argc, argv);
+  if (!processes.root()) static_cast<void>(std::freopen("/dev/null", "w", stdout));
   CLI::App app{"attractor: Hopfield-family recurrent networks — dynamics, recall and capacity",
                "attractor"};
   app.require_subcommand(1);
@@ -38,14 +43,27 @@ int main(int argc, char** argv) {
   }
   try {
     for (auto& [command, action] : actions) {
-      if (command->parsed()) return action();
+      if (!command->parsed()) continue;
+      const std::string name = command->get_name();
+      core::require(processes.size() == 1 || name == "run" || name == "recall" ||
+                        name == "demo" || name == "ensemble",
+                    name, "runs on one process; under mpirun use run (a sparse network's rows "
+                          "shared out), recall or demo (the cues shared out) or ensemble (the "
+                          "networks shared out)");
+      return action();
     }
   } catch (const core::InputError& e) {
-    std::cerr << "attractor: error: " << e.what() << '\n';
+    // Every process read the same input and found the same fault: one message says it.
+    if (processes.root()) std::cerr << "attractor: error: " << e.what() << '\n';
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "attractor: failed: " << e.what() << '\n';
-    return 3;
+    if (processes.size() == 1) {
+      std::cerr << "attractor: failed: " << e.what() << '\n';
+      return 3;
+    }
+    // One process may fail alone (its GPU's memory); the others would wait for it for ever.
+    std::cerr << "attractor: failed on process " << processes.rank() << ": " << e.what() << '\n';
+    processes.abort(3);
   }
   return 2;
 }

@@ -10,6 +10,7 @@
 #include "attractor/host/atomic_file.hpp"
 #include "attractor/host/matrix_market.hpp"
 #include "attractor/host/npy.hpp"
+#include "attractor/host/processes.hpp"
 #include "common.hpp"
 
 namespace attractor::cli {
@@ -81,6 +82,7 @@ nlohmann::json summary_json(const RunCli& cli, const core::Network& network,
                         {"n", network.size()},
                         {"batch", states.batch},
                         {"synapses", network.synapse_count()},
+                        {"processes", host::Processes::world().size()},
                         {"dynamics", cli.dynamics},
                         {"energy_defined", result.energy_defined},
                         {"engine_seconds", result.seconds},
@@ -154,10 +156,12 @@ int run(RunCli& cli) {
     options.record_every = std::numeric_limits<std::int64_t>::max();
   }
   options.validate();
-  auto engine = cli.common.make_engine();
+  auto engine = cli.common.make_row_engine(network, options);
   // The folder is made before the work, so an unwritable --out fails fast; it stays empty
-  // unless the run succeeds.
-  make_output_folder(cli.out_dir);
+  // unless the run succeeds. Under MPI every process ends with the whole result and the first
+  // writes it.
+  const bool writer = host::Processes::world().root();
+  if (writer) make_output_folder(cli.out_dir);
 
   // The work.
   const std::int64_t batch = states.batch;
@@ -172,7 +176,7 @@ int run(RunCli& cli) {
   std::vector<std::string> files;
   const auto write = [&](const std::string& name, const std::vector<std::int64_t>& shape,
                          const std::vector<double>& values) {
-    host::write_npy((fs::path(cli.out_dir) / name).string(), shape, values);
+    if (writer) host::write_npy((fs::path(cli.out_dir) / name).string(), shape, values);
     files.push_back(name);
   };
   write("final.npy", {batch, n}, states.values);
@@ -195,8 +199,10 @@ int run(RunCli& cli) {
   if (options.patterns != nullptr) write("overlaps.npy", {batch, patterns.count}, result.overlaps);
   files.push_back("summary.json");
   const nlohmann::json summary = summary_json(cli, network, result, states, files);
-  host::write_file_atomically((fs::path(cli.out_dir) / "summary.json").string(),
-                              [&](std::ostream& out) { out << summary.dump(2) << '\n'; });
+  if (writer) {
+    host::write_file_atomically((fs::path(cli.out_dir) / "summary.json").string(),
+                                [&](std::ostream& out) { out << summary.dump(2) << '\n'; });
+  }
 
   if (cli.common.json) {
     print_json(summary);

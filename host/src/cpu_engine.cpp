@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <string>
+#include <variant>
 
 #include "attractor/core/discrete.hpp"
 #include "attractor/core/error.hpp"
@@ -35,9 +37,10 @@ using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 // The network in the form the loops below use: weights, effective bias b = h − a, activation.
 class Model {
  public:
-  explicit Model(const core::Network& network)
+  Model(const core::Network& network, const Processes* processes)
       : net_(network), n_(network.size()), observed_(network),
         xi_(std::get_if<core::FactoredWeights>(&network.weights)) {
+    if (processes != nullptr && processes->size() > 1) partition_rows(*processes);
     if (xi_ != nullptr) {
       // Ξᵀ (N × P) beside Ξ: the second product and the asynchronous field read a neuron's P
       // pattern bits contiguously.
@@ -66,8 +69,7 @@ class Model {
     }
     const auto& T = std::get<CsrMatrix<double>>(net_.weights);
     if (m == 1) {
-#pragma omp parallel for schedule(static) if(n_ > kParallelWork)
-      for (Index i = 0; i < n_; ++i) y[i] = sparse_row_dot(T, i, x);
+      sparse_rows(T, x, y, 1);
       return;
     }
     // Several states: interleave them (state j of neuron c at xt[c m + j]) so each stored
@@ -76,17 +78,52 @@ class Model {
     for (Index j = 0; j < m; ++j) {
       for (Index c = 0; c < n_; ++c) xt[c * m + j] = x[j * n_ + c];
     }
-#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
-    for (Index i = 0; i < n_; ++i) {
-      double* out = yt.data() + i * m;
-      for (Index k = T.row_ptr[i]; k < T.row_ptr[i + 1]; ++k) {
-        const double v = T.values[k];
-        const double* in = xt.data() + static_cast<Index>(T.col_idx[k]) * m;
-        for (Index j = 0; j < m; ++j) out[j] += v * in[j];
-      }
-    }
+    sparse_rows(T, xt.data(), yt.data(), m);
     for (Index j = 0; j < m; ++j) {
       for (Index i = 0; i < n_; ++i) y[j * n_ + i] = yt[i * m + j];
+    }
+  }
+
+  // Out = T X for X (and Out) interleaved N × m row-major, or plain vectors when m = 1: every
+  // row here, or this process's rows with the other processes' rows gathered in.
+  void sparse_rows(const CsrMatrix<double>& T, const double* x, double* out, Index m) const {
+    if (processes_ == nullptr) {
+      sparse_row_range(T, x, out, m, 0, n_);
+      return;
+    }
+    const int ranks = processes_->size();
+    std::vector<Processes::Exchange> exchanges;
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(ranks)), displs(counts.size());
+    for (int c = 0; c < kExchangeChunks; ++c) {
+      for (int r = 0; r < ranks; ++r) {
+        const Share chunk = share_of(row_begin_[r + 1] - row_begin_[r], c, kExchangeChunks);
+        counts[r] = chunk.size() * m;
+        displs[r] = (row_begin_[r] + chunk.begin) * m;
+      }
+      const int me = processes_->rank();
+      const Index begin = displs[me] / m;
+      sparse_row_range(T, x, out, m, begin, begin + counts[me] / m);
+      for (auto& earlier : exchanges) earlier.poke();
+      exchanges.push_back(processes_->start_allgather(out, counts, displs));
+    }
+    for (auto& exchange : exchanges) exchange.wait();
+  }
+
+  void sparse_row_range(const CsrMatrix<double>& T, const double* x, double* out, Index m,
+                        Index begin, Index end) const {
+    if (m == 1) {
+#pragma omp parallel for schedule(static) if(end - begin > kParallelWork)
+      for (Index i = begin; i < end; ++i) out[i] = sparse_row_dot(T, i, x);
+      return;
+    }
+#pragma omp parallel for schedule(static) if((end - begin) * m > kParallelWork)
+    for (Index i = begin; i < end; ++i) {
+      double* o = out + i * m;
+      for (Index k = T.row_ptr[i]; k < T.row_ptr[i + 1]; ++k) {
+        const double v = T.values[k];
+        const double* in = x + static_cast<Index>(T.col_idx[k]) * m;
+        for (Index j = 0; j < m; ++j) o[j] += v * in[j];
+      }
     }
   }
 
@@ -177,8 +214,31 @@ class Model {
     Y = (Y - static_cast<double>(p) * X) / static_cast<double>(n_);
   }
 
+  // Rank r computes rows [row_begin_[r], row_begin_[r + 1]): the first row past r/ranks of the
+  // non-zeros, so blocks of rows cost about the same however their lengths vary.
+  void partition_rows(const Processes& processes) {
+    const auto* T = &std::get<CsrMatrix<double>>(net_.weights);
+    processes_ = &processes;
+    const int ranks = processes.size();
+    const Index nnz = T->row_ptr[n_];
+    row_begin_.assign(static_cast<std::size_t>(ranks) + 1, n_);
+    row_begin_[0] = 0;
+    for (int r = 1; r < ranks; ++r) {
+      const Index target = nnz / ranks * r + std::min<Index>(r, nnz % ranks);
+      row_begin_[r] = std::lower_bound(T->row_ptr.begin(), T->row_ptr.end(), target) -
+                      T->row_ptr.begin();
+      row_begin_[r] = std::clamp(row_begin_[r], row_begin_[r - 1], n_);
+    }
+  }
+
+  // Exchanged pieces per multiplication: the first piece's transfer overlaps the later pieces'
+  // rows; more pieces overlap more but pay more latency.
+  static constexpr int kExchangeChunks = 4;
+
   const core::Network& net_;
   Index n_;
+  const Processes* processes_ = nullptr;
+  std::vector<Index> row_begin_;
   core::ObservedNetwork observed_;
   const core::FactoredWeights* xi_;  // null unless the weights are factored
   std::vector<std::int8_t> xi_t_;    // Ξᵀ, N × P
@@ -590,11 +650,24 @@ class ContinuousRunner {
 
 }  // namespace
 
+void check_row_partition(const core::Network& network, const core::RunOptions& options,
+                         int processes) {
+  core::require(options.dynamics != Dynamics::DiscreteAsync, "--dynamics",
+                "an asynchronous sweep updates one neuron at a time from the whole state, so it "
+                "cannot share rows out across processes: use discrete-sync or continuous");
+  core::require(std::holds_alternative<CsrMatrix<double>>(network.weights), "processes",
+                "with " + std::to_string(processes) +
+                    " processes the rows of a sparse (.mtx) network are shared out; dense and "
+                    "factored weights are not partitioned (run them on one process)");
+}
+
 core::RunResult CpuEngine::run(const core::Network& network, core::StateBatch& states,
                                const core::RunOptions& options) {
   core::check_run_inputs(network, states, options);
   const auto start = std::chrono::steady_clock::now();
-  const Model model(network);
+  const bool partitioned = processes_ != nullptr && processes_->size() > 1;
+  if (partitioned) check_row_partition(network, options, processes_->size());
+  const Model model(network, partitioned ? processes_ : nullptr);
   const bool continuous = options.dynamics == Dynamics::Continuous;
 
   core::RunResult out;

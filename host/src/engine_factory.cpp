@@ -49,23 +49,35 @@ bool use_cuda(Backend backend) {
 
 }  // namespace
 
-std::unique_ptr<core::Engine> make_engine(Backend backend, core::Precision precision) {
+int device_for(int local_rank) {
 #if defined(ATTRACTOR_HAVE_CUDA)
-  if (use_cuda(backend)) return std::make_unique<cuda::CudaEngine>(precision);
+  const int count = cuda::device_count();
+  return count > 0 ? local_rank % count : 0;
+#else
+  static_cast<void>(local_rank);
+  return 0;
+#endif
+}
+
+std::unique_ptr<core::Engine> make_engine(Backend backend, core::Precision precision, int device) {
+#if defined(ATTRACTOR_HAVE_CUDA)
+  if (use_cuda(backend)) return std::make_unique<cuda::CudaEngine>(precision, device);
 #else
   static_cast<void>(use_cuda(backend));
   static_cast<void>(precision);
+  static_cast<void>(device);
 #endif
   return std::make_unique<CpuEngine>();
 }
 
 std::unique_ptr<core::EnsembleEngine> make_ensemble_engine(Backend backend,
-                                                           core::Precision precision) {
+                                                           core::Precision precision, int device) {
 #if defined(ATTRACTOR_HAVE_CUDA)
-  if (use_cuda(backend)) return std::make_unique<cuda::CudaEnsembleEngine>(precision);
+  if (use_cuda(backend)) return std::make_unique<cuda::CudaEnsembleEngine>(precision, device);
 #else
   static_cast<void>(use_cuda(backend));
   static_cast<void>(precision);
+  static_cast<void>(device);
 #endif
   return std::make_unique<CpuEnsembleEngine>();
 }

@@ -1,5 +1,6 @@
 #pragma once
 #include "attractor/core/engine.hpp"
+#include "attractor/host/processes.hpp"
 
 namespace attractor::host {
 
@@ -24,11 +25,29 @@ namespace attractor::host {
 //   interpolated with cubic Hermite polynomials (fourth-order accurate, like RK4); a section
 //   point that returns within cycle_tol × (the orbit's excursion) of the one p sections earlier
 //   closes a cycle of period_time = t_k − t_{k−p}.
+//
+// Across processes (the second constructor, with more than one): each process computes the
+// fields T x of its own block of a sparse network's rows — blocks of about equal non-zeros — and
+// the blocks are exchanged every multiplication, in chunks whose exchange overlaps the next
+// chunk's rows. Every process then holds every field and runs the rest (updates, observers,
+// outcomes) on the whole state, so the results, to the bit, are those of one process: each
+// field is summed in the same order whatever the partition. Synchronous and continuous dynamics
+// only (an asynchronous sweep reads one field at a time), and CSR weights only (Eigen's dense
+// products do not promise a partition-independent order).
+// InputError unless `processes` (> 1) can share out the rows of `network` for this run.
+void check_row_partition(const core::Network& network, const core::RunOptions& options,
+                         int processes);
+
 class CpuEngine final : public core::Engine {
  public:
+  CpuEngine() = default;
+  explicit CpuEngine(const Processes& processes) : processes_(&processes) {}
   std::string name() const override { return "cpu"; }
   core::RunResult run(const core::Network& network, core::StateBatch& states,
                       const core::RunOptions& options) override;
+
+ private:
+  const Processes* processes_ = nullptr;
 };
 
 }  // namespace attractor::host
