@@ -4,6 +4,10 @@
 // fill rows in parallel (OpenMP) and still produce the same data for any thread count.
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <iostream>
+#include <filesystem>
+#include <string>
 #include <cstdint>
 #include <vector>
 
@@ -11,6 +15,7 @@
 #include "attractor/core/dense_matrix.hpp"
 #include "attractor/core/philox.hpp"
 #include "attractor/core/state_batch.hpp"
+#include "attractor/host/npy.hpp"
 
 namespace attractor::bench {
 
@@ -152,6 +157,41 @@ inline core::StateBatch random_uniform_states(std::int64_t batch, std::int64_t n
         (2.0 * rng.uniform(core::RngPurpose::InitialState, 1, static_cast<std::uint64_t>(k)) - 1.0);
   }
   return s;
+}
+
+// The CSR matrix as row_ptr.npy, col_idx.npy and values.npy in `dir`, for bench/peer_scipy.py to
+// time the same step on the same data.
+inline void export_csr(const std::string& dir, const core::CsrMatrix<double>& csr) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  const auto path = [&](const char* name) { return (fs::path(dir) / name).string(); };
+  host::write_npy(path("row_ptr.npy"), {csr.rows + 1},
+                  std::vector<double>(csr.row_ptr.begin(), csr.row_ptr.end()), host::NpyDtype::Float64);
+  host::write_npy(path("col_idx.npy"), {csr.nnz()},
+                  std::vector<double>(csr.col_idx.begin(), csr.col_idx.end()), host::NpyDtype::Int32);
+  host::write_npy(path("values.npy"), {csr.nnz()}, csr.values);
+}
+
+// The options the CPU benchmarks share: --quick (smaller problems, for a smoke run) and
+// --export DIR (the sparse matrix for the peer). Anything else prints `usage` (when `speak`) and
+// gives the exit code to return: 0 for --help, 2 otherwise; -1 means go on.
+struct BenchArgs {
+  bool quick = false;
+  std::string export_dir;
+};
+inline int parse_bench_args(int argc, char** argv, BenchArgs& args, const char* usage,
+                            bool speak = true) {
+  for (int a = 1; a < argc; ++a) {
+    if (std::strcmp(argv[a], "--export") == 0 && a + 1 < argc) {
+      args.export_dir = argv[++a];
+    } else if (std::strcmp(argv[a], "--quick") == 0) {
+      args.quick = true;
+    } else {
+      if (speak) std::cerr << usage;
+      return std::strcmp(argv[a], "--help") == 0 ? 0 : 2;
+    }
+  }
+  return -1;
 }
 
 }  // namespace attractor::bench

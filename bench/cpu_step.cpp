@@ -8,15 +8,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "attractor/host/cpu_engine.hpp"
-#include "attractor/host/npy.hpp"
 #include "bench_common.hpp"
 
 using namespace attractor;
@@ -65,20 +62,15 @@ nlohmann::json time_case(const std::string& name, const core::Network& net, std:
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string export_dir;
-  bool quick = false;
-  for (int a = 1; a < argc; ++a) {
-    if (std::strcmp(argv[a], "--export") == 0 && a + 1 < argc) {
-      export_dir = argv[++a];
-    } else if (std::strcmp(argv[a], "--quick") == 0) {
-      quick = true;
-    } else {
-      std::cerr << "usage: attractor_bench_cpu [--quick] [--export DIR]\n"
-                   "  --quick   smaller problems, for a smoke run\n"
-                   "  --export  write the sparse case's matrix and states as .npy for the peer\n";
-      return std::strcmp(argv[a], "--help") == 0 ? 0 : 2;
-    }
-  }
+  bench::BenchArgs args;
+  const int exit_code = bench::parse_bench_args(
+      argc, argv, args,
+      "usage: attractor_bench_cpu [--quick] [--export DIR]\n"
+      "  --quick   smaller problems, for a smoke run\n"
+      "  --export  write the sparse case's matrix and states as .npy for the peer\n");
+  if (exit_code >= 0) return exit_code;
+  const bool quick = args.quick;
+  const std::string& export_dir = args.export_dir;
   const double bandwidth = bench::cpu_copy_bandwidth();
   nlohmann::json cases = nlohmann::json::array();
 
@@ -96,16 +88,7 @@ int main(int argc, char** argv) {
     cases.push_back(time_case("csr_sync_step", sparse, batch, quick ? 5 : 20, quick ? 3 : 7,
                               bytes, flops, bandwidth));
   }
-  if (!export_dir.empty()) {
-    namespace fs = std::filesystem;
-    fs::create_directories(export_dir);
-    const auto path = [&](const char* name) { return (fs::path(export_dir) / name).string(); };
-    host::write_npy(path("row_ptr.npy"), {csr.rows + 1},
-                    std::vector<double>(csr.row_ptr.begin(), csr.row_ptr.end()), host::NpyDtype::Float64);
-    host::write_npy(path("col_idx.npy"), {csr.nnz()},
-                    std::vector<double>(csr.col_idx.begin(), csr.col_idx.end()), host::NpyDtype::Int32);
-    host::write_npy(path("values.npy"), {csr.nnz()}, csr.values);
-  }
+  if (!export_dir.empty()) bench::export_csr(export_dir, csr);
 
   // Dense: B = 1 is a memory-bound GEMV (N² · 8 bytes), B = 64 a compute-bound GEMM.
   const std::int64_t n_dense = quick ? 1000 : 4000;

@@ -2,10 +2,7 @@
 # never looks. Sets ATTRACTOR_HAVE_CUDA. Hopper (sm_90) is the default target so CI compiles fast;
 # pass -DCMAKE_CUDA_ARCHITECTURES=... for other GPUs.
 set(ATTRACTOR_HAVE_CUDA OFF)
-string(TOUPPER "${ATTRACTOR_CUDA}" _attractor_cuda_mode)
-if(NOT _attractor_cuda_mode MATCHES "^(AUTO|ON|OFF)$")
-  message(FATAL_ERROR "ATTRACTOR_CUDA must be AUTO, ON or OFF (got '${ATTRACTOR_CUDA}')")
-endif()
+attractor_tristate(ATTRACTOR_CUDA _attractor_cuda_mode)
 if(NOT _attractor_cuda_mode STREQUAL "OFF")
   if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
     set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)

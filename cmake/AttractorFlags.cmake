@@ -17,3 +17,12 @@ if(ATTRACTOR_SANITIZE)
 endif()
 
 find_package(OpenMP REQUIRED COMPONENTS CXX)
+
+# The upper-cased value of an AUTO|ON|OFF option `name`, in `out`; anything else is an error.
+function(attractor_tristate name out)
+  string(TOUPPER "${${name}}" mode)
+  if(NOT mode MATCHES "^(AUTO|ON|OFF)$")
+    message(FATAL_ERROR "${name} must be AUTO, ON or OFF (got '${${name}}')")
+  endif()
+  set(${out} "${mode}" PARENT_SCOPE)
+endfunction()

@@ -2,10 +2,7 @@
 # OFF never looks. Sets ATTRACTOR_HAVE_MPI; without it the program is one process, whatever
 # starts it.
 set(ATTRACTOR_HAVE_MPI OFF)
-string(TOUPPER "${ATTRACTOR_MPI}" _attractor_mpi_mode)
-if(NOT _attractor_mpi_mode MATCHES "^(AUTO|ON|OFF)$")
-  message(FATAL_ERROR "ATTRACTOR_MPI must be AUTO, ON or OFF (got '${ATTRACTOR_MPI}')")
-endif()
+attractor_tristate(ATTRACTOR_MPI _attractor_mpi_mode)
 if(NOT _attractor_mpi_mode STREQUAL "OFF")
   # The C API through the C++ compiler; not the C++ bindings MPI-3 removed.
   set(MPI_CXX_SKIP_MPICXX ON)
