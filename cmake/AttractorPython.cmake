@@ -1,0 +1,20 @@
+# The optional Python package (pybind11; Debian's pybind11-dev, or PyPI's under pip). AUTO builds
+# it when pybind11 and Python's headers are found, ON requires them, OFF never looks. Sets
+# ATTRACTOR_HAVE_PYTHON and, through pybind11, Python_EXECUTABLE.
+set(ATTRACTOR_HAVE_PYTHON OFF)
+attractor_tristate(ATTRACTOR_PYTHON _attractor_python_mode)
+if(SKBUILD)
+  set(_attractor_python_mode ON)
+endif()
+if(NOT _attractor_python_mode STREQUAL "OFF")
+  set(PYBIND11_FINDPYTHON ON)
+  if(_attractor_python_mode STREQUAL "ON")
+    find_package(pybind11 CONFIG REQUIRED)
+  else()
+    find_package(pybind11 CONFIG QUIET)
+  endif()
+  if(pybind11_FOUND)
+    set(ATTRACTOR_HAVE_PYTHON ON)
+  endif()
+endif()
+message(STATUS "attractor: Python package ${ATTRACTOR_HAVE_PYTHON}")

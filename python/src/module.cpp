@@ -1,0 +1,419 @@
+// attractor._attractor: the library's networks, engines and learning rules for Python. NumPy
+// arrays in and out; the work runs with the GIL released; the library's InputError arrives as
+// attractor.InputError (a ValueError) with the CLI's message. The pure-Python package
+// (python/attractor/__init__.py) is the public face; names here that start with _ are its.
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attractor/core/ensemble.hpp"
+#include "attractor/core/error.hpp"
+#include "attractor/host/engine_factory.hpp"
+#include "attractor/host/experiments.hpp"
+#include "attractor/host/hebbian.hpp"
+#include "attractor/host/hessian_modes.hpp"
+#include "attractor/host/physical_learning.hpp"
+#include "attractor/host/physical_network.hpp"
+#include "attractor/host/storage_rules.hpp"
+
+namespace py = pybind11;
+using namespace attractor;
+using Index = std::int64_t;
+
+namespace {
+
+template <typename T>
+using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+template <typename T>
+std::vector<T> to_vector(const Array<T>& a) {
+  return std::vector<T>(a.data(), a.data() + a.size());
+}
+
+template <typename T>
+py::array_t<T> to_array(const std::vector<T>& v, std::vector<py::ssize_t> shape) {
+  py::array_t<T> out(shape);
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
+void require_2d(const py::buffer_info& info, const char* what) {
+  core::require(info.ndim == 2, what, "must be a 2-D array, got " + std::to_string(info.ndim) + "-D");
+}
+
+core::PatternSet to_patterns(const Array<double>& patterns, const char* what) {
+  const auto info = patterns.request();
+  require_2d(info, what);
+  core::PatternSet p{info.shape[0], info.shape[1], {}};
+  p.values.reserve(static_cast<std::size_t>(patterns.size()));
+  for (py::ssize_t k = 0; k < patterns.size(); ++k) {
+    const double v = patterns.data()[k];
+    core::require(v == 1.0 || v == -1.0, what, "must hold +1 and -1 only");
+    p.values.push_back(static_cast<std::int8_t>(v));
+  }
+  return p;
+}
+
+core::Network finish_network(core::Weights weights, std::optional<Array<double>> bias,
+                             double threshold, const std::string& activation, double gain) {
+  core::Network net;
+  net.weights = std::move(weights);
+  if (bias) net.bias = to_vector(*bias);
+  net.threshold = threshold;
+  net.activation = {core::parse_activation(activation, "activation"), gain};
+  net.validate("weights");
+  return net;
+}
+
+const char* storage_name(const core::Network& net) {
+  if (std::holds_alternative<core::DenseMatrix<double>>(net.weights)) return "dense";
+  if (std::holds_alternative<core::CsrMatrix<double>>(net.weights)) return "csr";
+  return "factored";
+}
+
+py::dict result_dict(const core::RunResult& r, const core::StateBatch& states,
+                     const core::RunOptions& options) {
+  const auto batch = static_cast<py::ssize_t>(states.batch), n = static_cast<py::ssize_t>(states.n);
+  std::vector<std::string> outcome;
+  std::vector<Index> steps, period, matched;
+  std::vector<double> time, energy, residual, best;
+  for (const auto& s : r.states) {
+    outcome.emplace_back(core::to_string(s.outcome));
+    steps.push_back(s.steps);
+    period.push_back(s.period);
+    matched.push_back(s.matched_pattern);
+    time.push_back(s.time);
+    energy.push_back(s.energy);
+    residual.push_back(s.residual);
+    best.push_back(s.best_overlap);
+  }
+  py::dict d;
+  d["final"] = to_array(states.values, {batch, n});
+  d["outcome"] = outcome;
+  d["steps"] = to_array(steps, {batch});
+  d["period"] = to_array(period, {batch});
+  d["time"] = to_array(time, {batch});
+  d["energy"] = to_array(energy, {batch});
+  d["residual"] = to_array(residual, {batch});
+  d["energy_defined"] = r.energy_defined;
+  if (options.patterns != nullptr) {
+    const auto p = static_cast<py::ssize_t>(options.patterns->count);
+    d["overlaps"] = to_array(r.overlaps, {batch, p});
+    d["best_overlap"] = to_array(best, {batch});
+    d["matched_pattern"] = to_array(matched, {batch});
+  }
+  const auto& rec = r.recording;
+  if (!rec.steps.empty() && options.record_every > 0) {
+    const auto rows = static_cast<py::ssize_t>(rec.steps.size());
+    py::dict record;
+    record["steps"] = to_array(rec.steps, {rows});
+    record["time"] = to_array(rec.time, {rows, batch});
+    if (!rec.energy.empty()) record["energy"] = to_array(rec.energy, {rows, batch});
+    if (!rec.overlaps.empty()) {
+      record["overlaps"] = to_array(
+          rec.overlaps, {rows, batch, static_cast<py::ssize_t>(options.patterns->count)});
+    }
+    if (!rec.states.empty()) record["states"] = to_array(rec.states, {rows, batch, n});
+    d["recording"] = record;
+  }
+  d["backend"] = r.backend;
+  d["seconds"] = r.seconds;
+  d["loop_seconds"] = r.loop_seconds;
+  d["neuron_updates"] = r.neuron_updates;
+  return d;
+}
+
+core::StateBatch to_states(const Array<double>& states, Index n) {
+  const auto info = states.request();
+  core::require(info.ndim == 1 || info.ndim == 2, "states", "must be (N,) or (B, N)");
+  const Index cols = info.shape[info.ndim - 1];
+  core::require(cols == n, "states",
+                "have " + std::to_string(cols) + " neurons; the network has " + std::to_string(n));
+  core::StateBatch batch(info.ndim == 1 ? 1 : info.shape[0], n);
+  std::copy(states.data(), states.data() + states.size(), batch.values.begin());
+  return batch;
+}
+
+core::RunOptions run_options(const std::string& dynamics, const std::string& integrator,
+                             Index steps, double dt, double t_end, double tol, std::uint64_t seed,
+                             Index record_every, bool record_states, int max_period) {
+  core::RunOptions o;
+  o.dynamics = core::parse_dynamics(dynamics, "dynamics");
+  o.integrator = core::parse_integrator(integrator, "integrator");
+  o.max_steps = steps;
+  o.dt = dt;
+  o.t_end = t_end;
+  o.tol = tol;
+  o.seed = seed;
+  o.record_every = record_every;
+  o.record_states = record_states;
+  o.max_period = max_period;
+  o.validate();
+  return o;
+}
+
+py::dict physical_network_dict(const host::PhysicalNetwork& net) {
+  py::dict d;
+  d["kind"] = host::to_string(net.kind);
+  d["phi"] = host::to_string(net.phi);
+  d["nodes"] = net.nodes;
+  d["space_dim"] = net.space_dim;
+  d["positions"] = to_array(net.positions, {static_cast<py::ssize_t>(net.nodes),
+                                            static_cast<py::ssize_t>(net.space_dim)});
+  std::vector<Index> flat;
+  for (const auto& e : net.edges) flat.insert(flat.end(), {e[0], e[1]});
+  d["edges"] = to_array(flat, {static_cast<py::ssize_t>(net.edges.size()), 2});
+  d["w"] = to_array(net.w, {static_cast<py::ssize_t>(net.w.size())});
+  d["ground"] = net.ground;
+  return d;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_attractor, m) {
+  m.doc() = "attractor: Hopfield-family networks, their dynamics and learning rules";
+  py::register_exception<core::InputError>(m, "InputError", PyExc_ValueError);
+
+  py::class_<core::Network>(m, "Network")
+      .def_property_readonly("n", &core::Network::size)
+      .def_property_readonly("synapses", &core::Network::synapse_count)
+      .def_property_readonly("symmetric", &core::Network::is_symmetric)
+      .def_property_readonly("storage", &storage_name)
+      .def_property_readonly("threshold", [](const core::Network& n) { return n.threshold; })
+      .def("__repr__", [](const core::Network& n) {
+        return "<attractor.Network n=" + std::to_string(n.size()) + " " + storage_name(n) +
+               " synapses=" + std::to_string(n.synapse_count()) + ">";
+      });
+
+  m.def("_dense_network",
+        [](const Array<double>& W, std::optional<Array<double>> bias, double threshold,
+           const std::string& activation, double gain) {
+          const auto info = W.request();
+          require_2d(info, "weights");
+          core::DenseMatrix<double> T;
+          T.rows = info.shape[0];
+          T.cols = info.shape[1];
+          T.values = to_vector(W);
+          return finish_network(std::move(T), std::move(bias), threshold, activation, gain);
+        });
+  m.def("_csr_network",
+        [](Index rows, Index cols, const Array<std::int64_t>& indptr,
+           const Array<std::int32_t>& indices, const Array<double>& data,
+           std::optional<Array<double>> bias, double threshold, const std::string& activation,
+           double gain) {
+          core::CsrMatrix<double> T;
+          T.rows = rows;
+          T.cols = cols;
+          T.row_ptr = to_vector(indptr);
+          T.col_idx = to_vector(indices);
+          T.values = to_vector(data);
+          return finish_network(std::move(T), std::move(bias), threshold, activation, gain);
+        });
+  m.def("_memory_network",
+        [](const Array<double>& patterns, const std::string& rule, bool factored) {
+          const auto xi = to_patterns(patterns, "patterns");
+          const auto r = host::parse_storage_rule(rule, "rule");
+          py::gil_scoped_release release;
+          return host::memory_network(r, xi, factored);
+        });
+  m.def("_weights", [](const core::Network& net) -> py::object {
+    if (const auto* d = std::get_if<core::DenseMatrix<double>>(&net.weights)) {
+      return to_array(d->values, {static_cast<py::ssize_t>(d->rows), static_cast<py::ssize_t>(d->cols)});
+    }
+    if (const auto* c = std::get_if<core::CsrMatrix<double>>(&net.weights)) {
+      return py::make_tuple(c->rows, c->cols,
+                            to_array(c->row_ptr, {static_cast<py::ssize_t>(c->row_ptr.size())}),
+                            to_array(c->col_idx, {static_cast<py::ssize_t>(c->col_idx.size())}),
+                            to_array(c->values, {static_cast<py::ssize_t>(c->values.size())}));
+    }
+    const auto& p = std::get<core::FactoredWeights>(net.weights).patterns;
+    return to_array(p.values, {static_cast<py::ssize_t>(p.count), static_cast<py::ssize_t>(p.n)});
+  });
+
+  m.def("_run",
+        [](const core::Network& net, const Array<double>& states, const std::string& dynamics,
+           const std::string& integrator, Index steps, double dt, double t_end, double tol,
+           std::uint64_t seed, Index record_every, bool record_states, int max_period,
+           std::optional<Array<double>> patterns, const std::string& backend,
+           const std::string& precision) {
+          auto batch = to_states(states, net.size());
+          auto options = run_options(dynamics, integrator, steps, dt, t_end, tol, seed,
+                                     record_every, record_states, max_period);
+          core::PatternSet xi;
+          if (patterns) {
+            xi = to_patterns(*patterns, "patterns");
+            core::require(xi.n == net.size(), "patterns", "have the wrong number of neurons");
+            options.patterns = &xi;
+          }
+          auto engine = host::make_engine(host::parse_backend(backend, "backend"),
+                                          core::parse_precision(precision, "precision"));
+          core::RunResult result;
+          {
+            py::gil_scoped_release release;
+            result = engine->run(net, batch, options);
+          }
+          return result_dict(result, batch, options);
+        });
+
+  m.def("_run_ensemble",
+        [](const Array<double>& weights, const Array<double>& states, const std::string& dynamics,
+           Index steps, std::uint64_t seed, double threshold, const std::string& backend,
+           const std::string& precision) {
+          const auto info = weights.request();
+          core::require(info.ndim == 3 && info.shape[1] == info.shape[2], "weights",
+                        "must be an (E, N, N) stack of square matrices");
+          core::Ensemble ensemble;
+          ensemble.count = info.shape[0];
+          ensemble.n = info.shape[1];
+          ensemble.threshold = threshold;
+          ensemble.weights = core::Ensemble::DenseStack{to_vector(weights)};
+          ensemble.validate("weights");
+          auto batch = to_states(states, ensemble.n);
+          core::require(batch.batch == ensemble.count, "states", "need one state per network");
+          auto options = run_options(dynamics, "rk4", steps, 0.05,
+                                     std::numeric_limits<double>::infinity(), 1e-6, seed, 0,
+                                     false, 32);
+          auto engine = host::make_ensemble_engine(host::parse_backend(backend, "backend"),
+                                                   core::parse_precision(precision, "precision"));
+          core::RunResult result;
+          {
+            py::gil_scoped_release release;
+            result = engine->run(ensemble, batch, options);
+          }
+          return result_dict(result, batch, options);
+        });
+
+  m.def("_recall", [](Index n, Index patterns, Index cues, double noise, const std::string& mode,
+                      Index steps, double match, std::uint64_t seed, const std::string& storage,
+                      const std::string& backend, const std::string& precision) {
+    host::RecallParams p;
+    p.n = n;
+    p.patterns = patterns;
+    p.cues = cues;
+    p.noise = noise;
+    p.mode = core::parse_dynamics(mode, "mode");
+    p.max_steps = steps;
+    p.match_overlap = match;
+    p.seed = seed;
+    p.storage = host::parse_storage(storage, "storage");
+    p.validate();
+    auto engine = host::make_engine(host::parse_backend(backend, "backend"),
+                                    core::parse_precision(precision, "precision"));
+    host::RecallReport r;
+    {
+      py::gil_scoped_release release;
+      r = host::run_recall(p, *engine);
+    }
+    py::dict d;
+    d["recall_rate"] = r.recall_rate;
+    d["mean_overlap"] = r.mean_overlap;
+    d["mean_steps"] = r.mean_steps;
+    d["target_overlap"] = to_array(r.target_overlap, {static_cast<py::ssize_t>(cues)});
+    d["steps"] = to_array(r.steps, {static_cast<py::ssize_t>(cues)});
+    d["storage"] = host::to_string(r.storage);
+    d["backend"] = r.backend;
+    d["seconds"] = r.seconds;
+    return d;
+  });
+
+  m.def("_capacity", [](Index n, const std::vector<double>& alphas, Index trials,
+                        const std::string& mode, Index steps, const std::string& rule,
+                        std::uint64_t seed, const std::string& backend) {
+    host::CapacityParams p;
+    p.n = n;
+    p.alphas = alphas;
+    p.trials = trials;
+    p.mode = core::parse_dynamics(mode, "mode");
+    p.max_steps = steps;
+    p.rule = host::parse_storage_rule(rule, "rule");
+    p.seed = seed;
+    p.validate();
+    auto engine = host::make_engine(host::parse_backend(backend, "backend"));
+    std::vector<host::CapacityPoint> curve;
+    {
+      py::gil_scoped_release release;
+      curve = host::run_capacity(p, *engine);
+    }
+    py::list out;
+    for (const auto& c : curve) {
+      py::dict d;
+      d["alpha"] = c.alpha;
+      d["patterns"] = c.patterns;
+      d["retrieval_rate"] = c.retrieval_rate;
+      d["mean_overlap"] = c.mean_overlap;
+      d["overlap_stddev"] = c.overlap_stddev;
+      d["mean_steps"] = c.mean_steps;
+      out.append(d);
+    }
+    return out;
+  });
+
+  // Physical learning: a built network, trained on allostery, with the cost at every step and
+  // the lowest Hessian eigenvalues every `analyze_every` steps.
+  m.def("_physical_network", [](const std::string& kind, Index nodes, int dim, double degree,
+                                std::uint64_t seed, const std::string& ground,
+                                const std::string& phi) {
+    auto net = host::random_geometric_network(host::parse_physical_kind(kind), nodes, dim, degree,
+                                              seed, host::parse_grounding(ground));
+    net.phi = host::parse_edge_response(phi);
+    return physical_network_dict(net);
+  });
+  m.def("_physical_allostery",
+        [](const std::string& kind, Index nodes, int dim, double degree, std::uint64_t seed,
+           const std::string& phi, Index tasks, Index inputs, Index outputs, double gain,
+           double force, const std::string& rule, double alpha, double eta, double floor,
+           Index steps, Index analyze_every, Index modes) {
+          auto net = host::random_geometric_network(host::parse_physical_kind(kind), nodes, dim,
+                                                    degree, seed, host::Grounding::Boundary);
+          net.phi = host::parse_edge_response(phi);
+          const host::PhysicalSystem system(net);
+          std::vector<double> w = system.network().w;
+          host::PhysicalTrainParams params;
+          params.rule = host::parse_clamp_rule(rule);
+          params.alpha = alpha;
+          params.eta = eta;
+          params.stiffness_floor = floor;
+          params.steps = steps;
+          host::check_train_params(params);
+          core::require(analyze_every >= 1, "analyze_every", "must be at least 1");
+          core::require(modes >= 1 && modes < system.free_dofs(), "modes",
+                        "must lie in [1, free DOFs)");
+          std::vector<double> costs;
+          std::vector<Index> analyzed;
+          std::vector<double> eigenvalues;
+          {
+            py::gil_scoped_release release;
+            const auto task_list =
+                host::allostery_tasks(system, w, tasks, inputs, outputs, gain, force, seed);
+            host::train_physical(system, w, task_list, params,
+                                 [&](Index step, const std::vector<double>& now, double cost) {
+                                   costs.push_back(cost);
+                                   if (step % analyze_every == 0 || step == steps) {
+                                     const auto lowest =
+                                         host::lowest_modes(system.hessian(now), modes);
+                                     analyzed.push_back(step);
+                                     eigenvalues.insert(eigenvalues.end(), lowest.values.data(),
+                                                        lowest.values.data() + lowest.values.size());
+                                   }
+                                   return true;
+                                 });
+          }
+          py::dict d;
+          d["cost"] = to_array(costs, {static_cast<py::ssize_t>(costs.size())});
+          d["analyzed_steps"] = to_array(analyzed, {static_cast<py::ssize_t>(analyzed.size())});
+          d["eigenvalues"] = to_array(eigenvalues, {static_cast<py::ssize_t>(analyzed.size()),
+                                                    static_cast<py::ssize_t>(modes)});
+          host::PhysicalNetwork after = system.network();
+          after.w = w;
+          d["before"] = physical_network_dict(system.network());
+          d["after"] = physical_network_dict(after);
+          return d;
+        });
+}

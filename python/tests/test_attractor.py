@@ -1,0 +1,121 @@
+"""The Python package: the same engine as the command line, reached from NumPy and SciPy."""
+import threading
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+import attractor
+
+
+def random_signs(rng, shape):
+    return rng.choice([-1.0, 1.0], size=shape)
+
+
+def test_dense_and_sparse_weights_give_the_same_trajectories():
+    rng = np.random.default_rng(1)
+    n = 300
+    W = scipy.sparse.random(n, n, density=0.05, random_state=2, format="csr")
+    W.data = np.round(W.data * 8 - 4) / 8  # exact in any summation order
+    W = W + W.T
+    cues = random_signs(rng, (5, n))
+    sparse = attractor.run(attractor.network(W), cues, steps=100)
+    dense = attractor.run(attractor.network(W.toarray()), cues, steps=100)
+    np.testing.assert_array_equal(sparse["final"], dense["final"])
+    assert sparse["outcome"] == dense["outcome"]
+    np.testing.assert_array_equal(attractor.weights(attractor.network(W)).toarray(), W.toarray())
+
+
+def test_recall_from_noisy_cues_finds_the_stored_patterns():
+    rng = np.random.default_rng(3)
+    n, p = 500, 10  # load 0.02, far below 0.138: every pattern is an attractor
+    xi = random_signs(rng, (p, n))
+    net = attractor.memory(xi)
+    cues = xi * np.where(rng.random((p, n)) < 0.15, -1.0, 1.0)
+    out = attractor.run(net, cues, patterns=xi)
+    assert out["outcome"] == ["fixed_point"] * p
+    np.testing.assert_array_equal(out["matched_pattern"], np.arange(p))
+    np.testing.assert_allclose(np.diag(out["overlaps"]), 1.0)
+    np.testing.assert_allclose(attractor.overlaps(out["final"], xi), out["overlaps"])
+    factored = attractor.run(attractor.memory(xi, storage="factored"), cues, patterns=xi)
+    np.testing.assert_array_equal(factored["final"], out["final"])
+
+
+def test_hebbian_capacity_collapses_between_low_and_high_load():
+    curve = attractor.capacity(n=400, alphas=(0.05, 0.3), trials=2, mode="discrete-sync")
+    assert curve[0]["retrieval_rate"] >= 0.95
+    assert curve[1]["retrieval_rate"] <= 0.5
+
+
+def test_asynchronous_updates_never_raise_the_energy_of_a_symmetric_network():
+    rng = np.random.default_rng(4)
+    n = 200
+    A = rng.normal(size=(n, n))
+    W = (A + A.T) / 2
+    np.fill_diagonal(W, 0.0)
+    out = attractor.run(attractor.network(W), random_signs(rng, (3, n)),
+                        dynamics="discrete-async", record_every=1, seed=5)
+    energy = out["recording"]["energy"]
+    # Each flip changes E by −2|f_i| ≤ 0 exactly; the recorded sums round at ~1e-13 of |E|.
+    assert np.all(np.diff(energy, axis=0) <= 1e-9 * np.abs(energy).max())
+    assert out["outcome"] == ["fixed_point"] * 3
+
+
+def test_an_antisymmetrically_coupled_pair_oscillates():
+    net = attractor.network(np.array([[2.0, -2.0], [2.0, 2.0]]), activation="tanh")
+    out = attractor.run(net, np.array([[0.1, 0.0]]), dynamics="continuous", dt=0.01,
+                        steps=100000)
+    assert out["outcome"] == ["limit_cycle"]
+    assert out["period"][0] >= 1
+
+
+def test_an_ensemble_runs_each_network_as_it_runs_alone():
+    rng = np.random.default_rng(6)
+    e, n = 6, 40
+    xi = random_signs(rng, (e, 3, n))
+    stack = np.stack([attractor.weights(attractor.memory(x, storage="dense")) for x in xi])
+    cues = xi[:, 0, :] * np.where(rng.random((e, n)) < 0.1, -1.0, 1.0)
+    together = attractor.run_ensemble(stack, cues, steps=50, backend="cpu")
+    for k in range(e):
+        alone = attractor.run(attractor.network(stack[k]), cues[k], steps=50, backend="cpu")
+        np.testing.assert_array_equal(together["final"][k], alone["final"])
+
+
+def test_bad_input_raises_the_command_lines_message():
+    with pytest.raises(attractor.InputError, match="NaN"):
+        attractor.network(np.array([[0.0, np.nan], [1.0, 0.0]]))
+    with pytest.raises(attractor.InputError, match="square"):
+        attractor.network(scipy.sparse.random(3, 4, density=0.5))
+    net = attractor.network(np.zeros((4, 4)))
+    with pytest.raises(attractor.InputError, match="neurons"):
+        attractor.run(net, np.ones((2, 5)))
+    with pytest.raises(attractor.InputError, match="dynamics"):
+        attractor.run(net, np.ones(4), dynamics="chaotic")
+    with pytest.raises(ValueError):  # InputError is a ValueError
+        attractor.recall(n=10, patterns=50)
+
+
+def test_runs_release_the_interpreter():
+    rng = np.random.default_rng(7)
+    n = 3000
+    W = scipy.sparse.random(n, n, density=0.02, random_state=8, format="csr")
+    net = attractor.network(W - W.T)  # antisymmetric: wanders for every step it is given
+    cues = random_signs(rng, (16, n))
+    worker = threading.Thread(target=attractor.run, args=(net, cues),
+                              kwargs={"steps": 400, "max_period": 1, "backend": "cpu"})
+    worker.start()
+    spins = 0
+    while worker.is_alive():
+        spins += 1
+    worker.join()
+    # Had the run held the GIL, this thread could not have run at all until it ended.
+    assert spins > 1000
+
+
+def test_a_flow_network_learns_allostery_and_a_mode_softens():
+    out = attractor.train_allostery(nodes=200, steps=3000, analyze_every=500, seed=2)
+    assert out["cost"][-1] <= 1e-3 * out["cost"][0]
+    eig = out["eigenvalues"]
+    assert eig.shape == (len(out["analyzed_steps"]), 10)
+    assert eig[-1, 0] < eig[0, 0]
+    assert out["after"]["edges"].shape == out["before"]["edges"].shape
