@@ -14,7 +14,7 @@ jobs=${JOBS:-$(nproc)}
 packages=(build-essential cmake ninja-build libeigen3-dev libcli11-dev nlohmann-json3-dev
           libfmt-dev libstb-dev libspectra-dev libgtest-dev googletest python3
           libopenmpi-dev openmpi-bin pybind11-dev python3-dev python3-numpy python3-scipy
-          python3-pytest)
+          python3-pytest python3-matplotlib)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

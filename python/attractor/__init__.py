@@ -71,7 +71,8 @@ def run(net, states, dynamics="discrete-sync", integrator="rk4", steps=1000, dt=
         t_end=math.inf, tol=1e-6, seed=0, record_every=0, record_states=False, max_period=32,
         patterns=None, backend="auto", precision="float32"):
     """Evolves `states` ((B, N) or (N,)) of `net` and returns a dict of NumPy arrays: final
-    (B, N), outcome (fixed_point, limit_cycle or wandering per state), steps, period, time,
+    (B, N), outcome (fixed_point, limit_cycle or wandering per state), steps, period (steps or
+    sections per cycle), period_time (continuous), time,
     energy (NaN where undefined), residual; with `patterns`, overlaps (B, P), best_overlap and
     matched_pattern; with record_every = K, recording (steps, time, energy, overlaps and, with
     record_states, states at every K-th step).

@@ -83,13 +83,14 @@ py::dict result_dict(const core::RunResult& r, const core::StateBatch& states,
   const auto batch = static_cast<py::ssize_t>(states.batch), n = static_cast<py::ssize_t>(states.n);
   std::vector<std::string> outcome;
   std::vector<Index> steps, period, matched;
-  std::vector<double> time, energy, residual, best;
+  std::vector<double> time, period_time, energy, residual, best;
   for (const auto& s : r.states) {
     outcome.emplace_back(core::to_string(s.outcome));
     steps.push_back(s.steps);
     period.push_back(s.period);
     matched.push_back(s.matched_pattern);
     time.push_back(s.time);
+    period_time.push_back(s.period_time);
     energy.push_back(s.energy);
     residual.push_back(s.residual);
     best.push_back(s.best_overlap);
@@ -100,6 +101,7 @@ py::dict result_dict(const core::RunResult& r, const core::StateBatch& states,
   d["steps"] = to_array(steps, {batch});
   d["period"] = to_array(period, {batch});
   d["time"] = to_array(time, {batch});
+  d["period_time"] = to_array(period_time, {batch});
   d["energy"] = to_array(energy, {batch});
   d["residual"] = to_array(residual, {batch});
   d["energy_defined"] = r.energy_defined;

@@ -119,3 +119,22 @@ def test_a_flow_network_learns_allostery_and_a_mode_softens():
     assert eig.shape == (len(out["analyzed_steps"]), 10)
     assert eig[-1, 0] < eig[0, 0]
     assert out["after"]["edges"].shape == out["before"]["edges"].shape
+
+
+@pytest.mark.parametrize("script", ["recall_overlaps", "capacity_curve", "phase_portrait",
+                                    "eigenvalue_flow"])
+def test_the_examples_draw_their_figures(script, tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    del matplotlib
+    import os
+    import runpy
+    import sys
+    examples = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
+    png = tmp_path / f"{script}.png"
+    argv = sys.argv
+    sys.argv = [script, str(png)]
+    try:
+        runpy.run_path(os.path.join(examples, f"{script}.py"), run_name="__main__")
+    finally:
+        sys.argv = argv
+    assert png.stat().st_size > 10_000
