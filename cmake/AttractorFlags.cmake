@@ -26,3 +26,12 @@ function(attractor_tristate name out)
   endif()
   set(${out} "${mode}" PARENT_SCOPE)
 endfunction()
+
+# find_package(ARGN) for an AUTO|ON|OFF `mode`: required when ON, quiet when AUTO.
+macro(attractor_find_for_mode mode)
+  if("${mode}" STREQUAL "ON")
+    find_package(${ARGN} REQUIRED)
+  else()
+    find_package(${ARGN} QUIET)
+  endif()
+endmacro()

@@ -8,6 +8,8 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <limits>
+#include <memory>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -132,6 +134,18 @@ py::dict result_dict(const core::RunResult& r, const core::StateBatch& states,
   return d;
 }
 
+// One engine run with the GIL released (the engine never calls back into Python), as a dict.
+template <typename Engine, typename Networks>
+py::dict run_released(std::unique_ptr<Engine> engine, const Networks& networks,
+                      core::StateBatch& batch, const core::RunOptions& options) {
+  core::RunResult result;
+  {
+    py::gil_scoped_release release;
+    result = engine->run(networks, batch, options);
+  }
+  return result_dict(result, batch, options);
+}
+
 core::StateBatch to_states(const Array<double>& states, Index n) {
   const auto info = states.request();
   core::require(info.ndim == 1 || info.ndim == 2, "states", "must be (N,) or (B, N)");
@@ -254,14 +268,9 @@ PYBIND11_MODULE(_attractor, m) {
             core::require(xi.n == net.size(), "patterns", "have the wrong number of neurons");
             options.patterns = &xi;
           }
-          auto engine = host::make_engine(host::parse_backend(backend, "backend"),
-                                          core::parse_precision(precision, "precision"));
-          core::RunResult result;
-          {
-            py::gil_scoped_release release;
-            result = engine->run(net, batch, options);
-          }
-          return result_dict(result, batch, options);
+          return run_released(host::make_engine(host::parse_backend(backend, "backend"),
+                                                core::parse_precision(precision, "precision")),
+                              net, batch, options);
         });
 
   m.def("_run_ensemble",
@@ -282,14 +291,10 @@ PYBIND11_MODULE(_attractor, m) {
           auto options = run_options(dynamics, "rk4", steps, 0.05,
                                      std::numeric_limits<double>::infinity(), 1e-6, seed, 0,
                                      false, 32);
-          auto engine = host::make_ensemble_engine(host::parse_backend(backend, "backend"),
-                                                   core::parse_precision(precision, "precision"));
-          core::RunResult result;
-          {
-            py::gil_scoped_release release;
-            result = engine->run(ensemble, batch, options);
-          }
-          return result_dict(result, batch, options);
+          return run_released(
+              host::make_ensemble_engine(host::parse_backend(backend, "backend"),
+                                         core::parse_precision(precision, "precision")),
+              ensemble, batch, options);
         });
 
   m.def("_recall", [](Index n, Index patterns, Index cues, double noise, const std::string& mode,
