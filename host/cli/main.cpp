@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
+    // Every process parsed the same arguments: the first one prints the help or the error.
+    const int code = processes.root() ? app.exit(e) : e.get_exit_code();
     return code == 0 ? 0 : 2;
   }
   try {
