@@ -26,8 +26,11 @@ fi
 
 werror=OFF
 [ "${CI:-}" = "true" ] && werror=ON
+# The Python package is built for, and tested with, the interpreter the Debian packages above
+# serve (NumPy, SciPy, pytest), whatever else comes first on PATH.
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DATTRACTOR_CUDA="${ATTRACTOR_CUDA:-AUTO}" -DATTRACTOR_WERROR="$werror" >/dev/null
+  -DATTRACTOR_CUDA="${ATTRACTOR_CUDA:-AUTO}" -DATTRACTOR_WERROR="$werror" \
+  -DPython_EXECUTABLE=/usr/bin/python3 >/dev/null
 cmake --build "$build" --parallel "$jobs"
 
 if [ "$what" = demo ]; then
