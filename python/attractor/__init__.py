@@ -19,7 +19,7 @@ from ._attractor import InputError, Network  # noqa: F401
 from . import _attractor as _core
 
 __all__ = ["InputError", "Network", "network", "memory", "run", "run_ensemble", "recall",
-           "capacity", "overlaps", "physical_network", "train_allostery"]
+           "capacity", "overlaps", "train_local_rule", "physical_network", "train_allostery"]
 
 
 def network(weights, bias=None, threshold=0.0, activation="sign", gain=1.0):
@@ -120,6 +120,17 @@ def capacity(n=1000, alphas=(0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.2
     the fraction still retrieved (overlap ≥ 0.95). Hebb's rule collapses near α ≈ 0.138."""
     return _core._capacity(int(n), [float(a) for a in alphas], int(trials), mode, int(steps),
                            rule, int(seed), backend)
+
+
+def train_local_rule(rule, samples, rate=0.01, anneal_epochs=1.0, epochs=50, tau=100.0,
+                     components=1, seed=1):
+    """A local learning rule on the rows of `samples` (S × D): hebb, covariance (LTP/LTD around
+    running thresholds), bcm, oja (→ the principal eigenvector, ‖w‖ → 1) or sanger (the first
+    `components` principal components). The rate anneals as rate / (1 + epoch / anneal_epochs).
+    Returns weights (M × D), norm_history (epochs + 1 × M), theta_history, LTP/LTD counts."""
+    return _core._train_local_rule(rule, np.asarray(samples, dtype=np.float64), float(rate),
+                                   float(anneal_epochs), int(epochs), float(tau),
+                                   int(components), int(seed))
 
 
 def physical_network(kind="flow", nodes=512, dim=2, degree=4.0, seed=1, ground="boundary",

@@ -21,6 +21,7 @@
 #include "attractor/host/experiments.hpp"
 #include "attractor/host/hebbian.hpp"
 #include "attractor/host/hessian_modes.hpp"
+#include "attractor/host/local_rules.hpp"
 #include "attractor/host/physical_learning.hpp"
 #include "attractor/host/physical_network.hpp"
 #include "attractor/host/storage_rules.hpp"
@@ -360,6 +361,50 @@ PYBIND11_MODULE(_attractor, m) {
       out.append(d);
     }
     return out;
+  });
+
+  m.def("_train_local_rule", [](const std::string& rule, const Array<double>& samples,
+                                double rate, double anneal_epochs, Index epochs, double tau,
+                                Index components, std::uint64_t seed) {
+    const auto info = samples.request();
+    require_2d(info, "samples");
+    host::LocalRule kind = host::LocalRule::Hebb;
+    bool known = false;
+    for (const auto r : {host::LocalRule::Hebb, host::LocalRule::Covariance, host::LocalRule::Bcm,
+                         host::LocalRule::Oja, host::LocalRule::Sanger}) {
+      if (rule == host::to_string(r)) kind = r, known = true;
+    }
+    core::require(known, "rule", "unknown rule '" + rule + "' (expected hebb, covariance, bcm, "
+                                 "oja or sanger)");
+    core::DenseMatrix<double> x;
+    x.rows = info.shape[0];
+    x.cols = info.shape[1];
+    x.values = to_vector(samples);
+    host::LocalRuleParams params;
+    params.rate = rate;
+    params.anneal_epochs = anneal_epochs;
+    params.epochs = epochs;
+    params.tau = tau;
+    params.components = components;
+    params.seed = seed;
+    params.validate();
+    host::LocalRuleResult r;
+    {
+      py::gil_scoped_release release;
+      r = host::train_local_rule(kind, x, params);
+    }
+    const auto& w = r.weights;
+    const auto& norms = r.norm_history;
+    py::dict d;
+    d["weights"] = to_array(w.values, {static_cast<py::ssize_t>(w.rows), static_cast<py::ssize_t>(w.cols)});
+    d["norm_history"] = to_array(norms.values, {static_cast<py::ssize_t>(norms.rows),
+                                                static_cast<py::ssize_t>(norms.cols)});
+    d["theta_history"] = r.theta_history;
+    d["epochs_run"] = r.epochs_run;
+    d["ltp_events"] = r.ltp_events;
+    d["ltd_events"] = r.ltd_events;
+    d["diverged"] = r.diverged;
+    return d;
   });
 
   // Physical learning: a built network, trained on allostery, with the cost at every step and

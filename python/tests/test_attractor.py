@@ -112,6 +112,29 @@ def test_runs_release_the_interpreter():
     assert spins > 1000
 
 
+def test_oja_and_sanger_find_the_principal_components():
+    rng = np.random.default_rng(9)
+    basis, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    x = (rng.normal(size=(3000, 6)) * np.sqrt([5.0, 3.0, 2.0, 1.0, 0.5, 0.25])) @ basis.T
+    x -= x.mean(axis=0)
+    values, vectors = np.linalg.eigh(x.T @ x / len(x))
+    top = vectors[:, ::-1].T  # rows: eigenvectors, largest eigenvalue first
+    def cos(w, v):
+        return abs(w @ v) / np.linalg.norm(w)
+
+    # After 40 epochs the annealed rate is η = 0.01/41 = 2.4e-4: Oja's w sits within
+    # O(√(η λ₂/(λ₁ − λ₂))) ≈ 0.013 rad of v₁ (1 − cos ≈ 1e-4) with ‖w‖² − 1 ≈ η (tr C − λ₁)/2
+    # ≈ 8e-4; the bounds allow ten and five times those.
+    oja = attractor.train_local_rule("oja", x, epochs=40)
+    assert 1 - cos(oja["weights"][0], top[0]) < 1e-3
+    assert abs(np.linalg.norm(oja["weights"][0]) - 1) < 2e-3
+    sanger = attractor.train_local_rule("sanger", x, components=3, epochs=60)
+    for m in range(3):
+        assert 1 - cos(sanger["weights"][m], top[m]) < 1e-3, m
+    with pytest.raises(attractor.InputError, match="unknown rule"):
+        attractor.train_local_rule("hopfield", x)
+
+
 def test_a_flow_network_learns_allostery_and_a_mode_softens():
     out = attractor.train_allostery(nodes=200, steps=3000, analyze_every=500, seed=2)
     assert out["cost"][-1] <= 1e-3 * out["cost"][0]
