@@ -19,7 +19,7 @@ from ._attractor import InputError, Network  # noqa: F401
 from . import _attractor as _core
 
 __all__ = ["InputError", "Network", "network", "memory", "run", "run_ensemble", "recall",
-           "capacity", "overlaps", "train_local_rule", "physical_network", "train_allostery"]
+           "capacity", "overlaps", "train_local_rule", "train_competing_units", "physical_network", "train_allostery"]
 
 
 def network(weights, bias=None, threshold=0.0, activation="sign", gain=1.0):
@@ -131,6 +131,17 @@ def train_local_rule(rule, samples, rate=0.01, anneal_epochs=1.0, epochs=50, tau
     return _core._train_local_rule(rule, np.asarray(samples, dtype=np.float64), float(rate),
                                    float(anneal_epochs), int(epochs), float(tau),
                                    int(components), int(seed))
+
+
+def train_competing_units(samples, hidden=100, p=3.0, rank=7, delta=0.4, eps0=0.04, batch=100,
+                          epochs=20, seed=1, backend="auto"):
+    """Krotov & Hopfield's competing hidden units, unsupervised, on the rows of `samples` (S × D,
+    values in [0, 1], e.g. images flattened): each minibatch pushes every sample's top unit
+    toward it and its `rank`-th unit away by `delta`; units converge to unit p-norm. Returns the
+    H × D weights (float32): their receptive fields."""
+    return _core._train_competing_units(np.ascontiguousarray(samples, dtype=np.float32),
+                                        int(hidden), float(p), int(rank), float(delta),
+                                        float(eps0), int(batch), int(epochs), int(seed), backend)
 
 
 def physical_network(kind="flow", nodes=512, dim=2, degree=4.0, seed=1, ground="boundary",

@@ -18,6 +18,7 @@
 #include "attractor/core/ensemble.hpp"
 #include "attractor/core/error.hpp"
 #include "attractor/host/engine_factory.hpp"
+#include "attractor/host/competing_units.hpp"
 #include "attractor/host/experiments.hpp"
 #include "attractor/host/hebbian.hpp"
 #include "attractor/host/hessian_modes.hpp"
@@ -406,6 +407,36 @@ PYBIND11_MODULE(_attractor, m) {
     d["diverged"] = r.diverged;
     return d;
   });
+
+  m.def("_train_competing_units",
+        [](const Array<float>& samples, Index hidden, double p, Index rank, double delta,
+           double eps0, Index batch, Index epochs, std::uint64_t seed, const std::string& backend) {
+          const auto info = samples.request();
+          require_2d(info, "samples");
+          host::CompetingUnitsParams params;
+          params.hidden = hidden;
+          params.rule = {p, rank, delta};
+          params.eps0 = eps0;
+          params.batch = batch;
+          params.epochs = epochs;
+          params.seed = seed;
+          params.validate();
+          const Index count = info.shape[0], inputs = info.shape[1];
+          const float* x = samples.data();
+          core::require(std::all_of(x, x + samples.size(),
+                                    [](float v) { return v >= 0.0f && v <= 1.0f; }),
+                        "samples", "must lie in [0, 1] (pixel intensities)");
+          auto step = host::make_competing_units_step(host::parse_backend(backend, "backend"),
+                                                      hidden, inputs, params.rule);
+          {
+            py::gil_scoped_release release;
+            step->set_weights(host::initial_competing_weights(hidden, inputs, seed));
+            step->load_inputs(x, count);
+            for (Index e = 0; e < epochs; ++e) host::train_competing_epoch(*step, params, count, e);
+          }
+          return to_array(step->weights(), {static_cast<py::ssize_t>(hidden),
+                                            static_cast<py::ssize_t>(inputs)});
+        });
 
   // Physical learning: a built network, trained on allostery, with the cost at every step and
   // the lowest Hessian eigenvalues every `analyze_every` steps.

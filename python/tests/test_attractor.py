@@ -135,6 +135,19 @@ def test_oja_and_sanger_find_the_principal_components():
         attractor.train_local_rule("hopfield", x)
 
 
+def test_competing_units_converge_to_unit_p_norm():
+    rng = np.random.default_rng(10)
+    x = rng.random((400, 16)).astype(np.float32) ** 4
+    W = attractor.train_competing_units(x, hidden=8, rank=2, batch=50, epochs=60, backend="cpu")
+    assert W.shape == (8, 16) and W.dtype == np.float32
+    # The update's fixed point is Σ_i |W_μi|^p = 1 (p = 3) for every unit that wins samples; a
+    # unit that never does keeps its random start (‖·‖₃³ ≈ 16 · E|z|³ ≈ 26 here).
+    norms = (np.abs(W) ** 3).sum(axis=1)
+    assert np.sum(np.abs(norms - 1) < 1e-2) >= 6
+    with pytest.raises(attractor.InputError, match=r"\[0, 1\]"):
+        attractor.train_competing_units(x * 2 + 1, hidden=8)
+
+
 def test_a_flow_network_learns_allostery_and_a_mode_softens():
     out = attractor.train_allostery(nodes=200, steps=3000, analyze_every=500, seed=2)
     assert out["cost"][-1] <= 1e-3 * out["cost"][0]
@@ -145,13 +158,16 @@ def test_a_flow_network_learns_allostery_and_a_mode_softens():
 
 
 @pytest.mark.parametrize("script", ["recall_overlaps", "capacity_curve", "phase_portrait",
-                                    "eigenvalue_flow"])
+                                    "eigenvalue_flow", "receptive_fields"])
 def test_the_examples_draw_their_figures(script, tmp_path):
     matplotlib = pytest.importorskip("matplotlib")
     del matplotlib
     import os
     import runpy
     import sys
+    if script == "receptive_fields" and not os.path.exists(
+            "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
+        pytest.skip("needs Debian's dataset-fashion-mnist")
     examples = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
     png = tmp_path / f"{script}.png"
     argv = sys.argv
