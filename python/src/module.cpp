@@ -52,6 +52,16 @@ void require_2d(const py::buffer_info& info, const char* what) {
   core::require(info.ndim == 2, what, "must be a 2-D array, got " + std::to_string(info.ndim) + "-D");
 }
 
+core::DenseMatrix<double> to_dense(const Array<double>& a, const char* what) {
+  const auto info = a.request();
+  require_2d(info, what);
+  core::DenseMatrix<double> m;
+  m.rows = info.shape[0];
+  m.cols = info.shape[1];
+  m.values = to_vector(a);
+  return m;
+}
+
 core::PatternSet to_patterns(const Array<double>& patterns, const char* what) {
   const auto info = patterns.request();
   require_2d(info, what);
@@ -213,13 +223,8 @@ PYBIND11_MODULE(_attractor, m) {
   m.def("_dense_network",
         [](const Array<double>& W, std::optional<Array<double>> bias, double threshold,
            const std::string& activation, double gain) {
-          const auto info = W.request();
-          require_2d(info, "weights");
-          core::DenseMatrix<double> T;
-          T.rows = info.shape[0];
-          T.cols = info.shape[1];
-          T.values = to_vector(W);
-          return finish_network(std::move(T), std::move(bias), threshold, activation, gain);
+          return finish_network(to_dense(W, "weights"), std::move(bias), threshold, activation,
+                                gain);
         });
   m.def("_csr_network",
         [](Index rows, Index cols, const Array<std::int64_t>& indptr,
@@ -367,8 +372,6 @@ PYBIND11_MODULE(_attractor, m) {
   m.def("_train_local_rule", [](const std::string& rule, const Array<double>& samples,
                                 double rate, double anneal_epochs, Index epochs, double tau,
                                 Index components, std::uint64_t seed) {
-    const auto info = samples.request();
-    require_2d(info, "samples");
     host::LocalRule kind = host::LocalRule::Hebb;
     bool known = false;
     for (const auto r : {host::LocalRule::Hebb, host::LocalRule::Covariance, host::LocalRule::Bcm,
@@ -377,10 +380,7 @@ PYBIND11_MODULE(_attractor, m) {
     }
     core::require(known, "rule", "unknown rule '" + rule + "' (expected hebb, covariance, bcm, "
                                  "oja or sanger)");
-    core::DenseMatrix<double> x;
-    x.rows = info.shape[0];
-    x.cols = info.shape[1];
-    x.values = to_vector(samples);
+    const core::DenseMatrix<double> x = to_dense(samples, "samples");
     host::LocalRuleParams params;
     params.rate = rate;
     params.anneal_epochs = anneal_epochs;
