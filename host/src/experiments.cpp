@@ -77,10 +77,12 @@ void RecallParams::validate() const {
   check_memory(n, patterns, cues, storage);
 }
 
-Storage CapacityParams::resolved_storage() const {
+Storage resolve_storage(Storage storage, std::int64_t n, StorageRule rule) {
   if (rule != StorageRule::Hebb && storage == Storage::Auto) return Storage::Dense;
   return resolve_storage(storage, n);
 }
+
+Storage CapacityParams::resolved_storage() const { return resolve_storage(storage, n, rule); }
 
 void CapacityParams::validate() const {
   core::require(rule == StorageRule::Hebb || storage != Storage::Factored, "--storage",

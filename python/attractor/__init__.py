@@ -18,8 +18,9 @@ import numpy as np
 from ._attractor import InputError, Network  # noqa: F401
 from . import _attractor as _core
 
-__all__ = ["InputError", "Network", "network", "memory", "run", "run_ensemble", "recall",
-           "capacity", "overlaps", "train_local_rule", "train_competing_units", "physical_network", "train_allostery"]
+__all__ = ["InputError", "Network", "network", "weights", "memory", "run", "run_ensemble",
+           "recall", "capacity", "overlaps", "train_local_rule", "train_competing_units",
+           "physical_network", "train_allostery"]
 
 
 def network(weights, bias=None, threshold=0.0, activation="sign", gain=1.0):
@@ -46,15 +47,8 @@ def memory(patterns, rule="hebb", storage="auto"):
     """A network storing ±1 `patterns` (P × N) by `rule`: hebb, storkey or pinv (pseudo-inverse).
 
     storage: dense, factored (Hebb only: T = ΞᵀΞ/N − (P/N) I kept as the patterns, O(NP) per
-    product) or auto (factored for large N)."""
-    patterns = np.asarray(patterns, dtype=np.float64)
-    if patterns.ndim != 2:
-        raise InputError("patterns: must be a (P, N) array")
-    factored = storage == "factored" or (storage == "auto" and rule == "hebb"
-                                         and patterns.shape[1] > 4096)
-    if storage not in ("auto", "dense", "factored"):
-        raise InputError(f"storage: unknown storage '{storage}' (expected auto, dense or factored)")
-    return _core._memory_network(patterns, rule, factored)
+    product) or auto (the command line's choice: factored for Hebb past N = 8192)."""
+    return _core._memory_network(np.asarray(patterns, dtype=np.float64), rule, storage)
 
 
 def weights(net):

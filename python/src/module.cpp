@@ -240,9 +240,12 @@ PYBIND11_MODULE(_attractor, m) {
           return finish_network(std::move(T), std::move(bias), threshold, activation, gain);
         });
   m.def("_memory_network",
-        [](const Array<double>& patterns, const std::string& rule, bool factored) {
+        [](const Array<double>& patterns, const std::string& rule, const std::string& storage) {
           const auto xi = to_patterns(patterns, "patterns");
           const auto r = host::parse_storage_rule(rule, "rule");
+          const bool factored =
+              host::resolve_storage(host::parse_storage(storage, "storage"), xi.n, r) ==
+              host::Storage::Factored;
           py::gil_scoped_release release;
           return host::memory_network(r, xi, factored);
         });

@@ -19,6 +19,8 @@ Storage parse_storage(const std::string& name, const std::string& what);
 const char* to_string(Storage storage);
 // The storage Auto resolves to for N neurons; the others resolve to themselves.
 Storage resolve_storage(Storage storage, std::int64_t n);
+// The same for the weights of `rule`: only Hebb's can be factored, so Auto is dense for the others.
+Storage resolve_storage(Storage storage, std::int64_t n, StorageRule rule);
 
 // Associative recall: store P random patterns in a Hebbian network of N neurons, present B cues
 // (cue b is pattern b mod P with a fraction `noise` of bits flipped) and let them settle.
