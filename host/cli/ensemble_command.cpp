@@ -10,6 +10,7 @@
 #include "attractor/core/philox.hpp"
 #include "attractor/host/hebbian.hpp"
 #include "attractor/host/processes.hpp"
+#include "attractor/host/split_batch_engine.hpp"
 #include "common.hpp"
 
 namespace attractor::cli {
@@ -121,30 +122,22 @@ int run_ensemble(const EnsembleCli& cli) {
   }
 
   // m = (1/N) Σ_i ξ^0_i s_i; a network retrieves when it stops at a fixed point with m ≥ --match.
-  // Every network's (outcome, steps, m), gathered in network order, so the sums below are the
-  // same sums whatever the number of processes.
-  std::vector<double> mine_results;
-  for (Index k = 0; k < local; ++k) {
-    const auto& r = result.states[k];
-    mine_results.insert(mine_results.end(), {static_cast<double>(r.outcome),
-                                             static_cast<double>(r.steps),
-                                             targets.overlap(k, states.state(k))});
-  }
-  const std::vector<double> all = processes.gather(mine_results);
-  result.seconds = processes.max(result.seconds);
-  result.loop_seconds = processes.max(result.loop_seconds);
-  result.neuron_updates = processes.sum(result.neuron_updates);
-  if (result.backend.empty()) result.backend = engine->name();
+  // Every network's result and m, gathered in network order, so the sums below are the same sums
+  // whatever the number of processes.
+  std::vector<double> mine_overlaps;
+  for (Index k = 0; k < local; ++k) mine_overlaps.push_back(targets.overlap(k, states.state(k)));
+  const std::vector<double> overlaps = processes.gather(mine_overlaps);
+  result = host::gather_results(processes, result);
+  result.backend = engine->name();
   Summary s;
   for (Index e = 0; e < count; ++e) {
-    const auto outcome = static_cast<core::Outcome>(static_cast<int>(all[3 * e]));
-    const auto steps = static_cast<Index>(all[3 * e + 1]);
-    const double m = all[3 * e + 2];
-    s.retrieval_rate += outcome == core::Outcome::FixedPoint && m >= cli.match;
+    const double m = overlaps[e];
+    const auto& r = result.states[e];
+    s.retrieval_rate += r.outcome == core::Outcome::FixedPoint && m >= cli.match;
     s.mean_overlap += m;
-    s.mean_steps += static_cast<double>(steps);
-    s.max_steps_taken = std::max(s.max_steps_taken, steps);
-    ++s.outcomes[static_cast<int>(outcome)];
+    s.mean_steps += static_cast<double>(r.steps);
+    s.max_steps_taken = std::max(s.max_steps_taken, r.steps);
+    ++s.outcomes[static_cast<int>(r.outcome)];
   }
   s.retrieval_rate /= static_cast<double>(count);
   s.mean_overlap /= static_cast<double>(count);

@@ -33,6 +33,20 @@ core::StateResult unpack(const double* v) {
 
 }  // namespace
 
+core::RunResult gather_results(const Processes& processes, const core::RunResult& mine) {
+  std::vector<double> packed;
+  for (const auto& r : mine.states) pack(r, packed);
+  const std::vector<double> all = processes.gather(packed);
+  core::RunResult out;
+  for (std::size_t k = 0; k < all.size(); k += kResultFields) out.states.push_back(unpack(&all[k]));
+  out.overlaps = processes.gather(mine.overlaps);
+  out.energy_defined = processes.max(mine.energy_defined ? 1.0 : 0.0) > 0;
+  out.seconds = processes.max(mine.seconds);
+  out.loop_seconds = processes.max(mine.loop_seconds);
+  out.neuron_updates = processes.sum(mine.neuron_updates);
+  return out;
+}
+
 SplitBatchEngine::SplitBatchEngine(std::unique_ptr<core::Engine> inner, const Processes& processes)
     : inner_(std::move(inner)), processes_(processes) {}
 
@@ -53,17 +67,8 @@ core::RunResult SplitBatchEngine::run(const core::Network& network, core::StateB
 
   const std::vector<double> all_states = processes_.gather(local.values);
   std::copy(all_states.begin(), all_states.end(), states.values.begin());
-  std::vector<double> packed;
-  for (const auto& r : result.states) pack(r, packed);
-  const std::vector<double> all = processes_.gather(packed);
-  core::RunResult out;
+  core::RunResult out = gather_results(processes_, result);
   out.backend = inner_->name();
-  out.energy_defined = network.is_symmetric();
-  for (std::size_t k = 0; k < all.size(); k += kResultFields) out.states.push_back(unpack(&all[k]));
-  out.overlaps = processes_.gather(result.overlaps);
-  out.seconds = processes_.max(result.seconds);
-  out.loop_seconds = processes_.max(result.loop_seconds);
-  out.neuron_updates = processes_.sum(result.neuron_updates);
   return out;
 }
 

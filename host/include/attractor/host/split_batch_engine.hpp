@@ -11,6 +11,12 @@
 
 namespace attractor::host {
 
+// Every process's part of a run, in process order, on every process: the per-state results and
+// overlaps concatenated, the slowest process's times, the neuron updates summed, the energy
+// defined where any part has it (a process with no part passes an empty result). The backend
+// name is the caller's to set.
+core::RunResult gather_results(const Processes& processes, const core::RunResult& mine);
+
 class SplitBatchEngine final : public core::Engine {
  public:
   SplitBatchEngine(std::unique_ptr<core::Engine> inner, const Processes& processes);
