@@ -65,14 +65,10 @@ core::DenseMatrix<double> to_dense(const Array<double>& a, const char* what) {
 core::PatternSet to_patterns(const Array<double>& patterns, const char* what) {
   const auto info = patterns.request();
   require_2d(info, what);
-  core::PatternSet p{info.shape[0], info.shape[1], {}};
-  p.values.reserve(static_cast<std::size_t>(patterns.size()));
-  for (py::ssize_t k = 0; k < patterns.size(); ++k) {
-    const double v = patterns.data()[k];
-    core::require(v == 1.0 || v == -1.0, what, "must hold +1 and -1 only");
-    p.values.push_back(static_cast<std::int8_t>(v));
-  }
-  return p;
+  // Checked before the narrowing to int8, which would turn 1.7 into a valid 1.
+  const std::vector<double> values = to_vector(patterns);
+  core::require(core::all_signs(values), what, "must hold +1 and -1 only");
+  return {info.shape[0], info.shape[1], std::vector<std::int8_t>(values.begin(), values.end())};
 }
 
 core::Network finish_network(core::Weights weights, std::optional<Array<double>> bias,
