@@ -96,31 +96,12 @@ void Progress::update(std::int64_t done, std::int64_t total) {
 
 void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << '\n'; }
 
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-  std::string s = "(";
-  for (std::size_t k = 0; k < shape.size(); ++k) s += (k ? ", " : "") + std::to_string(shape[k]);
-  return s + (shape.size() == 1 ? ",)" : ")");
-}
-
 void require_finite(const std::vector<double>& values, const std::string& path) {
   core::require(core::all_finite(values), path, "contains NaN or Inf");
 }
 
 core::StateBatch read_states(const std::string& path, std::int64_t n) {
-  auto array = host::read_npy(path);
-  const auto& shape = array.shape;
-  const bool one = shape.size() == 1 && shape[0] == n;
-  const bool batch = shape.size() == 2 && shape[1] == n;
-  core::require(one || batch, path,
-                fmt::format("initial states must have shape (B, {0}) or ({0},) to match the "
-                            "{0}-neuron weights, got {1}",
-                            n, shape_text(shape)));
-  require_finite(array.values, path);
-  core::StateBatch states;
-  states.n = n;
-  states.batch = one ? 1 : shape[0];
-  states.values = std::move(array.values);
-  return states;
+  return host::state_batch(host::read_npy(path), n, path);
 }
 
 void make_output_folder(const std::string& path) {

@@ -13,6 +13,7 @@
 #include "attractor/core/engine.hpp"
 #include "attractor/core/state_batch.hpp"
 #include "attractor/host/engine_factory.hpp"
+#include "attractor/host/npy.hpp"
 
 namespace attractor::cli {
 
@@ -60,8 +61,7 @@ class Progress {
 
 void print_json(const nlohmann::json& value);
 
-// "(2, 3)" / "(3,)": an array's shape as NumPy prints it.
-std::string shape_text(const std::vector<std::int64_t>& shape);
+using host::shape_text;
 // InputError naming `path` when any value is NaN or Inf.
 void require_finite(const std::vector<double>& values, const std::string& path);
 // Initial states from a (B, N) or (N,) .npy file; `n` is the network's size.

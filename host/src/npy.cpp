@@ -470,4 +470,26 @@ void write_npy(const std::string& path, const std::vector<std::int64_t>& shape,
   });
 }
 
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string s = "(";
+  for (std::size_t k = 0; k < shape.size(); ++k) s += (k ? ", " : "") + std::to_string(shape[k]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+core::StateBatch state_batch(NpyArray array, std::int64_t n, const std::string& what) {
+  const auto& shape = array.shape;
+  const bool one = shape.size() == 1 && shape[0] == n;
+  const bool batch = shape.size() == 2 && shape[1] == n;
+  const std::string nn = std::to_string(n);
+  core::require(one || batch, what,
+                "initial states must have shape (B, " + nn + ") or (" + nn + ",) to match the " +
+                    nn + "-neuron weights, got " + shape_text(shape));
+  core::require(core::all_finite(array.values), what, "contains NaN or Inf");
+  core::StateBatch states;
+  states.n = n;
+  states.batch = one ? 1 : shape[0];
+  states.values = std::move(array.values);
+  return states;
+}
+
 }  // namespace attractor::host

@@ -23,6 +23,7 @@
 #include "attractor/host/hebbian.hpp"
 #include "attractor/host/hessian_modes.hpp"
 #include "attractor/host/local_rules.hpp"
+#include "attractor/host/npy.hpp"
 #include "attractor/host/physical_learning.hpp"
 #include "attractor/host/physical_network.hpp"
 #include "attractor/host/storage_rules.hpp"
@@ -155,14 +156,10 @@ py::dict run_released(std::unique_ptr<Engine> engine, const Networks& networks,
 }
 
 core::StateBatch to_states(const Array<double>& states, Index n) {
-  const auto info = states.request();
-  core::require(info.ndim == 1 || info.ndim == 2, "states", "must be (N,) or (B, N)");
-  const Index cols = info.shape[info.ndim - 1];
-  core::require(cols == n, "states",
-                "have " + std::to_string(cols) + " neurons; the network has " + std::to_string(n));
-  core::StateBatch batch(info.ndim == 1 ? 1 : info.shape[0], n);
-  std::copy(states.data(), states.data() + states.size(), batch.values.begin());
-  return batch;
+  host::NpyArray array;
+  array.shape.assign(states.shape(), states.shape() + states.ndim());
+  array.values = to_vector(states);
+  return host::state_batch(std::move(array), n, "states");
 }
 
 core::RunOptions run_options(const std::string& dynamics, const std::string& integrator,

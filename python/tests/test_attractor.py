@@ -87,7 +87,7 @@ def test_bad_input_raises_the_command_lines_message():
     with pytest.raises(attractor.InputError, match="square"):
         attractor.network(scipy.sparse.random(3, 4, density=0.5))
     net = attractor.network(np.zeros((4, 4)))
-    with pytest.raises(attractor.InputError, match="neurons"):
+    with pytest.raises(attractor.InputError, match=r"shape \(B, 4\) or \(4,\) to match the 4-neuron"):
         attractor.run(net, np.ones((2, 5)))
     with pytest.raises(attractor.InputError, match="dynamics"):
         attractor.run(net, np.ones(4), dynamics="chaotic")

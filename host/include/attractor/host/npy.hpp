@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "attractor/core/state_batch.hpp"
+
 namespace attractor::host {
 
 // NumPy .npy files (format versions 1.0, 2.0 and 3.0), C order, little-endian, of dtype float32
@@ -28,5 +30,12 @@ void write_npy(const std::string& path, const std::vector<std::int64_t>& shape,
                const std::vector<double>& values, NpyDtype dtype = NpyDtype::Float64);
 
 const char* to_string(NpyDtype dtype);  // "float32", "float64", "int8", "int32"
+
+// "(2, 3)" / "(3,)": an array's shape as NumPy prints it.
+std::string shape_text(const std::vector<std::int64_t>& shape);
+
+// Initial states of an n-neuron network from an array of shape (B, n) or (n,) (a file or a
+// NumPy array): InputError naming `what` for another shape or a NaN/Inf value.
+core::StateBatch state_batch(NpyArray array, std::int64_t n, const std::string& what);
 
 }  // namespace attractor::host
