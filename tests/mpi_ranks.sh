@@ -31,7 +31,8 @@ on() {  # on RANKS OUT-STEM ARGS...: runs with RANKS processes, stdout to STEM.j
 }
 
 # Inputs from the standard library alone: a random sparse network (symmetric, ~24 synapses per
-# neuron, rows of uneven length), an asymmetric one, ±1 and real initial states and patterns.
+# neuron, rows of uneven length), an asymmetric one, ±1 and real initial states and patterns, and
+# a small dense network for the refusal below.
 python3 - "$work" <<'PY'
 import random, struct, sys
 work = sys.argv[1]
@@ -65,6 +66,8 @@ mtx(f"{work}/asym.mtx", asym, False)
 npy(f"{work}/signs.npy", (7, n), [rng.choice((-1.0, 1.0)) for _ in range(7 * n)])
 npy(f"{work}/patterns.npy", (3, n), [rng.choice((-1.0, 1.0)) for _ in range(3 * n)])
 npy(f"{work}/u0.npy", (3, n), [rng.gauss(0, 0.5) for _ in range(3 * n)])
+npy(f"{work}/dense.npy", (2, 2), [0.0, 1.0, 1.0, 0.0])
+npy(f"{work}/two.npy", (2, 2), [1.0, -1.0, -1.0, 1.0])
 PY
 
 # same NAME A B: every file A/ and B/ hold is byte-identical; summary.json up to timings.
@@ -147,11 +150,6 @@ expect_error() {  # expect_error NAME PATTERN ARGS...: exit 2 on 2 processes, on
 }
 expect_error "asynchronous rows" "asynchronous sweep" \
   run --weights "$w/sym.mtx" --init "$w/signs.npy" --dynamics discrete-async --out "$work/e1"
-python3 -c "
-import struct
-h=\"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }\"; h+=' '*(117-len(h))+'\n'
-open('$work/dense.npy','wb').write(b'\x93NUMPY\x01\x00'+struct.pack('<H',len(h))+h.encode()+struct.pack('<4d',0,1,1,0))
-open('$work/two.npy','wb').write(b'\x93NUMPY\x01\x00'+struct.pack('<H',len(h))+h.encode()+struct.pack('<4d',1,-1,-1,1))"
 expect_error "dense rows" "dense and factored weights are not partitioned" \
   run --weights "$work/dense.npy" --init "$work/two.npy" --out "$work/e2"
 expect_error "one-process command" "runs on one process" capacity --n 100 --alphas 0.05
