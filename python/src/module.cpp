@@ -8,17 +8,17 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <memory>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "attractor/core/ensemble.hpp"
 #include "attractor/core/error.hpp"
-#include "attractor/host/engine_factory.hpp"
 #include "attractor/host/competing_units.hpp"
+#include "attractor/host/engine_factory.hpp"
 #include "attractor/host/experiments.hpp"
 #include "attractor/host/hebbian.hpp"
 #include "attractor/host/hessian_modes.hpp"
@@ -50,7 +50,8 @@ py::array_t<T> to_array(const std::vector<T>& v, std::vector<py::ssize_t> shape)
 }
 
 void require_2d(const py::buffer_info& info, const char* what) {
-  core::require(info.ndim == 2, what, "must be a 2-D array, got " + std::to_string(info.ndim) + "-D");
+  core::require(info.ndim == 2, what,
+                "must be a 2-D array, got " + std::to_string(info.ndim) + "-D");
 }
 
 core::DenseMatrix<double> to_dense(const Array<double>& a, const char* what) {
@@ -130,8 +131,8 @@ py::dict result_dict(const core::RunResult& r, const core::StateBatch& states,
     record["time"] = to_array(rec.time, {rows, batch});
     if (!rec.energy.empty()) record["energy"] = to_array(rec.energy, {rows, batch});
     if (!rec.overlaps.empty()) {
-      record["overlaps"] = to_array(
-          rec.overlaps, {rows, batch, static_cast<py::ssize_t>(options.patterns->count)});
+      record["overlaps"] =
+          to_array(rec.overlaps, {rows, batch, static_cast<py::ssize_t>(options.patterns->count)});
     }
     if (!rec.states.empty()) record["states"] = to_array(rec.states, {rows, batch, n});
     d["recording"] = record;
@@ -213,38 +214,35 @@ PYBIND11_MODULE(_attractor, m) {
                " synapses=" + std::to_string(n.synapse_count()) + ">";
       });
 
-  m.def("_dense_network",
-        [](const Array<double>& W, std::optional<Array<double>> bias, double threshold,
-           const std::string& activation, double gain) {
-          return finish_network(to_dense(W, "weights"), std::move(bias), threshold, activation,
-                                gain);
-        });
-  m.def("_csr_network",
-        [](Index rows, Index cols, const Array<std::int64_t>& indptr,
-           const Array<std::int32_t>& indices, const Array<double>& data,
-           std::optional<Array<double>> bias, double threshold, const std::string& activation,
-           double gain) {
-          core::CsrMatrix<double> T;
-          T.rows = rows;
-          T.cols = cols;
-          T.row_ptr = to_vector(indptr);
-          T.col_idx = to_vector(indices);
-          T.values = to_vector(data);
-          return finish_network(std::move(T), std::move(bias), threshold, activation, gain);
-        });
+  m.def("_dense_network", [](const Array<double>& W, std::optional<Array<double>> bias,
+                             double threshold, const std::string& activation, double gain) {
+    return finish_network(to_dense(W, "weights"), std::move(bias), threshold, activation, gain);
+  });
+  m.def("_csr_network", [](Index rows, Index cols, const Array<std::int64_t>& indptr,
+                           const Array<std::int32_t>& indices, const Array<double>& data,
+                           std::optional<Array<double>> bias, double threshold,
+                           const std::string& activation, double gain) {
+    core::CsrMatrix<double> T;
+    T.rows = rows;
+    T.cols = cols;
+    T.row_ptr = to_vector(indptr);
+    T.col_idx = to_vector(indices);
+    T.values = to_vector(data);
+    return finish_network(std::move(T), std::move(bias), threshold, activation, gain);
+  });
   m.def("_memory_network",
         [](const Array<double>& patterns, const std::string& rule, const std::string& storage) {
           const auto xi = to_patterns(patterns, "patterns");
           const auto r = host::parse_storage_rule(rule, "rule");
-          const bool factored =
-              host::resolve_storage(host::parse_storage(storage, "storage"), xi.n, r) ==
-              host::Storage::Factored;
+          const bool factored = host::resolve_storage(host::parse_storage(storage, "storage"), xi.n,
+                                                      r) == host::Storage::Factored;
           py::gil_scoped_release release;
           return host::memory_network(r, xi, factored);
         });
   m.def("_weights", [](const core::Network& net) -> py::object {
     if (const auto* d = std::get_if<core::DenseMatrix<double>>(&net.weights)) {
-      return to_array(d->values, {static_cast<py::ssize_t>(d->rows), static_cast<py::ssize_t>(d->cols)});
+      return to_array(d->values,
+                      {static_cast<py::ssize_t>(d->rows), static_cast<py::ssize_t>(d->cols)});
     }
     if (const auto* c = std::get_if<core::CsrMatrix<double>>(&net.weights)) {
       return py::make_tuple(c->rows, c->cols,
@@ -256,49 +254,46 @@ PYBIND11_MODULE(_attractor, m) {
     return to_array(p.values, {static_cast<py::ssize_t>(p.count), static_cast<py::ssize_t>(p.n)});
   });
 
-  m.def("_run",
-        [](const core::Network& net, const Array<double>& states, const std::string& dynamics,
-           const std::string& integrator, Index steps, double dt, double t_end, double tol,
-           std::uint64_t seed, Index record_every, bool record_states, int max_period,
-           std::optional<Array<double>> patterns, const std::string& backend,
-           const std::string& precision) {
-          auto batch = to_states(states, net.size());
-          auto options = run_options(dynamics, integrator, steps, dt, t_end, tol, seed,
-                                     record_every, record_states, max_period);
-          core::PatternSet xi;
-          if (patterns) {
-            xi = to_patterns(*patterns, "patterns");
-            core::require(xi.n == net.size(), "patterns", "have the wrong number of neurons");
-            options.patterns = &xi;
-          }
-          return run_released(host::make_engine(host::parse_backend(backend, "backend"),
-                                                core::parse_precision(precision, "precision")),
-                              net, batch, options);
-        });
+  m.def("_run", [](const core::Network& net, const Array<double>& states,
+                   const std::string& dynamics, const std::string& integrator, Index steps,
+                   double dt, double t_end, double tol, std::uint64_t seed, Index record_every,
+                   bool record_states, int max_period, std::optional<Array<double>> patterns,
+                   const std::string& backend, const std::string& precision) {
+    auto batch = to_states(states, net.size());
+    auto options = run_options(dynamics, integrator, steps, dt, t_end, tol, seed, record_every,
+                               record_states, max_period);
+    core::PatternSet xi;
+    if (patterns) {
+      xi = to_patterns(*patterns, "patterns");
+      core::require(xi.n == net.size(), "patterns", "have the wrong number of neurons");
+      options.patterns = &xi;
+    }
+    return run_released(host::make_engine(host::parse_backend(backend, "backend"),
+                                          core::parse_precision(precision, "precision")),
+                        net, batch, options);
+  });
 
-  m.def("_run_ensemble",
-        [](const Array<double>& weights, const Array<double>& states, const std::string& dynamics,
-           Index steps, std::uint64_t seed, double threshold, const std::string& backend,
-           const std::string& precision) {
-          const auto info = weights.request();
-          core::require(info.ndim == 3 && info.shape[1] == info.shape[2], "weights",
-                        "must be an (E, N, N) stack of square matrices");
-          core::Ensemble ensemble;
-          ensemble.count = info.shape[0];
-          ensemble.n = info.shape[1];
-          ensemble.threshold = threshold;
-          ensemble.weights = core::Ensemble::DenseStack{to_vector(weights)};
-          ensemble.validate("weights");
-          auto batch = to_states(states, ensemble.n);
-          core::require(batch.batch == ensemble.count, "states", "need one state per network");
-          auto options = run_options(dynamics, "rk4", steps, 0.05,
-                                     std::numeric_limits<double>::infinity(), 1e-6, seed, 0,
-                                     false, 32);
-          return run_released(
-              host::make_ensemble_engine(host::parse_backend(backend, "backend"),
-                                         core::parse_precision(precision, "precision")),
-              ensemble, batch, options);
-        });
+  m.def("_run_ensemble", [](const Array<double>& weights, const Array<double>& states,
+                            const std::string& dynamics, Index steps, std::uint64_t seed,
+                            double threshold, const std::string& backend,
+                            const std::string& precision) {
+    const auto info = weights.request();
+    core::require(info.ndim == 3 && info.shape[1] == info.shape[2], "weights",
+                  "must be an (E, N, N) stack of square matrices");
+    core::Ensemble ensemble;
+    ensemble.count = info.shape[0];
+    ensemble.n = info.shape[1];
+    ensemble.threshold = threshold;
+    ensemble.weights = core::Ensemble::DenseStack{to_vector(weights)};
+    ensemble.validate("weights");
+    auto batch = to_states(states, ensemble.n);
+    core::require(batch.batch == ensemble.count, "states", "need one state per network");
+    auto options = run_options(dynamics, "rk4", steps, 0.05,
+                               std::numeric_limits<double>::infinity(), 1e-6, seed, 0, false, 32);
+    return run_released(host::make_ensemble_engine(host::parse_backend(backend, "backend"),
+                                                   core::parse_precision(precision, "precision")),
+                        ensemble, batch, options);
+  });
 
   m.def("_recall", [](Index n, Index patterns, Index cues, double noise, const std::string& mode,
                       Index steps, double match, std::uint64_t seed, const std::string& storage,
@@ -333,49 +328,51 @@ PYBIND11_MODULE(_attractor, m) {
     return d;
   });
 
-  m.def("_capacity", [](Index n, const std::vector<double>& alphas, Index trials,
-                        const std::string& mode, Index steps, const std::string& rule,
-                        std::uint64_t seed, const std::string& backend) {
-    host::CapacityParams p;
-    p.n = n;
-    p.alphas = alphas;
-    p.trials = trials;
-    p.mode = core::parse_dynamics(mode, "mode");
-    p.max_steps = steps;
-    p.rule = host::parse_storage_rule(rule, "rule");
-    p.seed = seed;
-    p.validate();
-    auto engine = host::make_engine(host::parse_backend(backend, "backend"));
-    std::vector<host::CapacityPoint> curve;
-    {
-      py::gil_scoped_release release;
-      curve = host::run_capacity(p, *engine);
-    }
-    py::list out;
-    for (const auto& c : curve) {
-      py::dict d;
-      d["alpha"] = c.alpha;
-      d["patterns"] = c.patterns;
-      d["retrieval_rate"] = c.retrieval_rate;
-      d["mean_overlap"] = c.mean_overlap;
-      d["overlap_stddev"] = c.overlap_stddev;
-      d["mean_steps"] = c.mean_steps;
-      out.append(d);
-    }
-    return out;
-  });
+  m.def("_capacity",
+        [](Index n, const std::vector<double>& alphas, Index trials, const std::string& mode,
+           Index steps, const std::string& rule, std::uint64_t seed, const std::string& backend) {
+          host::CapacityParams p;
+          p.n = n;
+          p.alphas = alphas;
+          p.trials = trials;
+          p.mode = core::parse_dynamics(mode, "mode");
+          p.max_steps = steps;
+          p.rule = host::parse_storage_rule(rule, "rule");
+          p.seed = seed;
+          p.validate();
+          auto engine = host::make_engine(host::parse_backend(backend, "backend"));
+          std::vector<host::CapacityPoint> curve;
+          {
+            py::gil_scoped_release release;
+            curve = host::run_capacity(p, *engine);
+          }
+          py::list out;
+          for (const auto& c : curve) {
+            py::dict d;
+            d["alpha"] = c.alpha;
+            d["patterns"] = c.patterns;
+            d["retrieval_rate"] = c.retrieval_rate;
+            d["mean_overlap"] = c.mean_overlap;
+            d["overlap_stddev"] = c.overlap_stddev;
+            d["mean_steps"] = c.mean_steps;
+            out.append(d);
+          }
+          return out;
+        });
 
-  m.def("_train_local_rule", [](const std::string& rule, const Array<double>& samples,
-                                double rate, double anneal_epochs, Index epochs, double tau,
-                                Index components, std::uint64_t seed) {
+  m.def("_train_local_rule", [](const std::string& rule, const Array<double>& samples, double rate,
+                                double anneal_epochs, Index epochs, double tau, Index components,
+                                std::uint64_t seed) {
     host::LocalRule kind = host::LocalRule::Hebb;
     bool known = false;
     for (const auto r : {host::LocalRule::Hebb, host::LocalRule::Covariance, host::LocalRule::Bcm,
                          host::LocalRule::Oja, host::LocalRule::Sanger}) {
       if (rule == host::to_string(r)) kind = r, known = true;
     }
-    core::require(known, "rule", "unknown rule '" + rule + "' (expected hebb, covariance, bcm, "
-                                 "oja or sanger)");
+    core::require(known, "rule",
+                  "unknown rule '" + rule +
+                      "' (expected hebb, covariance, bcm, "
+                      "oja or sanger)");
     const core::DenseMatrix<double> x = to_dense(samples, "samples");
     host::LocalRuleParams params;
     params.rate = rate;
@@ -393,9 +390,10 @@ PYBIND11_MODULE(_attractor, m) {
     const auto& w = r.weights;
     const auto& norms = r.norm_history;
     py::dict d;
-    d["weights"] = to_array(w.values, {static_cast<py::ssize_t>(w.rows), static_cast<py::ssize_t>(w.cols)});
-    d["norm_history"] = to_array(norms.values, {static_cast<py::ssize_t>(norms.rows),
-                                                static_cast<py::ssize_t>(norms.cols)});
+    d["weights"] =
+        to_array(w.values, {static_cast<py::ssize_t>(w.rows), static_cast<py::ssize_t>(w.cols)});
+    d["norm_history"] = to_array(
+        norms.values, {static_cast<py::ssize_t>(norms.rows), static_cast<py::ssize_t>(norms.cols)});
     d["theta_history"] = r.theta_history;
     d["epochs_run"] = r.epochs_run;
     d["ltp_events"] = r.ltp_events;
@@ -419,9 +417,9 @@ PYBIND11_MODULE(_attractor, m) {
           params.validate();
           const Index count = info.shape[0], inputs = info.shape[1];
           const float* x = samples.data();
-          core::require(std::all_of(x, x + samples.size(),
-                                    [](float v) { return v >= 0.0f && v <= 1.0f; }),
-                        "samples", "must lie in [0, 1] (pixel intensities)");
+          core::require(
+              std::all_of(x, x + samples.size(), [](float v) { return v >= 0.0f && v <= 1.0f; }),
+              "samples", "must lie in [0, 1] (pixel intensities)");
           auto step = host::make_competing_units_step(host::parse_backend(backend, "backend"),
                                                       hidden, inputs, params.rule);
           {
@@ -430,69 +428,67 @@ PYBIND11_MODULE(_attractor, m) {
             step->load_inputs(x, count);
             for (Index e = 0; e < epochs; ++e) host::train_competing_epoch(*step, params, count, e);
           }
-          return to_array(step->weights(), {static_cast<py::ssize_t>(hidden),
-                                            static_cast<py::ssize_t>(inputs)});
+          return to_array(step->weights(),
+                          {static_cast<py::ssize_t>(hidden), static_cast<py::ssize_t>(inputs)});
         });
 
   // Physical learning: a built network, trained on allostery, with the cost at every step and
   // the lowest Hessian eigenvalues every `analyze_every` steps.
-  m.def("_physical_network", [](const std::string& kind, Index nodes, int dim, double degree,
-                                std::uint64_t seed, const std::string& ground,
-                                const std::string& phi) {
-    auto net = host::random_geometric_network(host::parse_physical_kind(kind), nodes, dim, degree,
-                                              seed, host::parse_grounding(ground));
-    net.phi = host::parse_edge_response(phi);
-    return physical_network_dict(net);
-  });
-  m.def("_physical_allostery",
+  m.def("_physical_network",
         [](const std::string& kind, Index nodes, int dim, double degree, std::uint64_t seed,
-           const std::string& phi, Index tasks, Index inputs, Index outputs, double gain,
-           double force, const std::string& rule, double alpha, double eta, double floor,
-           Index steps, Index analyze_every, Index modes) {
+           const std::string& ground, const std::string& phi) {
           auto net = host::random_geometric_network(host::parse_physical_kind(kind), nodes, dim,
-                                                    degree, seed, host::Grounding::Boundary);
+                                                    degree, seed, host::parse_grounding(ground));
           net.phi = host::parse_edge_response(phi);
-          const host::PhysicalSystem system(net);
-          std::vector<double> w = system.network().w;
-          host::PhysicalTrainParams params;
-          params.rule = host::parse_clamp_rule(rule);
-          params.alpha = alpha;
-          params.eta = eta;
-          params.stiffness_floor = floor;
-          params.steps = steps;
-          host::check_train_params(params);
-          core::require(analyze_every >= 1, "analyze_every", "must be at least 1");
-          core::require(modes >= 1 && modes < system.free_dofs(), "modes",
-                        "must lie in [1, free DOFs)");
-          std::vector<double> costs;
-          std::vector<Index> analyzed;
-          std::vector<double> eigenvalues;
-          {
-            py::gil_scoped_release release;
-            const auto task_list =
-                host::allostery_tasks(system, w, tasks, inputs, outputs, gain, force, seed);
-            host::train_physical(system, w, task_list, params,
-                                 [&](Index step, const std::vector<double>& now, double cost) {
-                                   costs.push_back(cost);
-                                   if (step % analyze_every == 0 || step == steps) {
-                                     const auto lowest =
-                                         host::lowest_modes(system.hessian(now), modes);
-                                     analyzed.push_back(step);
-                                     eigenvalues.insert(eigenvalues.end(), lowest.values.data(),
-                                                        lowest.values.data() + lowest.values.size());
-                                   }
-                                   return true;
-                                 });
-          }
-          py::dict d;
-          d["cost"] = to_array(costs, {static_cast<py::ssize_t>(costs.size())});
-          d["analyzed_steps"] = to_array(analyzed, {static_cast<py::ssize_t>(analyzed.size())});
-          d["eigenvalues"] = to_array(eigenvalues, {static_cast<py::ssize_t>(analyzed.size()),
-                                                    static_cast<py::ssize_t>(modes)});
-          host::PhysicalNetwork after = system.network();
-          after.w = w;
-          d["before"] = physical_network_dict(system.network());
-          d["after"] = physical_network_dict(after);
-          return d;
+          return physical_network_dict(net);
         });
+  m.def("_physical_allostery", [](const std::string& kind, Index nodes, int dim, double degree,
+                                  std::uint64_t seed, const std::string& phi, Index tasks,
+                                  Index inputs, Index outputs, double gain, double force,
+                                  const std::string& rule, double alpha, double eta, double floor,
+                                  Index steps, Index analyze_every, Index modes) {
+    auto net = host::random_geometric_network(host::parse_physical_kind(kind), nodes, dim, degree,
+                                              seed, host::Grounding::Boundary);
+    net.phi = host::parse_edge_response(phi);
+    const host::PhysicalSystem system(net);
+    std::vector<double> w = system.network().w;
+    host::PhysicalTrainParams params;
+    params.rule = host::parse_clamp_rule(rule);
+    params.alpha = alpha;
+    params.eta = eta;
+    params.stiffness_floor = floor;
+    params.steps = steps;
+    host::check_train_params(params);
+    core::require(analyze_every >= 1, "analyze_every", "must be at least 1");
+    core::require(modes >= 1 && modes < system.free_dofs(), "modes", "must lie in [1, free DOFs)");
+    std::vector<double> costs;
+    std::vector<Index> analyzed;
+    std::vector<double> eigenvalues;
+    {
+      py::gil_scoped_release release;
+      const auto task_list =
+          host::allostery_tasks(system, w, tasks, inputs, outputs, gain, force, seed);
+      host::train_physical(system, w, task_list, params,
+                           [&](Index step, const std::vector<double>& now, double cost) {
+                             costs.push_back(cost);
+                             if (step % analyze_every == 0 || step == steps) {
+                               const auto lowest = host::lowest_modes(system.hessian(now), modes);
+                               analyzed.push_back(step);
+                               eigenvalues.insert(eigenvalues.end(), lowest.values.data(),
+                                                  lowest.values.data() + lowest.values.size());
+                             }
+                             return true;
+                           });
+    }
+    py::dict d;
+    d["cost"] = to_array(costs, {static_cast<py::ssize_t>(costs.size())});
+    d["analyzed_steps"] = to_array(analyzed, {static_cast<py::ssize_t>(analyzed.size())});
+    d["eigenvalues"] = to_array(
+        eigenvalues, {static_cast<py::ssize_t>(analyzed.size()), static_cast<py::ssize_t>(modes)});
+    host::PhysicalNetwork after = system.network();
+    after.w = w;
+    d["before"] = physical_network_dict(system.network());
+    d["after"] = physical_network_dict(after);
+    return d;
+  });
 }
