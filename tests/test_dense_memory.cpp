@@ -56,7 +56,7 @@ double max_abs_difference(const Vector& a, const Vector& b) {
   return d;
 }
 
-double norm(const Vector& x) {
+double norm(core::ConstSpan<double> x) {
   double sum = 0.0;
   for (const double v : x) sum += v * v;
   return std::sqrt(sum);

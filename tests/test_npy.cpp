@@ -22,6 +22,7 @@ namespace fs = std::filesystem;
 
 using test::expect_input_error;
 using test::read_file;
+using Values = std::vector<double>;  // write_npy reads a span, which a braced list cannot make
 const std::string& kData = test::kDataDir;
 
 class Npy : public test::TempDirTest {};
@@ -106,7 +107,7 @@ TEST_F(Npy, Float64RoundTripIsBitExactIncludingNonFinite) {
 
 TEST_F(Npy, Float32WriteRoundsToNearestFloat) {
   const std::string p = path("a.npy");
-  write_npy(p, {2}, {0.1, std::numeric_limits<double>::infinity()}, NpyDtype::Float32);
+  write_npy(p, {2}, Values{0.1, std::numeric_limits<double>::infinity()}, NpyDtype::Float32);
   const NpyArray a = read_npy(p);
   EXPECT_EQ(a.values[0], static_cast<double>(0.1f));
   EXPECT_EQ(a.values[1], std::numeric_limits<double>::infinity());
@@ -131,13 +132,13 @@ TEST_F(Npy, WritesVersion2HeaderOnlyWhenVersion1CannotHoldIt) {
   // 30000 dimensions of 1 make a header longer than the 65535 bytes a 1.0 length field holds.
   const std::vector<std::int64_t> shape(30000, 1);
   const std::string p = path("a.npy");
-  write_npy(p, shape, {2.5});
+  write_npy(p, shape, Values{2.5});
   const std::string bytes = read_file(p);
   EXPECT_EQ(bytes[6], 2);
   EXPECT_EQ((bytes.size() - 8) % 64, 0u);
   const NpyArray a = read_npy(p);
   EXPECT_EQ(a.shape, shape);
-  EXPECT_EQ(a.values, std::vector<double>{2.5});
+  EXPECT_EQ(a.values, Values{2.5});
 }
 
 TEST_F(Npy, ReadsFilesWrittenByNumpy) {
@@ -149,22 +150,22 @@ TEST_F(Npy, ReadsFilesWrittenByNumpy) {
   const NpyArray f32 = read_npy(kData + "/float32_1d.npy");
   EXPECT_EQ(f32.dtype, NpyDtype::Float32);
   EXPECT_EQ(f32.shape, (std::vector<std::int64_t>{4}));
-  EXPECT_EQ(f32.values, (std::vector<double>{0.1f, -1.5f, 3.4028235e38f,
+  EXPECT_EQ(f32.values, (Values{0.1f, -1.5f, 3.4028235e38f,
                                              std::numeric_limits<float>::denorm_min()}));
 
   const NpyArray i8 = read_npy(kData + "/int8_2d.npy");
   EXPECT_EQ(i8.dtype, NpyDtype::Int8);
   EXPECT_EQ(i8.shape, (std::vector<std::int64_t>{2, 2}));
-  EXPECT_EQ(i8.values, (std::vector<double>{-128, 0, 1, 127}));
+  EXPECT_EQ(i8.values, (Values{-128, 0, 1, 127}));
 
   const NpyArray i32 = read_npy(kData + "/int32_3d.npy");
   EXPECT_EQ(i32.dtype, NpyDtype::Int32);
   EXPECT_EQ(i32.shape, (std::vector<std::int64_t>{2, 1, 2}));
-  EXPECT_EQ(i32.values, (std::vector<double>{-2147483648.0, -1, 0, 2147483647}));
+  EXPECT_EQ(i32.values, (Values{-2147483648.0, -1, 0, 2147483647}));
 
   const NpyArray v2 = read_npy(kData + "/float64_v2.npy");
   EXPECT_EQ(v2.shape, (std::vector<std::int64_t>{3}));
-  EXPECT_EQ(v2.values, (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(v2.values, (Values{1, 2, 3}));
 }
 
 TEST_F(Npy, ReadsVersion3HeaderAndAnyKeyOrderOrQuoting) {
@@ -173,14 +174,14 @@ TEST_F(Npy, ReadsVersion3HeaderAndAnyKeyOrderOrQuoting) {
       "v3.npy",
       npy_bytes("{\"shape\": (1,), \"fortran_order\": False, \"descr\": \"<i4\"}", one_int32, 3)));
   EXPECT_EQ(a.dtype, NpyDtype::Int32);
-  EXPECT_EQ(a.values, std::vector<double>{7});
+  EXPECT_EQ(a.values, Values{7});
 }
 
 TEST_F(Npy, ReadsOneByteIntegersWhateverTheByteOrderMark) {
   for (const std::string descr : {"|i1", "<i1", "i1"}) {
     const NpyArray a = read_npy(write_file("a.npy", npy_bytes(dict(descr, "(2,)"), "\xff\x05")));
     EXPECT_EQ(a.dtype, NpyDtype::Int8) << descr;
-    EXPECT_EQ(a.values, (std::vector<double>{-1, 5})) << descr;
+    EXPECT_EQ(a.values, (Values{-1, 5})) << descr;
   }
 }
 
@@ -287,12 +288,13 @@ TEST_F(Npy, WriteRejectsIntegersThatDoNotFitTheDtype) {
   for (double bad : {128.0, -129.0, 1.5, std::nan("")}) {
     expect_input_error(
         [&] {
-          write_npy(p, {2}, {0.0, bad}, NpyDtype::Int8);
+          write_npy(p, {2}, Values{0.0, bad}, NpyDtype::Int8);
         },
         p, {"index 1", "int8"});
   }
-  expect_input_error([&] { write_npy(p, {1}, {2147483648.0}, NpyDtype::Int32); }, p, {"int32"});
-  expect_input_error([&] { write_npy(p, {1}, {1e39}, NpyDtype::Float32); }, p, {"float32"});
+  expect_input_error([&] { write_npy(p, {1}, Values{2147483648.0}, NpyDtype::Int32); }, p,
+                     {"int32"});
+  expect_input_error([&] { write_npy(p, {1}, Values{1e39}, NpyDtype::Float32); }, p, {"float32"});
   EXPECT_FALSE(fs::exists(p));
 }
 
@@ -300,17 +302,17 @@ TEST_F(Npy, WriteRejectsShapeThatDoesNotMatchTheValues) {
   const std::string p = path("a.npy");
   expect_input_error(
       [&] {
-        write_npy(p, {2, 2}, {1, 2, 3});
+        write_npy(p, {2, 2}, Values{1, 2, 3});
       },
       p, {"holds 4 values", "3 were given"});
-  expect_input_error([&] { write_npy(p, {-1}, {}); }, p, {"negative"});
+  expect_input_error([&] { write_npy(p, {-1}, Values{}); }, p, {"negative"});
 }
 
 TEST_F(Npy, FailedWriteLeavesTheEarlierFileUntouched) {
   const std::string p = path("a.npy");
-  write_npy(p, {1}, {3.0}, NpyDtype::Int8);
-  EXPECT_THROW(write_npy(p, {1}, {300.0}, NpyDtype::Int8), core::InputError);
-  EXPECT_EQ(read_npy(p).values, std::vector<double>{3.0});
+  write_npy(p, {1}, Values{3.0}, NpyDtype::Int8);
+  EXPECT_THROW(write_npy(p, {1}, Values{300.0}, NpyDtype::Int8), core::InputError);
+  EXPECT_EQ(read_npy(p).values, Values{3.0});
   EXPECT_EQ(
       std::distance(fs::directory_iterator(fs::path(p).parent_path()), fs::directory_iterator()),
       1);

@@ -124,7 +124,7 @@ void encode(unsigned char* p, double v, NpyDtype dtype) {
 }
 
 // Messages are built only on failure: this runs once per value of possibly large arrays.
-void check_representable(const std::string& path, const std::vector<double>& values,
+void check_representable(const std::string& path, core::ConstSpan<double> values,
                          NpyDtype dtype) {
   if (dtype == NpyDtype::Float64) return;
   if (dtype == NpyDtype::Float32) {
@@ -425,7 +425,7 @@ NpyArray read_npy(const std::string& path) {
 }
 
 void write_npy(const std::string& path, const std::vector<std::int64_t>& shape,
-               const std::vector<double>& values, NpyDtype dtype) {
+               core::ConstSpan<double> values, NpyDtype dtype) {
   const std::size_t item = item_size(dtype);
   const std::optional<std::int64_t> count = element_count(shape, item);
   core::require(

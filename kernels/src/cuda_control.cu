@@ -322,9 +322,9 @@ __global__ void __launch_bounds__(kBlock)
   }
 }
 
-template <class T>
-DeviceBuffer<T> upload_vector(const std::vector<T>& host, cudaStream_t stream) {
-  DeviceBuffer<T> device(host.size());
+template <class Values>  // a vector or a core::Buffer
+DeviceBuffer<typename Values::value_type> upload_vector(const Values& host, cudaStream_t stream) {
+  DeviceBuffer<typename Values::value_type> device(host.size());
   upload(host.data(), device.data(), host.size(), stream);
   return device;
 }

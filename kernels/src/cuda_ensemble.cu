@@ -320,9 +320,9 @@ __global__ void async_kernel(EnsembleView<Real> v, Index first_sweep, Index last
   }
 }
 
-template <class T>
-DeviceBuffer<T> to_device(const std::vector<T>& host) {
-  DeviceBuffer<T> device(host.size());
+template <class Values>  // a vector or a core::Buffer
+DeviceBuffer<typename Values::value_type> to_device(const Values& host) {
+  DeviceBuffer<typename Values::value_type> device(host.size());
   if (!host.empty()) {
     ATTRACTOR_CUDA_CHECK(
         cudaMemcpy(device.data(), host.data(), device.bytes(), cudaMemcpyHostToDevice));

@@ -211,7 +211,7 @@ void gemm(cublasHandle_t handle, int n, int m, const Real* T, const Real* x, Rea
 }
 
 template <class Real>
-std::vector<Real> converted(const std::vector<double>& values) {
+std::vector<Real> converted(core::ConstSpan<double> values) {
   return std::vector<Real>(values.begin(), values.end());
 }
 

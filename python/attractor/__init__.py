@@ -8,8 +8,12 @@ the learning rules that shape them, from Python.
     out["final"], out["outcome"], out["steps"]
 
 Networks are built from NumPy arrays (dense) or SciPy sparse matrices (CSR; other formats are
-converted), copied once into the engine's layout. Runs release the GIL. Bad input raises
-attractor.InputError (a ValueError) with the command line's message.
+converted) without copying them where their layout is the engine's: a C-ordered float64 array,
+or CSR data in float64 with int32 indices (only SciPy's O(N) row offsets are widened to int64).
+The network then reads those arrays, like a NumPy view: change them and the network changes;
+pass a copy to keep them apart. Results come back as arrays that own the engine's output, no copy.
+Runs release the GIL. Bad input raises attractor.InputError (a ValueError) with the command
+line's message.
 """
 import math
 
@@ -24,7 +28,8 @@ __all__ = ["InputError", "Network", "network", "weights", "memory", "run", "run_
 
 
 def network(weights, bias=None, threshold=0.0, activation="sign", gain=1.0):
-    """A network from its N × N weights: a NumPy array (dense) or a SciPy sparse matrix (CSR).
+    """A network from its N × N weights: a NumPy array (dense) or a SciPy sparse matrix (CSR),
+    shared rather than copied where the layout allows (see the module's help).
 
     activation: sign (discrete dynamics), or tanh, logistic, linear with `gain` (continuous).
     The field is T x + bias − threshold."""
@@ -52,7 +57,8 @@ def memory(patterns, rule="hebb", storage="auto"):
 
 
 def weights(net):
-    """The network's weights: a dense array, a SciPy CSR matrix, or (factored) the patterns."""
+    """The network's weights: a dense array, a SciPy CSR matrix, or (factored) the patterns. The
+    arrays are read-only views of the network's own (for a shared network, of the caller's)."""
     w = _core._weights(net)
     if isinstance(w, tuple):
         import scipy.sparse

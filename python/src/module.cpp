@@ -42,10 +42,46 @@ std::vector<T> to_vector(const Array<T>& a) {
   return std::vector<T>(a.data(), a.data() + a.size());
 }
 
+// A reference to a Python object for a core::Buffer to hold. The last copy of the buffer may die
+// where the GIL is released (a network copied inside a run), so the release takes the GIL.
+std::shared_ptr<const void> keep_alive(const py::object& object) {
+  const PyObject* held = object.inc_ref().ptr();
+  return std::shared_ptr<const void>(held, [](const void* p) {
+    py::gil_scoped_acquire gil;
+    Py_DECREF(const_cast<PyObject*>(static_cast<const PyObject*>(p)));
+  });
+}
+
+// The array's memory itself, no copy: Array's forcecast has already made a converted copy where
+// the dtype or layout differ, and that copy is what gets borrowed then.
+template <typename T>
+core::Buffer<T> borrow(const Array<T>& a) {
+  return core::Buffer<T>::borrow(a.data(), static_cast<std::size_t>(a.size()), keep_alive(a));
+}
+
 template <typename T>
 py::array_t<T> to_array(const std::vector<T>& v, std::vector<py::ssize_t> shape) {
-  py::array_t<T> out(shape);
-  std::copy(v.begin(), v.end(), out.mutable_data());
+  return py::array_t<T>(shape, v.data());  // a copy
+}
+template <typename T>
+py::array_t<T> to_array(const core::Buffer<T>& v, std::vector<py::ssize_t> shape) {
+  return py::array_t<T>(shape, v.data());
+}
+
+// A result the library has finished with becomes the array's memory: moved, not copied.
+template <typename T>
+py::array_t<T> to_array(std::vector<T>&& v, std::vector<py::ssize_t> shape) {
+  auto* owned = new std::vector<T>(std::move(v));
+  const py::capsule free(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T>(shape, owned->data(), free);
+}
+
+// A read-only NumPy view of a network's array, which keeps the network alive.
+template <typename T>
+py::array_t<T> view_of(const core::Buffer<T>& b, std::vector<py::ssize_t> shape,
+                       const py::object& owner) {
+  py::array_t<T> out(shape, b.data(), owner);
+  out.attr("setflags")(py::arg("write") = false);
   return out;
 }
 
@@ -60,7 +96,7 @@ core::DenseMatrix<double> to_dense(const Array<double>& a, const char* what) {
   core::DenseMatrix<double> m;
   m.rows = info.shape[0];
   m.cols = info.shape[1];
-  m.values = to_vector(a);
+  m.values = borrow(a);
   return m;
 }
 
@@ -90,7 +126,7 @@ const char* storage_name(const core::Network& net) {
   return "factored";
 }
 
-py::dict result_dict(const core::RunResult& r, const core::StateBatch& states,
+py::dict result_dict(core::RunResult&& r, core::StateBatch&& states,
                      const core::RunOptions& options) {
   const auto batch = static_cast<py::ssize_t>(states.batch), n = static_cast<py::ssize_t>(states.n);
   std::vector<std::string> outcome;
@@ -108,7 +144,7 @@ py::dict result_dict(const core::RunResult& r, const core::StateBatch& states,
     best.push_back(s.best_overlap);
   }
   py::dict d;
-  d["final"] = to_array(states.values, {batch, n});
+  d["final"] = to_array(std::move(states.values), {batch, n});
   d["outcome"] = outcome;
   d["steps"] = to_array(steps, {batch});
   d["period"] = to_array(period, {batch});
@@ -119,22 +155,23 @@ py::dict result_dict(const core::RunResult& r, const core::StateBatch& states,
   d["energy_defined"] = r.energy_defined;
   if (options.patterns != nullptr) {
     const auto p = static_cast<py::ssize_t>(options.patterns->count);
-    d["overlaps"] = to_array(r.overlaps, {batch, p});
+    d["overlaps"] = to_array(std::move(r.overlaps), {batch, p});
     d["best_overlap"] = to_array(best, {batch});
     d["matched_pattern"] = to_array(matched, {batch});
   }
-  const auto& rec = r.recording;
+  auto& rec = r.recording;
   if (!rec.steps.empty() && options.record_every > 0) {
     const auto rows = static_cast<py::ssize_t>(rec.steps.size());
     py::dict record;
-    record["steps"] = to_array(rec.steps, {rows});
-    record["time"] = to_array(rec.time, {rows, batch});
-    if (!rec.energy.empty()) record["energy"] = to_array(rec.energy, {rows, batch});
+    record["steps"] = to_array(std::move(rec.steps), {rows});
+    record["time"] = to_array(std::move(rec.time), {rows, batch});
+    if (!rec.energy.empty()) record["energy"] = to_array(std::move(rec.energy), {rows, batch});
     if (!rec.overlaps.empty()) {
       record["overlaps"] =
-          to_array(rec.overlaps, {rows, batch, static_cast<py::ssize_t>(options.patterns->count)});
+          to_array(std::move(rec.overlaps),
+                   {rows, batch, static_cast<py::ssize_t>(options.patterns->count)});
     }
-    if (!rec.states.empty()) record["states"] = to_array(rec.states, {rows, batch, n});
+    if (!rec.states.empty()) record["states"] = to_array(std::move(rec.states), {rows, batch, n});
     d["recording"] = record;
   }
   d["backend"] = r.backend;
@@ -147,13 +184,13 @@ py::dict result_dict(const core::RunResult& r, const core::StateBatch& states,
 // One engine run with the GIL released (the engine never calls back into Python), as a dict.
 template <typename Engine, typename Networks>
 py::dict run_released(std::unique_ptr<Engine> engine, const Networks& networks,
-                      core::StateBatch& batch, const core::RunOptions& options) {
+                      core::StateBatch batch, const core::RunOptions& options) {
   core::RunResult result;
   {
     py::gil_scoped_release release;
     result = engine->run(networks, batch, options);
   }
-  return result_dict(result, batch, options);
+  return result_dict(std::move(result), std::move(batch), options);
 }
 
 core::StateBatch to_states(const Array<double>& states, Index n) {
@@ -225,9 +262,9 @@ PYBIND11_MODULE(_attractor, m) {
     core::CsrMatrix<double> T;
     T.rows = rows;
     T.cols = cols;
-    T.row_ptr = to_vector(indptr);
-    T.col_idx = to_vector(indices);
-    T.values = to_vector(data);
+    T.row_ptr = borrow(indptr);
+    T.col_idx = borrow(indices);
+    T.values = borrow(data);
     return finish_network(std::move(T), std::move(bias), threshold, activation, gain);
   });
   m.def("_memory_network",
@@ -239,16 +276,19 @@ PYBIND11_MODULE(_attractor, m) {
           py::gil_scoped_release release;
           return host::memory_network(r, xi, factored);
         });
-  m.def("_weights", [](const core::Network& net) -> py::object {
+  // Views of the network's own arrays (for a network built from NumPy or SciPy without a copy,
+  // the caller's arrays themselves).
+  m.def("_weights", [](const py::object& self) -> py::object {
+    const auto& net = self.cast<const core::Network&>();
     if (const auto* d = std::get_if<core::DenseMatrix<double>>(&net.weights)) {
-      return to_array(d->values,
-                      {static_cast<py::ssize_t>(d->rows), static_cast<py::ssize_t>(d->cols)});
+      return view_of(d->values, {d->rows, d->cols}, self);
     }
     if (const auto* c = std::get_if<core::CsrMatrix<double>>(&net.weights)) {
-      return py::make_tuple(c->rows, c->cols,
-                            to_array(c->row_ptr, {static_cast<py::ssize_t>(c->row_ptr.size())}),
-                            to_array(c->col_idx, {static_cast<py::ssize_t>(c->col_idx.size())}),
-                            to_array(c->values, {static_cast<py::ssize_t>(c->values.size())}));
+      return py::make_tuple(
+          c->rows, c->cols,
+          view_of(c->row_ptr, {static_cast<py::ssize_t>(c->row_ptr.size())}, self),
+          view_of(c->col_idx, {static_cast<py::ssize_t>(c->col_idx.size())}, self),
+          view_of(c->values, {static_cast<py::ssize_t>(c->values.size())}, self));
     }
     const auto& p = std::get<core::FactoredWeights>(net.weights).patterns;
     return to_array(p.values, {static_cast<py::ssize_t>(p.count), static_cast<py::ssize_t>(p.n)});
@@ -270,7 +310,7 @@ PYBIND11_MODULE(_attractor, m) {
     }
     return run_released(host::make_engine(host::parse_backend(backend, "backend"),
                                           core::parse_precision(precision, "precision")),
-                        net, batch, options);
+                        net, std::move(batch), options);
   });
 
   m.def("_run_ensemble", [](const Array<double>& weights, const Array<double>& states,
@@ -292,7 +332,7 @@ PYBIND11_MODULE(_attractor, m) {
                                std::numeric_limits<double>::infinity(), 1e-6, seed, 0, false, 32);
     return run_released(host::make_ensemble_engine(host::parse_backend(backend, "backend"),
                                                    core::parse_precision(precision, "precision")),
-                        ensemble, batch, options);
+                        ensemble, std::move(batch), options);
   });
 
   m.def("_recall", [](Index n, Index patterns, Index cues, double noise, const std::string& mode,

@@ -26,6 +26,39 @@ def test_dense_and_sparse_weights_give_the_same_trajectories():
     np.testing.assert_array_equal(attractor.weights(attractor.network(W)).toarray(), W.toarray())
 
 
+def test_networks_share_the_callers_arrays_where_the_layout_allows():
+    rng = np.random.default_rng(6)
+    n = 400
+    W = scipy.sparse.random(n, n, density=0.02, random_state=7, format="csr")
+    W = (W + W.T).tocsr()
+    W.sort_indices()
+    dense = W.toarray()
+    cues = random_signs(rng, (4, n))
+    shared_sparse, shared_dense = attractor.network(W), attractor.network(dense)
+    before = attractor.run(shared_sparse, cues, steps=50)
+    # The network reads the caller's values and column indices, before and after a run.
+    assert np.shares_memory(attractor.weights(shared_sparse).data, W.data)
+    assert np.shares_memory(attractor.weights(shared_dense), dense)
+    view = attractor.weights(shared_dense)
+    assert not view.flags.writeable
+    with pytest.raises(ValueError):
+        view[0, 0] = 1.0
+    # Another dtype or layout is converted, and the converted copy is what gets shared.
+    converted = attractor.network(np.asfortranarray(dense.astype(np.float32)))
+    assert not np.shares_memory(attractor.weights(converted), dense)
+    np.testing.assert_array_equal(attractor.weights(converted), dense.astype(np.float32))
+    # Like a NumPy view, the network sees a change to the shared array.
+    W.data *= -1.0
+    after = attractor.run(shared_sparse, cues, steps=50)
+    flipped = attractor.run(attractor.network(W.copy()), cues, steps=50)
+    np.testing.assert_array_equal(after["final"], flipped["final"])
+    assert not np.array_equal(after["final"], before["final"])
+    # The arrays outlive the caller's names for them.
+    del W, dense
+    np.testing.assert_array_equal(attractor.run(shared_sparse, cues, steps=50)["final"],
+                                  after["final"])
+
+
 def test_recall_from_noisy_cues_finds_the_stored_patterns():
     rng = np.random.default_rng(3)
     n, p = 500, 10  # load 0.02, far below 0.138: every pattern is an attractor

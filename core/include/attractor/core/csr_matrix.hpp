@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "attractor/core/buffer.hpp"
+
 namespace attractor::core {
 
 // Compressed sparse rows. Column indices are 32-bit (a million-neuron network needs no more) and
@@ -12,9 +14,9 @@ template <typename T>
 struct CsrMatrix {
   std::int64_t rows = 0;
   std::int64_t cols = 0;
-  std::vector<std::int64_t> row_ptr{0};
-  std::vector<std::int32_t> col_idx;
-  std::vector<T> values;
+  Buffer<std::int64_t> row_ptr{0};
+  Buffer<std::int32_t> col_idx;
+  Buffer<T> values;
 
   std::int64_t nnz() const { return static_cast<std::int64_t>(values.size()); }
 };

@@ -2,6 +2,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "attractor/core/buffer.hpp"
+
 namespace attractor::core {
 
 // Row-major rows × cols matrix; the layout NumPy writes for a C-ordered 2-D array.
@@ -9,7 +11,7 @@ template <typename T>
 struct DenseMatrix {
   std::int64_t rows = 0;
   std::int64_t cols = 0;
-  std::vector<T> values;
+  Buffer<T> values;
 
   DenseMatrix() = default;
   DenseMatrix(std::int64_t rows_, std::int64_t cols_, T fill = T{})

@@ -20,14 +20,15 @@ inline void require(bool condition, const std::string& what, const std::string& 
 }
 
 // The value checks every reader and engine applies before using an array.
-template <typename T>
-bool all_finite(const std::vector<T>& values) {
-  return std::all_of(values.begin(), values.end(), [](T v) { return std::isfinite(v); });
+template <typename Values>  // a vector or a core::Buffer
+bool all_finite(const Values& values) {
+  return std::all_of(values.begin(), values.end(), [](auto v) { return std::isfinite(v); });
 }
 
 // Every entry +1 or −1: binary states and stored patterns.
-template <typename T>
-bool all_signs(const std::vector<T>& values) {
+template <typename Values>
+bool all_signs(const Values& values) {
+  using T = typename Values::value_type;
   return std::all_of(values.begin(), values.end(), [](T v) { return v == T(1) || v == T(-1); });
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "attractor/core/buffer.hpp"
 #include "attractor/core/state_batch.hpp"
 
 namespace attractor::host {
@@ -27,7 +28,7 @@ NpyArray read_npy(const std::string& path);
 // Writes `values` (C order, product of shape entries) converted to `dtype`, atomically. For the
 // integer dtypes every value must be an integer in range; otherwise core::InputError.
 void write_npy(const std::string& path, const std::vector<std::int64_t>& shape,
-               const std::vector<double>& values, NpyDtype dtype = NpyDtype::Float64);
+               core::ConstSpan<double> values, NpyDtype dtype = NpyDtype::Float64);
 
 const char* to_string(NpyDtype dtype);  // "float32", "float64", "int8", "int32"
 
