@@ -74,6 +74,12 @@ ControlledNetwork ControlledNetwork::build(const CsrMatrix<double>& A,
   return net;
 }
 
+std::int64_t ControlledNetwork::existing() const {
+  Index count = 0;
+  for (Index i = 0; i < n(); ++i) count += split[i] - T.row_ptr[i];
+  return count;
+}
+
 CsrMatrix<double> ControlledNetwork::weights_with(const double* xi) const {
   std::vector<Triplet<double>> entries;
   entries.reserve(static_cast<std::size_t>(synapses()));

@@ -99,12 +99,10 @@ struct NetworkOptions {
   }
 
   nlohmann::json to_json(const host::ControlNetworkExample& ex) const {
-    Index active = 0;
-    for (Index i = 0; i < ex.net.n(); ++i) active += ex.net.split[i] - ex.net.T.row_ptr[i];
     nlohmann::json j{{"n", ex.net.n()},
                      {"synapses", ex.net.synapses()},
-                     {"existing", active},
-                     {"silent", ex.net.synapses() - active},
+                     {"existing", ex.net.existing()},
+                     {"silent", ex.net.synapses() - ex.net.existing()},
                      {"K", ex.net.K},
                      {"k", ex.net.k},
                      {"gain", ex.net.activation.gain}};
@@ -122,20 +120,8 @@ struct NetworkOptions {
   }
 };
 
-// The control problem, the solver and the outcome rules. The defaults are the outcome tests'
-// (tests/test_control_outcomes.cpp): on the example network they separate recognized, recorded
-// and not-recorded cues.
-struct ProblemOptions {
-  core::ControlProblem problem;
-  host::SolveOptions solve;
-  host::OutcomeOptions outcome;
-
-  ProblemOptions() {
-    problem.mu = 0.3;
-    problem.lambda = 2.0;
-    solve.gtol = 1e-6;
-    solve.max_iterations = 3000;
-  }
+// The control problem, the solver and the outcome rules as options, from the library's settings.
+struct ProblemOptions : host::ControlSettings {
 
   void add_to(CLI::App& command) {
     auto* group = command.add_option_group("problem", "The control problem and its solver");
@@ -157,12 +143,6 @@ struct ProblemOptions {
         ->capture_default_str();
     group->add_option("--max-steps", outcome.max_steps, "Steps of each continuation")
         ->capture_default_str();
-  }
-
-  void validate() const {
-    problem.validate();
-    solve.validate();
-    outcome.validate();
   }
 
   nlohmann::json to_json() const {
@@ -443,12 +423,7 @@ struct MemoryCli {
   std::string out_dir;
   CLI::App* command = nullptr;
 
-  MemoryCli() {
-    // The outcome tests' memory network: a bound small enough that one recording on top of
-    // another drives synapses past it.
-    network.params.K = 0.1;
-    network.params.k = 0.01;
-  }
+  MemoryCli() { network.params = host::memory_network_params(); }
 
   void add_to(CLI::App& app) {
     command = &app;

@@ -100,6 +100,26 @@ ControlNetworkExample control_network_example(const ControlNetworkParams& params
   return example;
 }
 
+ControlNetworkParams memory_network_params() {
+  ControlNetworkParams p;
+  p.K = 0.1;
+  p.k = 0.01;
+  return p;
+}
+
+ControlSettings::ControlSettings() {
+  problem.mu = 0.3;
+  problem.lambda = 2.0;
+  solve.gtol = 1e-6;
+  solve.max_iterations = 3000;
+}
+
+void ControlSettings::validate() const {
+  problem.validate();
+  solve.validate();
+  outcome.validate();
+}
+
 std::vector<double> control_cues(const ControlNetworkExample& example, Index stored, double noise,
                                  double jitter, Index novel, std::uint64_t seed) {
   require(stored >= 0 && novel >= 0 && stored + novel >= 1, "cues",
@@ -107,6 +127,9 @@ std::vector<double> control_cues(const ControlNetworkExample& example, Index sto
   require(std::isfinite(noise) && noise >= 0 && noise <= 0.5, "--noise", "must lie in [0, 0.5]");
   require(std::isfinite(jitter) && jitter >= 0 && jitter <= 1, "--jitter", "must lie in [0, 1]");
   const Index n = example.net.n(), P = example.patterns.count;
+  require(P >= 1, "cues",
+          "stored and novel cues are drawn for the example network; a network from A needs its "
+          "cues given");
   const core::CounterRng rng{seed};
   std::vector<double> cues;
   cues.reserve(static_cast<std::size_t>((stored + novel) * n));

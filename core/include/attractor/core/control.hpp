@@ -43,6 +43,7 @@ struct ControlledNetwork {
 
   std::int64_t n() const { return T.rows; }
   std::int64_t synapses() const { return T.nnz(); }
+  std::int64_t existing() const;  // entries of A; the other synapses() − existing() are silent
   // The bound of entry e of row `row`: K or k.
   double bound(std::int64_t row, std::int64_t e) const { return e < split[row] ? K : k; }
   // The weights A + ξ on the union pattern, for running the network with a fixed control.

@@ -37,6 +37,22 @@ struct ControlNetworkParams {
   void validate() const;  // core::InputError naming the CLI option
 };
 
+// The memory experiment's network: the example with bounds small enough that one recording on
+// top of another drives synapses past them (K = 0.1, k = 0.01).
+ControlNetworkParams memory_network_params();
+
+// The problem, solver and outcome rules of the outcome tests (tests/test_control_outcomes.cpp): on
+// the example network they separate recognized, recorded and not-recorded cues. The command line
+// and the Python package start from these: μ = 0.3, λ = 2, gtol 1e-6, 3000 iterations.
+struct ControlSettings {
+  core::ControlProblem problem;
+  SolveOptions solve;
+  OutcomeOptions outcome;
+
+  ControlSettings();
+  void validate() const;
+};
+
 struct ControlNetworkExample {
   core::ControlledNetwork net;
   core::PatternSet patterns;
