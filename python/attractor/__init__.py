@@ -19,12 +19,14 @@ import math
 
 import numpy as np
 
-from ._attractor import InputError, Network  # noqa: F401
+from ._attractor import ControlledNetwork, InputError, Network  # noqa: F401
 from . import _attractor as _core
 
 __all__ = ["InputError", "Network", "network", "weights", "memory", "run", "run_ensemble",
            "recall", "capacity", "overlaps", "train_local_rule", "train_competing_units",
-           "physical_network", "train_allostery"]
+           "physical_network", "train_allostery", "train_top_layer", "train_mlp",
+           "ControlledNetwork", "control_network", "control_cues", "control", "control_sweep",
+           "memory_experiment", "control_matrix"]
 
 
 def network(weights, bias=None, threshold=0.0, activation="sign", gain=1.0):
@@ -163,3 +165,155 @@ def train_allostery(kind="flow", nodes=512, dim=2, degree=None, seed=1, phi="lin
                                      int(tasks), int(inputs), int(outputs), float(gain),
                                      float(force), rule, float(alpha), float(eta), float(floor),
                                      int(steps), int(analyze_every), int(modes))
+
+
+def _optional_array(a, dtype):
+    return None if a is None else np.ascontiguousarray(a, dtype=dtype)
+
+
+def train_top_layer(weights, samples, labels, test_samples=None, test_labels=None, classes=None,
+                    n=None, m=None, beta=None, epochs=None, batch=None, lr0=None, lr_end=None,
+                    seed=1):
+    """Krotov & Hopfield's supervised top layer on frozen competing units `weights` (H × D, from
+    train_competing_units): h = max(0, W v̂)ⁿ, c = tanh(β S h), loss Σ|c − t|ᵐ with ±1 targets,
+    Adam with the rate annealed geometrically from lr0 to lr_end. Samples are S × D in [0, 1],
+    labels integers in [0, classes) (classes: one more than the largest label when None). Every
+    option left None is the command line's default. Returns S (classes × H), loss per epoch,
+    train_accuracy and, with test data, test_accuracy."""
+    return _core._train_top_layer(
+        np.ascontiguousarray(weights, dtype=np.float32),
+        np.ascontiguousarray(samples, dtype=np.float32),
+        np.ascontiguousarray(labels, dtype=np.int64), _optional_array(test_samples, np.float32),
+        _optional_array(test_labels, np.int64), classes, n, m, beta, epochs, batch, lr0, lr_end,
+        int(seed))
+
+
+def train_mlp(samples, labels, test_samples=None, test_labels=None, classes=None, hidden=None,
+              epochs=None, batch=None, lr0=None, lr_end=None, seed=1):
+    """The backprop baseline: x → ReLU(W1 x + b1) → softmax, cross-entropy, Adam, on the same
+    data as train_top_layer. Options left None are the command line's defaults (2000 hidden
+    units). Returns W1 (hidden × D), loss per epoch, train_accuracy and test_accuracy."""
+    return _core._train_mlp(
+        np.ascontiguousarray(samples, dtype=np.float32),
+        np.ascontiguousarray(labels, dtype=np.int64), _optional_array(test_samples, np.float32),
+        _optional_array(test_labels, np.int64), classes, hidden, epochs, batch, lr0, lr_end,
+        int(seed))
+
+
+def control_network(A=None, mask=None, bias=None, K=None, k=None, gain=None, n=None,
+                    patterns=None, connectivity=None, silent=None, strength=None, seed=1,
+                    memory=False, backend="auto"):
+    """The network of controlled plasticity, T(ξ) = A + ξ with |ξ| ≤ K on existing synapses and
+    ≤ k on silent ones, of tanh neurons of `gain`: du/dt = T g(u) − u + bias.
+
+    With A (an N × N SciPy sparse matrix or array; its entries are the existing synapses) and
+    `mask` (its entries are the silent candidates; default none), that network. Without A, the
+    command line's embedded example: a diluted asymmetric Hebbian network of n neurons storing
+    `patterns` random patterns, whose stored equilibria are found on `backend`; memory=True takes
+    the memory experiment's bounds (K = 0.1, k = 0.01). Options left None are the library's."""
+    if A is None:
+        if mask is not None or bias is not None:
+            raise InputError("mask: mask and bias need A")
+        return _core._control_example(n, patterns, connectivity, silent, strength, gain, K, k,
+                                      int(seed), bool(memory), backend)
+    import scipy.sparse
+    A = scipy.sparse.csr_matrix(A)
+    A.sort_indices()
+    N = A.shape[0]
+    if A.shape[0] != A.shape[1]:
+        raise InputError(f"A: must be square, got {A.shape[0]} x {A.shape[1]}")
+    M = scipy.sparse.csr_matrix((N, N)) if mask is None else scipy.sparse.csr_matrix(mask)
+    M.sort_indices()
+    if M.shape != A.shape:
+        raise InputError(f"mask: must be {N} x {N} like A, got {M.shape[0]} x {M.shape[1]}")
+    return _core._control_from(
+        N, A.indptr.astype(np.int64), A.indices.astype(np.int32, copy=False),
+        A.data.astype(np.float64, copy=False), M.indptr.astype(np.int64),
+        M.indices.astype(np.int32, copy=False), _optional_array(bias, np.float64), gain, K, k)
+
+
+def _csr(parts):
+    import scipy.sparse
+    rows, cols, indptr, indices, data = parts
+    return scipy.sparse.csr_matrix((data, indices, indptr), shape=(rows, cols))
+
+
+# A, the silent candidates and the bound of every synapse of a ControlledNetwork, for SciPy.
+ControlledNetwork.A = property(lambda net: _csr(net._parts()[0]),
+                               doc="A as an N × N SciPy CSR matrix: the existing synapses")
+ControlledNetwork.mask = property(lambda net: _csr(net._parts()[1]),
+                                  doc="the silent candidates as an N × N CSR matrix of ones")
+ControlledNetwork.bounds = property(
+    lambda net: np.where(net.silent_entries, net.k, net.K),
+    doc="|ξ| ≤ bounds on each synapse of the union pattern (K existing, k silent)")
+
+
+def control_cues(net, stored=2, noise=0.0, jitter=0.03, novel=2, seed=1):
+    """Cues for the example network (B × N): `stored` stored equilibria with a fraction `noise`
+    of their signs flipped and each neuron moved by up to jitter · a, then `novel` new patterns
+    a η far from every stored one."""
+    return _core._control_cues(net, int(stored), float(noise), float(jitter), int(novel),
+                               int(seed))
+
+
+def _overrides(mu, lambda_, dt, intervals, tail_tol, gtol, max_iterations, same_overlap,
+               max_steps):
+    o = _core._ControlOverrides()
+    o.mu, o.lambda_, o.dt, o.intervals, o.tail_tol = mu, lambda_, dt, intervals, tail_tol
+    o.gtol, o.max_iterations, o.same_overlap, o.max_steps = (gtol, max_iterations, same_overlap,
+                                                               max_steps)
+    return o
+
+
+def control_matrix(pattern, values):
+    """ξ (or a trace) on the network's union pattern, as an N × N SciPy CSR matrix."""
+    import scipy.sparse
+    rows, cols, indptr, indices = pattern
+    return scipy.sparse.csr_matrix((np.asarray(values), indices, indptr), shape=(rows, cols))
+
+
+def control(net, cues=None, mu=None, lambda_=None, dt=None, intervals=None, tail_tol=None,
+            gtol=None, max_iterations=None, same_overlap=None, max_steps=None, traces=False,
+            backend="auto"):
+    """`attractor control`: for each cue u⁰ (rows of `cues`; default control_cues(net)) the
+    synapses ξ(t) minimizing J = ∫ ((1−μ)|X|² + μ|ξ|²) e^(−λt) dt, X = du/dt, within the bounds,
+    and what the network then does: outcome recognized, recorded, limit_cycle or wandering.
+
+    Returns per cue J, state_cost, control_cost, iterations, converged, final_residual,
+    xi_inf_max, cue_overlap, stored_overlap, nearest_pattern (−1 when none), period, u_limit
+    (B × N, where the continuation under A + ξ_∞ ended) and xi_inf (B × synapses on the union
+    `pattern`; control_matrix(out["pattern"], out["xi_inf"][b]) is cue b's ξ_∞ as a matrix);
+    with traces=True, time and |X|(t), |ξ|(t) per cue (residual, control_norm). Options left
+    None are the command line's (μ = 0.3, λ = 2)."""
+    cues = control_cues(net) if cues is None else np.asarray(cues, dtype=np.float64)
+    return _core._control(net, cues, _overrides(mu, lambda_, dt, intervals, tail_tol, gtol,
+                                                max_iterations, same_overlap, max_steps),
+                          bool(traces), backend)
+
+
+def control_sweep(net, mus, cues=None, lambda_=None, dt=None, intervals=None, tail_tol=None,
+                  gtol=None, max_iterations=None, same_overlap=None, max_steps=None,
+                  backend="auto"):
+    """The Pareto sweep: the same cues solved at each μ in `mus`, with the integrals of |X|² and
+    |ξ|² (state_integral, control_integral; monotone in μ for exact minimizers) and the outcome
+    counts, one dict per μ."""
+    cues = control_cues(net) if cues is None else np.asarray(cues, dtype=np.float64)
+    return _core._control_sweep(net, cues, [float(m) for m in mus],
+                                _overrides(None, lambda_, dt, intervals, tail_tol, gtol,
+                                           max_iterations, same_overlap, max_steps), backend)
+
+
+def memory_experiment(net=None, sequence=(0, 1, 2, -2, -3), bounded=True, probe_noise=None,
+                      overlap=None, seed=1, mu=None, lambda_=None, dt=None, intervals=None,
+                      tail_tol=None, gtol=None, max_iterations=None, same_overlap=None,
+                      max_steps=None, backend="auto"):
+    """`attractor memory-experiment`: records novel patterns in turn (r ≥ 0 in `sequence`) into
+    a trace M with the efficacy A + clip(M, bound), releases recording r at −(r + 1), and after
+    every stage probes each memory. Returns stages (action, outcome, saturated synapses, held per
+    memory: 1, 0 or −1 not yet recorded), events (forgotten / recovered) and the final trace on
+    the union pattern. `net`: an example network (default control_network(memory=True))."""
+    net = control_network(memory=True, seed=seed, backend=backend) if net is None else net
+    return _core._memory_experiment(net, [int(r) for r in sequence], bool(bounded), probe_noise,
+                                    overlap, int(seed),
+                                    _overrides(mu, lambda_, dt, intervals, tail_tol, gtol,
+                                               max_iterations, same_overlap, max_steps), backend)

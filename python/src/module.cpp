@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "arrays.hpp"
 #include "attractor/core/ensemble.hpp"
 #include "attractor/core/error.hpp"
 #include "attractor/host/competing_units.hpp"
@@ -27,6 +28,7 @@
 #include "attractor/host/physical_learning.hpp"
 #include "attractor/host/physical_network.hpp"
 #include "attractor/host/storage_rules.hpp"
+#include "bindings.hpp"
 
 namespace py = pybind11;
 using namespace attractor;
@@ -34,80 +36,7 @@ using Index = std::int64_t;
 
 namespace {
 
-template <typename T>
-using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
-
-template <typename T>
-std::vector<T> to_vector(const Array<T>& a) {
-  return std::vector<T>(a.data(), a.data() + a.size());
-}
-
-// A reference to a Python object for a core::Buffer to hold. The last copy of the buffer may die
-// where the GIL is released (a network copied inside a run), so the release takes the GIL.
-std::shared_ptr<const void> keep_alive(const py::object& object) {
-  const PyObject* held = object.inc_ref().ptr();
-  return std::shared_ptr<const void>(held, [](const void* p) {
-    py::gil_scoped_acquire gil;
-    Py_DECREF(const_cast<PyObject*>(static_cast<const PyObject*>(p)));
-  });
-}
-
-// The array's memory itself, no copy: Array's forcecast has already made a converted copy where
-// the dtype or layout differ, and that copy is what gets borrowed then.
-template <typename T>
-core::Buffer<T> borrow(const Array<T>& a) {
-  return core::Buffer<T>::borrow(a.data(), static_cast<std::size_t>(a.size()), keep_alive(a));
-}
-
-template <typename T>
-py::array_t<T> to_array(const std::vector<T>& v, std::vector<py::ssize_t> shape) {
-  return py::array_t<T>(shape, v.data());  // a copy
-}
-template <typename T>
-py::array_t<T> to_array(const core::Buffer<T>& v, std::vector<py::ssize_t> shape) {
-  return py::array_t<T>(shape, v.data());
-}
-
-// A result the library has finished with becomes the array's memory: moved, not copied.
-template <typename T>
-py::array_t<T> to_array(std::vector<T>&& v, std::vector<py::ssize_t> shape) {
-  auto* owned = new std::vector<T>(std::move(v));
-  const py::capsule free(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
-  return py::array_t<T>(shape, owned->data(), free);
-}
-
-// A read-only NumPy view of a network's array, which keeps the network alive.
-template <typename T>
-py::array_t<T> view_of(const core::Buffer<T>& b, std::vector<py::ssize_t> shape,
-                       const py::object& owner) {
-  py::array_t<T> out(shape, b.data(), owner);
-  out.attr("setflags")(py::arg("write") = false);
-  return out;
-}
-
-void require_2d(const py::buffer_info& info, const char* what) {
-  core::require(info.ndim == 2, what,
-                "must be a 2-D array, got " + std::to_string(info.ndim) + "-D");
-}
-
-core::DenseMatrix<double> to_dense(const Array<double>& a, const char* what) {
-  const auto info = a.request();
-  require_2d(info, what);
-  core::DenseMatrix<double> m;
-  m.rows = info.shape[0];
-  m.cols = info.shape[1];
-  m.values = borrow(a);
-  return m;
-}
-
-core::PatternSet to_patterns(const Array<double>& patterns, const char* what) {
-  const auto info = patterns.request();
-  require_2d(info, what);
-  // Checked before the narrowing to int8, which would turn 1.7 into a valid 1.
-  const std::vector<double> values = to_vector(patterns);
-  core::require(core::all_signs(values), what, "must hold +1 and -1 only");
-  return {info.shape[0], info.shape[1], std::vector<std::int8_t>(values.begin(), values.end())};
-}
+using namespace attractor::python;  // NOLINT: the bindings' shared helpers
 
 core::Network finish_network(core::Weights weights, std::optional<Array<double>> bias,
                              double threshold, const std::string& activation, double gain) {
@@ -193,13 +122,6 @@ py::dict run_released(std::unique_ptr<Engine> engine, const Networks& networks,
   return result_dict(std::move(result), std::move(batch), options);
 }
 
-core::StateBatch to_states(const Array<double>& states, Index n) {
-  host::NpyArray array;
-  array.shape.assign(states.shape(), states.shape() + states.ndim());
-  array.values = to_vector(states);
-  return host::state_batch(std::move(array), n, "states");
-}
-
 core::RunOptions run_options(const std::string& dynamics, const std::string& integrator,
                              Index steps, double dt, double t_end, double tol, std::uint64_t seed,
                              Index record_every, bool record_states, int max_period) {
@@ -239,6 +161,8 @@ py::dict physical_network_dict(const host::PhysicalNetwork& net) {
 PYBIND11_MODULE(_attractor, m) {
   m.doc() = "attractor: Hopfield-family networks, their dynamics and learning rules";
   py::register_exception<core::InputError>(m, "InputError", PyExc_ValueError);
+  bind_control(m);
+  bind_supervised(m);
 
   py::class_<core::Network>(m, "Network")
       .def_property_readonly("n", &core::Network::size)
@@ -456,10 +380,8 @@ PYBIND11_MODULE(_attractor, m) {
           params.seed = seed;
           params.validate();
           const Index count = info.shape[0], inputs = info.shape[1];
+          require_unit_interval(samples, "samples");
           const float* x = samples.data();
-          core::require(
-              std::all_of(x, x + samples.size(), [](float v) { return v >= 0.0f && v <= 1.0f; }),
-              "samples", "must lie in [0, 1] (pixel intensities)");
           auto step = host::make_competing_units_step(host::parse_backend(backend, "backend"),
                                                       hidden, inputs, params.rule);
           {

@@ -1,4 +1,5 @@
 """The Python package: the same engine as the command line, reached from NumPy and SciPy."""
+import os
 import threading
 
 import numpy as np
@@ -195,7 +196,6 @@ def test_a_flow_network_learns_allostery_and_a_mode_softens():
 def test_the_examples_draw_their_figures(script, tmp_path):
     matplotlib = pytest.importorskip("matplotlib")
     del matplotlib
-    import os
     import runpy
     import sys
     if script == "receptive_fields" and not os.path.exists(
@@ -210,3 +210,96 @@ def test_the_examples_draw_their_figures(script, tmp_path):
     finally:
         sys.argv = argv
     assert png.stat().st_size > 10_000
+
+
+def test_control_recognizes_stored_cues_and_records_novel_ones_within_the_bounds():
+    net = attractor.control_network()  # the command line's example: 100 tanh neurons, 2 patterns
+    assert net.patterns.shape == (2, 100) and 0 < net.silent < net.synapses
+    out = attractor.control(net, attractor.control_cues(net, stored=2, novel=2), traces=True)
+    assert out["outcome"] == ["recognized", "recognized", "recorded", "recorded"]
+    np.testing.assert_array_equal(out["nearest_pattern"][:2], [0, 1])
+    # The solver projects onto the box, so every ξ_∞ entry is within its bound exactly.
+    assert np.all(np.abs(out["xi_inf"]) <= net.bounds)
+    # Recognized: A already holds the state, and ξ only answers the cue's jitter of 3% of a,
+    # linearly, at a few percent of K. Recorded: the network keeps the cue's signs under a
+    # holding control of ≈ 0.02–0.05 per synapse that A alone lacks (A's residual there stays
+    # above 0.1); the bounds are those of the library's outcome tests.
+    assert np.all(out["xi_inf_max"][:2] <= 0.02 * net.K)
+    assert np.all(out["xi_inf_max"][2:] > 0.01)
+    assert np.all(out["residual_without_control"][2:] > 0.1)
+    assert np.all(out["cue_overlap"][2:] >= 0.95)
+    assert out["residual"].shape == (4, out["plan"]["steps"] + 1)
+    xi = attractor.control_matrix(out["pattern"], out["xi_inf"][2])
+    assert xi.shape == (100, 100) and xi.nnz == net.synapses
+
+    # The same network given as A and a silent mask from SciPy solves to the same numbers.
+    again = attractor.control_network(net.A, mask=net.mask, gain=net.gain, K=net.K, k=net.k)
+    assert (again.synapses, again.silent) == (net.synapses, net.silent)
+    cues = attractor.control_cues(net, stored=1, novel=1)
+    np.testing.assert_array_equal(attractor.control(again, cues)["J"],
+                                  attractor.control(net, cues)["J"])
+    with pytest.raises(attractor.InputError, match="example network"):
+        attractor.control_cues(again)
+    with pytest.raises(attractor.InputError, match="mu"):
+        attractor.control(net, cues, mu=1.5)
+
+
+@pytest.mark.skipif("ATTRACTOR_BIN" not in os.environ,
+                    reason="the command line's binary is known in the build tree's ctest run")
+def test_control_gives_the_command_lines_numbers():
+    import json
+    import subprocess
+    cli = json.loads(subprocess.run([os.environ["ATTRACTOR_BIN"], "control", "--json"],
+                                    check=True, capture_output=True, text=True).stdout)
+    out = attractor.control(attractor.control_network())
+    assert out["outcome"] == [c["outcome"] for c in cli["cues"]]
+    np.testing.assert_array_equal(out["J"], [c["J"] for c in cli["cues"]])
+    np.testing.assert_array_equal(out["iterations"], [c["iterations"] for c in cli["cues"]])
+
+
+def test_cheaper_control_records_more_and_the_costs_trade_monotonically():
+    net = attractor.control_network()
+    cues = attractor.control_cues(net, stored=0, novel=2)
+    low, high = attractor.control_sweep(net, [0.3, 0.9], cues)
+    # For minimizers of (1−μ) F + μ G, F cannot fall and G cannot rise as μ grows (to the
+    # solver's gtol); at μ = 0.9 control is too dear to record anything.
+    assert high["state_integral"] >= low["state_integral"]
+    assert high["control_integral"] <= low["control_integral"]
+    assert (low["recorded"], high["recorded"]) == (2, 0)
+
+
+def test_a_bounded_memory_forgets_under_a_new_recording_and_recovers_on_its_release():
+    out = attractor.memory_experiment()  # records patterns 0, 1, 2, then releases 1 and 2
+    held = [s["held"] for s in out["stages"]]
+    assert held[0][0] == 1 and held[1][0] == 0 and held[4][0] == 1
+    assert {"kind": "forgotten", "memory": 0, "stage": 1} in out["events"]
+    assert {"kind": "recovered", "memory": 0, "stage": 4} in out["events"]
+    with pytest.raises(attractor.InputError, match="example network"):
+        attractor.memory_experiment(attractor.control_network(np.eye(4) * 0.5))
+
+
+def noisy_copies(rng, proto, count, keep=0.9):
+    """Sample s: prototype s mod C with each pixel redrawn at random with probability 1 − keep."""
+    labels = np.arange(count) % len(proto)
+    redraw = rng.random((count, proto.shape[1])) >= keep
+    x = np.where(redraw, rng.random((count, proto.shape[1])) < 0.5, proto[labels])
+    return x.astype(np.float32), labels
+
+
+def test_the_top_layer_and_backprop_classify_noisy_prototypes():
+    rng = np.random.default_rng(11)
+    proto = rng.random((4, 64)) < 0.5
+    x, y = noisy_copies(rng, proto, 800)
+    tx, ty = noisy_copies(rng, proto, 400)
+    # Prototypes differ in ~32 of 64 pixels and noise moves ~3: nearest-prototype is ~perfect,
+    # so both classifiers must come close to it; chance is 0.25.
+    W = attractor.train_competing_units(x, hidden=40, rank=2, batch=50, epochs=30, backend="cpu")
+    top = attractor.train_top_layer(W, x, y, tx, ty, epochs=60, batch=50)
+    assert top["S"].shape == (4, 40) and top["loss"][-1] < top["loss"][0]
+    assert top["test_accuracy"] >= 0.9
+    mlp = attractor.train_mlp(x, y, tx, ty, hidden=64, epochs=20, batch=50)
+    assert mlp["W1"].shape == (64, 64) and mlp["test_accuracy"] >= 0.9
+    with pytest.raises(attractor.InputError, match="one label per sample"):
+        attractor.train_mlp(x, y[:-1])
+    with pytest.raises(attractor.InputError, match="not in"):
+        attractor.train_mlp(x, y, tx, ty + 4, classes=4)
