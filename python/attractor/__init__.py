@@ -24,7 +24,7 @@ from . import _attractor as _core
 
 __all__ = ["InputError", "Network", "network", "weights", "memory", "run", "run_ensemble",
            "recall", "capacity", "overlaps", "train_local_rule", "train_competing_units",
-           "physical_network", "train_allostery", "train_top_layer", "train_mlp",
+           "physical_network", "physical_modes", "train_allostery", "train_top_layer", "train_mlp",
            "ControlledNetwork", "control_network", "control_cues", "control", "control_sweep",
            "memory_experiment", "control_matrix"]
 
@@ -152,6 +152,17 @@ def physical_network(kind="flow", nodes=512, dim=2, degree=4.0, seed=1, ground="
     (E × 2), w (one per edge), ground."""
     return _core._physical_network(kind, int(nodes), int(dim), float(degree), int(seed), ground,
                                    phi)
+
+
+def physical_modes(net, count=20, method="auto", tolerance=1e-10, forces=0, seed=1):
+    """`attractor physical modes`: the `count` lowest eigenvalues of the Hessian H of `net` (a
+    dict from physical_network() or train_allostery()'s before / after) and their eigenvectors
+    (free DOFs × count). method: dense (every mode, to 3000 DOFs), shift-invert (Spectra's
+    Lanczos about 0 on a sparse Cholesky factor) or auto. With every mode (dense), the response
+    spectrum: g_bar = sqrt(Σ λ⁻²), participation_ratio = (Σ λ⁻²)² / Σ λ⁻⁴ and d_eff, a third of
+    it; with forces = M > 0, the same dimension measured from M random forces (ensemble)."""
+    return _core._physical_modes(net, int(count), method, float(tolerance), int(forces),
+                                 int(seed))
 
 
 def train_allostery(kind="flow", nodes=512, dim=2, degree=None, seed=1, phi="linear", tasks=1,

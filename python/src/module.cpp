@@ -156,6 +156,26 @@ py::dict physical_network_dict(const host::PhysicalNetwork& net) {
   return d;
 }
 
+// The inverse of physical_network_dict, for a network Python built or changed.
+host::PhysicalNetwork physical_network_from(const py::dict& d) {
+  host::PhysicalNetwork net;
+  net.kind = host::parse_physical_kind(d["kind"].cast<std::string>());
+  net.phi = host::parse_edge_response(d["phi"].cast<std::string>());
+  const auto positions = d["positions"].cast<Array<double>>();
+  core::require(positions.ndim() == 2, "positions", "must be a (nodes, dim) array");
+  net.nodes = positions.shape(0);
+  net.space_dim = static_cast<int>(positions.shape(1));
+  net.positions = to_vector(positions);
+  const auto edges = d["edges"].cast<Array<std::int64_t>>();
+  core::require(edges.ndim() == 2 && edges.shape(1) == 2, "edges", "must be an (E, 2) array");
+  for (py::ssize_t e = 0; e < edges.shape(0); ++e) {
+    net.edges.push_back({edges.at(e, 0), edges.at(e, 1)});
+  }
+  net.w = to_vector(d["w"].cast<Array<double>>());
+  net.ground = d["ground"].cast<std::vector<std::int64_t>>();
+  return net;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_attractor, m) {
@@ -404,6 +424,51 @@ PYBIND11_MODULE(_attractor, m) {
           net.phi = host::parse_edge_response(phi);
           return physical_network_dict(net);
         });
+  m.def("_physical_modes", [](const py::dict& network, Index count, const std::string& method,
+                              double tolerance, Index forces, std::uint64_t seed) {
+    core::require(count >= 1, "count", "must be at least 1");
+    core::require(tolerance > 0 && tolerance < 1, "tolerance", "must lie in (0, 1)");
+    core::require(forces >= 0, "forces", "must be >= 0");
+    const auto kind = host::parse_mode_method(method);
+    const host::PhysicalSystem system(physical_network_from(network));
+    py::dict d;
+    {
+      host::HessianModes modes;
+      std::optional<host::EnsembleDimension> ensemble;
+      {
+        py::gil_scoped_release release;
+        const auto H = system.hessian(system.network().w);
+        host::HessianSolver solver;
+        solver.factorize(H);
+        modes = host::lowest_modes(H, count, kind, tolerance, &solver);
+        if (forces > 0) ensemble = host::ensemble_dimension(solver, forces, seed);
+      }
+      const auto found = static_cast<py::ssize_t>(modes.values.size());
+      d["eigenvalues"] =
+          to_array(std::vector<double>(modes.values.data(), modes.values.data() + found), {found});
+      // Eigen's column-major vectors, one per column, as a (DOFs, modes) array.
+      const auto dofs = static_cast<py::ssize_t>(modes.vectors.rows());
+      py::array_t<double, py::array::f_style> vectors({dofs, found});
+      std::copy(modes.vectors.data(), modes.vectors.data() + modes.vectors.size(),
+                vectors.mutable_data());
+      d["vectors"] = vectors;
+      d["method"] = modes.method;
+      d["free_dofs"] = system.free_dofs();
+      if (modes.complete) {
+        const auto spectrum = host::response_spectrum(modes.values);
+        d["g_bar"] = spectrum.g_bar;
+        d["participation_ratio"] = spectrum.participation;
+        d["d_eff"] = spectrum.d_eff;
+      }
+      if (ensemble) {
+        d["ensemble"] =
+            py::dict(py::arg("forces") = ensemble->forces,
+                     py::arg("participation_ratio") = ensemble->participation,
+                     py::arg("d_eff") = ensemble->d_eff, py::arg("g_bar") = ensemble->g_bar);
+      }
+    }
+    return d;
+  });
   m.def("_physical_allostery", [](const std::string& kind, Index nodes, int dim, double degree,
                                   std::uint64_t seed, const std::string& phi, Index tasks,
                                   Index inputs, Index outputs, double gain, double force,

@@ -189,6 +189,28 @@ def test_a_flow_network_learns_allostery_and_a_mode_softens():
     assert eig.shape == (len(out["analyzed_steps"]), 10)
     assert eig[-1, 0] < eig[0, 0]
     assert out["after"]["edges"].shape == out["before"]["edges"].shape
+    # The trained network comes back whole: its modes are the last ones the training analyzed.
+    after = attractor.physical_modes(out["after"], count=10)["eigenvalues"]
+    np.testing.assert_allclose(after, eig[-1], rtol=1e-9)
+
+
+def test_hessian_modes_agree_across_solvers_and_give_the_response_dimension():
+    net = attractor.physical_network(nodes=200, seed=2)
+    dense = attractor.physical_modes(net, count=500, forces=4000, seed=3)
+    lam, v = dense["eigenvalues"], dense["vectors"]
+    assert dense["method"] == "dense" and len(lam) == dense["free_dofs"] == v.shape[1]
+    np.testing.assert_allclose(v.T @ v, np.eye(len(lam)), atol=1e-10)
+    lanczos = attractor.physical_modes(net, count=6, method="shift-invert")
+    # Shift-invert converges each eigenvalue to a relative 1e-10 of its residual; 1e-8 allows
+    # the dense solver's own rounding, ~n ε |H| / λ₀ with λ₀ ≈ 0.04.
+    np.testing.assert_allclose(lanczos["eigenvalues"], lam[:6], rtol=1e-8)
+    pr = (lam ** -2.0).sum() ** 2 / (lam ** -4.0).sum()
+    assert dense["participation_ratio"] == pytest.approx(pr, rel=1e-12)
+    assert dense["d_eff"] == pytest.approx(pr / 3, rel=1e-12)
+    # M random forces measure PR / (1 + (PR + 1)/M) on average, with a relative spread of
+    # order sqrt(2/M) ≈ 2%: 10% is five of those.
+    expected = pr / (1 + (pr + 1) / 4000)
+    assert dense["ensemble"]["participation_ratio"] == pytest.approx(expected, rel=0.1)
 
 
 @pytest.mark.parametrize("script", ["recall_overlaps", "capacity_curve", "phase_portrait",
