@@ -460,6 +460,37 @@ void DamCapacityParams::validate() const {
   core::require(match_overlap > 0 && match_overlap <= 1, "--match", "must lie in (0, 1]");
 }
 
+std::vector<core::StateResult> run_memory(const MemoryKind& kind, const core::PatternSet& patterns,
+                                          core::StateBatch& states, core::Dynamics mode,
+                                          double beta, Index max_steps, std::uint64_t seed) {
+  core::require(states.n == patterns.n, "states", "need one value per neuron of the patterns");
+  core::require(kind.softmax || mode != core::Dynamics::Continuous, "mode",
+                "a dense associative memory updates discrete-sync or discrete-async");
+  core::require(max_steps >= 1, "max_steps", "must be at least 1");
+  std::optional<DenseAssociativeMemory> dam;
+  std::optional<ModernHopfield> modern;
+  if (kind.softmax) {
+    modern.emplace(patterns, beta);
+  } else {
+    dam.emplace(patterns, kind.F);
+  }
+  const Index n = states.n;
+  std::vector<core::StateResult> results(static_cast<std::size_t>(states.batch));
+#pragma omp parallel for schedule(dynamic, 1)
+  for (Index b = 0; b < states.batch; ++b) {
+    std::vector<double> x(states.state(b), states.state(b) + n);
+    if (kind.softmax) {
+      results[b] = modern->run(x, max_steps);
+    } else if (mode == core::Dynamics::DiscreteAsync) {
+      results[b] = dam->run_async(x, max_steps, seed, static_cast<std::uint32_t>(b));
+    } else {
+      results[b] = dam->run_sync(x, max_steps);
+    }
+    std::copy(x.begin(), x.end(), states.state(b));
+  }
+  return results;
+}
+
 std::vector<DamCapacityPoint> run_dam_capacity(const DamCapacityParams& params,
                                                const ProgressFn& progress) {
   params.validate();
@@ -483,27 +514,13 @@ std::vector<DamCapacityPoint> run_dam_capacity(const DamCapacityParams& params,
         const MemoryKind& kind = params.kinds[k];
         std::vector<double> overlap(static_cast<std::size_t>(cues)), steps(overlap.size());
         std::vector<char> exact(overlap.size());
-        std::optional<DenseAssociativeMemory> dam;
-        std::optional<ModernHopfield> modern;
-        if (kind.softmax) {
-          modern.emplace(patterns, params.beta);
-        } else {
-          dam.emplace(patterns, kind.F);
-        }
-#pragma omp parallel for schedule(dynamic, 1)
+        core::StateBatch x = start;
+        const auto results =
+            run_memory(kind, patterns, x, params.mode, params.beta, params.max_steps, seed);
         for (Index b = 0; b < cues; ++b) {
-          std::vector<double> x(start.state(b), start.state(b) + n);
-          core::StateResult r;
-          if (kind.softmax) {
-            r = modern->run(x, params.max_steps);
-          } else if (params.mode == core::Dynamics::DiscreteAsync) {
-            r = dam->run_async(x, params.max_steps, seed, static_cast<std::uint32_t>(b));
-          } else {
-            r = dam->run_sync(x, params.max_steps);
-          }
-          overlap[b] = patterns.overlap(b, x.data());
-          exact[b] = same_signs(patterns.pattern(b), x.data(), n);
-          steps[b] = static_cast<double>(r.steps);
+          overlap[b] = patterns.overlap(b, x.state(b));
+          exact[b] = same_signs(patterns.pattern(b), x.state(b), n);
+          steps[b] = static_cast<double>(results[b].steps);
         }
         DamCapacityPoint& point = curve[k * loads + a];
         point.kind = to_string(kind);

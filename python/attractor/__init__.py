@@ -23,7 +23,7 @@ from ._attractor import ControlledNetwork, InputError, Network  # noqa: F401
 from . import _attractor as _core
 
 __all__ = ["InputError", "Network", "network", "weights", "memory", "run", "run_ensemble",
-           "recall", "capacity", "overlaps", "train_local_rule", "train_competing_units",
+           "recall", "capacity", "dense_recall", "dense_capacity", "overlaps", "train_local_rule", "train_competing_units",
            "physical_network", "physical_modes", "train_allostery", "train_top_layer", "train_mlp",
            "ControlledNetwork", "control_network", "control_cues", "control", "control_sweep",
            "memory_experiment", "control_matrix"]
@@ -122,6 +122,31 @@ def capacity(n=1000, alphas=(0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.2
     the fraction still retrieved (overlap ≥ 0.95). Hebb's rule collapses near α ≈ 0.138."""
     return _core._capacity(int(n), [float(a) for a in alphas], int(trials), mode, int(steps),
                            rule, int(seed), backend)
+
+
+def dense_recall(patterns, cues, kind="poly3", mode="discrete-async", beta=1.0, steps=100,
+                 seed=1):
+    """Cues (B × N) run to convergence on a memory of the ±1 `patterns` (P × N) beyond the
+    Hebbian network's 0.138 N: Krotov & Hopfield's dense associative memory E = −Σ_μ F(ξ^μ·σ)
+    with kind "polyN" (F = xᴺ/N; "hebbian" is poly2) or "exp" (F = eˣ), by asynchronous sweeps
+    or synchronous steps (`mode`), or kind "softmax": the modern Hopfield update
+    ξ ← X softmax(β Xᵀ ξ). Returns final (B × N), outcome, steps (sweeps when asynchronous),
+    period and overlaps (B × P)."""
+    return _core._dense_recall(np.asarray(patterns, dtype=np.float64),
+                               np.asarray(cues, dtype=np.float64), kind, mode, float(beta),
+                               int(steps), int(seed))
+
+
+def dense_capacity(n=200, alphas=(0.05, 0.1, 0.138, 0.2, 0.3, 0.5, 1, 2, 4, 8, 16, 32),
+                   kinds=("hebbian", "poly3", "poly4", "exp", "softmax"), noise=0.0, trials=3,
+                   cues=100, mode="discrete-async", beta=1.0, steps=100, match=0.95, seed=1):
+    """`attractor dam`: for each kind and load α = P / N, the fraction of P random patterns
+    (probed from up to `cues` of them, `noise` of their bits flipped) that stay retrieved
+    (overlap ≥ match), the fraction recovered exactly, mean overlap and steps. Polynomial F = xⁿ
+    stores ≈ N^(n−1) / (2 (2n − 3)!! ln N) without error."""
+    return _core._dense_capacity(int(n), [float(a) for a in alphas], list(kinds), float(noise),
+                                 int(trials), int(cues), mode, float(beta), int(steps),
+                                 float(match), int(seed))
 
 
 def train_local_rule(rule, samples, rate=0.01, anneal_epochs=1.0, epochs=50, tau=100.0,

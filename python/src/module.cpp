@@ -19,6 +19,7 @@
 #include "attractor/core/ensemble.hpp"
 #include "attractor/core/error.hpp"
 #include "attractor/host/competing_units.hpp"
+#include "attractor/host/dense_memory.hpp"
 #include "attractor/host/engine_factory.hpp"
 #include "attractor/host/experiments.hpp"
 #include "attractor/host/hebbian.hpp"
@@ -311,6 +312,79 @@ PYBIND11_MODULE(_attractor, m) {
     d["seconds"] = r.seconds;
     return d;
   });
+
+  // Dense associative memories (Krotov & Hopfield's F = xⁿ or eˣ) and the modern softmax
+  // network, run from cues; and the capacity experiment that compares them.
+  m.def("_dense_recall",
+        [](const Array<double>& patterns, const Array<double>& cues, const std::string& kind,
+           const std::string& mode, double beta, Index steps, std::uint64_t seed) {
+          const auto xi = to_patterns(patterns, "patterns");
+          const auto memory = host::parse_memory_kind(kind, "kind");
+          auto states = to_states(cues, xi.n);
+          const auto dynamics = core::parse_dynamics(mode, "mode");
+          std::vector<core::StateResult> results;
+          {
+            py::gil_scoped_release release;
+            results = host::run_memory(memory, xi, states, dynamics, beta, steps, seed);
+          }
+          const auto B = static_cast<py::ssize_t>(states.batch);
+          std::vector<std::string> outcome;
+          std::vector<Index> taken, period;
+          std::vector<double> overlaps;
+          for (Index b = 0; b < states.batch; ++b) {
+            outcome.emplace_back(core::to_string(results[b].outcome));
+            taken.push_back(results[b].steps);
+            period.push_back(results[b].period);
+            for (Index mu = 0; mu < xi.count; ++mu)
+              overlaps.push_back(xi.overlap(mu, states.state(b)));
+          }
+          py::dict d;
+          d["final"] = to_array(std::move(states.values), {B, static_cast<py::ssize_t>(xi.n)});
+          d["outcome"] = outcome;
+          d["steps"] = to_array(taken, {B});
+          d["period"] = to_array(period, {B});
+          d["overlaps"] = to_array(std::move(overlaps), {B, static_cast<py::ssize_t>(xi.count)});
+          return d;
+        });
+
+  m.def("_dense_capacity",
+        [](Index n, const std::vector<double>& alphas, const std::vector<std::string>& kinds,
+           double noise, Index trials, Index cues, const std::string& mode, double beta,
+           Index steps, double match, std::uint64_t seed) {
+          host::DamCapacityParams p;
+          p.n = n;
+          p.alphas = alphas;
+          p.kinds.clear();
+          for (const auto& k : kinds) p.kinds.push_back(host::parse_memory_kind(k, "kinds"));
+          p.noise = noise;
+          p.trials = trials;
+          p.cues = cues;
+          p.mode = core::parse_dynamics(mode, "mode");
+          p.beta = beta;
+          p.max_steps = steps;
+          p.match_overlap = match;
+          p.seed = seed;
+          p.validate();
+          std::vector<host::DamCapacityPoint> curve;
+          {
+            py::gil_scoped_release release;
+            curve = host::run_dam_capacity(p);
+          }
+          py::list out;
+          for (const auto& c : curve) {
+            py::dict d;
+            d["kind"] = c.kind;
+            d["alpha"] = c.alpha;
+            d["patterns"] = c.patterns;
+            d["cues"] = c.cues;
+            d["retrieval_rate"] = c.retrieval_rate;
+            d["exact_rate"] = c.exact_rate;
+            d["mean_overlap"] = c.mean_overlap;
+            d["mean_steps"] = c.mean_steps;
+            out.append(d);
+          }
+          return out;
+        });
 
   m.def("_capacity",
         [](Index n, const std::vector<double>& alphas, Index trials, const std::string& mode,

@@ -81,6 +81,25 @@ def test_hebbian_capacity_collapses_between_low_and_high_load():
     assert curve[1]["retrieval_rate"] <= 0.5
 
 
+def test_dense_memories_store_far_more_than_the_hebbian_network():
+    rng = np.random.default_rng(12)
+    n, p = 100, 60  # load 0.6: past Hebbian capacity, well inside poly3's N²/(6 ln N) ≈ 360
+    xi = random_signs(rng, (p, n))
+    cues = xi * np.where(rng.random((p, n)) < 0.05, -1.0, 1.0)
+    cubic = attractor.dense_recall(xi, cues, kind="poly3")
+    assert cubic["outcome"] == ["fixed_point"] * p
+    np.testing.assert_array_equal(cubic["final"], xi)
+    np.testing.assert_allclose(np.diag(cubic["overlaps"]), 1.0)
+    hebbian = attractor.dense_recall(xi, cues, kind="hebbian")
+    assert np.mean(np.diag(hebbian["overlaps"]) >= 0.95) < 0.5
+    softmax = attractor.dense_recall(xi, cues, kind="softmax", beta=1.0)
+    np.testing.assert_allclose(softmax["final"], xi, atol=1e-12)
+    curve = attractor.dense_capacity(n=100, alphas=(0.6,), kinds=("hebbian", "poly3"), trials=1)
+    assert curve[0]["retrieval_rate"] < 0.5 and curve[1]["exact_rate"] == 1.0
+    with pytest.raises(attractor.InputError, match="kind"):
+        attractor.dense_recall(xi, cues, kind="poly1")
+
+
 def test_asynchronous_updates_never_raise_the_energy_of_a_symmetric_network():
     rng = np.random.default_rng(4)
     n = 200

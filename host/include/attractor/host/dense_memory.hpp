@@ -164,6 +164,13 @@ struct MemoryKind {
 MemoryKind parse_memory_kind(const std::string& name, const std::string& what);
 std::string to_string(const MemoryKind& kind);
 
+// Every state of `states` (B × N, updated in place) run to convergence on the memory of `kind`
+// storing `patterns`: a DAM by asynchronous sweeps (seeded order, stream b for state b) or
+// synchronous steps (`mode`), or the softmax update with `beta`; at most max_steps each.
+std::vector<core::StateResult> run_memory(const MemoryKind& kind, const core::PatternSet& patterns,
+                                          core::StateBatch& states, core::Dynamics mode,
+                                          double beta, std::int64_t max_steps, std::uint64_t seed);
+
 // For each kind and load α: P = round(α N) random patterns (the same networks for every kind),
 // cues that are the first min(P, cues) patterns with a fraction `noise` of their bits flipped
 // (host::noisy_cues), run to convergence (DAM: async or sync updates; softmax: its update with β).
