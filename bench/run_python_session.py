@@ -48,6 +48,7 @@ def main():
     start = time.perf_counter()
     net = attractor.network(W)
     built = time.perf_counter() - start
+    shared = bool(np.shares_memory(attractor.weights(net).data, W.data))
     start = time.perf_counter()
     out = attractor.run(net, cues, steps=args.steps, patterns=patterns, backend="cpu")
     ran = time.perf_counter() - start
@@ -74,7 +75,8 @@ def main():
         "cues": args.cues, "max_steps": args.steps,
         "mean_steps": float(np.mean(out["steps"])),
         "scipy_build_seconds": made,
-        "python": {"network_from_scipy_seconds": built, "run_seconds": ran,
+        "python": {"network_from_scipy_seconds": built, "shares_scipy_arrays": shared,
+                   "run_seconds": ran,
                    "engine_seconds": out["seconds"], "loop_seconds": out["loop_seconds"]},
         "cli": {"wall_seconds": cli_wall, "engine_seconds": cli["engine_seconds"]},
         "engine_ratio_python_over_cli": out["seconds"] / cli["engine_seconds"],
