@@ -168,6 +168,17 @@ std::unique_ptr<core::Engine> float64_engine(const std::string& backend) {
   return host::make_engine(host::parse_backend(backend, "backend"), core::Precision::Float64);
 }
 
+// What a batch of control problems runs on: the solver's batch and the engine of the
+// continuations, both float64, on one backend.
+struct ControlBackend {
+  std::unique_ptr<core::ControlBatch> batch;
+  std::unique_ptr<core::Engine> engine;
+
+  explicit ControlBackend(const std::string& name)
+      : batch(host::make_control_batch(host::parse_backend(name, "backend"))),
+        engine(float64_engine(name)) {}
+};
+
 }  // namespace
 
 void bind_control(py::module_& m) {
@@ -319,13 +330,12 @@ void bind_control(py::module_& m) {
     const auto s = overrides.settings();
     const auto u0 = to_states(cues, c.example.net.n()).values;
     require_cues(u0, c.example.net, s.problem);
-    auto engine = float64_engine(backend);
-    auto batch = host::make_control_batch(host::parse_backend(backend, "backend"));
+    const ControlBackend on(backend);
     host::ControlBatchReport report;
     {
       py::gil_scoped_release release;
-      report =
-          host::run_control_batch(c.example, s.problem, u0, *batch, *engine, s.solve, s.outcome);
+      report = host::run_control_batch(c.example, s.problem, u0, *on.batch, *on.engine, s.solve,
+                                       s.outcome);
     }
     return control_dict(c, s, u0, std::move(report), traces);
   });
@@ -340,12 +350,11 @@ void bind_control(py::module_& m) {
     }
     const auto u0 = to_states(cues, c.example.net.n()).values;
     require_cues(u0, c.example.net, s.problem);
-    auto engine = float64_engine(backend);
-    auto batch = host::make_control_batch(host::parse_backend(backend, "backend"));
+    const ControlBackend on(backend);
     std::vector<host::ParetoPoint> points;
     {
       py::gil_scoped_release release;
-      points = host::run_pareto_sweep(c.example, s.problem, mus, u0, *batch, *engine, s.solve,
+      points = host::run_pareto_sweep(c.example, s.problem, mus, u0, *on.batch, *on.engine, s.solve,
                                       s.outcome);
     }
     py::list out;
@@ -384,13 +393,12 @@ void bind_control(py::module_& m) {
     set_if(p.overlap, overlap);
     p.seed = seed;
     p.validate();
-    auto engine = float64_engine(backend);
-    auto batch = host::make_control_batch(host::parse_backend(backend, "backend"));
+    const ControlBackend on(backend);
     host::MemoryExperimentReport report;
     {
       py::gil_scoped_release release;
-      report =
-          host::run_memory_experiment(c.example, s.problem, p, *batch, *engine, s.solve, s.outcome);
+      report = host::run_memory_experiment(c.example, s.problem, p, *on.batch, *on.engine, s.solve,
+                                           s.outcome);
     }
     py::list stages, events;
     for (const auto& stage : report.stages) stages.append(stage_dict(stage));
