@@ -71,6 +71,19 @@ Split datasets(const Array<float>& x, const Array<std::int64_t>& labels,
   return s;
 }
 
+// The schedule both classifiers train on (epochs, minibatch, Adam's rate annealed from lr0 to
+// lr_end, seed), then the parameters' own checks.
+template <class Params>
+void set_schedule(Params& p, std::optional<Index> epochs, std::optional<Index> batch,
+                  std::optional<double> lr0, std::optional<double> lr_end, std::uint64_t seed) {
+  set_if(p.epochs, epochs);
+  set_if(p.batch, batch);
+  set_if(p.lr0, lr0);
+  set_if(p.lr_end, lr_end);
+  p.seed = seed;
+  p.validate();
+}
+
 }  // namespace
 
 void bind_supervised(py::module_& m) {
@@ -84,12 +97,7 @@ void bind_supervised(py::module_& m) {
           set_if(p.n, n);
           set_if(p.m, power);
           set_if(p.beta, beta);
-          set_if(p.epochs, epochs);
-          set_if(p.batch, batch);
-          set_if(p.lr0, lr0);
-          set_if(p.lr_end, lr_end);
-          p.seed = seed;
-          p.validate();
+          set_schedule(p, epochs, batch, lr0, lr_end, seed);
           const auto data = datasets(x, labels, test_x, test_labels, classes);
           const auto info = weights.request();
           require_2d(info, "weights");
@@ -128,12 +136,7 @@ void bind_supervised(py::module_& m) {
            std::uint64_t seed) {
           host::MlpParams p;
           set_if(p.hidden, hidden);
-          set_if(p.epochs, epochs);
-          set_if(p.batch, batch);
-          set_if(p.lr0, lr0);
-          set_if(p.lr_end, lr_end);
-          p.seed = seed;
-          p.validate();
+          set_schedule(p, epochs, batch, lr0, lr_end, seed);
           const auto data = datasets(x, labels, test_x, test_labels, classes);
           host::Mlp mlp(data.train.dims, data.train.classes, p);
           std::vector<double> loss;
