@@ -233,7 +233,7 @@ def test_hessian_modes_agree_across_solvers_and_give_the_response_dimension():
 
 
 @pytest.mark.parametrize("script", ["recall_overlaps", "capacity_curve", "phase_portrait",
-                                    "eigenvalue_flow", "receptive_fields"])
+                                    "eigenvalue_flow", "receptive_fields", "control_outcomes"])
 def test_the_examples_draw_their_figures(script, tmp_path):
     matplotlib = pytest.importorskip("matplotlib")
     del matplotlib
