@@ -108,8 +108,7 @@ json network_summary(const host::PhysicalSystem& system) {
 
 std::vector<double> to_vector(const Eigen::VectorXd& v) { return {v.data(), v.data() + v.size()}; }
 
-void add_spectrum(json& out, const Eigen::VectorXd& eigenvalues) {
-  const auto spectrum = host::response_spectrum(eigenvalues);
+void add_spectrum(json& out, const host::ResponseSpectrum& spectrum) {
   out["g_bar"] = spectrum.g_bar;
   out["participation_ratio"] = spectrum.participation;
   out["d_eff"] = spectrum.d_eff;
@@ -122,37 +121,29 @@ json ensemble_json(const host::EnsembleDimension& ensemble) {
           {"g_bar", ensemble.g_bar}};
 }
 
-// One eigen-analysis of H(w): the lowest modes, the response spectrum when every mode is known,
-// and how task 0's force and outputs project on the lowest modes.
+// One eigen-analysis of H(w) (host::analyze_modes) as the report lists it.
 json analyze(const host::PhysicalSystem& system, const std::vector<double>& w,
              const host::PhysicalTask& task, std::int64_t modes_kept, std::int64_t forces,
              std::uint64_t seed) {
-  const auto H = system.hessian(w);
-  // Every mode (for D_eff) while a dense solve stays well under a second per analysis.
-  constexpr std::int64_t kDenseAnalysisLimit = 1500;
-  const bool dense = system.free_dofs() <= kDenseAnalysisLimit;
-  host::HessianSolver solver;
-  solver.factorize(H);
-  const auto modes = host::lowest_modes(
-      H, dense ? system.free_dofs() : std::min<std::int64_t>(modes_kept, system.free_dofs() - 1),
-      host::ModeMethod::Auto, 1e-10, &solver);
-  const Eigen::VectorXd u_F = host::free_state(solver, task);
-  const auto alignment = host::mode_alignment(modes, H * u_F, task.A);
-  const auto kept = static_cast<std::size_t>(std::min<std::int64_t>(modes_kept, modes.values.size()));
-  json out = {{"lowest_eigenvalues", std::vector<double>(modes.values.data(), modes.values.data() + kept)},
+  const auto r = host::analyze_modes(system, w, task, modes_kept, forces, seed);
+  const auto& values = r.modes.values;
+  const auto& alignment = r.alignment;
+  const auto kept = static_cast<std::ptrdiff_t>(r.kept);
+  json out = {{"lowest_eigenvalues", std::vector<double>(values.data(), values.data() + kept)},
               {"f", std::vector<double>(alignment.f.begin(), alignment.f.begin() + kept)},
               {"a", std::vector<double>(alignment.a.begin(), alignment.a.begin() + kept)},
-              {"alignment", std::vector<double>(alignment.product.begin(), alignment.product.begin() + kept)}};
-  if (modes.complete) {
-    add_spectrum(out, modes.values);
+              {"alignment", std::vector<double>(alignment.product.begin(),
+                                                alignment.product.begin() + kept)}};
+  if (r.spectrum) {
+    add_spectrum(out, *r.spectrum);
     const std::size_t carrier = alignment.carrier;
     out["carrier_mode"] = {{"index", carrier},
-                           {"eigenvalue", modes.values[static_cast<Eigen::Index>(carrier)]},
+                           {"eigenvalue", values[static_cast<Eigen::Index>(carrier)]},
                            {"f", alignment.f[carrier]},
                            {"a", alignment.a[carrier]},
                            {"alignment", alignment.product[carrier]}};
   }
-  if (forces > 0) out["ensemble"] = ensemble_json(host::ensemble_dimension(solver, forces, seed));
+  if (r.ensemble) out["ensemble"] = ensemble_json(*r.ensemble);
   return out;
 }
 
@@ -425,7 +416,7 @@ void add_modes(CLI::App& physical, Subcommands& commands) {
                    {"modes_seconds", modes_s},
                    {"lanczos_restarts", modes.iterations},
                    {"shift_solves", modes.operations}};
-    if (modes.complete) add_spectrum(result, modes.values);
+    if (modes.complete) add_spectrum(result, host::response_spectrum(modes.values));
     if (o->forces > 0) {
       start = Clock::now();
       result["ensemble"] = ensemble_json(host::ensemble_dimension(solver, o->forces, common->seed));

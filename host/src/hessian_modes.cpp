@@ -1,7 +1,8 @@
 #include "attractor/host/hessian_modes.hpp"
 
-#include <Eigen/Eigenvalues>
 #include <Spectra/SymEigsShiftSolver.h>
+
+#include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
 
@@ -80,11 +81,13 @@ HessianModes lowest_modes(const Eigen::SparseMatrix<double>& H, std::int64_t cou
   // Lanczos needs count < ncv ≤ n; 2·count + 1 (at least 20) vectors is Spectra's advice.
   require(count < n, "--count",
           "shift-invert finds fewer than the " + std::to_string(n) + " modes of H");
-  const auto ncv = static_cast<Eigen::Index>(std::min(n, std::max<std::int64_t>(2 * count + 1, 20)));
+  const auto ncv =
+      static_cast<Eigen::Index>(std::min(n, std::max<std::int64_t>(2 * count + 1, 20)));
   require(factor_of_H == nullptr || factor_of_H->size() == n, "factor of H",
           "was made for a matrix of another size");
   CholeskyShiftSolve op(H, factor_of_H);
-  Spectra::SymEigsShiftSolver<CholeskyShiftSolve> eigs(op, static_cast<Eigen::Index>(count), ncv, 0.0);
+  Spectra::SymEigsShiftSolver<CholeskyShiftSolve> eigs(op, static_cast<Eigen::Index>(count), ncv,
+                                                       0.0);
   eigs.init();
   eigs.compute(Spectra::SortRule::LargestMagn, 1000, tolerance, Spectra::SortRule::SmallestAlge);
   require(eigs.info() == Spectra::CompInfo::Successful, "shift-invert Lanczos",
@@ -159,6 +162,26 @@ ModeAlignment mode_alignment(const HessianModes& modes, const Eigen::VectorXd& i
       out.carrier = static_cast<std::size_t>(n);
     }
   }
+  return out;
+}
+
+ModeAnalysis analyze_modes(const PhysicalSystem& system, const std::vector<double>& w,
+                           const PhysicalTask& task, std::int64_t kept, std::int64_t forces,
+                           std::uint64_t seed) {
+  require(kept >= 1, "modes", "must be at least 1");
+  const auto H = system.hessian(w);
+  const bool dense = system.free_dofs() <= kDenseAnalysisLimit;
+  HessianSolver solver;
+  solver.factorize(H);
+  ModeAnalysis out;
+  out.modes = lowest_modes(
+      H, dense ? system.free_dofs() : std::min<std::int64_t>(kept, system.free_dofs() - 1),
+      ModeMethod::Auto, 1e-10, &solver);
+  const Eigen::VectorXd u_F = free_state(solver, task);
+  out.alignment = mode_alignment(out.modes, H * u_F, task.A);
+  out.kept = static_cast<std::size_t>(std::min<std::int64_t>(kept, out.modes.values.size()));
+  if (out.modes.complete) out.spectrum = response_spectrum(out.modes.values);
+  if (forces > 0) out.ensemble = ensemble_dimension(solver, forces, seed);
   return out;
 }
 

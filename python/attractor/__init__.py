@@ -23,8 +23,9 @@ from ._attractor import ControlledNetwork, InputError, Network  # noqa: F401
 from . import _attractor as _core
 
 __all__ = ["InputError", "Network", "network", "weights", "memory", "run", "run_ensemble",
-           "recall", "capacity", "dense_recall", "dense_capacity", "overlaps", "train_local_rule", "train_competing_units",
-           "physical_network", "physical_modes", "train_allostery", "train_top_layer", "train_mlp",
+           "recall", "capacity", "dense_recall", "dense_capacity", "overlaps",
+           "train_local_rule", "train_competing_units", "train_top_layer", "train_mlp",
+           "physical_network", "physical_modes", "train_allostery",
            "ControlledNetwork", "control_network", "control_cues", "control", "control_sweep",
            "memory_experiment", "control_matrix"]
 
@@ -194,8 +195,12 @@ def train_allostery(kind="flow", nodes=512, dim=2, degree=None, seed=1, phi="lin
                     inputs=2, outputs=1, gain=1.0, force=1.0, rule="nudge", alpha=0.3,
                     eta=1e-3, floor=1e-4, steps=8000, analyze_every=200, modes=10):
     """`attractor physical train`: a network held at its boundary learns allostery by the
-    contrastive (nudge) or coupled rule. Returns cost (every step), analyzed_steps and
-    eigenvalues (the `modes` lowest of the Hessian at each), and the networks before and after."""
+    contrastive (nudge) or coupled rule. Returns cost (every step), analyzed_steps and at each:
+    eigenvalues (the `modes` lowest of the Hessian), task 0's projections on those modes (f: its
+    input force, a: its outputs, alignment = |f| a), and, where every mode is known (up to 1500
+    free DOFs; NaN and -1 above), g_bar, participation_ratio, d_eff, carrier_mode (the mode with
+    the largest share |f| a / λ of the response) and carrier_eigenvalue; and the networks before
+    and after."""
     degree = (8.0 if kind == "elastic" else 4.0) if degree is None else float(degree)
     return _core._physical_allostery(kind, int(nodes), int(dim), degree, int(seed), phi,
                                      int(tasks), int(inputs), int(outputs), float(gain),

@@ -563,29 +563,53 @@ PYBIND11_MODULE(_attractor, m) {
     core::require(analyze_every >= 1, "analyze_every", "must be at least 1");
     core::require(modes >= 1 && modes < system.free_dofs(), "modes", "must lie in [1, free DOFs)");
     std::vector<double> costs;
-    std::vector<Index> analyzed;
-    std::vector<double> eigenvalues;
+    std::vector<Index> analyzed, carrier;
+    // Per analysis: the `modes` lowest eigenvalues and task 0's projections on them; with every
+    // mode known, the response spectrum and the carrying mode.
+    std::vector<double> eigenvalues, f, a, alignment, g_bar, participation, d_eff,
+        carrier_eigenvalue;
+    const auto nan = std::numeric_limits<double>::quiet_NaN();
     {
       py::gil_scoped_release release;
       const auto task_list =
           host::allostery_tasks(system, w, tasks, inputs, outputs, gain, force, seed);
-      host::train_physical(system, w, task_list, params,
-                           [&](Index step, const std::vector<double>& now, double cost) {
-                             costs.push_back(cost);
-                             if (step % analyze_every == 0 || step == steps) {
-                               const auto lowest = host::lowest_modes(system.hessian(now), modes);
-                               analyzed.push_back(step);
-                               eigenvalues.insert(eigenvalues.end(), lowest.values.data(),
-                                                  lowest.values.data() + lowest.values.size());
-                             }
-                             return true;
-                           });
+      host::train_physical(
+          system, w, task_list, params,
+          [&](Index step, const std::vector<double>& now, double cost) {
+            costs.push_back(cost);
+            if (step % analyze_every != 0 && step != steps) return true;
+            const auto r = host::analyze_modes(system, now, task_list[0], modes, 0, seed);
+            const auto kept = static_cast<std::ptrdiff_t>(r.kept);
+            analyzed.push_back(step);
+            eigenvalues.insert(eigenvalues.end(), r.modes.values.data(),
+                               r.modes.values.data() + kept);
+            f.insert(f.end(), r.alignment.f.begin(), r.alignment.f.begin() + kept);
+            a.insert(a.end(), r.alignment.a.begin(), r.alignment.a.begin() + kept);
+            alignment.insert(alignment.end(), r.alignment.product.begin(),
+                             r.alignment.product.begin() + kept);
+            g_bar.push_back(r.spectrum ? r.spectrum->g_bar : nan);
+            participation.push_back(r.spectrum ? r.spectrum->participation : nan);
+            d_eff.push_back(r.spectrum ? r.spectrum->d_eff : nan);
+            carrier.push_back(r.spectrum ? static_cast<Index>(r.alignment.carrier) : -1);
+            carrier_eigenvalue.push_back(
+                r.spectrum ? r.modes.values[static_cast<Eigen::Index>(r.alignment.carrier)] : nan);
+            return true;
+          });
     }
+    const auto rows = static_cast<py::ssize_t>(analyzed.size());
+    const auto kept = static_cast<py::ssize_t>(modes);
     py::dict d;
     d["cost"] = to_array(costs, {static_cast<py::ssize_t>(costs.size())});
-    d["analyzed_steps"] = to_array(analyzed, {static_cast<py::ssize_t>(analyzed.size())});
-    d["eigenvalues"] = to_array(
-        eigenvalues, {static_cast<py::ssize_t>(analyzed.size()), static_cast<py::ssize_t>(modes)});
+    d["analyzed_steps"] = to_array(analyzed, {rows});
+    d["eigenvalues"] = to_array(eigenvalues, {rows, kept});
+    d["f"] = to_array(f, {rows, kept});
+    d["a"] = to_array(a, {rows, kept});
+    d["alignment"] = to_array(alignment, {rows, kept});
+    d["g_bar"] = to_array(g_bar, {rows});
+    d["participation_ratio"] = to_array(participation, {rows});
+    d["d_eff"] = to_array(d_eff, {rows});
+    d["carrier_mode"] = to_array(carrier, {rows});
+    d["carrier_eigenvalue"] = to_array(carrier_eigenvalue, {rows});
     host::PhysicalNetwork after = system.network();
     after.w = w;
     d["before"] = physical_network_dict(system.network());

@@ -10,6 +10,7 @@
 #include <Eigen/Core>
 #include <Eigen/SparseCore>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,5 +66,21 @@ struct ModeAlignment {
 };
 ModeAlignment mode_alignment(const HessianModes& modes, const Eigen::VectorXd& input_force,
                              const Eigen::SparseMatrix<double, Eigen::RowMajor>& A);
+
+// One eigen-analysis of H(w) while a network learns: its lowest modes (every mode, for the
+// response spectrum, while a dense solve stays well under a second: up to kDenseAnalysisLimit
+// free DOFs; else the `kept` lowest), how `task`'s force and outputs project on them, the carrier
+// mode (when every mode is known), and with forces > 0 the dimension measured from random forces.
+constexpr std::int64_t kDenseAnalysisLimit = 1500;
+struct ModeAnalysis {
+  HessianModes modes;
+  ModeAlignment alignment;  // over every mode found
+  std::size_t kept = 0;     // the modes a report lists: min(kept asked, found)
+  std::optional<ResponseSpectrum> spectrum;  // when modes.complete
+  std::optional<EnsembleDimension> ensemble;
+};
+ModeAnalysis analyze_modes(const PhysicalSystem& system, const std::vector<double>& w,
+                           const PhysicalTask& task, std::int64_t kept, std::int64_t forces,
+                           std::uint64_t seed);
 
 }  // namespace attractor::host
