@@ -38,15 +38,9 @@ def network(weights, bias=None, threshold=0.0, activation="sign", gain=1.0):
     The field is T x + bias − threshold."""
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float64)
     if hasattr(weights, "tocsr"):
-        csr = weights.tocsr()
-        csr.sort_indices()
-        if csr.shape[0] != csr.shape[1]:
-            raise InputError(f"weights: must be square, got {csr.shape[0]} x {csr.shape[1]}")
-        return _core._csr_network(csr.shape[0], csr.shape[1],
-                                  csr.indptr.astype(np.int64, copy=False),
-                                  csr.indices.astype(np.int32, copy=False),
-                                  csr.data.astype(np.float64, copy=False),
-                                  bias, float(threshold), activation, float(gain))
+        csr = _square_csr(weights, "weights")
+        return _core._csr_network(csr.shape[0], csr.shape[1], *_engine_layout(csr), bias,
+                                  float(threshold), activation, float(gain))
     return _core._dense_network(np.asarray(weights, dtype=np.float64), bias, float(threshold),
                                 activation, float(gain))
 
@@ -59,15 +53,35 @@ def memory(patterns, rule="hebb", storage="auto"):
     return _core._memory_network(np.asarray(patterns, dtype=np.float64), rule, storage)
 
 
+def _square_csr(matrix, what):
+    """`matrix` as CSR with sorted indices (a CSR matrix keeps its arrays), square or refused."""
+    import scipy.sparse
+    csr = scipy.sparse.csr_matrix(matrix)
+    csr.sort_indices()
+    if csr.shape[0] != csr.shape[1]:
+        raise InputError(f"{what}: must be square, got {csr.shape[0]} x {csr.shape[1]}")
+    return csr
+
+
+def _engine_layout(csr):
+    """Row offsets (int64), columns (int32) and values (float64) as the engine keeps them:
+    the matrix's own arrays where they already have those types."""
+    return (csr.indptr.astype(np.int64, copy=False), csr.indices.astype(np.int32, copy=False),
+            csr.data.astype(np.float64, copy=False))
+
+
+def _csr(parts):
+    """A SciPy CSR matrix from the extension's (rows, cols, indptr, indices, data)."""
+    import scipy.sparse
+    rows, cols, indptr, indices, data = parts
+    return scipy.sparse.csr_matrix((data, indices, indptr), shape=(rows, cols))
+
+
 def weights(net):
     """The network's weights: a dense array, a SciPy CSR matrix, or (factored) the patterns. The
     arrays are read-only views of the network's own (for a shared network, of the caller's)."""
     w = _core._weights(net)
-    if isinstance(w, tuple):
-        import scipy.sparse
-        rows, cols, indptr, indices, data = w
-        return scipy.sparse.csr_matrix((data, indices, indptr), shape=(rows, cols))
-    return w
+    return _csr(w) if isinstance(w, tuple) else w
 
 
 def run(net, states, dynamics="discrete-sync", integrator="rk4", steps=1000, dt=0.05,
@@ -258,25 +272,14 @@ def control_network(A=None, mask=None, bias=None, K=None, k=None, gain=None, n=N
         return _core._control_example(n, patterns, connectivity, silent, strength, gain, K, k,
                                       int(seed), bool(memory), backend)
     import scipy.sparse
-    A = scipy.sparse.csr_matrix(A)
-    A.sort_indices()
+    A = _square_csr(A, "A")
     N = A.shape[0]
-    if A.shape[0] != A.shape[1]:
-        raise InputError(f"A: must be square, got {A.shape[0]} x {A.shape[1]}")
     M = scipy.sparse.csr_matrix((N, N)) if mask is None else scipy.sparse.csr_matrix(mask)
     M.sort_indices()
     if M.shape != A.shape:
         raise InputError(f"mask: must be {N} x {N} like A, got {M.shape[0]} x {M.shape[1]}")
-    return _core._control_from(
-        N, A.indptr.astype(np.int64), A.indices.astype(np.int32, copy=False),
-        A.data.astype(np.float64, copy=False), M.indptr.astype(np.int64),
-        M.indices.astype(np.int32, copy=False), _optional_array(bias, np.float64), gain, K, k)
-
-
-def _csr(parts):
-    import scipy.sparse
-    rows, cols, indptr, indices, data = parts
-    return scipy.sparse.csr_matrix((data, indices, indptr), shape=(rows, cols))
+    return _core._control_from(N, *_engine_layout(A), *_engine_layout(M)[:2],
+                               _optional_array(bias, np.float64), gain, K, k)
 
 
 # A, the silent candidates and the bound of every synapse of a ControlledNetwork, for SciPy.
@@ -308,9 +311,7 @@ def _overrides(mu, lambda_, dt, intervals, tail_tol, gtol, max_iterations, same_
 
 def control_matrix(pattern, values):
     """ξ (or a trace) on the network's union pattern, as an N × N SciPy CSR matrix."""
-    import scipy.sparse
-    rows, cols, indptr, indices = pattern
-    return scipy.sparse.csr_matrix((np.asarray(values), indices, indptr), shape=(rows, cols))
+    return _csr((*pattern, np.asarray(values)))
 
 
 def control(net, cues=None, mu=None, lambda_=None, dt=None, intervals=None, tail_tol=None,
