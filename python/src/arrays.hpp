@@ -45,13 +45,10 @@ core::Buffer<T> borrow(const Array<T>& a) {
   return core::Buffer<T>::borrow(a.data(), static_cast<std::size_t>(a.size()), keep_alive(a));
 }
 
-template <typename T>
-py::array_t<T> to_array(const std::vector<T>& v, std::vector<py::ssize_t> shape) {
-  return py::array_t<T>(shape, v.data());  // a copy
-}
-template <typename T>
-py::array_t<T> to_array(const core::Buffer<T>& v, std::vector<py::ssize_t> shape) {
-  return py::array_t<T>(shape, v.data());
+// A copy of values the library keeps (a vector or a core::Buffer).
+template <typename Values>
+py::array_t<typename Values::value_type> to_array(const Values& v, std::vector<py::ssize_t> shape) {
+  return py::array_t<typename Values::value_type>(shape, v.data());
 }
 
 // A result the library has finished with becomes the array's memory: moved, not copied.
