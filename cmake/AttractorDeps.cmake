@@ -50,3 +50,7 @@ if(ATTRACTOR_BUILD_TESTS)
     find_package(GTest REQUIRED)
   endif()
 endif()
+
+# zlib inflates gzip-compressed IDX files as they are read. A set-up without it (a bundled build
+# on a machine without packages) still builds and refuses gzip input with a clear message.
+find_package(ZLIB)

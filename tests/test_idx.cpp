@@ -1,5 +1,8 @@
 // The IDX reader (plain and gzip) and the receptive-field picture.
 #include <gtest/gtest.h>
+#ifdef ATTRACTOR_HAVE_ZLIB
+#include <zlib.h>
+#endif
 
 #include <filesystem>
 
@@ -87,6 +90,48 @@ TEST(FashionMnist, HasTheDocumentedSizesAndBalancedClasses) {
     for (const int n : per_class) EXPECT_EQ(n, count / 10);
   }
 }
+
+
+// The header's sizes are multiplied in 64 bits against a limit before anything is allocated:
+// 65536 × 65536 wrapped to 0 in 32 bits and was accepted.
+TEST_F(Idx, HeaderSizesAreCheckedBeforeAllocating) {
+  const auto header = [](std::vector<std::uint32_t> extents) {
+    std::string bytes = {0, 0, 8, static_cast<char>(extents.size())};
+    for (const std::uint32_t e : extents) {
+      for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>(e >> shift);
+    }
+    return bytes;
+  };
+  std::string p = write_file("wrap.idx", header({65536, 65536}));
+  expect_input_error([&] { read_idx(p); }, p, {"the data", "limit"});
+  p = write_file("huge.idx", header({4294967295u, 4294967295u, 4294967295u}));
+  expect_input_error([&] { read_idx(p); }, p, {"limit"});
+  // No images at all, with rows × cols that would overflow: read, then refused as a data set.
+  p = write_file("empty.idx", header({0, 4294967295u, 4294967295u}));
+  EXPECT_EQ(read_idx(p).values.size(), 0u);
+  expect_input_error([&] { host::read_labeled_images(p, kLabels); }, p, {"holds no pixels"});
+  expect_input_error([&] { read_idx("/dev/zero"); }, "/dev/zero", {"not a regular file"});
+}
+
+#ifdef ATTRACTOR_HAVE_ZLIB
+// A gzip file whose header promises 24 bytes but which inflates to 64 MiB: inflating stops
+// just past the promised bytes, so it fails at once and in little memory.
+TEST_F(Idx, GzipIsInflatedOnlyAsFarAsTheHeaderPromises) {
+  const std::string plain = read_file(kImages);
+  const std::string gz = path("bomb.gz");
+  {
+    gzFile out = gzopen(gz.c_str(), "wb1");
+    ASSERT_NE(out, nullptr);
+    gzwrite(out, plain.data(), static_cast<unsigned>(plain.size()));
+    const std::string zeros(1 << 20, '\0');
+    for (int k = 0; k < 64; ++k) gzwrite(out, zeros.data(), static_cast<unsigned>(zeros.size()));
+    gzclose(out);
+  }
+  EXPECT_LT(std::filesystem::file_size(gz), 1u << 20);
+  expect_input_error([&] { read_idx(gz); }, gz + " (gzip)",
+                     {"more data than the 24 bytes the header promises"});
+}
+#endif
 
 class Image : public TempDirTest {};
 

@@ -12,6 +12,7 @@
 
 #include "attractor/core/csr_matrix.hpp"
 #include "attractor/core/error.hpp"
+#include "attractor/core/limits.hpp"
 #include "attractor/host/matrix_market.hpp"
 #include "file_fixture.hpp"
 
@@ -174,7 +175,7 @@ TEST_F(MatrixMarket, RejectsBadSizeLine) {
   const std::string missing = write_file("m.mtx", banner);
   expect_input_error([&] { read_matrix_market(missing); }, missing, {"truncated", "size line"});
   const std::string wide = write_file("w.mtx", banner + "1 3000000000 0\n");
-  expect_input_error([&] { read_matrix_market(wide); }, wide, {"line 3", "2^31 - 1"});
+  expect_input_error([&] { read_matrix_market(wide); }, wide, {"line 3", "limit"});
   const std::string nonsquare =
       write_file("s.mtx", "%%MatrixMarket matrix coordinate real symmetric\n2 3 0\n");
   expect_input_error([&] { read_matrix_market(nonsquare); }, nonsquare,
@@ -264,6 +265,47 @@ TEST_F(MatrixMarket, WriteRejectsNonSquareSymmetricMatrix) {
   const CsrMatrix<double> m = core::csr_from_triplets(2, 3, {{0, 1, 1.0}}, "test");
   expect_input_error([&] { write_matrix_market(p, m, /*symmetric=*/true); }, p,
                      {"square", "2 x 3"});
+}
+
+
+// A 60-byte size line asked for 16 GiB of row offsets before any entry was read.
+TEST_F(MatrixMarket, RejectsSizesBeyondTheLimitBeforeAllocating) {
+  for (const std::string size : {"2147483647 2147483647 0", "214004736 214004736 0",
+                                 "3 99999999999 0"}) {
+    const std::string p =
+        write_file("huge.mtx", "%%MatrixMarket matrix coordinate real general\n" + size + "\n");
+    expect_input_error([&] { read_matrix_market(p); }, p, {"line 2", "limit"});
+  }
+}
+
+// Each entry is finite; their sum is not.
+TEST_F(MatrixMarket, RejectsRepeatedEntriesThatSumBeyondDoublesRange) {
+  const std::string p = write_file("dup.mtx",
+                                   "%%MatrixMarket matrix coordinate real general\n"
+                                   "2 2 2\n1 2 1e308\n1 2 1e308\n");
+  expect_input_error([&] { read_matrix_market(p); }, p, {"(1, 2)", "beyond double's range"});
+}
+
+// A token reaches the message only as a short printable excerpt: no 50 MB error line, no
+// terminal escape codes, no message cut at a NUL.
+TEST_F(MatrixMarket, QuotesBadTokensAsShortPrintableExcerpts) {
+  const std::string header = "%%MatrixMarket matrix coordinate real general\n2 2 1\n";
+  for (const std::string& value : {std::string(100000, '9') + "x", std::string("\x1b[31mred"),
+                                  std::string("1\0" "5", 3)}) {
+    const std::string p = write_file("bad.mtx", header + "1 1 " + value + "\n");
+    try {
+      read_matrix_market(p);
+      ADD_FAILURE() << "accepted a bad value";
+    } catch (const core::InputError& e) {
+      const std::string message = e.what();
+      EXPECT_LT(message.size(), p.size() + 200) << message;
+      for (const char c : message) EXPECT_TRUE(c >= ' ' && c <= '~') << message;
+    }
+  }
+  const std::string p = write_file("long.mtx", header + std::string(core::kMaxLineBytes + 1, ' '));
+  expect_input_error([&] { read_matrix_market(p); }, p, {"line 3", "longer than"});
+  expect_input_error([&] { read_matrix_market("/dev/zero"); }, "/dev/zero",
+                     {"not a regular file"});
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "attractor/core/csr_matrix.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "attractor/core/error.hpp"
@@ -33,7 +34,12 @@ CsrMatrix<double> csr_from_triplets(std::int64_t rows, std::int64_t cols,
     const auto& t = triplets[k];
     const bool same_as_last = k > 0 && triplets[k - 1].row == t.row && triplets[k - 1].col == t.col;
     if (same_as_last) {
+      // Repeated entries are summed, and finite entries can sum to Inf.
       m.values.back() += t.value;
+      if (!std::isfinite(m.values.back())) {
+        throw InputError(what + ": the repeated entries at (" + std::to_string(t.row + 1) + ", " +
+                         std::to_string(t.col + 1) + ") sum to a value beyond double's range");
+      }
       continue;
     }
     m.col_idx.push_back(static_cast<std::int32_t>(t.col));

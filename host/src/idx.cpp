@@ -1,81 +1,117 @@
 #include "attractor/host/idx.hpp"
 
-#include <array>
+#ifdef ATTRACTOR_HAVE_ZLIB
+#include <zlib.h>
+#endif
+
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <limits>
 
 #include "attractor/core/error.hpp"
-#include "stb_codecs.hpp"
+#include "attractor/core/limits.hpp"
+#include "attractor/host/input_file.hpp"
+#include "attractor/host/npy.hpp"
 
 namespace attractor::host {
 
 namespace {
 
-std::vector<std::uint8_t> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  core::require(static_cast<bool>(in), path, "cannot open the file");
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
-  core::require(!in.bad(), path, "read error");
-  return bytes;
-}
+// Bytes of the file read per pass, compressed or not.
+constexpr std::size_t kChunkBytes = std::size_t{1} << 16;
 
-std::uint32_t crc32(const std::uint8_t* data, std::size_t size) {
-  static const std::array<std::uint32_t, 256> table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t n = 0; n < 256; ++n) {
-      std::uint32_t c = n;
-      for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[n] = c;
+// The file's bytes in order, inflated when the file is gzip (RFC 1952, by its magic bytes),
+// produced only as fast as they are asked for: nothing beyond what the IDX header implies is ever
+// inflated, so a small file that would inflate to gigabytes costs no more than a valid one.
+class IdxBytes {
+ public:
+  explicit IdxBytes(InputFile& file) : file_(file), what_(file.path()) {
+    unsigned char magic[2] = {};
+    file_.stream().read(reinterpret_cast<char*>(magic), 2);
+    const auto got = static_cast<std::size_t>(file_.stream().gcount());
+    gzip_ = got == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
+    if (!gzip_) {
+      pending_.assign(magic, magic + got);
+      return;
     }
-    return t;
-  }();
-  std::uint32_t c = 0xFFFFFFFFu;
-  for (std::size_t i = 0; i < size; ++i) c = table[(c ^ data[i]) & 0xFFu] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
-
-std::uint32_t little_u32(const std::uint8_t* p) {
-  return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
-         std::uint32_t{p[3]} << 24;
-}
-
-// RFC 1952: header, raw deflate data, CRC-32 and length of the uncompressed data. The trailer is
-// checked, so a truncated or corrupted file never reaches the IDX parser as plausible bytes.
-std::vector<std::uint8_t> gunzip(const std::vector<std::uint8_t>& gz, const std::string& path) {
-  const std::string what = path + " (gzip)";
-  core::require(gz.size() >= 18, what, "truncated header");
-  core::require(gz[2] == 8, what, "unknown compression method " + std::to_string(gz[2]));
-  const std::uint8_t flags = gz[3];
-  std::size_t at = 10;
-  if (flags & 0x04u) {  // FEXTRA
-    core::require(at + 2 <= gz.size(), what, "truncated header");
-    at += 2 + (std::size_t{gz[at]} | std::size_t{gz[at + 1]} << 8);
+    what_ += " (gzip)";
+#ifdef ATTRACTOR_HAVE_ZLIB
+    // 16 + MAX_WBITS: a gzip wrapper, whose CRC-32 and length zlib checks at the end.
+    core::require(inflateInit2(&stream_, 16 + MAX_WBITS) == Z_OK, what_, "cannot start inflating");
+    input_.assign(magic, magic + 2);
+    stream_.next_in = input_.data();
+    stream_.avail_in = 2;
+#else
+    throw core::InputError(what_ + ": this build reads no gzip files (it was built without "
+                                   "zlib); decompress the file with gunzip");
+#endif
   }
-  for (const std::uint8_t zero_terminated : {std::uint8_t{0x08}, std::uint8_t{0x10}}) {  // FNAME, FCOMMENT
-    if (!(flags & zero_terminated)) continue;
-    while (at < gz.size() && gz[at] != 0) ++at;
-    ++at;
+  ~IdxBytes() {
+#ifdef ATTRACTOR_HAVE_ZLIB
+    if (gzip_) inflateEnd(&stream_);
+#endif
   }
-  if (flags & 0x02u) at += 2;  // FHCRC
-  core::require(at + 8 <= gz.size(), what, "truncated header");
-  const std::size_t deflate_size = gz.size() - at - 8;
-  core::require(deflate_size <= static_cast<std::size_t>(std::numeric_limits<int>::max() - 8), what,
-                "larger than 2 GiB compressed");
-  std::vector<std::uint8_t> out;
-  // The decoder reads ahead by up to four bytes; the trailer behind the stream serves as that
-  // slack (the last block's end marker stops it, whatever follows).
-  core::require(inflate_raw(gz.data() + at, deflate_size + 8, out), what,
-                "corrupt or truncated compressed data");
-  const std::uint8_t* trailer = gz.data() + gz.size() - 8;
-  core::require(little_u32(trailer + 4) == static_cast<std::uint32_t>(out.size()), what,
-                "corrupt or truncated: the stored length disagrees with the data");
-  core::require(little_u32(trailer) == crc32(out.data(), out.size()), what,
-                "CRC-32 mismatch: the file is corrupt");
-  return out;
-}
+  IdxBytes(const IdxBytes&) = delete;
+  IdxBytes& operator=(const IdxBytes&) = delete;
+
+  bool gzip() const { return gzip_; }
+  const std::string& what() const { return what_; }
+
+  // Fills `data` with up to `size` bytes; returns how many (fewer only at the end of the data).
+  std::size_t read(std::uint8_t* data, std::size_t size) {
+    std::size_t done = std::min(size, pending_.size());
+    std::copy(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done), data);
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
+    if (!gzip_) {
+      file_.stream().read(reinterpret_cast<char*>(data + done),
+                          static_cast<std::streamsize>(size - done));
+      return done + static_cast<std::size_t>(file_.stream().gcount());
+    }
+#ifdef ATTRACTOR_HAVE_ZLIB
+    while (done < size && !ended_) {
+      if (stream_.avail_in == 0) refill();
+      stream_.next_out = data + done;
+      stream_.avail_out = static_cast<uInt>(std::min<std::size_t>(size - done, kChunkBytes));
+      const uInt before = stream_.avail_out;
+      const int status = inflate(&stream_, Z_NO_FLUSH);
+      done += before - stream_.avail_out;
+      if (status == Z_STREAM_END) {
+        ended_ = true;
+        core::require(stream_.avail_in == 0 && file_.stream().peek() == EOF, what_,
+                      "data after the end of the compressed stream");
+      } else if (status == Z_BUF_ERROR && stream_.avail_in == 0 && input_ended_) {
+        throw core::InputError(what_ + ": truncated: the compressed data ends early");
+      } else if (status != Z_OK && status != Z_BUF_ERROR) {
+        throw core::InputError(what_ + ": corrupt compressed data (" +
+                               printable_excerpt(stream_.msg ? stream_.msg : "inflate failed") +
+                               ")");
+      }
+    }
+#endif
+    return done;
+  }
+
+ private:
+#ifdef ATTRACTOR_HAVE_ZLIB
+  void refill() {
+    input_.resize(kChunkBytes);
+    file_.stream().read(reinterpret_cast<char*>(input_.data()),
+                        static_cast<std::streamsize>(input_.size()));
+    const auto got = static_cast<std::size_t>(file_.stream().gcount());
+    input_ended_ = got == 0;
+    stream_.next_in = input_.data();
+    stream_.avail_in = static_cast<uInt>(got);
+  }
+
+  z_stream stream_{};
+  std::vector<Bytef> input_;
+  bool input_ended_ = false;
+  bool ended_ = false;
+#endif
+  InputFile& file_;
+  std::string what_;
+  bool gzip_ = false;
+  std::vector<std::uint8_t> pending_;
+};
 
 std::uint32_t big_u32(const std::uint8_t* p) {
   return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 |
@@ -85,32 +121,50 @@ std::uint32_t big_u32(const std::uint8_t* p) {
 }  // namespace
 
 IdxArray read_idx(const std::string& path) {
-  std::vector<std::uint8_t> bytes = read_bytes(path);
-  if (bytes.size() >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B) bytes = gunzip(bytes, path);
-  core::require(bytes.size() >= 4, path, "truncated IDX header");
-  core::require(bytes[0] == 0 && bytes[1] == 0, path,
+  InputFile file(path, "an IDX file");
+  IdxBytes bytes(file);
+  const std::string& what = bytes.what();
+  std::uint8_t head[4] = {};
+  core::require(bytes.read(head, 4) == 4, what, "truncated IDX header");
+  core::require(head[0] == 0 && head[1] == 0, what,
                 "not an IDX file (the first two bytes must be zero)");
-  core::require(bytes[2] == 0x08, path,
-                "IDX element type " + std::to_string(bytes[2]) +
+  core::require(head[2] == 0x08, what,
+                "IDX element type " + std::to_string(head[2]) +
                     " is not supported (unsigned bytes, type 8, are)");
-  const std::size_t dims = bytes[3];
-  core::require(dims >= 1, path, "an IDX file needs at least one dimension");
-  core::require(bytes.size() >= 4 + 4 * dims, path, "truncated IDX header");
+  const std::size_t dims = head[3];
+  core::require(dims >= 1, what, "an IDX file needs at least one dimension");
+  std::vector<std::uint8_t> extents(4 * dims);
+  core::require(bytes.read(extents.data(), extents.size()) == extents.size(), what,
+                "truncated IDX header");
   IdxArray array;
-  std::uint64_t count = 1;
+  std::int64_t count = 1;
   for (std::size_t d = 0; d < dims; ++d) {
-    const std::uint32_t extent = big_u32(bytes.data() + 4 + 4 * d);
-    array.shape.push_back(extent);
-    count *= extent;
-    core::require(count <= (std::uint64_t{1} << 40), path, "dimensions too large");
+    array.shape.push_back(big_u32(extents.data() + 4 * d));
+    count = core::checked_product({count, array.shape.back()}, core::kMaxIdxBytes, what,
+                                  "the data");
   }
-  const std::size_t header = 4 + 4 * dims;
-  core::require(bytes.size() - header >= count, path,
-                "truncated: the header promises " + std::to_string(count) + " bytes of data, " +
-                    std::to_string(bytes.size() - header) + " follow");
-  core::require(bytes.size() - header == count, path,
-                std::to_string(bytes.size() - header - count) + " bytes after the data");
-  array.values.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());
+  const auto header = static_cast<std::int64_t>(4 + 4 * dims);
+  if (!bytes.gzip()) {
+    // A plain file's size is known: compared with the header before anything is allocated.
+    const auto data = static_cast<std::int64_t>(file.size()) - header;
+    core::require(data >= count, what,
+                  "truncated: the header promises " + std::to_string(count) + " bytes of data, " +
+                      std::to_string(data) + " follow");
+    core::require(data == count, what, std::to_string(data - count) + " bytes after the data");
+  }
+  // Grown as the data arrives, so memory follows the bytes that exist, not the header's claim.
+  for (std::int64_t done = 0; done < count;) {
+    const auto chunk = static_cast<std::size_t>(std::min<std::int64_t>(count - done, 1 << 24));
+    array.values.resize(static_cast<std::size_t>(done) + chunk);
+    const std::size_t got = bytes.read(array.values.data() + done, chunk);
+    core::require(got == chunk, what,
+                  "truncated: the header promises " + std::to_string(count) + " bytes of data, " +
+                      std::to_string(done + static_cast<std::int64_t>(got)) + " follow");
+    done += static_cast<std::int64_t>(chunk);
+  }
+  std::uint8_t extra = 0;
+  core::require(bytes.read(&extra, 1) == 0, what,
+                "more data than the " + std::to_string(count) + " bytes the header promises");
   return array;
 }
 
@@ -120,6 +174,8 @@ LabeledImages read_labeled_images(const std::string& images_path, const std::str
   core::require(images.shape.size() == 3, images_path,
                 "images must have 3 dimensions (count, rows, columns), this has " +
                     std::to_string(images.shape.size()));
+  core::require(images.shape[0] > 0 && images.shape[1] > 0 && images.shape[2] > 0, images_path,
+                "holds no pixels: its shape is " + shape_text(images.shape));
   core::require(labels.shape.size() == 1, labels_path, "labels must have 1 dimension");
   core::require(labels.shape[0] == images.shape[0], labels_path,
                 std::to_string(labels.shape[0]) + " labels for " +

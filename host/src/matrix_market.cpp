@@ -6,14 +6,12 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <limits>
 #include <string_view>
 
 #include "attractor/core/error.hpp"
+#include "attractor/core/limits.hpp"
 #include "attractor/host/atomic_file.hpp"
+#include "attractor/host/input_file.hpp"
 
 namespace attractor::host {
 
@@ -59,13 +57,7 @@ bool parse_number(std::string_view token, T& value) {
 
 class Reader {
  public:
-  explicit Reader(const std::string& path) : path_(path), in_(path) {
-    core::require(static_cast<bool>(in_), path_,
-                  std::string("cannot open file: ") + std::strerror(errno));
-    std::error_code ec;
-    core::require(!std::filesystem::is_directory(path_, ec), path_,
-                  "is a directory, not a Matrix Market file");
-  }
+  explicit Reader(const std::string& path) : path_(path), file_(path, "a Matrix Market file") {}
 
   core::CsrMatrix<double> read() {
     read_banner();
@@ -80,12 +72,8 @@ class Reader {
   }
 
   bool next_line() {
-    if (!std::getline(in_, line_)) {
-      core::require(!in_.bad(), path_, "read failed after line " + std::to_string(line_no_));
-      return false;
-    }
+    if (!file_.read_line(line_, line_no_ + 1)) return false;
     ++line_no_;
-    if (!line_.empty() && line_.back() == '\r') line_.pop_back();
     return true;
   }
 
@@ -114,13 +102,13 @@ class Reader {
     const std::string format = lower(tokens[2]);
     const std::string field = lower(tokens[3]);
     const std::string symmetry = lower(tokens[4]);
-    if (object != "matrix") fail("unsupported object '" + object + "' in banner, " + expected);
+    if (object != "matrix") fail("unsupported object '" + printable_excerpt(object) + "' in banner, " + expected);
     if (format == "array") {
       fail(
           "the dense 'array' format is not supported; write the matrix in 'coordinate' format "
           "(e.g. scipy.io.mmwrite of a scipy.sparse matrix)");
     }
-    if (format != "coordinate") fail("unknown format '" + format + "' in banner, " + expected);
+    if (format != "coordinate") fail("unknown format '" + printable_excerpt(format) + "' in banner, " + expected);
     if (field == "real") {
       field_ = Field::Real;
     } else if (field == "integer") {
@@ -130,7 +118,7 @@ class Reader {
     } else if (field == "complex") {
       fail("complex matrices are not supported");
     } else {
-      fail("unknown field '" + field + "' in banner, " + expected);
+      fail("unknown field '" + printable_excerpt(field) + "' in banner, " + expected);
     }
     if (symmetry == "general") {
       symmetry_ = Symmetry::General;
@@ -141,7 +129,7 @@ class Reader {
     } else if (symmetry == "hermitian") {
       fail("hermitian matrices are not supported");
     } else {
-      fail("unknown symmetry '" + symmetry + "' in banner, " + expected);
+      fail("unknown symmetry '" + printable_excerpt(symmetry) + "' in banner, " + expected);
     }
     // The specification allows a pattern matrix to be general or symmetric only.
     if (field_ == Field::Pattern && symmetry_ == Symmetry::SkewSymmetric) {
@@ -157,14 +145,15 @@ class Reader {
     std::array<std::int64_t, 3> size{};
     bool ok = tokenize(line_, tokens) == 3;
     for (std::size_t k = 0; ok && k < 3; ++k) ok = parse_number(tokens[k], size[k]) && size[k] >= 0;
-    if (!ok) fail("bad size line '" + line_ + "', expected 'rows cols entries'");
+    if (!ok) fail("bad size line '" + printable_excerpt(line_) + "', expected 'rows cols entries'");
     rows_ = size[0];
     cols_ = size[1];
     entries_ = size[2];
-    // Column indices are 32-bit in CsrMatrix; rows are held to the same bound so that a typo in
-    // the size line fails here instead of allocating row offsets for it.
-    constexpr std::int64_t kMaxDim = std::numeric_limits<std::int32_t>::max();
-    if (rows_ > kMaxDim || cols_ > kMaxDim) fail("more than 2^31 - 1 rows or columns");
+    // Checked before the row offsets are allocated: a few bytes of size line could otherwise
+    // ask for gigabytes.
+    if (rows_ > core::kMaxNeurons || cols_ > core::kMaxNeurons) {
+      fail("more than the limit of " + std::to_string(core::kMaxNeurons) + " rows or columns");
+    }
     if (symmetry_ != Symmetry::General && rows_ != cols_) {
       fail("a symmetric or skew-symmetric matrix must be square, the size line says " +
            std::to_string(rows_) + " x " + std::to_string(cols_));
@@ -175,12 +164,8 @@ class Reader {
     const std::size_t expected_tokens = field_ == Field::Pattern ? 2 : 3;
     const std::size_t copies = symmetry_ == Symmetry::General ? 1 : 2;
     // An entry line takes at least 4 bytes, so a corrupt count cannot reserve beyond the file.
-    std::error_code ec;
-    const std::uintmax_t file_bytes = std::filesystem::file_size(path_, ec);
-    if (!ec) {
-      const auto max_entries = static_cast<std::int64_t>(file_bytes / 4);
-      triplets_.reserve(static_cast<std::size_t>(std::min(entries_, max_entries)) * copies);
-    }
+    const auto max_entries = static_cast<std::int64_t>(file_.size() / 4);
+    triplets_.reserve(static_cast<std::size_t>(std::min(entries_, max_entries)) * copies);
 
     std::int64_t found = 0;
     std::array<std::string_view, kMaxTokens> tokens;
@@ -197,8 +182,8 @@ class Reader {
       std::int64_t i = 0;
       std::int64_t j = 0;
       if (!parse_number(tokens[0], i) || !parse_number(tokens[1], j)) {
-        fail("row and column must be integers, found '" + std::string(tokens[0]) + "' and '" +
-             std::string(tokens[1]) + "'");
+        fail("row and column must be integers, found '" + printable_excerpt(tokens[0]) +
+             "' and '" + printable_excerpt(tokens[1]) + "'");
       }
       if (i < 1 || i > rows_ || j < 1 || j > cols_) {
         fail("entry (" + std::to_string(i) + ", " + std::to_string(j) +
@@ -227,7 +212,7 @@ class Reader {
   }
 
   double parse_value(std::string_view token) const {
-    const auto quoted = [&] { return "'" + std::string(token) + "'"; };
+    const auto quoted = [&] { return "'" + printable_excerpt(token) + "'"; };
     if (field_ == Field::Integer) {
       std::int64_t v = 0;
       if (!parse_number(token, v)) fail("value " + quoted() + " is not an integer");
@@ -243,7 +228,7 @@ class Reader {
   }
 
   const std::string& path_;
-  std::ifstream in_;
+  InputFile file_;
   std::string line_;
   std::int64_t line_no_ = 0;
   Field field_ = Field::Real;

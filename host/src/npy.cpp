@@ -1,19 +1,17 @@
 #include "attractor/host/npy.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cfloat>
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <optional>
 #include <string_view>
 
 #include "attractor/core/error.hpp"
 #include "attractor/host/atomic_file.hpp"
+#include "attractor/host/input_file.hpp"
 
 namespace attractor::host {
 
@@ -185,7 +183,7 @@ class HeaderParser {
         require_once(have_shape, key);
         header.shape = parse_shape();
       } else {
-        fail("unexpected key '" + key + "'");
+        fail("unexpected key '" + printable_excerpt(key) + "'");
       }
       if (!consume(',')) {
         expect('}');
@@ -203,17 +201,7 @@ class HeaderParser {
  private:
   [[noreturn]] void fail(const std::string& problem) const {
     throw core::InputError(path_ + ": malformed .npy header: " + problem + " in \"" +
-                           printable_excerpt() + "\"");
-  }
-
-  // The header as one line of at most 120 printable characters, for the error message.
-  std::string printable_excerpt() const {
-    std::string s(text_.substr(0, 120));
-    for (char& c : s) {
-      if (c < ' ' || c > '~') c = ' ';
-    }
-    s.erase(s.find_last_not_of(' ') + 1);
-    return s;
+                           printable_excerpt(text_, 120) + "\"");
   }
 
   void require_once(bool& seen, const std::string& key) const {
@@ -313,10 +301,10 @@ NpyDtype checked_dtype(const std::string& path, const std::string& text) {
     return NpyDtype::Int8;
   }
   core::require(text.empty() || text[0] != '>', path,
-                "big-endian dtype '" + text +
+                "big-endian dtype '" + printable_excerpt(text) +
                     "' is not supported; save a little-endian array "
                     "(array.astype(array.dtype.newbyteorder('<')))");
-  throw core::InputError(path + ": unsupported dtype '" + text +
+  throw core::InputError(path + ": unsupported dtype '" + printable_excerpt(text) +
                          "' (supported: '<f4', '<f8', '|i1', '<i4')");
 }
 
@@ -339,21 +327,9 @@ const char* to_string(NpyDtype dtype) {
 }
 
 NpyArray read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  core::require(static_cast<bool>(in), path,
-                std::string("cannot open file: ") + std::strerror(errno));
-  std::error_code ec;
-  core::require(!std::filesystem::is_directory(path, ec), path, "is a directory, not a .npy file");
-  in.seekg(0, std::ios::end);
-  const std::streamoff file_bytes = in.tellg();
-  in.seekg(0, std::ios::beg);
-  core::require(file_bytes >= 0 && static_cast<bool>(in), path,
-                "cannot determine the file size (not a regular file?)");
-
-  const auto read_exactly = [&](void* dst, std::size_t bytes) {
-    in.read(static_cast<char*>(dst), static_cast<std::streamsize>(bytes));
-    core::require(static_cast<std::size_t>(in.gcount()) == bytes, path, "read failed");
-  };
+  InputFile file(path, "a .npy file");
+  const auto file_bytes = static_cast<std::streamoff>(file.size());
+  const auto read_exactly = [&](void* dst, std::size_t bytes) { file.read_exactly(dst, bytes); };
 
   // Magic (6 bytes), version (2), header length (2 in 1.0, 4 otherwise).
   unsigned char prefix[12] = {};
@@ -484,6 +460,7 @@ core::StateBatch state_batch(NpyArray array, std::int64_t n, const std::string& 
   core::require(one || batch, what,
                 "initial states must have shape (B, " + nn + ") or (" + nn + ",) to match the " +
                     nn + "-neuron weights, got " + shape_text(shape));
+  core::require(one || shape[0] >= 1, what, "holds no states: its shape is " + shape_text(shape));
   core::require(core::all_finite(array.values), what, "contains NaN or Inf");
   core::StateBatch states;
   states.n = n;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -11,8 +10,10 @@
 #include <utility>
 
 #include "attractor/core/error.hpp"
+#include "attractor/core/limits.hpp"
 #include "attractor/core/philox.hpp"
 #include "attractor/host/atomic_file.hpp"
+#include "attractor/host/input_file.hpp"
 
 namespace attractor::host {
 
@@ -40,14 +41,15 @@ PhysicalKind parse_physical_kind(const std::string& text) {
   if (text == "flow") return PhysicalKind::Flow;
   if (text == "elastic") return PhysicalKind::Elastic;
   if (text == "linear") return PhysicalKind::Linear;
-  throw core::InputError("network kind: '" + text + "' is not flow, elastic or linear");
+  throw core::InputError("network kind: '" + printable_excerpt(text) +
+                         "' is not flow, elastic or linear");
 }
 
 EdgeResponse parse_edge_response(const std::string& text) {
   if (text == "linear") return EdgeResponse::Linear;
   if (text == "square") return EdgeResponse::Square;
   if (text == "exp") return EdgeResponse::Exp;
-  throw core::InputError("phi: '" + text + "' is not linear, square or exp");
+  throw core::InputError("phi: '" + printable_excerpt(text) + "' is not linear, square or exp");
 }
 
 double edge_phi(EdgeResponse phi, double w) {
@@ -138,6 +140,12 @@ void validate(const PhysicalNetwork& net, const std::string& what) {
   require(net.w.size() == net.edges.size(), what,
           std::to_string(net.edges.size()) + " edges but " + std::to_string(net.w.size()) +
               " weights");
+  // A connected graph of N nodes has at least N − 1 edges: checked before the sets are
+  // allocated, so a node count alone cannot ask for memory.
+  require(static_cast<std::int64_t>(net.edges.size()) >= net.nodes - 1, what,
+          "the graph is disconnected: " + std::to_string(net.nodes) + " nodes need at least " +
+              std::to_string(net.nodes - 1) + " edges, it has " +
+              std::to_string(net.edges.size()));
   std::set<std::pair<std::int64_t, std::int64_t>> seen;
   DisjointSets components(net.nodes);
   for (std::size_t e = 0; e < net.edges.size(); ++e) {
@@ -538,16 +546,39 @@ T field(const json& doc, const char* key, const std::string& path) {
   }
 }
 
+// An integer in [lo, hi], refused rather than converted when it is a float (2.9, 1e300).
+std::int64_t integer(const json& value, std::int64_t lo, std::int64_t hi, const std::string& path,
+                     const std::string& name) {
+  const bool ok = value.is_number_integer() &&
+                  (value.is_number_unsigned()
+                       ? value.get<std::uint64_t>() <= static_cast<std::uint64_t>(hi)
+                       : value.get<std::int64_t>() >= lo && value.get<std::int64_t>() <= hi);
+  require(ok && value.get<std::int64_t>() >= lo, path,
+          name + " must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi));
+  return value.get<std::int64_t>();
+}
+
+// A list of integers in [lo, hi], each checked as integer().
+std::vector<std::int64_t> integers(const json& list, std::int64_t lo, std::int64_t hi,
+                                   const std::string& path, const std::string& name) {
+  require(list.is_array(), path, name + " must be a list of integers");
+  std::vector<std::int64_t> out;
+  out.reserve(list.size());
+  for (const auto& value : list) out.push_back(integer(value, lo, hi, path, name));
+  return out;
+}
+
 }  // namespace
 
 PhysicalNetwork read_physical_network(const std::string& path) {
-  std::ifstream in(path);
-  require(static_cast<bool>(in), path, "cannot be opened");
+  InputFile file(path, "a graph JSON file");
+  require(file.size() <= static_cast<std::uint64_t>(core::kMaxJsonBytes), path,
+          "is larger than the limit of " + std::to_string(core::kMaxJsonBytes) + " bytes");
   json doc;
   try {
-    in >> doc;
+    doc = json::parse(file.stream());
   } catch (const json::exception& e) {
-    throw core::InputError(path + ": not valid JSON (" + std::string(e.what()) + ")");
+    throw core::InputError(path + ": not valid JSON (" + printable_excerpt(e.what(), 160) + ")");
   }
   require(doc.is_object(), path, "must hold a JSON object");
   PhysicalNetwork net;
@@ -559,10 +590,11 @@ PhysicalNetwork read_physical_network(const std::string& path) {
     if (message.rfind(path, 0) == 0) throw;
     throw core::InputError(path + ": " + message);
   }
-  net.nodes = field<std::int64_t>(doc, "nodes", path);
-  require(net.nodes >= 2 && net.nodes <= (std::int64_t{1} << 31), path,
-          "\"nodes\" must be in 2..2^31");
-  if (doc.contains("space_dim")) net.space_dim = field<int>(doc, "space_dim", path);
+  require(doc.contains("nodes"), path, "has no \"nodes\"");
+  net.nodes = integer(doc["nodes"], 2, core::kMaxNeurons, path, "\"nodes\"");
+  if (doc.contains("space_dim")) {
+    net.space_dim = static_cast<int>(integer(doc["space_dim"], 2, 3, path, "\"space_dim\""));
+  }
   if (doc.contains("positions")) {
     for (const auto& p : field<std::vector<std::vector<double>>>(doc, "positions", path)) {
       require(static_cast<int>(p.size()) == net.space_dim, path,
@@ -577,12 +609,19 @@ PhysicalNetwork read_physical_network(const std::string& path) {
       net.w.insert(net.w.end(), row.begin(), row.end());
     }
   } else {
-    for (const auto& e : field<std::vector<std::vector<std::int64_t>>>(doc, "edges", path)) {
-      require(e.size() == 2, path, "every edge is a pair [i, j]");
-      net.edges.push_back({e[0], e[1]});
+    require(doc.contains("edges") && doc["edges"].is_array(), path,
+            "\"edges\" must be a list of pairs [i, j]");
+    // Ranges are checked with the graph (validate), which names the edge.
+    constexpr std::int64_t lo = std::numeric_limits<std::int64_t>::min();
+    constexpr std::int64_t hi = std::numeric_limits<std::int64_t>::max();
+    for (const auto& e : doc["edges"]) {
+      const std::vector<std::int64_t> pair = integers(e, lo, hi, path, "every edge's node");
+      require(pair.size() == 2, path, "every edge is a pair [i, j]");
+      net.edges.push_back({pair[0], pair[1]});
     }
     net.w = field<std::vector<double>>(doc, "weights", path);
-    net.ground = field<std::vector<std::int64_t>>(doc, "ground", path);
+    require(doc.contains("ground"), path, "has no \"ground\"");
+    net.ground = integers(doc["ground"], lo, hi, path, "every ground node");
   }
   PhysicalSystem check(net, path);
   return net;
