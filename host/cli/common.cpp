@@ -104,11 +104,4 @@ core::StateBatch read_states(const std::string& path, std::int64_t n) {
   return host::state_batch(host::read_npy(path), n, path);
 }
 
-void make_output_folder(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  core::require(!ec && std::filesystem::is_directory(path), path,
-                "cannot create the output folder" + (ec ? ": " + ec.message() : std::string()));
-}
-
 }  // namespace attractor::cli

@@ -66,8 +66,6 @@ using host::shape_text;
 void require_finite(const std::vector<double>& values, const std::string& path);
 // Initial states from a (B, N) or (N,) .npy file; `n` is the network's size.
 core::StateBatch read_states(const std::string& path, std::int64_t n);
-// Creates the output folder before any work, so an unwritable --out fails fast.
-void make_output_folder(const std::string& path);
 
 // Subcommands. Each registers its options and returns the action to run after parsing.
 using Action = std::function<int()>;

@@ -8,15 +8,20 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
+#include <memory>
+#include <optional>
 
 #include "attractor/core/error.hpp"
+#include "attractor/core/limits.hpp"
 #include "attractor/host/atomic_file.hpp"
+#include "attractor/host/checkpoint.hpp"
 #include "attractor/host/competing_units.hpp"
 #include "attractor/host/engine_factory.hpp"
 #include "attractor/host/idx.hpp"
 #include "attractor/host/image.hpp"
+#include "attractor/host/input_file.hpp"
 #include "attractor/host/npy.hpp"
+#include "attractor/host/output_folder.hpp"
 #include "attractor/host/supervised.hpp"
 #include "common.hpp"
 
@@ -81,6 +86,21 @@ struct DataOptions {
   }
 };
 
+// What a run of `hidden` units on this data holds, in float32: the weights with their update,
+// gradient and optimizer state, a minibatch's activations, and every sample's hidden features.
+// Refused with the number before any work when it cannot fit.
+void require_training_memory(std::int64_t hidden, std::int64_t batch, const host::Dataset& train,
+                             const host::Dataset& test) {
+  const std::int64_t kMax = std::int64_t{1} << 60;
+  const std::string what = "--hidden";
+  const std::int64_t floats =
+      core::checked_product({4, hidden, train.dims}, kMax, what, "the weights' memory") +
+      core::checked_product({4, batch, hidden}, kMax, what, "a minibatch's memory") +
+      core::checked_product({train.count + test.count, hidden}, kMax, what, "the features' memory");
+  core::require_memory(core::checked_product({floats, 4}, kMax, what, "the memory"),
+                       "--hidden and --batch");
+}
+
 std::int64_t image_side(const host::Dataset& data) {
   auto side = static_cast<std::int64_t>(std::lround(std::sqrt(static_cast<double>(data.dims))));
   return side * side == data.dims ? side : 0;
@@ -103,84 +123,6 @@ void write_fields(const std::string& path, const std::vector<float>& W, std::int
   host::write_png(path, host::receptive_field_grid(first, drawn, side, side));
 }
 
-// A checkpoint in --out: checkpoint.json names its arrays, each a float32 .npy file tagged with
-// the checkpoint's generation. The arrays are written first, then the JSON is renamed over the
-// old one (host::write_file_atomically), then the previous generation's arrays are removed: at
-// every instant checkpoint.json names complete files, so a run killed anywhere resumes from the
-// last finished epoch.
-class Checkpoint {
- public:
-  Checkpoint(std::string dir, json identity) : dir_(std::move(dir)), identity_(std::move(identity)) {}
-
-  std::string json_path() const { return dir_ + "/checkpoint.json"; }
-
-  void save(const std::string& phase, std::int64_t epochs_done,
-            const std::vector<host::TrainingState>& states, const json& history) {
-    ++generation_;
-    json arrays = json::object();
-    for (const auto& state : states) {
-      for (const auto& [name, values] : state.arrays) {
-        const std::string file = fmt::format("checkpoint-{}-{}.npy", generation_, name);
-        write_floats(dir_ + "/" + file, {static_cast<std::int64_t>(values->size())}, *values);
-        arrays[name] = file;
-      }
-    }
-    json meta = {{"identity", identity_},  {"phase", phase},   {"epochs_done", epochs_done},
-                 {"generation", generation_}, {"arrays", arrays}, {"history", history}};
-    json steps = json::array();
-    for (const auto& state : states) steps.push_back(state.steps ? *state.steps : 0);
-    meta["steps"] = steps;
-    host::write_file_atomically(json_path(), [&](std::ostream& out) { out << meta.dump(1); });
-    for (const auto& file : previous_files_) fs::remove(dir_ + "/" + file);
-    previous_files_.clear();
-    for (const auto& item : arrays.items()) previous_files_.push_back(item.value());
-  }
-
-  // Reads checkpoint.json and checks it was written by a run with the same identity (command,
-  // parameters, data); InputError otherwise.
-  json open() {
-    std::ifstream in(json_path());
-    core::require(static_cast<bool>(in), json_path(), "no checkpoint to resume from");
-    json meta;
-    try {
-      meta = json::parse(in);
-    } catch (const json::exception& e) {
-      throw core::InputError(json_path() + ": not a checkpoint (" + e.what() + ")");
-    }
-    core::require(meta.contains("identity") && meta.contains("arrays") && meta.contains("phase"),
-                  json_path(), "not a checkpoint of attractor learn");
-    if (meta["identity"] != identity_) {
-      throw core::InputError(json_path() + ": written by a run with other parameters or data (" +
-                             meta["identity"].dump() + "); resume with the same options");
-    }
-    generation_ = meta.value("generation", std::int64_t{0});
-    for (const auto& item : meta["arrays"].items()) previous_files_.push_back(item.value());
-    return meta;
-  }
-
-  // Fills `states` from the checkpoint's arrays, checking each one's size.
-  void restore(const json& meta, const std::vector<host::TrainingState>& states) const {
-    for (std::size_t s = 0; s < states.size(); ++s) {
-      for (const auto& [name, values] : states[s].arrays) {
-        core::require(meta["arrays"].contains(name), json_path(), "has no array '" + name + "'");
-        const std::string path = dir_ + "/" + meta["arrays"][name].get<std::string>();
-        const host::NpyArray array = host::read_npy(path);
-        core::require(array.values.size() == values->size(), path,
-                      "has " + std::to_string(array.values.size()) + " entries, expected " +
-                          std::to_string(values->size()));
-        std::copy(array.values.begin(), array.values.end(), values->begin());
-      }
-      if (states[s].steps) *states[s].steps = meta["steps"].at(s).get<std::int64_t>();
-    }
-  }
-
- private:
-  std::string dir_;
-  json identity_;
-  std::int64_t generation_ = 0;
-  std::vector<std::string> previous_files_;
-};
-
 // --out and --resume, shared by both commands.
 struct RunOptions {
   std::string out;
@@ -199,6 +141,35 @@ struct RunOptions {
                     out + " holds a checkpoint already; pass --resume to continue it, or choose "
                           "another folder");
     }
+  }
+  // The output folder, opened after the inputs are read and before any work (none without
+  // --out); result.json is its record.
+  std::unique_ptr<host::OutputFolder> open_folder(std::vector<std::string> outputs) const {
+    if (out.empty()) return nullptr;
+    return std::make_unique<host::OutputFolder>(out, std::move(outputs), "result.json");
+  }
+  // The checkpoint to resume from (nullopt without --resume), read before anything else so that
+  // a bad one is refused with the folder untouched. `history` is a new run's: the checkpoint's
+  // must have the same lists of numbers.
+  std::optional<host::CheckpointRecord> resumed(host::Checkpoint& checkpoint,
+                                                const std::vector<std::string>& phases,
+                                                json& history) const {
+    if (!resume) return std::nullopt;
+    host::CheckpointRecord record = checkpoint.open();
+    const std::string path = checkpoint.json_path();
+    core::require(std::count(phases.begin(), phases.end(), record.phase) == 1, path,
+                  "\"phase\" \"" + host::printable_excerpt(record.phase) + "\" is not one of " +
+                      fmt::format("{}", fmt::join(phases, ", ")));
+    const json saved = json::parse(record.history);
+    for (const auto& item : history.items()) {
+      const bool numbers = saved.is_object() && saved.contains(item.key()) &&
+                           saved[item.key()].is_array() &&
+                           std::all_of(saved[item.key()].begin(), saved[item.key()].end(),
+                                       [](const json& v) { return v.is_number(); });
+      core::require(numbers, path, "\"history\" must hold a list of numbers \"" + item.key() + "\"");
+    }
+    history = saved;
+    return record;
   }
 };
 
@@ -264,27 +235,27 @@ struct KrotovCli {
     top.validate();
     run.validate();
     const host::Backend backend = host::parse_backend(common.backend, "--backend");
+    host::Checkpoint checkpoint(run.out, identity().dump());
+    json history = {{"epoch_seconds", json::array()}, {"converged", json::array()},
+                    {"top_loss", json::array()}};
+    const auto resumed = run.resumed(checkpoint, {"units", "top"}, history);
     const auto [train, test] = data.load();
-    auto step = host::make_competing_units_step(backend, units.hidden, train.dims, units.rule);
-    if (!run.out.empty()) make_output_folder(run.out);
-    Checkpoint checkpoint(run.out, identity());
-
+    require_training_memory(units.hidden, std::max(units.batch, top.batch), train, test);
     std::vector<float> W = units_file.empty()
                                ? host::initial_competing_weights(units.hidden, train.dims, units.seed)
                                : read_units(train.dims);
+    auto step = host::make_competing_units_step(backend, units.hidden, train.dims, units.rule);
+    const auto folder = run.open_folder({"W.npy", "S.npy", "fields.png", "result.json"});
+
     host::TopLayer layer(units.hidden, train.classes, top);
-    json history = {{"epoch_seconds", json::array()}, {"converged", json::array()},
-                    {"top_loss", json::array()}};
     std::string phase = units_file.empty() ? "units" : "top";
     std::int64_t done = 0;
     const host::TrainingState units_state{{{"W", &W}}, nullptr};
-    if (run.resume) {
-      const json meta = checkpoint.open();
-      phase = meta["phase"];
-      done = meta["epochs_done"];
-      history = meta["history"];
-      if (phase == "units") checkpoint.restore(meta, {units_state});
-      else checkpoint.restore(meta, {units_state, layer.state()});
+    if (resumed) {
+      phase = resumed->phase;
+      done = resumed->epochs_done;
+      if (phase == "units") checkpoint.restore(*resumed, {units_state});
+      else checkpoint.restore(*resumed, {units_state, layer.state()});
     }
 
     // Unsupervised: the competing units (skipped for --units and for a run resumed in the top
@@ -299,7 +270,7 @@ struct KrotovCli {
         W = step->weights();
         history["epoch_seconds"].push_back(seconds_since(start));
         history["converged"].push_back(host::converged_fraction(W, units.hidden, units.rule.p));
-        if (!run.out.empty()) checkpoint.save("units", epoch + 1, {units_state}, history);
+        if (!run.out.empty()) checkpoint.save("units", epoch + 1, {units_state}, history.dump());
         progress.update(epoch + 1, units.epochs);
       }
       done = 0;  // the top layer starts from its first epoch
@@ -315,7 +286,7 @@ struct KrotovCli {
       Progress progress("learn krotov: top layer");
       for (std::int64_t epoch = done; epoch < top.epochs; ++epoch) {
         history["top_loss"].push_back(layer.train_epoch(h_train, train.labels, epoch));
-        if (!run.out.empty()) checkpoint.save("top", epoch + 1, {units_state, layer.state()}, history);
+        if (!run.out.empty()) checkpoint.save("top", epoch + 1, {units_state, layer.state()}, history.dump());
         progress.update(epoch + 1, top.epochs);
       }
     }
@@ -339,12 +310,13 @@ struct KrotovCli {
                    {"features_seconds", features_seconds},
                    {"top_layer_seconds_this_run", top_seconds},
                    {"history", history}};
-    if (!run.out.empty()) {
-      write_floats(run.out + "/W.npy", {units.hidden, train.dims}, W);
-      write_floats(run.out + "/S.npy", {train.classes, units.hidden}, layer.S());
-      write_fields(run.out + "/fields.png", W, units.hidden, train);
-      host::write_file_atomically(run.out + "/result.json",
+    if (folder) {
+      write_floats(folder->path("W.npy"), {units.hidden, train.dims}, W);
+      write_floats(folder->path("S.npy"), {train.classes, units.hidden}, layer.S());
+      write_fields(folder->path("fields.png"), W, units.hidden, train);
+      host::write_file_atomically(folder->path("result.json"),
                                   [&](std::ostream& out) { out << result.dump(2) << '\n'; });
+      folder->commit();
     }
     if (common.json) {
       print_json(result);
@@ -392,17 +364,17 @@ struct BackpropCli {
     params.validate();
     run.validate();
     common.require_cpu_backend("the backprop baseline");
-    const auto [train, test] = data.load();
-    if (!run.out.empty()) make_output_folder(run.out);
-    Checkpoint checkpoint(run.out, identity());
-    host::Mlp mlp(train.dims, train.classes, params);
+    host::Checkpoint checkpoint(run.out, identity().dump());
     json history = {{"epoch_seconds", json::array()}, {"loss", json::array()}};
+    const auto resumed = run.resumed(checkpoint, {"mlp"}, history);
+    const auto [train, test] = data.load();
+    require_training_memory(params.hidden, params.batch, train, test);
+    const auto folder = run.open_folder({"W1.npy", "fields.png", "result.json"});
+    host::Mlp mlp(train.dims, train.classes, params);
     std::int64_t done = 0;
-    if (run.resume) {
-      const json meta = checkpoint.open();
-      done = meta["epochs_done"];
-      history = meta["history"];
-      checkpoint.restore(meta, {mlp.state()});
+    if (resumed) {
+      done = resumed->epochs_done;
+      checkpoint.restore(*resumed, {mlp.state()});
     }
     {
       Progress progress("learn backprop");
@@ -410,7 +382,7 @@ struct BackpropCli {
         const auto start = Clock::now();
         history["loss"].push_back(mlp.train_epoch(train, epoch));
         history["epoch_seconds"].push_back(seconds_since(start));
-        if (!run.out.empty()) checkpoint.save("mlp", epoch + 1, {mlp.state()}, history);
+        if (!run.out.empty()) checkpoint.save("mlp", epoch + 1, {mlp.state()}, history.dump());
         progress.update(epoch + 1, params.epochs);
       }
     }
@@ -421,11 +393,12 @@ struct BackpropCli {
                    {"test_samples", test.count},     {"inputs", train.dims},
                    {"test_accuracy", test_accuracy}, {"train_accuracy", train_accuracy},
                    {"median_epoch_seconds", median_epoch}, {"history", history}};
-    if (!run.out.empty()) {
-      write_floats(run.out + "/W1.npy", {params.hidden, train.dims}, mlp.W1());
-      write_fields(run.out + "/fields.png", mlp.W1(), params.hidden, train);
-      host::write_file_atomically(run.out + "/result.json",
+    if (folder) {
+      write_floats(folder->path("W1.npy"), {params.hidden, train.dims}, mlp.W1());
+      write_fields(folder->path("fields.png"), mlp.W1(), params.hidden, train);
+      host::write_file_atomically(folder->path("result.json"),
                                   [&](std::ostream& out) { out << result.dump(2) << '\n'; });
+      folder->commit();
     }
     if (common.json) {
       print_json(result);
@@ -463,6 +436,7 @@ struct FieldsCli {
     core::require(side * side == array.shape[1], weights,
                   std::to_string(array.shape[1]) + " inputs are not a square image");
     require_finite(array.values, weights);
+    host::require_writable_file(png, "png");
     const std::int64_t drawn = units == 0 ? array.shape[0] : std::min(units, array.shape[0]);
     const std::vector<float> W(array.values.begin(), array.values.begin() + drawn * array.shape[1]);
     host::write_png(png, host::receptive_field_grid(W, drawn, side, side, columns));

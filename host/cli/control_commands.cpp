@@ -3,7 +3,6 @@
 // Hebbian network with silent synapses) or on A and a silent mask read from Matrix Market files.
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <map>
 #include <memory>
 
@@ -12,13 +11,13 @@
 #include "attractor/host/control_experiments.hpp"
 #include "attractor/host/matrix_market.hpp"
 #include "attractor/host/npy.hpp"
+#include "attractor/host/output_folder.hpp"
 #include "common.hpp"
 
 namespace attractor::cli {
 
 namespace {
 
-namespace fs = std::filesystem;
 using core::require;
 using Index = std::int64_t;
 
@@ -183,6 +182,7 @@ struct ControlCli {
   Index stored = 2, novel = 2;
   double noise = 0.0, jitter = 0.03;
   std::string init_path, out_dir;
+  std::unique_ptr<host::OutputFolder> folder;  // --out, once the inputs are read
   std::vector<double> mus;
   CLI::App* command = nullptr;
 
@@ -279,7 +279,13 @@ struct ControlCli {
     }
     // Bad shapes and values of the cues are input errors before any work or output.
     static_cast<void>(core::plan_horizon(ex.net, problem.problem, cues));
-    if (!out_dir.empty()) make_output_folder(out_dir);
+    if (!out_dir.empty()) {
+      folder = std::make_unique<host::OutputFolder>(
+          out_dir,
+          std::vector<std::string>{"summary.json", "xi_inf_*.mtx", "u_limit.npy", "residual.npy",
+                                   "control_norm.npy", "time.npy"},
+          "summary.json");
+    }
 
     nlohmann::json result{{"command", "control"},
                           {"backend", batch->name()},
@@ -328,18 +334,19 @@ struct ControlCli {
       control.insert(control.end(), trace.control.begin(), trace.control.end());
       time = trace.time;
       host::write_matrix_market(
-          (fs::path(out_dir) / fmt::format("xi_inf_{}.mtx", b)).string(),
+          folder->path(fmt::format("xi_inf_{}.mtx", b)),
           on_union_pattern(ex.net, host::final_control(ex.net, problem.problem, solved.controls)));
     }
     const Index points = plan.steps + 1;
-    host::write_npy((fs::path(out_dir) / "u_limit.npy").string(), {count, n}, u_limit);
-    host::write_npy((fs::path(out_dir) / "residual.npy").string(), {count, points}, residual);
-    host::write_npy((fs::path(out_dir) / "control_norm.npy").string(), {count, points}, control);
-    host::write_npy((fs::path(out_dir) / "time.npy").string(), {points}, time);
+    host::write_npy(folder->path("u_limit.npy"), {count, n}, u_limit);
+    host::write_npy(folder->path("residual.npy"), {count, points}, residual);
+    host::write_npy(folder->path("control_norm.npy"), {count, points}, control);
+    host::write_npy(folder->path("time.npy"), {points}, time);
     result["files"] = {"summary.json", "xi_inf_<cue>.mtx", "u_limit.npy", "residual.npy",
                        "control_norm.npy", "time.npy"};
-    host::write_file_atomically((fs::path(out_dir) / "summary.json").string(),
+    host::write_file_atomically(folder->path("summary.json"),
                                 [&](std::ostream& out) { out << result.dump(2) << '\n'; });
+    folder->commit();
   }
 
   void print_table(const host::ControlBatchReport& report, const std::vector<std::string>& kinds,
@@ -394,9 +401,10 @@ struct ControlCli {
     }
     result["cue_kinds"] = kinds;
     result["pareto"] = sweep;
-    if (!out_dir.empty()) {
-      host::write_file_atomically((fs::path(out_dir) / "summary.json").string(),
+    if (folder) {
+      host::write_file_atomically(folder->path("summary.json"),
                                   [&](std::ostream& out) { out << result.dump(2) << '\n'; });
+      folder->commit();
     }
     if (common.json) {
       print_json(result);
@@ -457,7 +465,11 @@ struct MemoryCli {
     auto engine = float64_engine(common);
     auto batch = host::make_control_batch(host::parse_backend(common.backend, "--backend"));
     const auto ex = network.build(*engine, common.seed);
-    if (!out_dir.empty()) make_output_folder(out_dir);
+    std::unique_ptr<host::OutputFolder> folder;
+    if (!out_dir.empty()) {
+      folder = std::make_unique<host::OutputFolder>(
+          out_dir, std::vector<std::string>{"summary.json", "trace.mtx"}, "summary.json");
+    }
     host::MemoryExperimentReport report;
     {
       Progress progress("memory-experiment");
@@ -494,11 +506,11 @@ struct MemoryCli {
                                 {"problem", problem.to_json()},
                                 {"stages", stages},
                                 {"events", events}};
-    if (!out_dir.empty()) {
-      host::write_matrix_market((fs::path(out_dir) / "trace.mtx").string(),
-                                on_union_pattern(ex.net, report.trace));
-      host::write_file_atomically((fs::path(out_dir) / "summary.json").string(),
+    if (folder) {
+      host::write_matrix_market(folder->path("trace.mtx"), on_union_pattern(ex.net, report.trace));
+      host::write_file_atomically(folder->path("summary.json"),
                                   [&](std::ostream& out) { out << result.dump(2) << '\n'; });
+      folder->commit();
     }
     if (common.json) {
       print_json(result);

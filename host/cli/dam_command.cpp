@@ -140,6 +140,7 @@ struct DamCli {
 
   int run() {
     validate();
+    if (!out.empty()) host::require_writable_file(out, "--out");
     const auto start = std::chrono::steady_clock::now();
     std::vector<host::DamCapacityPoint> curve;
     {

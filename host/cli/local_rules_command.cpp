@@ -13,6 +13,7 @@
 #include "attractor/host/atomic_file.hpp"
 #include "attractor/host/local_rules.hpp"
 #include "attractor/host/npy.hpp"
+#include "attractor/host/output_folder.hpp"
 #include "common.hpp"
 
 namespace attractor::cli {
@@ -218,7 +219,12 @@ struct LocalRuleCli {
     core::require(
         rule() != LocalRule::Sanger || params.components <= X.cols, "--components",
         fmt::format("at most the input dimension D = {}, got {}", X.cols, params.components));
-    if (!out.empty()) make_output_folder(out);
+    std::unique_ptr<host::OutputFolder> folder;
+    if (!out.empty()) {
+      folder = std::make_unique<host::OutputFolder>(
+          out, std::vector<std::string>{"weights.npy", "norm_history.npy", "summary.json"},
+          "summary.json");
+    }
     const auto start = std::chrono::steady_clock::now();
     host::LocalRuleResult result;
     {
@@ -228,21 +234,21 @@ struct LocalRuleCli {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const nlohmann::json summary = to_json(X, result, seconds);
-    if (!out.empty()) {
-      const auto folder = std::filesystem::path(out);
+    if (folder) {
       const auto& W = result.weights;
       const bool one = W.rows == 1;
       host::write_npy(
-          (folder / "weights.npy").string(),
+          folder->path("weights.npy"),
           one ? std::vector<std::int64_t>{W.cols} : std::vector<std::int64_t>{W.rows, W.cols},
           W.values);
       const auto& H = result.norm_history;
       host::write_npy(
-          (folder / "norm_history.npy").string(),
+          folder->path("norm_history.npy"),
           one ? std::vector<std::int64_t>{H.rows} : std::vector<std::int64_t>{H.rows, H.cols},
           H.values);
-      host::write_file_atomically((folder / "summary.json").string(),
+      host::write_file_atomically(folder->path("summary.json"),
                                   [&](std::ostream& file) { file << summary.dump(2) << '\n'; });
+      folder->commit();
     }
     if (common.json) {
       print_json(summary);

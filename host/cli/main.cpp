@@ -3,8 +3,10 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <new>
 
 #include "attractor/core/error.hpp"
+#include "attractor/host/input_file.hpp"
 #include "attractor/host/processes.hpp"
 #include "common.hpp"
 
@@ -18,6 +20,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "attractor 0.1.0");
   app.footer("Run `attractor <command> --help` for the options of one command.");
+  // A usage error quotes what was typed: made printable like every other message.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return host::printable_message(e.what()) + "\nRun with --help for more information.\n";
+  });
   std::vector<std::pair<CLI::App*, cli::Action>> actions;
   const auto& add = [&](cli::Action (*adder)(CLI::App&)) {
     const std::size_t before = app.get_subcommands({}).size();
@@ -55,15 +61,23 @@ int main(int argc, char** argv) {
     }
   } catch (const core::InputError& e) {
     // Every process read the same input and found the same fault: one message says it.
-    if (processes.root()) std::cerr << "attractor: error: " << e.what() << '\n';
+    if (processes.root()) {
+      std::cerr << "attractor: error: " << host::printable_message(e.what()) << '\n';
+    }
     return 2;
+  } catch (const std::bad_alloc&) {
+    // A size the checks before the work let through and this machine could not give.
+    std::cerr << "attractor: failed: out of memory\n";
+    if (processes.size() > 1) processes.abort(3);
+    return 3;
   } catch (const std::exception& e) {
     if (processes.size() == 1) {
-      std::cerr << "attractor: failed: " << e.what() << '\n';
+      std::cerr << "attractor: failed: " << host::printable_message(e.what()) << '\n';
       return 3;
     }
     // One process may fail alone (its GPU's memory); the others would wait for it for ever.
-    std::cerr << "attractor: failed on process " << processes.rank() << ": " << e.what() << '\n';
+    std::cerr << "attractor: failed on process " << processes.rank() << ": "
+              << host::printable_message(e.what()) << '\n';
     processes.abort(3);
   }
   return 2;

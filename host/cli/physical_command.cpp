@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "attractor/core/error.hpp"
+#include "attractor/core/limits.hpp"
 #include "attractor/host/atomic_file.hpp"
 #include "attractor/host/hessian_modes.hpp"
 #include "attractor/host/matrix_market.hpp"
 #include "attractor/host/npy.hpp"
+#include "attractor/host/output_folder.hpp"
 #include "attractor/host/physical_learning.hpp"
 #include "common.hpp"
 
@@ -30,8 +32,6 @@ double seconds_since(Clock::time_point start) {
 }
 
 constexpr double kUnset = std::numeric_limits<double>::quiet_NaN();
-// scikit-learn's copy of Fisher's iris table, from Debian's python3-sklearn.
-constexpr const char* kIrisPath = "/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv";
 
 // How a network is described on the command line: a file, or a builder and its parameters.
 struct NetworkOptions {
@@ -75,7 +75,13 @@ struct NetworkOptions {
     } else {
       const auto physical_kind = host::parse_physical_kind(kind);
       const auto grounding = ground == "auto" ? auto_ground : host::parse_grounding(ground);
+      core::require(nodes >= 2 && nodes <= core::kMaxNeurons, "--nodes",
+                    "must lie in [2, " + std::to_string(core::kMaxNeurons) + "]");
       if (physical_kind == host::PhysicalKind::Linear) {
+        // N × N couplings, their Hessian and the solver's dense factor.
+        core::require_memory(core::checked_product({nodes, nodes, 3 * 8}, std::int64_t{1} << 60,
+                                                   "--nodes", "the couplings' memory"),
+                             "--nodes (a linear network)");
         net = host::linear_network(nodes, seed);
       } else if (lattice != "none") {
         core::require(nodes >= 4, "--nodes", "a lattice needs at least 4 nodes");
@@ -166,7 +172,7 @@ void add_train(CLI::App& physical, Subcommands& commands) {
   auto common = std::make_shared<CommonOptions>();
   auto network = std::make_shared<NetworkOptions>();
   struct Options {
-    std::string task = "allostery", rule, solver = "cholesky", out, data = kIrisPath;
+    std::string task = "allostery", rule, solver = "cholesky", out, data;
     std::int64_t inputs = -1, outputs = -1, tasks = 1, steps = -1, analyze_every = -1, modes = 10,
                  forces = 0;
     double alpha = kUnset, eta = 1e-3, floor = 1e-4, gain = 1.0, force = 1.0, target = 1.0,
@@ -188,7 +194,8 @@ void add_train(CLI::App& physical, Subcommands& commands) {
                   "feature (iris)")->capture_default_str();
   cmd->add_option("--target", o->target, "Iris: output target +target for the class, -target "
                   "for the others")->capture_default_str();
-  cmd->add_option("--data", o->data, "Iris: scikit-learn style CSV")->capture_default_str();
+  cmd->add_option("--data", o->data,
+                  "Iris: a table in scikit-learn's CSV layout (default: the built-in iris flowers)");
   cmd->add_option("--test-fraction", o->test_fraction, "Iris: held-out fraction")->capture_default_str();
   cmd->add_option("--rule", o->rule, "nudge (contrastive) or couple (default: couple for "
                   "reference, nudge otherwise)")
@@ -232,6 +239,13 @@ void add_train(CLI::App& physical, Subcommands& commands) {
     const host::PhysicalSystem system(
         network->build(common->seed, reference ? host::Grounding::Node : host::Grounding::Boundary),
         network->graph.empty() ? "network" : network->graph);
+    // Every task holds its forces and targets, every step its cost (and its place in the JSON).
+    const std::int64_t kMax = std::int64_t{1} << 60;
+    core::require_memory(
+        core::checked_product({std::max<std::int64_t>(o->tasks, 1), system.free_dofs(), 4 * 8},
+                              kMax, "--tasks", "the tasks' memory") +
+            core::checked_product({params.steps, 64}, kMax, "--steps", "the cost curve's memory"),
+        "--tasks and --steps");
     std::vector<double> w = system.network().w;
     std::vector<host::PhysicalTask> tasks;
     host::ClassificationTasks classes;
@@ -239,7 +253,7 @@ void add_train(CLI::App& physical, Subcommands& commands) {
       tasks = host::source_target_tasks(system, o->tasks, o->inputs > 0 ? o->inputs : 5,
                                         o->outputs > 0 ? o->outputs : 3, common->seed);
     } else if (iris) {
-      const auto table = host::read_feature_csv(o->data);
+      const auto table = o->data.empty() ? host::iris_table() : host::read_feature_csv(o->data);
       classes = host::classification_tasks(system, table, o->test_fraction, o->force, o->target,
                                            common->seed);
       tasks = classes.train;
@@ -248,7 +262,13 @@ void add_train(CLI::App& physical, Subcommands& commands) {
                                     o->outputs > 0 ? o->outputs : 1, o->gain, o->force,
                                     common->seed);
     }
-    if (!o->out.empty()) make_output_folder(o->out);
+    std::unique_ptr<host::OutputFolder> folder;
+    if (!o->out.empty()) {
+      folder = std::make_unique<host::OutputFolder>(
+          o->out,
+          std::vector<std::string>{"network_before.json", "network_after.json", "result.json"},
+          "result.json");
+    }
 
     const auto start = Clock::now();
     std::vector<double> costs;
@@ -311,17 +331,18 @@ void add_train(CLI::App& physical, Subcommands& commands) {
                                  {"train_accuracy", bound.train_accuracy},
                                  {"test_accuracy", bound.test_accuracy}};
     }
-    if (!o->out.empty()) {
+    if (folder) {
       json full = result;
       full["cost_curve"] = costs;
       full["analyses"] = analyses;
       full["task_nodes"] = task_nodes(tasks);
       host::PhysicalNetwork after = system.network();
       after.w = w;
-      host::write_physical_network(o->out + "/network_before.json", system.network());
-      host::write_physical_network(o->out + "/network_after.json", after);
-      host::write_file_atomically(o->out + "/result.json",
+      host::write_physical_network(folder->path("network_before.json"), system.network());
+      host::write_physical_network(folder->path("network_after.json"), after);
+      host::write_file_atomically(folder->path("result.json"),
                                   [&](std::ostream& out) { out << full.dump(1) << '\n'; });
+      folder->commit();
     }
     if (common->json) {
       print_json(result);
@@ -393,6 +414,10 @@ void add_modes(CLI::App& physical, Subcommands& commands) {
     core::require(o->tolerance > 0 && o->tolerance < 1, "--tolerance", "must lie in (0, 1)");
     const host::PhysicalSystem system(network->build(common->seed, host::Grounding::Boundary),
                                       network->graph.empty() ? "network" : network->graph);
+    if (!o->write_hessian.empty()) host::require_writable_file(o->write_hessian, "--write-hessian");
+    if (!o->write_modes.empty()) {
+      host::require_writable_file(o->write_modes + "_values.npy", "--write-modes");
+    }
     auto start = Clock::now();
     const auto H = system.hessian(system.network().w);
     const double assemble_s = seconds_since(start);

@@ -3,13 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <limits>
 
 #include "attractor/core/error.hpp"
 #include "attractor/host/atomic_file.hpp"
 #include "attractor/host/matrix_market.hpp"
 #include "attractor/host/npy.hpp"
+#include "attractor/host/output_folder.hpp"
 #include "attractor/host/processes.hpp"
 #include "common.hpp"
 
@@ -17,7 +17,6 @@ namespace attractor::cli {
 
 namespace {
 
-namespace fs = std::filesystem;
 using core::require;
 
 struct RunCli {
@@ -157,11 +156,18 @@ int run(RunCli& cli) {
   }
   options.validate();
   auto engine = cli.common.make_row_engine(network, options);
-  // The folder is made before the work, so an unwritable --out fails fast; it stays empty
-  // unless the run succeeds. Under MPI every process ends with the whole result and the first
-  // writes it.
+  // The folder is opened before the work, so an unwritable --out fails fast; it keeps what it
+  // held unless the run succeeds. Under MPI every process ends with the whole result and the
+  // first writes it.
   const bool writer = host::Processes::world().root();
-  if (writer) make_output_folder(cli.out_dir);
+  std::unique_ptr<host::OutputFolder> folder;
+  if (writer) {
+    folder = std::make_unique<host::OutputFolder>(
+        cli.out_dir,
+        std::vector<std::string>{"final.npy", "energy.npy", "trajectory.npy", "time.npy",
+                                 "overlaps.npy", "summary.json"},
+        "summary.json");
+  }
 
   // The work.
   const std::int64_t batch = states.batch;
@@ -176,7 +182,7 @@ int run(RunCli& cli) {
   std::vector<std::string> files;
   const auto write = [&](const std::string& name, const std::vector<std::int64_t>& shape,
                          const std::vector<double>& values) {
-    if (writer) host::write_npy((fs::path(cli.out_dir) / name).string(), shape, values);
+    if (writer) host::write_npy(folder->path(name), shape, values);
     files.push_back(name);
   };
   write("final.npy", {batch, n}, states.values);
@@ -200,8 +206,9 @@ int run(RunCli& cli) {
   files.push_back("summary.json");
   const nlohmann::json summary = summary_json(cli, network, result, states, files);
   if (writer) {
-    host::write_file_atomically((fs::path(cli.out_dir) / "summary.json").string(),
+    host::write_file_atomically(folder->path("summary.json"),
                                 [&](std::ostream& out) { out << summary.dump(2) << '\n'; });
+    folder->commit();
   }
 
   if (cli.common.json) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "attractor/core/error.hpp"
+#include "attractor/core/limits.hpp"
 #include "attractor/core/network.hpp"
 #include "attractor/core/philox.hpp"
 #include "attractor/host/hebbian.hpp"
@@ -53,6 +54,8 @@ void ControlNetworkParams::validate() const {
   require(synapses <= 2e9, "--connectivity",
           "the union pattern would hold about " + std::to_string(synapses) +
               " synapses, more than 2e9");
+  // Each synapse of the union pattern holds A, its index, its bound and the solver's state.
+  core::require_memory(static_cast<std::int64_t>(synapses) * 24, "--n, --connectivity and --silent");
 }
 
 ControlNetworkExample control_network_example(const ControlNetworkParams& params,

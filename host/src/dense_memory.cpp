@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -437,9 +438,11 @@ void DamCapacityParams::validate() const {
     const double patterns = std::round(alpha * static_cast<double>(n));
     core::require(patterns >= 1, "--alphas",
                   "load " + std::to_string(alpha) + " stores no pattern at this N");
-    core::require(patterns * static_cast<double>(n) <= kMaxPatternBits, "--alphas",
-                  "load " + std::to_string(alpha) + " needs P N = " +
-                      std::to_string(static_cast<long long>(patterns * static_cast<double>(n))) +
+    const double bits = patterns * static_cast<double>(n);
+    char needed[32];
+    std::snprintf(needed, sizeof needed, "%.3g", bits);
+    core::require(bits <= kMaxPatternBits, "--alphas",
+                  "load " + std::to_string(alpha) + " needs P N = " + needed +
                       " pattern bits, more than the 2^28 allowed");
   }
   core::require(!kinds.empty(), "--kinds", "needs at least one kind");

@@ -204,7 +204,8 @@ void LocalRuleParams::validate() const {
                 "must lie in [1, " + std::to_string(kMaxEpochs) + "]");
   core::require(std::isfinite(tau) && tau >= 1, "--tau",
                 "must be at least 1 presentation (theta moves by (v - theta)/tau)");
-  core::require(components >= 1 && components <= kMaxDims, "--components", "must be at least 1");
+  core::require(components >= 1 && components <= kMaxDims, "--components",
+                "must lie in [1, " + std::to_string(kMaxDims) + "]");
 }
 
 double LocalRuleParams::rate_at(std::int64_t presentation, std::int64_t samples) const {
@@ -300,7 +301,8 @@ GaussianSamples gaussian_samples(std::int64_t samples, const std::vector<double>
 }
 
 DenseMatrix<double> sparse_patterns(std::int64_t count, std::int64_t dims, std::uint64_t seed) {
-  core::require(count >= 1 && count <= kMaxSamples, "--samples", "must be at least 1");
+  core::require(count >= 1 && count <= kMaxSamples, "--samples",
+                "must lie in [1, " + std::to_string(kMaxSamples) + "]");
   core::require(dims >= 1 && dims <= kMaxDims, "--dims",
                 "must lie in [1, " + std::to_string(kMaxDims) + "]");
   core::require(count * dims <= kMaxSyntheticValues, "--samples",
