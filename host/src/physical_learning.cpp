@@ -4,14 +4,16 @@
 #include <Eigen/QR>
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
 
 #include "attractor/core/error.hpp"
+#include "attractor/core/limits.hpp"
 #include "attractor/core/philox.hpp"
+#include "attractor/host/input_file.hpp"
+#include "iris_table.hpp"
 
 namespace attractor::host {
 
@@ -433,11 +435,19 @@ std::vector<PhysicalTask> source_target_tasks(const PhysicalSystem& system, std:
 }
 
 FeatureTable read_feature_csv(const std::string& path) {
-  std::ifstream in(path);
-  require(static_cast<bool>(in), path, "cannot be opened");
+  InputFile file(path, "a CSV file");
+  return parse_feature_csv(file.stream(), path);
+}
+
+FeatureTable iris_table() {
+  std::istringstream text{std::string(kIrisCsv)};
+  return parse_feature_csv(text, "the built-in iris table");
+}
+
+FeatureTable parse_feature_csv(std::istream& in, const std::string& path) {
   FeatureTable table;
   std::string line;
-  require(static_cast<bool>(std::getline(in, line)), path, "is empty");
+  require(read_line(in, line, 1, path), path, "is empty");
   std::vector<std::string> header;
   {
     std::stringstream cells(line);
@@ -452,18 +462,22 @@ FeatureTable read_feature_csv(const std::string& path) {
       used = 0;
     }
     require(used == text.size() && !text.empty(), path,
-            "line " + std::to_string(line_no) + ": '" + text + "' is not an integer");
+            "line " + std::to_string(line_no) + ": '" + printable_excerpt(text) +
+                "' is not an integer");
     return value;
   };
   require(header.size() >= 3, path, "line 1: expected 'count,features,class names...'");
   table.count = parse_int(header[0], 1);
   table.features = parse_int(header[1], 1);
   require(table.count >= 2 && table.features >= 1, path, "line 1: bad count or feature number");
+  // Each feature becomes an input node of a network.
+  require(table.features <= core::kMaxNeurons, path,
+          "line 1: more than the limit of " + std::to_string(core::kMaxNeurons) + " features");
   table.class_names.assign(header.begin() + 2, header.end());
   table.classes = static_cast<std::int64_t>(table.class_names.size());
   for (std::int64_t s = 0; s < table.count; ++s) {
     const std::int64_t line_no = s + 2;
-    require(static_cast<bool>(std::getline(in, line)), path,
+    require(read_line(in, line, line_no, path), path,
             "truncated: " + std::to_string(s) + " of " + std::to_string(table.count) + " rows");
     std::stringstream cells(line);
     std::vector<std::string> row;
@@ -480,7 +494,8 @@ FeatureTable read_feature_csv(const std::string& path) {
         used = 0;
       }
       require(used == row[static_cast<std::size_t>(f)].size() && used > 0 && std::isfinite(value),
-              path, "line " + std::to_string(line_no) + ": '" + row[static_cast<std::size_t>(f)] +
+              path, "line " + std::to_string(line_no) + ": '" +
+                        printable_excerpt(row[static_cast<std::size_t>(f)]) +
                         "' is not a finite number");
       table.x.push_back(value);
     }
