@@ -3,6 +3,7 @@
 // files outside their folder.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -157,6 +158,38 @@ TEST_F(Files, AnOutputFolderHoldsOneRunsResultsAtATime) {
   EXPECT_EQ(read_file(out + "/summary.json"), "2");
   EXPECT_THROW(host::OutputFolder(out, outputs, "summary.json").path("../escape"),
                std::logic_error);
+}
+
+// A run killed mid-write (no destructor runs) leaves the previous results whole and only its
+// staging folder beside them; the next run removes that.
+TEST_F(Files, AKilledRunLeavesThePreviousResultsAndItsLeftoversGoNextTime) {
+  const std::string out = path("out");
+  const std::vector<std::string> outputs = {"final.npy", "trajectory.npy", "summary.json"};
+  {
+    host::OutputFolder first(out, outputs, "summary.json");
+    write_text(first.path("final.npy"), "1");
+    write_text(first.path("trajectory.npy"), "1");
+    write_text(first.path("summary.json"), "1");
+    first.commit();
+  }
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto* killed = new host::OutputFolder(out, outputs, "summary.json");
+    write_text(killed->path("final.npy"), "2");
+    ::_exit(0);  // as SIGKILL would: nothing is cleaned up
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  std::vector<std::string> left = names(out);
+  ASSERT_EQ(left.size(), 4u);
+  EXPECT_TRUE(host::is_temporary_name(left[0])) << left[0];  // ".results.tmp.XXXXXX"
+  EXPECT_EQ(read_file(out + "/final.npy"), "1");
+  EXPECT_EQ(read_file(out + "/trajectory.npy"), "1");
+  const std::string leftover = left[0];
+  host::OutputFolder next(out, outputs, "summary.json");
+  EXPECT_FALSE(fs::exists(out + "/" + leftover));
+  EXPECT_EQ(read_file(out + "/final.npy"), "1");
 }
 
 TEST_F(Files, AnOutputFolderThatCannotBeMadeIsAnInputError) {
