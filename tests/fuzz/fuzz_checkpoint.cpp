@@ -1,0 +1,41 @@
+// libFuzzer target: host::Checkpoint::open and restore on arbitrary bytes as checkpoint.json. A
+// checkpoint is a folder, so the input file is reached through a link named checkpoint.json in
+// a private folder; restore then asks for the arrays the record names, which are absent (their
+// names come from the record, so a name that escaped the pattern would show here as a read
+// outside the folder or an ASan report).
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "attractor/host/checkpoint.hpp"
+#include "fuzz_file.hpp"
+
+namespace {
+
+const std::string& checkpoint_folder() {
+  static const std::string folder = [] {
+    const char* dir = std::getenv("TMPDIR");
+    std::string pattern = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") +
+                          "/attractor-fuzz-checkpoint-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
+    const std::string& input = attractor::fuzz::InputFile::instance().path();
+    std::filesystem::create_symlink(input, pattern + "/checkpoint.json");
+    std::atexit([] { std::filesystem::remove_all(checkpoint_folder()); });
+    return pattern;
+  }();
+  return folder;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string& folder = checkpoint_folder();
+  return attractor::fuzz::read_input(data, size, [&](const std::string&) {
+    attractor::host::Checkpoint checkpoint(folder, R"({"command": "learn krotov", "seed": 1})");
+    const attractor::host::CheckpointRecord record = checkpoint.open();
+    std::vector<float> W(4);
+    std::int64_t steps = 0;
+    checkpoint.restore(record, {{{{"W", &W}}, &steps}});
+  });
+}
