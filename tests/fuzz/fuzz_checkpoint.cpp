@@ -13,18 +13,28 @@
 
 namespace {
 
-const std::string& checkpoint_folder() {
-  static const std::string folder = [] {
+// The folder, removed with its link when the process exits.
+struct CheckpointFolder {
+  std::string path;
+  CheckpointFolder() {
     const char* dir = std::getenv("TMPDIR");
-    std::string pattern = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") +
-                          "/attractor-fuzz-checkpoint-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    const std::string& input = attractor::fuzz::InputFile::instance().path();
-    std::filesystem::create_symlink(input, pattern + "/checkpoint.json");
-    std::atexit([] { std::filesystem::remove_all(checkpoint_folder()); });
-    return pattern;
-  }();
-  return folder;
+    path = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") +
+           "/attractor-fuzz-checkpoint-XXXXXX";
+    if (::mkdtemp(path.data()) == nullptr) std::abort();
+    std::filesystem::create_symlink(attractor::fuzz::InputFile::instance().path(),
+                                    path + "/checkpoint.json");
+  }
+  ~CheckpointFolder() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  CheckpointFolder(const CheckpointFolder&) = delete;
+  CheckpointFolder& operator=(const CheckpointFolder&) = delete;
+};
+
+const std::string& checkpoint_folder() {
+  static const CheckpointFolder folder;
+  return folder.path;
 }
 
 }  // namespace

@@ -73,7 +73,7 @@ class Processes {
  private:
   Processes();  // this process alone
   int rank_ = 0, size_ = 1, local_rank_ = 0;
-  bool started_mpi_ = false;
+  [[maybe_unused]] bool started_mpi_ = false;  // read only when the build has MPI
 };
 
 }  // namespace attractor::host
