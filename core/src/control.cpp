@@ -161,12 +161,11 @@ ControlPlan plan_horizon(const ControlledNetwork& net, const ControlProblem& pro
   // What a solve holds: the solver's five vectors of every problem's controls (controls,
   // gradient, direction, trial, trial gradient) and the results' copy, and one trajectory of u
   // and X per problem solved at a time.
-  const std::int64_t kMax = std::int64_t{1} << 60;
   const std::int64_t controls =
-      checked_product({6, batch, problem.intervals, net.synapses(), 8}, kMax, "control problem",
+      checked_product({6, batch, problem.intervals, net.synapses(), 8}, kMaxEstimate, "control problem",
                       "the memory for the controls");
   const std::int64_t trajectory =
-      checked_product({2, plan.steps + 1, net.n(), 8}, kMax, "control problem",
+      checked_product({2, plan.steps + 1, net.n(), 8}, kMaxEstimate, "control problem",
                       "the memory for a trajectory");
   require_memory(controls + trajectory, "control problem (--intervals, the cues, the network)");
   return plan;

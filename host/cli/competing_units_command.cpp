@@ -91,7 +91,7 @@ struct DataOptions {
 // Refused with the number before any work when it cannot fit.
 void require_training_memory(std::int64_t hidden, std::int64_t batch, const host::Dataset& train,
                              const host::Dataset& test) {
-  const std::int64_t kMax = std::int64_t{1} << 60;
+  const std::int64_t kMax = core::kMaxEstimate;
   const std::string what = "--hidden";
   const std::int64_t floats =
       core::checked_product({4, hidden, train.dims}, kMax, what, "the weights' memory") +

@@ -79,7 +79,7 @@ struct NetworkOptions {
                     "must lie in [2, " + std::to_string(core::kMaxNeurons) + "]");
       if (physical_kind == host::PhysicalKind::Linear) {
         // N × N couplings, their Hessian and the solver's dense factor.
-        core::require_memory(core::checked_product({nodes, nodes, 3 * 8}, std::int64_t{1} << 60,
+        core::require_memory(core::checked_product({nodes, nodes, 3 * 8}, core::kMaxEstimate,
                                                    "--nodes", "the couplings' memory"),
                              "--nodes (a linear network)");
         net = host::linear_network(nodes, seed);
@@ -240,7 +240,7 @@ void add_train(CLI::App& physical, Subcommands& commands) {
         network->build(common->seed, reference ? host::Grounding::Node : host::Grounding::Boundary),
         network->graph.empty() ? "network" : network->graph);
     // Every task holds its forces and targets, every step its cost (and its place in the JSON).
-    const std::int64_t kMax = std::int64_t{1} << 60;
+    const std::int64_t kMax = core::kMaxEstimate;
     core::require_memory(
         core::checked_product({std::max<std::int64_t>(o->tasks, 1), system.free_dofs(), 4 * 8},
                               kMax, "--tasks", "the tasks' memory") +

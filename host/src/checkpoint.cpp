@@ -9,6 +9,7 @@
 #include "attractor/host/atomic_file.hpp"
 #include "attractor/host/input_file.hpp"
 #include "attractor/host/npy.hpp"
+#include "json_file.hpp"
 
 namespace attractor::host {
 
@@ -81,16 +82,7 @@ CheckpointRecord Checkpoint::open() {
   core::require(std::filesystem::symlink_status(path, ec).type() !=
                     std::filesystem::file_type::not_found,
                 path, "no checkpoint to resume from");
-  json meta;
-  {
-    InputFile file(path, "a checkpoint");
-    core::require(file.size() <= (std::uint64_t{1} << 30), path, "is larger than 1 GiB");
-    try {
-      meta = json::parse(file.stream());
-    } catch (const json::exception&) {
-      throw core::InputError(path + ": not a checkpoint (not valid JSON)");
-    }
-  }
+  const json meta = read_json_file(path, "a checkpoint");
   core::require(meta.is_object() && meta.contains("identity"), path,
                 "not a checkpoint of attractor learn");
   if (meta["identity"] != json::parse(identity_)) {

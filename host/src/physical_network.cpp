@@ -14,6 +14,7 @@
 #include "attractor/core/philox.hpp"
 #include "attractor/host/atomic_file.hpp"
 #include "attractor/host/input_file.hpp"
+#include "json_file.hpp"
 
 namespace attractor::host {
 
@@ -571,15 +572,7 @@ std::vector<std::int64_t> integers(const json& list, std::int64_t lo, std::int64
 }  // namespace
 
 PhysicalNetwork read_physical_network(const std::string& path) {
-  InputFile file(path, "a graph JSON file");
-  require(file.size() <= static_cast<std::uint64_t>(core::kMaxJsonBytes), path,
-          "is larger than the limit of " + std::to_string(core::kMaxJsonBytes) + " bytes");
-  json doc;
-  try {
-    doc = json::parse(file.stream());
-  } catch (const json::exception& e) {
-    throw core::InputError(path + ": not valid JSON (" + printable_excerpt(e.what(), 160) + ")");
-  }
+  const json doc = read_json_file(path, "a graph JSON file");
   require(doc.is_object(), path, "must hold a JSON object");
   PhysicalNetwork net;
   try {

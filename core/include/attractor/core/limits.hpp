@@ -24,6 +24,10 @@ inline constexpr std::int64_t kMaxJsonBytes = std::int64_t{1} << 28;
 // Bytes of one line of a text file (Matrix Market, CSV); a real line is under a kilobyte.
 inline constexpr std::int64_t kMaxLineBytes = std::int64_t{1} << 20;
 
+// The ceiling for products that estimate bytes of memory (then compared with the machine's by
+// require_memory): high enough never to bind, low enough that a few such sums cannot overflow.
+inline constexpr std::int64_t kMaxEstimate = std::int64_t{1} << 60;
+
 // The product of `factors`, each non-negative; InputError("<what>: <quantity> is more than
 // <limit>") when it exceeds `limit` or int64 (checked factor by factor, so it never wraps).
 inline std::int64_t checked_product(std::initializer_list<std::int64_t> factors,
