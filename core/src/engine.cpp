@@ -16,6 +16,8 @@ void RunOptions::validate() const {
           "rtol must be positive and atol not negative");
   require(max_period >= 1 && max_period <= 4096, what, "max_period must lie in [1, 4096]");
   require(std::isfinite(cycle_tol) && cycle_tol > 0, what, "cycle_tol must be positive");
+  require(std::isfinite(temperature) && temperature > 0, what,
+          "the temperature must be positive and finite");
   require(match_overlap > 0 && match_overlap <= 1, what, "match_overlap must lie in (0, 1]");
   require(record_every >= 0, what, "record_every must not be negative");
   require(stream_offset <= 0xFFFFFFFFull, what, "stream_offset must be below 2^32");
@@ -25,6 +27,8 @@ const char* to_string(Dynamics dynamics) {
   switch (dynamics) {
     case Dynamics::DiscreteSync: return "discrete-sync";
     case Dynamics::DiscreteAsync: return "discrete-async";
+    case Dynamics::GlauberSync: return "glauber-sync";
+    case Dynamics::GlauberAsync: return "glauber";
     case Dynamics::Continuous: return "continuous";
   }
   return "?";
@@ -59,11 +63,13 @@ Precision parse_precision(const std::string& name, const std::string& what) {
 }
 
 Dynamics parse_dynamics(const std::string& name, const std::string& what) {
-  for (auto d : {Dynamics::DiscreteSync, Dynamics::DiscreteAsync, Dynamics::Continuous}) {
+  for (auto d : {Dynamics::DiscreteSync, Dynamics::DiscreteAsync, Dynamics::GlauberSync,
+                 Dynamics::GlauberAsync, Dynamics::Continuous}) {
     if (name == to_string(d)) return d;
   }
   throw InputError(what + ": unknown dynamics '" + name +
-                   "' (expected discrete-sync, discrete-async or continuous)");
+                   "' (expected discrete-sync, discrete-async, glauber, glauber-sync or "
+                   "continuous)");
 }
 
 Integrator parse_integrator(const std::string& name, const std::string& what) {

@@ -140,9 +140,10 @@ void check_ensemble_run(const Ensemble& ensemble, const StateBatch& states,
   ensemble.validate("ensemble");
   options.validate();
   const std::string what = "run options";
-  require(options.dynamics != Dynamics::Continuous, what,
-          "ensemble engines run discrete dynamics only (discrete-sync or discrete-async), not "
-          "continuous");
+  require(options.dynamics == Dynamics::DiscreteSync || options.dynamics == Dynamics::DiscreteAsync,
+          what,
+          std::string("ensemble engines run discrete-sync or discrete-async dynamics, not ") +
+              to_string(options.dynamics));
   require(options.patterns == nullptr, what,
           "ensemble engines compute no overlaps: patterns must be null (compute overlaps from "
           "the final states)");

@@ -14,6 +14,7 @@
 #include "attractor/core/error.hpp"
 #include "attractor/core/integrators.hpp"
 #include "attractor/core/observers.hpp"
+#include "attractor/core/run_dynamics.hpp"
 #include "attractor/core/philox.hpp"
 
 namespace attractor::host {
@@ -53,7 +54,6 @@ class Model {
   }
   Index n() const { return n_; }
   double b(Index i) const { return observed_.b[i]; }
-  const core::ObservedNetwork& observed() const { return observed_; }
   const core::Activation& activation() const { return net_.activation; }
 
   // Y = T X for m states stored as the columns of N × m column-major blocks.
@@ -244,391 +244,294 @@ class Model {
   std::vector<std::int8_t> xi_t_;    // Ξᵀ, N × P
 };
 
-using core::Recorder;
-using core::report_progress;
-
 // ---------------------------------------------------------------------------------------------
-// Discrete synchronous dynamics: one GEMM (or SpMM) per step over the states still running.
-void run_sync(const Model& model, core::StateBatch& states, const core::RunOptions& options,
-              Recorder& recorder, std::vector<core::StateResult>& results) {
-  const Index n = model.n();
-  const Index batch = states.batch;
-  std::vector<core::CycleHistory> history(static_cast<std::size_t>(batch),
-                                          core::CycleHistory(options.max_period));
-  std::vector<Index> active(static_cast<std::size_t>(batch));
-  std::iota(active.begin(), active.end(), Index{0});
-  std::vector<double> x, y;
-
-  auto record_all = [&](const std::vector<Index>& which, Index step) {
-    if (which.empty()) return;
-    const Index m = static_cast<Index>(which.size());
-    x.resize(static_cast<std::size_t>(n * m));
-    y.resize(x.size());
-    for (Index j = 0; j < m; ++j) std::copy_n(states.state(which[j]), n, x.data() + j * n);
-    model.multiply(x.data(), y.data(), m);
-    for (Index j = 0; j < m; ++j) {
-      recorder.record(which[j], static_cast<double>(step), x.data() + j * n, y.data() + j * n,
-                      x.data() + j * n);
-    }
-  };
-
-  for (Index b = 0; b < batch; ++b) history[b].start(core::hash_signs(states.state(b), n));
-  if (recorder.due(0)) record_all(active, 0);
-
-  for (Index step = 1; step <= options.max_steps && !active.empty(); ++step) {
-    const Index m = static_cast<Index>(active.size());
-    x.resize(static_cast<std::size_t>(n * m));
-    y.resize(x.size());
-    for (Index j = 0; j < m; ++j) std::copy_n(states.state(active[j]), n, x.data() + j * n);
-    model.multiply(x.data(), y.data(), m);
-
-#pragma omp parallel for schedule(static) if(n * m > kParallelWork)
-    for (Index j = 0; j < m; ++j) {
-      const Index b = active[j];
-      double* s = states.state(b);
-      const double* field = y.data() + j * n;
-      bool changed = false;
-      for (Index i = 0; i < n; ++i) {
-        const double next = core::sign_update(field[i] + model.b(i), s[i]);
-        changed |= next != s[i];
-        s[i] = next;
-      }
-      auto& result = results[b];
-      result.steps = step;
-      if (!changed) {
-        result.outcome = Outcome::FixedPoint;
-        continue;
-      }
-      result.period = history[b].push(core::hash_signs(s, n));
-      if (result.period > 0) result.outcome = Outcome::LimitCycle;
-    }
-
-    std::vector<Index> still_running, recording;
-    for (Index b : active) {
-      const bool done = results[b].outcome != Outcome::Wandering;
-      if (!done) still_running.push_back(b);
-      if (recorder.due(step)) recording.push_back(b);
-    }
-    record_all(recording, step);
-    active.swap(still_running);
-    report_progress(options, step, options.max_steps);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Discrete asynchronous dynamics: states are independent, so threads take whole states.
-void run_async(const Model& model, core::StateBatch& states, const core::RunOptions& options,
-               Recorder& recorder, std::vector<core::StateResult>& results) {
-  const Index n = model.n();
-  const Index batch = states.batch;
-  const core::CounterRng rng{options.seed};
-  Index finished = 0;
-
-#pragma omp parallel if(batch > 1 && n >= 32)
-  {
-    std::vector<std::uint32_t> order(static_cast<std::size_t>(n)), partner(order.size());
-    std::vector<double> tx(static_cast<std::size_t>(n));
-    std::vector<double> scratch(static_cast<std::size_t>(model.scratch_size()));
-    auto record = [&](Index b, Index sweep) {
-      const double* s = states.state(b);
-      model.multiply(s, tx.data(), 1);
-      recorder.record(b, static_cast<double>(sweep), s, tx.data(), s);
-    };
-#pragma omp for schedule(dynamic, 1)
-    for (Index b = 0; b < batch; ++b) {
-      double* s = states.state(b);
-      auto& result = results[b];
-      const auto stream = static_cast<std::uint32_t>(options.stream_offset + b);
-      if (recorder.due(0)) record(b, 0);
-      model.start_fields(s, scratch.data());
-      for (Index sweep = 1; sweep <= options.max_steps; ++sweep) {
-        for (Index pos = 1; pos < n; ++pos) {
-          partner[pos] = core::async_swap_partner(rng, stream, sweep, n, pos);
-        }
-        core::apply_swaps(order.data(), partner.data(), n);
-        Index flips = 0;
-        for (const std::uint32_t i : order) {
-          const double next =
-              core::sign_update(model.field(i, s, scratch.data()) + model.b(i), s[i]);
-          if (next != s[i]) {
-            ++flips;
-            s[i] = next;
-            model.flipped(i, next, scratch.data());
-          }
-        }
-        result.steps = sweep;
-        if (recorder.due(sweep)) record(b, sweep);
-        if (flips == 0) {
-          result.outcome = Outcome::FixedPoint;
-          break;
-        }
-      }
-#pragma omp atomic
-      ++finished;
-      if (omp_get_thread_num() == 0) {
-        Index done;
-#pragma omp atomic read
-        done = finished;
-        report_progress(options, done, batch);
-      }
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Continuous dynamics. All running states advance in lock step, one field evaluation
-// F(u) = T g(u) − u + b for all of them per stage (one GEMM), each with its own step size.
-
-struct ContinuousState {
-  double t = 0.0;
-  double t_prev = 0.0;  // time of the previous accepted point
-  double h = 0.0;       // next trial step
-  std::vector<double> k1;              // F(u), valid at the current u
-  std::vector<double> u_prev, f_prev;  // previous accepted point, for section interpolation
-  core::SectionHistory history;
-  std::vector<std::vector<double>> sections;  // ring of the last max_period + 1 section points
-};
-
-class ContinuousRunner {
+// The CPU's operations for core::run_dynamics. States, integrator stages and section points live
+// in host vectors, state b of each at b · N; every loop over states is OpenMP-parallel once it
+// carries enough work.
+class CpuStepper final : public core::Stepper {
  public:
-  ContinuousRunner(const Model& model, core::StateBatch& states, const core::RunOptions& options,
-                   Recorder& recorder, std::vector<core::StateResult>& results)
-      : model_(model), states_(states), options_(options), recorder_(recorder),
-        results_(results), n_(model.n()), w_(core::section_direction(options.seed, n_)),
-        per_state_(static_cast<std::size_t>(states.batch)) {}
+  CpuStepper(const Model& model, const core::RunOptions& options, Index batch)
+      : model_(model), options_(options), n_(model.n()), batch_(batch), rng_{options.seed},
+        glauber_(core::is_glauber(options.dynamics)) {}
 
-  void run() {
-    const Index batch = states_.batch;
-    std::vector<Index> active(static_cast<std::size_t>(batch));
-    std::iota(active.begin(), active.end(), Index{0});
-    for (Index b = 0; b < batch; ++b) {
-      auto& st = per_state_[b];
-      st.h = options_.dt;
-      st.k1.resize(static_cast<std::size_t>(n_));
-      st.history = core::SectionHistory(options_.max_period);
-      st.sections.resize(st.history.capacity());
+  void load(const core::StateBatch& states) override {
+    s_ = states.values;
+    const auto batch = static_cast<std::size_t>(batch_);
+    const auto size = s_.size();
+    steps_.assign(batch, 0);
+    switch (options_.dynamics) {
+      case Dynamics::DiscreteSync:
+      case Dynamics::GlauberSync:
+        history_.assign(batch, core::CycleHistory(options_.max_period));
+        for (Index b = 0; b < batch_; ++b) history_[b].start(core::hash_signs(state(b), n_));
+        break;
+      case Dynamics::DiscreteAsync:
+      case Dynamics::GlauberAsync:
+        scratch_.assign(batch * static_cast<std::size_t>(model_.scratch_size()), 0.0);
+        for (Index b = 0; b < batch_; ++b) model_.start_fields(state(b), scratch(b));
+        break;
+      case Dynamics::Continuous:
+        k_.assign(static_cast<std::size_t>(core::stage_count(options_.integrator)),
+                  std::vector<double>(size, 0.0));
+        stage_.assign(size, 0.0);
+        u_prev_.assign(size, 0.0);
+        f_prev_.assign(size, 0.0);
+        sections_.assign(batch, std::vector<std::vector<double>>(
+                                    static_cast<std::size_t>(options_.max_period) + 1));
+        w_ = core::section_direction(options_.seed, n_);
+        break;
     }
-    evaluate(active, [&](Index b) { return states_.state(b); },
-             [&](Index b) { return per_state_[b].k1.data(); });
-    if (recorder_.due(0)) {
-      for (Index b : active) record(b);
+  }
+
+  void store(core::StateBatch& states) override { states.values = s_; }
+
+  core::Observation observe(const std::vector<Index>& which, bool with_tx) override {
+    const auto m = static_cast<Index>(which.size());
+    core::Observation o;
+    o.state.resize(static_cast<std::size_t>(n_ * m));
+    for (Index j = 0; j < m; ++j) std::copy_n(state(which[j]), n_, o.state.data() + j * n_);
+    if (options_.dynamics == Dynamics::Continuous) {
+      o.x = activated(o.state.data(), m);
+    } else {
+      o.x = o.state;
     }
-    active = settle(active);
+    if (with_tx) {
+      o.tx.resize(o.x.size());
+      model_.multiply(o.x.data(), o.tx.data(), m);
+    }
+    return o;
+  }
 
-    const int stages = core::stage_count(options_.integrator);
-    std::vector<std::vector<std::vector<double>>> k(
-        static_cast<std::size_t>(batch), std::vector<std::vector<double>>(stages));
-    std::vector<std::vector<double>> stage_u(static_cast<std::size_t>(batch));
-    Index attempts = 0;
-    const Index attempt_budget = core::attempt_budget(options_.max_steps);
-
-    while (!active.empty()) {
-      for (Index b : active) {
-        auto& st = per_state_[b];
-        st.h = std::min(st.h, options_.t_end - st.t);
-        for (auto& stage : k[b]) stage.resize(static_cast<std::size_t>(n_));
-        stage_u[b].resize(static_cast<std::size_t>(n_));
-        k[b][0] = st.k1;
+  // One product per step over the states still stepping; a state leaves the chunk at the step
+  // that ends it (the driver reads the same flags and reaches the same verdict).
+  void sync_steps(const std::vector<Index>& which, Index steps, core::SyncChunk& out) override {
+    const auto m = static_cast<Index>(which.size());
+    out.taken.assign(static_cast<std::size_t>(m), 0);
+    out.changed.assign(static_cast<std::size_t>(steps * m), 0);
+    out.fingerprint.assign(out.changed.size(), 0);
+    std::vector<Index> stepping(static_cast<std::size_t>(m));
+    std::iota(stepping.begin(), stepping.end(), Index{0});
+    std::vector<char> ends(static_cast<std::size_t>(m), 0);
+    for (Index k = 0; k < steps && !stepping.empty(); ++k) {
+      const auto count = static_cast<Index>(stepping.size());
+      x_.resize(static_cast<std::size_t>(n_ * count));
+      y_.resize(x_.size());
+      for (Index q = 0; q < count; ++q) {
+        std::copy_n(state(which[stepping[q]]), n_, x_.data() + q * n_);
       }
-      // Stages 2..s: stage_u = u + h Σ_j a_sj k_j, then k_s = F(stage_u).
-      for (int s = 1; s < stages; ++s) {
-#pragma omp parallel for schedule(static) if(n_ * static_cast<Index>(active.size()) > kParallelWork)
-        for (std::size_t a = 0; a < active.size(); ++a) {
-          const Index b = active[a];
-          const double* u = states_.state(b);
-          const double h = per_state_[b].h;
-          double* out = stage_u[b].data();
-          for (Index i = 0; i < n_; ++i) {
-            double incr = 0.0;
-            for (int j = 0; j < s; ++j) {
-              incr += core::stage_coefficient(options_.integrator, s, j) * k[b][j][i];
-            }
-            out[i] = u[i] + h * incr;
-          }
+      model_.multiply(x_.data(), y_.data(), count);
+#pragma omp parallel for schedule(static) if(n_ * count > kParallelWork)
+      for (Index q = 0; q < count; ++q) {
+        const Index j = stepping[q];
+        const Index b = which[j];
+        double* s = state(b);
+        const double* field = y_.data() + q * n_;
+        const Index t = ++steps_[b];
+        const auto stream = static_cast<std::uint32_t>(options_.stream_offset + b);
+        bool changed = false;
+        for (Index i = 0; i < n_; ++i) {
+          const double f = field[i] + model_.b(i);
+          const double next =
+              glauber_ ? core::heat_bath_update(f, options_.temperature,
+                                                core::heat_bath_draw(rng_, stream, t, n_, i))
+                       : core::sign_update(f, s[i]);
+          changed |= next != s[i];
+          s[i] = next;
         }
-        evaluate(active, [&](Index b) { return stage_u[b].data(); },
-                 [&](Index b) { return k[b][s].data(); });
-      }
-
-      // Combine, estimate the error (Dopri5), accept or reject.
-      std::vector<char> accepted(active.size(), 1);
-#pragma omp parallel for schedule(static) if(n_ * static_cast<Index>(active.size()) > kParallelWork)
-      for (std::size_t a = 0; a < active.size(); ++a) {
-        const Index b = active[a];
-        auto& st = per_state_[b];
-        double* u = states_.state(b);
-        double* next = stage_u[b].data();
-        if (options_.integrator == Integrator::Dopri5) {
-          // The last stage was evaluated at the fifth-order solution itself (c₇ = 1, a₇ = b₅).
-          double err2 = 0.0;
-          for (Index i = 0; i < n_; ++i) {
-            double e = 0.0;
-            for (int j = 0; j < 7; ++j) e += core::kDopriE[j] * k[b][j][i];
-            const double scale =
-                options_.atol + options_.rtol * std::max(std::fabs(u[i]), std::fabs(next[i]));
-            const double ratio = st.h * e / scale;
-            err2 += ratio * ratio;
-          }
-          const auto decision = core::dopri_decision(std::sqrt(err2 / static_cast<double>(n_)));
-          if (!decision.accepted) {
-            accepted[a] = 0;
-            st.h *= decision.factor;
-            continue;
-          }
-          st.u_prev.assign(u, u + n_);
-          st.f_prev = st.k1;
-          st.t_prev = st.t;
-          std::copy_n(next, n_, u);
-          st.k1 = k[b][6];
-          st.t += st.h;
-          st.h *= decision.factor;
-        } else {
-          const double h = st.h;
-          st.u_prev.assign(u, u + n_);
-          st.f_prev = st.k1;
-          st.t_prev = st.t;
-          for (Index i = 0; i < n_; ++i) {
-            double incr = 0.0;
-            for (int j = 0; j < stages; ++j) {
-              incr += core::update_weight(options_.integrator, j) * k[b][j][i];
-            }
-            u[i] += h * incr;
-          }
-          st.t += h;
+        ++out.taken[j];
+        out.changed[k * m + j] = changed ? 1 : 0;
+        if (glauber_) continue;
+        if (!changed) {
+          ends[j] = 1;
+          continue;
         }
-      }
-      ++attempts;
-
-      // Euler and RK4 need F at the new point (the next step's k₁); Dopri5 already has it.
-      std::vector<Index> moved;
-      for (std::size_t a = 0; a < active.size(); ++a) {
-        if (accepted[a]) moved.push_back(active[a]);
-      }
-      if (options_.integrator != Integrator::Dopri5) {
-        evaluate(moved, [&](Index b) { return states_.state(b); },
-                 [&](Index b) { return per_state_[b].k1.data(); });
-      }
-      for (Index b : moved) {
-        auto& result = results_[b];
-        ++result.steps;
-        result.time = per_state_[b].t;
-        if (recorder_.due(result.steps)) record(b);
+        const std::uint64_t fingerprint = core::hash_signs(s, n_);
+        out.fingerprint[k * m + j] = fingerprint;
+        ends[j] = history_[b].push(fingerprint) > 0 ? 1 : 0;
       }
       std::vector<Index> still;
-      for (Index b : settle(moved)) {
-        const auto& result = results_[b];
-        const bool out_of_time = core::reached_end(per_state_[b].t, options_.t_end);
-        if (!out_of_time && result.steps < options_.max_steps) still.push_back(b);
+      for (Index j : stepping) {
+        if (ends[j] == 0) still.push_back(j);
       }
-      for (std::size_t a = 0; a < active.size(); ++a) {
-        if (!accepted[a] && attempts < attempt_budget) still.push_back(active[a]);
+      stepping.swap(still);
+    }
+  }
+
+  // States are independent, so threads take whole states.
+  void async_sweeps(const std::vector<Index>& which, Index until, std::vector<Index>& sweeps,
+                    std::vector<std::uint8_t>& settled) override {
+    const auto m = static_cast<Index>(which.size());
+    sweeps.assign(static_cast<std::size_t>(m), 0);
+    settled.assign(static_cast<std::size_t>(m), 0);
+#pragma omp parallel if(m > 1 && n_ >= 32)
+    {
+      std::vector<std::uint32_t> order(static_cast<std::size_t>(n_)), partner(order.size());
+#pragma omp for schedule(dynamic, 1)
+      for (Index j = 0; j < m; ++j) {
+        const Index b = which[j];
+        double* s = state(b);
+        double* sums = scratch(b);
+        const auto stream = static_cast<std::uint32_t>(options_.stream_offset + b);
+        while (steps_[b] < until) {
+          const Index sweep = ++steps_[b];
+          for (Index pos = 1; pos < n_; ++pos) {
+            partner[pos] = core::async_swap_partner(rng_, stream, sweep, n_, pos);
+          }
+          core::apply_swaps(order.data(), partner.data(), n_);
+          Index flips = 0;
+          for (const std::uint32_t i : order) {
+            const double f = model_.field(i, s, sums) + model_.b(i);
+            const double next =
+                glauber_ ? core::heat_bath_update(f, options_.temperature,
+                                                  core::heat_bath_draw(rng_, stream, sweep, n_, i))
+                         : core::sign_update(f, s[i]);
+            if (next != s[i]) {
+              ++flips;
+              s[i] = next;
+              model_.flipped(i, next, sums);
+            }
+          }
+          if (flips == 0 && !glauber_) {
+            settled[j] = 1;
+            break;
+          }
+        }
+        sweeps[j] = steps_[b];
       }
-      std::sort(still.begin(), still.end());
-      active.swap(still);
-      core::report_continuous_progress(options_, active, results_);
     }
-    for (Index b = 0; b < states_.batch; ++b) {
-      results_[b].residual = norm(per_state_[b].k1.data());
+  }
+
+  void evaluate(const std::vector<Index>& which, core::Point point, int k_into) override {
+    const auto m = static_cast<Index>(which.size());
+    if (m == 0) return;
+    const std::vector<double>& in = point == core::Point::State ? s_ : stage_;
+    const auto& g = model_.activation();
+    x_.resize(static_cast<std::size_t>(n_ * m));
+    y_.resize(x_.size());
+#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+    for (Index j = 0; j < m; ++j) {
+      const double* u = in.data() + which[j] * n_;
+      for (Index i = 0; i < n_; ++i) x_[j * n_ + i] = core::activate(g.kind, g.gain, u[i]);
     }
+    model_.multiply(x_.data(), y_.data(), m);
+    std::vector<double>& k = k_[k_into];
+#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+    for (Index j = 0; j < m; ++j) {
+      const double* u = in.data() + which[j] * n_;
+      double* f = k.data() + which[j] * n_;
+      for (Index i = 0; i < n_; ++i) f[i] = y_[j * n_ + i] - u[i] + model_.b(i);
+    }
+  }
+
+  void stage(const std::vector<Index>& which, int s, const double* a,
+             const std::vector<double>& h) override {
+    const auto m = static_cast<Index>(which.size());
+#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+    for (Index j = 0; j < m; ++j) {
+      const Index at = which[j] * n_;
+      for (Index i = 0; i < n_; ++i) {
+        double incr = 0.0;
+        for (int q = 0; q < s; ++q) incr += a[q] * k_[q][at + i];
+        stage_[at + i] = s_[at + i] + h[j] * incr;
+      }
+    }
+  }
+
+  std::vector<double> dopri_error(const std::vector<Index>& which, const double* E,
+                                  const std::vector<double>& h, double atol,
+                                  double rtol) override {
+    const auto m = static_cast<Index>(which.size());
+    std::vector<double> err2(static_cast<std::size_t>(m), 0.0);
+#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+    for (Index j = 0; j < m; ++j) {
+      const Index at = which[j] * n_;
+      double acc = 0.0;
+      for (Index i = 0; i < n_; ++i) {
+        double e = 0.0;
+        for (int q = 0; q < 7; ++q) e += E[q] * k_[q][at + i];
+        const double scale =
+            atol + rtol * std::max(std::fabs(s_[at + i]), std::fabs(stage_[at + i]));
+        const double ratio = h[j] * e / scale;
+        acc += ratio * ratio;
+      }
+      err2[j] = acc;
+    }
+    return err2;
+  }
+
+  void accept(const std::vector<Index>& which, const double* w, int terms,
+              const std::vector<double>& h) override {
+    const auto m = static_cast<Index>(which.size());
+#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+    for (Index j = 0; j < m; ++j) {
+      const Index at = which[j] * n_;
+      std::copy_n(s_.data() + at, n_, u_prev_.data() + at);
+      std::copy_n(k_[0].data() + at, n_, f_prev_.data() + at);
+      if (terms == 0) {
+        std::copy_n(stage_.data() + at, n_, s_.data() + at);
+        std::copy_n(k_[6].data() + at, n_, k_[0].data() + at);
+        continue;
+      }
+      for (Index i = 0; i < n_; ++i) {
+        double incr = 0.0;
+        for (int q = 0; q < terms; ++q) incr += w[q] * k_[q][at + i];
+        s_[at + i] += h[j] * incr;
+      }
+    }
+  }
+
+  std::vector<core::SettleSums> settle_sums(const std::vector<Index>& which,
+                                            const std::vector<Index>& last_slot) override {
+    const auto m = static_cast<Index>(which.size());
+    std::vector<core::SettleSums> sums(static_cast<std::size_t>(m));
+#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+    for (Index j = 0; j < m; ++j) {
+      const Index b = which[j];
+      const double* u = state(b);
+      const double* k1 = k_[0].data() + b * n_;
+      const double* u_prev = u_prev_.data() + b * n_;
+      const double* f_prev = f_prev_.data() + b * n_;
+      auto& r = sums[j];
+      r.k1_norm2 = dot(k1, k1);
+      r.w_k1 = dot(w_.data(), k1);
+      r.w_f_prev = dot(w_.data(), f_prev);
+      r.w_u = dot(w_.data(), u);
+      r.w_u_prev = dot(w_.data(), u_prev);
+      r.section_distance2 = last_slot[j] < 0 ? 0.0 : distance2(u, sections_[b][last_slot[j]].data());
+    }
+    return sums;
+  }
+
+  void section_points(const std::vector<core::SectionJob>& jobs) override {
+    for (const auto& job : jobs) {
+      const Index at = job.state * n_;
+      auto& point = sections_[job.state][job.slot];
+      point.resize(static_cast<std::size_t>(n_));
+      for (Index i = 0; i < n_; ++i) {
+        point[i] = job.u0 * u_prev_[at + i] + job.f0 * f_prev_[at + i] + job.u1 * s_[at + i] +
+                   job.f1 * k_[0][at + i];
+      }
+    }
+  }
+
+  std::vector<double> section_distances(const std::vector<core::SectionPair>& pairs) override {
+    std::vector<double> out;
+    for (const auto& p : pairs) {
+      const auto& ring = sections_[p.state];
+      out.push_back(distance2(ring[p.slot_a].data(), ring[p.slot_b].data()));
+    }
+    return out;
   }
 
  private:
+  double* state(Index b) { return s_.data() + b * n_; }
+  double* scratch(Index b) { return scratch_.data() + b * model_.scratch_size(); }
 
-  double norm(const double* v) const {
-    double acc = 0.0;
-    for (Index i = 0; i < n_; ++i) acc += v[i] * v[i];
-    return std::sqrt(acc);
-  }
-
-  // out_b = F(in_b) = T g(in_b) − in_b + b for each listed state, with one multiplication.
-  template <typename In, typename Out>
-  void evaluate(const std::vector<Index>& which, In input, Out output) {
-    const Index m = static_cast<Index>(which.size());
-    if (m == 0) return;
+  std::vector<double> activated(const double* u, Index m) const {
     const auto& g = model_.activation();
-    v_.resize(static_cast<std::size_t>(n_ * m));
-    tv_.resize(v_.size());
-#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
-    for (Index j = 0; j < m; ++j) {
-      const double* u = input(which[j]);
-      for (Index i = 0; i < n_; ++i) v_[j * n_ + i] = core::activate(g.kind, g.gain, u[i]);
-    }
-    model_.multiply(v_.data(), tv_.data(), m);
-#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
-    for (Index j = 0; j < m; ++j) {
-      const double* u = input(which[j]);
-      double* f = output(which[j]);
-      for (Index i = 0; i < n_; ++i) f[i] = tv_[j * n_ + i] - u[i] + model_.b(i);
-    }
-  }
-
-  void record(Index b) {
-    const auto& g = model_.activation();
-    const double* u = states_.state(b);
-    std::vector<double> v(static_cast<std::size_t>(n_)), tv(v.size());
-    for (Index i = 0; i < n_; ++i) v[i] = core::activate(g.kind, g.gain, u[i]);
-    model_.multiply(v.data(), tv.data(), 1);
-    recorder_.record(b, per_state_[b].t, v.data(), tv.data(), u);
-  }
-
-  // Classifies states whose k₁ is fresh; returns those that keep running.
-  std::vector<Index> settle(const std::vector<Index>& which) {
-    std::vector<char> keep(which.size(), 1);
-#pragma omp parallel for schedule(static) if(n_ * static_cast<Index>(which.size()) > kParallelWork)
-    for (std::size_t a = 0; a < which.size(); ++a) {
-      const Index b = which[a];
-      auto& st = per_state_[b];
-      auto& result = results_[b];
-      if (norm(st.k1.data()) <= options_.tol) {
-        result.outcome = Outcome::FixedPoint;
-        keep[a] = 0;
-        continue;
-      }
-      if (result.steps > 0 && detect_cycle(b)) keep[a] = 0;
-    }
-    std::vector<Index> running;
-    for (std::size_t a = 0; a < which.size(); ++a) {
-      if (keep[a]) running.push_back(which[a]);
-    }
-    return running;
-  }
-
-  // Looks for a maximum of y = w·u inside the last step; on one, stores the section point and
-  // compares it with the earlier ones. True when a cycle closed.
-  bool detect_cycle(Index b) {
-    auto& st = per_state_[b];
-    const double* u = states_.state(b);
-    if (st.history.size() > 0) {
-      st.history.moved(distance(u, st.sections[st.history.slot_back(0)].data()));
-    }
-    const core::StepProjection step{dot(w_.data(), st.u_prev.data()), dot(w_.data(), u),
-                                    dot(w_.data(), st.f_prev.data()), dot(w_.data(), st.k1.data()),
-                                    st.t - st.t_prev};
-    if (!step.crosses()) return false;
-    const double theta = core::section_theta(step);
-    const auto c = core::hermite_weights(theta, step.h);
-    auto& point = st.sections[st.history.next_slot()];
-    point.resize(static_cast<std::size_t>(n_));
-    for (Index i = 0; i < n_; ++i) {
-      point[i] = c.u0 * st.u_prev[i] + c.f0 * st.f_prev[i] + c.u1 * u[i] + c.f1 * st.k1[i];
-    }
-    st.history.add(st.t_prev + theta * step.h);
-
-    const double* newest = point.data();
-    auto& result = results_[b];
-    result.period = st.history.closes(
-        options_.cycle_tol,
-        [&](std::size_t p) { return distance(newest, st.sections[st.history.slot_back(p)].data()); },
-        result.period_time);
-    if (result.period == 0) return false;
-    result.outcome = Outcome::LimitCycle;
-    return true;
-  }
-
-  double distance(const double* a, const double* c) const {
-    double acc = 0.0;
-    for (Index i = 0; i < n_; ++i) acc += (a[i] - c[i]) * (a[i] - c[i]);
-    return std::sqrt(acc);
+    std::vector<double> v(static_cast<std::size_t>(n_ * m));
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = core::activate(g.kind, g.gain, u[i]);
+    return v;
   }
 
   double dot(const double* a, const double* c) const {
@@ -636,25 +539,36 @@ class ContinuousRunner {
     for (Index i = 0; i < n_; ++i) acc += a[i] * c[i];
     return acc;
   }
+  double distance2(const double* a, const double* c) const {
+    double acc = 0.0;
+    for (Index i = 0; i < n_; ++i) acc += (a[i] - c[i]) * (a[i] - c[i]);
+    return acc;
+  }
 
   const Model& model_;
-  core::StateBatch& states_;
   const core::RunOptions& options_;
-  Recorder& recorder_;
-  std::vector<core::StateResult>& results_;
   Index n_;
-  std::vector<double> w_;
-  std::vector<ContinuousState> per_state_;
-  std::vector<double> v_, tv_;
+  Index batch_;
+  core::CounterRng rng_;
+  bool glauber_;
+  std::vector<double> s_;
+  std::vector<Index> steps_;  // steps or sweeps each state has taken
+  std::vector<core::CycleHistory> history_;
+  std::vector<double> scratch_;  // asynchronous: each state's Model scratch
+  std::vector<std::vector<double>> k_;
+  std::vector<double> stage_, u_prev_, f_prev_, w_;
+  std::vector<std::vector<std::vector<double>>> sections_;  // state, ring slot, N
+  std::vector<double> x_, y_;                               // product input and output
 };
 
 }  // namespace
 
 void check_row_partition(const core::Network& network, const core::RunOptions& options,
                          int processes) {
-  core::require(options.dynamics != Dynamics::DiscreteAsync, "--dynamics",
+  core::require(!core::is_asynchronous(options.dynamics), "--dynamics",
                 "an asynchronous sweep updates one neuron at a time from the whole state, so it "
-                "cannot share rows out across processes: use discrete-sync or continuous");
+                "cannot share rows out across processes: use discrete-sync, glauber-sync or "
+                "continuous");
   core::require(std::holds_alternative<CsrMatrix<double>>(network.weights), "processes",
                 "with " + std::to_string(processes) +
                     " processes the rows of a sparse (.mtx) network are shared out; dense and "
@@ -668,39 +582,9 @@ core::RunResult CpuEngine::run(const core::Network& network, core::StateBatch& s
   const bool partitioned = processes_ != nullptr && processes_->size() > 1;
   if (partitioned) check_row_partition(network, options, processes_->size());
   const Model model(network, partitioned ? processes_ : nullptr);
-  const bool continuous = options.dynamics == Dynamics::Continuous;
-
-  core::RunResult out;
+  CpuStepper stepper(model, options, states.batch);
+  core::RunResult out = core::run_dynamics(network, states, options, stepper);
   out.backend = name();
-  out.energy_defined = network.is_symmetric();
-  out.states.resize(static_cast<std::size_t>(states.batch));
-  Recorder recorder(model.observed(), options, states.batch, continuous, out.energy_defined);
-  const auto loop_start = std::chrono::steady_clock::now();
-
-  switch (options.dynamics) {
-    case Dynamics::DiscreteSync: run_sync(model, states, options, recorder, out.states); break;
-    case Dynamics::DiscreteAsync: run_async(model, states, options, recorder, out.states); break;
-    case Dynamics::Continuous:
-      ContinuousRunner(model, states, options, recorder, out.states).run();
-      break;
-  }
-  const double loop_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_start).count();
-
-  // Final observers: x = s or V = g(u), and T x for the energy.
-  const Index n = model.n();
-  const Index batch = states.batch;
-  const auto& g = network.activation;
-  std::vector<double> x(static_cast<std::size_t>(n * batch)), tx(x.size());
-  for (Index b = 0; b < batch; ++b) {
-    for (Index i = 0; i < n; ++i) {
-      const double value = states.state(b)[i];
-      x[b * n + i] = continuous ? core::activate(g.kind, g.gain, value) : value;
-    }
-  }
-  if (out.energy_defined && batch > 0) model.multiply(x.data(), tx.data(), batch);
-  out.loop_seconds = loop_seconds;
-  core::finish_run(model.observed(), options, x.data(), tx.data(), states, recorder, out);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

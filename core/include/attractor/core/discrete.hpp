@@ -2,8 +2,9 @@
 // The rules of discrete dynamics that every backend shares: the tie rule of the sign update, the
 // fingerprint of a ±1 state, and the bookkeeping that turns fingerprints into fixed points and
 // limit cycles of synchronous dynamics.
+#include <cmath>
 #include <cstdint>
-#include <deque>
+#include <vector>
 
 #include "attractor/core/config.hpp"
 #include "attractor/core/philox.hpp"
@@ -15,6 +16,20 @@ namespace attractor::core {
 template <class Real>
 ATTRACTOR_HD Real sign_update(Real field, Real old) {
   return field > Real(0) ? Real(1) : (field < Real(0) ? Real(-1) : old);
+}
+
+// Glauber's heat bath at temperature T: s_i = +1 with probability 1 / (1 + e^{−2 f_i / T}), the
+// conditional Boltzmann probability of E = −½ sᵀTs − bᵀs, so asynchronous updates sample the
+// Gibbs distribution of a symmetric network. `uniform` is the update's draw in [0, 1). In float64
+// whatever the state's precision, so both backends compare the same probability to the same draw.
+ATTRACTOR_HD double heat_bath_update(double field, double temperature, double uniform) {
+  return uniform * (1.0 + exp(-2.0 * field / temperature)) < 1.0 ? 1.0 : -1.0;
+}
+
+// The draw of neuron i's update in step (or sweep) t of random stream `stream`.
+ATTRACTOR_HD double heat_bath_draw(const CounterRng& rng, std::uint32_t stream, std::int64_t t,
+                                   std::int64_t n, std::int64_t i) {
+  return rng.uniform(RngPurpose::Glauber, stream, static_cast<std::uint64_t>(t * n + i));
 }
 
 // The order of asynchronous sweep `sweep` of random stream `stream`: a Fisher–Yates shuffle of
@@ -67,34 +82,46 @@ std::uint64_t hash_signs(const Real* s, std::int64_t n) {
   return h;
 }
 
-// The last max_period + 1 fingerprints of one synchronous trajectory. A step that changed the
-// state and reproduces the fingerprint of p steps back (2 ≤ p ≤ max_period) closes a cycle of
-// period p; a step that changed nothing is a fixed point and never reaches here.
+// The cycle rule of synchronous dynamics, on a ring of the last max_period + 1 fingerprints that
+// may live in device memory: a step that changed the state and reproduces the fingerprint of p
+// steps back (2 ≤ p ≤ max_period, p ≤ fingerprints held) closes a cycle of period p; a step that
+// changed nothing is a fixed point and never reaches here. Records the fingerprint (dropping the
+// oldest once max_period + 1 are held) and returns the period, or 0.
+ATTRACTOR_HD int push_fingerprint(std::uint64_t* ring, int& size, int& next, int max_period,
+                                  std::uint64_t fingerprint) {
+  const int capacity = max_period + 1;
+  int period = 0;
+  for (int p = 2; p <= size && p <= max_period; ++p) {
+    if (ring[(next - p + capacity) % capacity] == fingerprint) {
+      period = p;
+      break;
+    }
+  }
+  ring[next] = fingerprint;
+  next = (next + 1) % capacity;
+  size = size < capacity ? size + 1 : capacity;
+  return period;
+}
+
+// One synchronous trajectory's fingerprints on the host, under push_fingerprint's rule.
 class CycleHistory {
  public:
-  explicit CycleHistory(int max_period = 0) : max_period_(max_period) {}
+  explicit CycleHistory(int max_period = 0)
+      : max_period_(max_period), ring_(static_cast<std::size_t>(max_period) + 1) {}
   void start(std::uint64_t fingerprint) {
-    history_.clear();
-    history_.push_back(fingerprint);
+    size_ = 0;
+    next_ = 0;
+    push_fingerprint(ring_.data(), size_, next_, max_period_, fingerprint);
   }
   // Records the state after a step that changed it; returns the period it closes, or 0.
   std::int64_t push(std::uint64_t fingerprint) {
-    std::int64_t period = 0;
-    const std::size_t size = history_.size();
-    for (std::size_t p = 2; p <= size && p <= static_cast<std::size_t>(max_period_); ++p) {
-      if (history_[size - p] == fingerprint) {
-        period = static_cast<std::int64_t>(p);
-        break;
-      }
-    }
-    history_.push_back(fingerprint);
-    if (history_.size() > static_cast<std::size_t>(max_period_) + 1) history_.pop_front();
-    return period;
+    return push_fingerprint(ring_.data(), size_, next_, max_period_, fingerprint);
   }
 
  private:
   int max_period_;
-  std::deque<std::uint64_t> history_;
+  std::vector<std::uint64_t> ring_;
+  int size_ = 0, next_ = 0;
 };
 
 }  // namespace attractor::core

@@ -11,7 +11,10 @@
 
 namespace attractor::core {
 
-enum class Dynamics { DiscreteSync, DiscreteAsync, Continuous };
+// Discrete dynamics update s_i ← sign(f_i) (discrete-*) or by Glauber's heat bath at a
+// temperature (glauber: asynchronous sweeps, Glauber's single-spin dynamics; glauber-sync: every
+// neuron at once, Little's dynamics). Continuous dynamics integrate du/dt = T g(u) − u + b.
+enum class Dynamics { DiscreteSync, DiscreteAsync, GlauberSync, GlauberAsync, Continuous };
 enum class Integrator { Euler, RK4, Dopri5 };
 enum class Outcome { FixedPoint, LimitCycle, Wandering };
 // Arithmetic of a backend's weights and states. The CPU engine is float64 throughout; the CUDA
@@ -33,7 +36,8 @@ struct RunOptions {
   int max_period = 32;  // longest cycle looked for, in steps (discrete) or sections (continuous)
   double cycle_tol = 1e-4;  // continuous: section return ‖Δu‖ ≤ cycle_tol · excursion of the orbit
   double match_overlap = 0.95;  // a fixed point "is" pattern μ when its overlap m^μ ≥ this
-  std::uint64_t seed = 0;       // async order
+  double temperature = 1.0;     // glauber dynamics: T > 0 in units of the fields
+  std::uint64_t seed = 0;       // async order, heat-bath draws, section direction
   // State b draws its random numbers from stream stream_offset + b, so a batch split into parts
   // (across ranks, or networks of an ensemble run one by one) draws what the whole batch would.
   std::uint64_t stream_offset = 0;
@@ -90,6 +94,15 @@ class Engine {
   virtual RunResult run(const Network& network, StateBatch& states,
                         const RunOptions& options) = 0;
 };
+
+// One neuron at a time (discrete-async, glauber) rather than all at once.
+inline bool is_asynchronous(Dynamics d) {
+  return d == Dynamics::DiscreteAsync || d == Dynamics::GlauberAsync;
+}
+inline bool is_glauber(Dynamics d) {
+  return d == Dynamics::GlauberSync || d == Dynamics::GlauberAsync;
+}
+inline bool is_discrete(Dynamics d) { return d != Dynamics::Continuous; }
 
 const char* to_string(Dynamics dynamics);
 const char* to_string(Integrator integrator);

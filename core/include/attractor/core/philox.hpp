@@ -57,6 +57,7 @@ enum class RngPurpose : std::uint32_t {
   Graph = 9,           // node positions of random physical networks
   Tasks = 10,          // input and output nodes, forces and targets of physical learning tasks
   Forces = 11,         // random force ensembles that probe a network's responses
+  Glauber = 12,        // the heat-bath draw of each neuron update at a temperature
 };
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
