@@ -163,7 +163,8 @@ class Driver {
   // point when ‖F(u)‖₂ ≤ tol; limit cycles from Poincaré-section points (maxima of w·u located on
   // the step's cubic Hermite interpolant) that return within cycle_tol × the orbit's excursion.
   struct PerState {
-    double t = 0.0, t_prev = 0.0, h = 0.0;
+    PerState(double first_step, int max_period) : h(first_step), sections(max_period) {}
+    double t = 0.0, t_prev = 0.0, h;
     SectionHistory sections;
   };
 
@@ -253,11 +254,7 @@ class Driver {
     const Integrator integrator = options_.integrator;
     const int stages = stage_count(integrator);
     const bool dopri = integrator == Integrator::Dopri5;
-    per_.assign(static_cast<std::size_t>(batch_), PerState{});
-    for (auto& st : per_) {
-      st.h = options_.dt;
-      st.sections = SectionHistory(options_.max_period);
-    }
+    per_.assign(static_cast<std::size_t>(batch_), PerState(options_.dt, options_.max_period));
     residual_.assign(static_cast<std::size_t>(batch_), 0.0);
 
     std::vector<Index> active = all_states(batch_);

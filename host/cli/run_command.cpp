@@ -27,6 +27,7 @@ struct RunCli {
   core::RunOptions options;
   std::int64_t steps = -1;  // -1: not given
   double t_end = std::numeric_limits<double>::infinity();
+  double temperature = std::numeric_limits<double>::quiet_NaN();  // NaN: not given
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -95,6 +96,7 @@ nlohmann::json summary_json(const RunCli& cli, const core::Network& network,
     out["gain"] = cli.gain;
     out["integrator"] = cli.integrator;
   }
+  if (core::is_glauber(cli.options.dynamics)) out["temperature"] = cli.options.temperature;
   if (!result.recording.steps.empty()) out["recorded_steps"] = result.recording.steps;
   return out;
 }
@@ -109,6 +111,15 @@ int run(RunCli& cli) {
   options.t_end = cli.t_end;
   require(continuous || !std::isfinite(cli.t_end), "--t-end",
           "only applies to continuous dynamics");
+  const bool glauber = core::is_glauber(options.dynamics);
+  require(glauber != std::isnan(cli.temperature), "--temperature",
+          glauber ? "glauber dynamics need a temperature (--temperature T, T > 0)"
+                  : "only applies to glauber and glauber-sync dynamics");
+  if (glauber) {
+    require(std::isfinite(cli.temperature) && cli.temperature > 0, "--temperature",
+            "must be positive and finite");
+    options.temperature = cli.temperature;
+  }
   options.max_steps = cli.steps >= 0 ? cli.steps
                       : (continuous && std::isfinite(cli.t_end))
                           ? std::numeric_limits<std::int64_t>::max() / 2
@@ -250,9 +261,15 @@ Action add_run(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--patterns", cli->patterns_path,
                       "Stored patterns P.npy of shape (P, N), for overlaps");
-  command->add_option("--dynamics", cli->dynamics, "discrete-sync, discrete-async or continuous")
-      ->check(CLI::IsMember({"discrete-sync", "discrete-async", "continuous"}))
+  command
+      ->add_option("--dynamics", cli->dynamics,
+                   "discrete-sync, discrete-async, glauber (heat bath, one neuron at a time), "
+                   "glauber-sync (heat bath, all at once) or continuous")
+      ->check(CLI::IsMember(
+          {"discrete-sync", "discrete-async", "glauber", "glauber-sync", "continuous"}))
       ->capture_default_str();
+  command->add_option("--temperature", cli->temperature,
+                      "Glauber dynamics: temperature T > 0 (P(s_i = +1) = 1 / (1 + exp(-2 h_i / T)))");
   command->add_option("--activation", cli->activation, "Continuous: tanh, logistic or linear")
       ->check(CLI::IsMember({"tanh", "logistic", "linear"}))
       ->capture_default_str();

@@ -40,16 +40,18 @@ __device__ bool better(float a, int ia, float b, int ib) {
   return a > b || (a == b && ia < ib);
 }
 
-// One block per sample: k rounds of a block-wide arg-max over the sample's H unit inputs (I is
-// batch × H, the sample's row contiguous, so the strided reads coalesce), each round over the
-// units ranked below the previous round's winner. Writes the first and the k-th winner. k ≤ H
-// rounds of H/256 reads a thread; k = 7, H = 2000 is 56 reads.
-__global__ void rank_kernel(const float* I, Index H, int k, std::int32_t* top, std::int32_t* kth) {
+// One block per sample (sample first + blockIdx.x): k rounds of a block-wide arg-max over the
+// sample's H unit inputs (I is batch × H, the sample's row contiguous, so the strided reads
+// coalesce), each round over the units ranked below the previous round's winner. Writes the first
+// and the k-th winner. k ≤ H rounds of H/256 reads a thread; k = 7, H = 2000 is 56 reads.
+__global__ void rank_kernel(const float* I, Index H, int k, Index first, std::int32_t* top,
+                            std::int32_t* kth) {
   __shared__ float best_value[kThreads / kWarp];
   __shared__ int best_index[kThreads / kWarp];
   __shared__ float last_value;
   __shared__ int last_index;
-  const float* row = I + blockIdx.x * H;
+  const Index sample = first + blockIdx.x;
+  const float* row = I + sample * H;
   const int lane = static_cast<int>(threadIdx.x) % kWarp, warp = static_cast<int>(threadIdx.x) / kWarp;
   if (threadIdx.x == 0) {
     last_value = 0.0f;
@@ -92,22 +94,23 @@ __global__ void rank_kernel(const float* I, Index H, int k, std::int32_t* top, s
       }
       last_value = value;
       last_index = index;
-      if (round == 0) top[blockIdx.x] = index;
-      if (round == k - 1) kth[blockIdx.x] = index;
+      if (round == 0) top[sample] = index;
+      if (round == k - 1) kth[sample] = index;
     }
     __syncthreads();
   }
 }
 
-// One block per unit μ, threads over its D inputs: dS_μi = Σ_b g_μb v_bi − c_μ W_μi with
-// c_μ = Σ_b g_μb I_bμ, both sums in sample order (each thread scans the 2·batch winners, cached
-// broadcast reads), then max|dS| into *max_bits (non-negative floats order as their bit
-// patterns, so an integer atomicMax is exact and order-free). Reads W and v once, writes dS.
+// One block per unit μ = first + blockIdx.x, threads over its D inputs:
+// dS_μi = Σ_b g_μb v_bi − c_μ W_μi with c_μ = Σ_b g_μb I_bμ, both sums in sample order (each
+// thread scans the 2·batch winners, cached broadcast reads), then max|dS| into *max_bits
+// (non-negative floats order as their bit patterns, so an integer atomicMax is exact and
+// order-free). Reads W and v once, writes dS.
 __global__ void delta_kernel(const float* W, const float* v, const float* I,
-                             const std::int32_t* top, const std::int32_t* kth, Index batch,
-                             Index H, Index D, float minus_delta, float* dS,
+                             const std::int32_t* top, const std::int32_t* kth, Index batch, Index H,
+                             Index D, Index first, float minus_delta, float* dS,
                              unsigned* max_bits) {
-  const int mu = static_cast<int>(blockIdx.x);
+  const int mu = static_cast<int>(first + blockIdx.x);
   float c = 0.0f;
   for (Index b = 0; b < batch; ++b) {
     if (top[b] == mu) c = __fadd_rn(c, I[b * H + mu]);
@@ -142,10 +145,9 @@ __global__ void apply_kernel(float* W, const float* dS, Index size, float eps,
   }
 }
 
-unsigned grid_for(Index size) {
-  const Index blocks = (size + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(blocks < 4096 ? (blocks < 1 ? 1 : blocks) : 4096);
-}
+// Element-wise kernels stop growing the grid at 4096 blocks of 256 threads (a million threads,
+// several waves on any current GPU); their grid-stride loops cover the rest.
+LaunchShape elementwise_launch(Index size) { return grid_stride_launch(size, kThreads, 4096); }
 
 }  // namespace
 
@@ -176,11 +178,10 @@ struct CudaCompetingUnits::Impl {
   void update(const std::int32_t* device_order, Index batch, float eps) {
     const cudaStream_t stream = resources.stream();
     const Index size = H * D;
-    power_kernel<<<grid_for(size), kThreads, 0, stream>>>(W.data(), Wp.data(), size, rule.p);
-    ATTRACTOR_CUDA_CHECK(cudaGetLastError());
-    gather_kernel<<<grid_for(batch * D), kThreads, 0, stream>>>(samples.data(), device_order,
-                                                                 v.data(), batch, D);
-    ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+    launch_kernel(power_kernel, elementwise_launch(size), stream, W.data(), Wp.data(), size,
+                  rule.p);
+    launch_kernel(gather_kernel, elementwise_launch(batch * D), stream, samples.data(),
+                  device_order, v.data(), batch, D);
     // Column-major view: I (H × batch) = Wpᵀᵀ v, i.e. Wp (row-major H × D) times v's columns.
     const float one = 1.0f, zero = 0.0f;
     ATTRACTOR_CUBLAS_CHECK(cublasSgemm(resources.blas(), CUBLAS_OP_T, CUBLAS_OP_N,
@@ -188,17 +189,18 @@ struct CudaCompetingUnits::Impl {
                                        static_cast<int>(D), &one, Wp.data(), static_cast<int>(D),
                                        v.data(), static_cast<int>(D), &zero, I.data(),
                                        static_cast<int>(H)));
-    rank_kernel<<<static_cast<unsigned>(batch), kThreads, 0, stream>>>(
-        I.data(), H, static_cast<int>(rule.rank), top.data(), kth.data());
-    ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+    for (const LaunchSlice& slice : block_per_item_launches(batch, kThreads)) {
+      launch_kernel(rank_kernel, slice.shape, stream, I.data(), H, static_cast<int>(rule.rank),
+                    slice.first_item, top.data(), kth.data());
+    }
     ATTRACTOR_CUDA_CHECK(cudaMemsetAsync(max_bits.data(), 0, sizeof(unsigned), stream));
-    delta_kernel<<<static_cast<unsigned>(H), kThreads, 0, stream>>>(
-        W.data(), v.data(), I.data(), top.data(), kth.data(), batch, H, D,
-        static_cast<float>(-rule.delta), dS.data(), max_bits.data());
-    ATTRACTOR_CUDA_CHECK(cudaGetLastError());
-    apply_kernel<<<grid_for(size), kThreads, 0, stream>>>(W.data(), dS.data(), size, eps,
-                                                          max_bits.data());
-    ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+    for (const LaunchSlice& slice : block_per_item_launches(H, kThreads)) {
+      launch_kernel(delta_kernel, slice.shape, stream, W.data(), v.data(), I.data(), top.data(),
+                    kth.data(), batch, H, D, slice.first_item, static_cast<float>(-rule.delta),
+                    dS.data(), max_bits.data());
+    }
+    launch_kernel(apply_kernel, elementwise_launch(size), stream, W.data(), dS.data(), size, eps,
+                  max_bits.data());
   }
 };
 

@@ -15,6 +15,7 @@
 #include "attractor/cuda/cuda_control.hpp"
 #include "cuda_check.hpp"
 #include "device_buffer.hpp"
+#include "launch.hpp"
 #include "reduce.cuh"
 #include "resources.hpp"
 
@@ -246,16 +247,17 @@ __global__ void __launch_bounds__(kBlock)
   }
 }
 
-// d = P(x − α D g) − x for listed problem blockIdx.x, with ‖P(x − D g) − x‖∞ and gᵀd into
-// out[2·listed ..]. Thread t owns entries t, t + blockDim, … of each interval: 32 B read and 8 B
-// written per entry, coalesced.
+// d = P(x − α D g) − x for listed problem first + blockIdx.x, with ‖P(x − D g) − x‖∞
+// and gᵀd into out[2·listed ..]. Thread t owns entries t, t + blockDim, … of each interval:
+// 32 B read and 8 B written per entry, coalesced.
 __global__ void __launch_bounds__(kBlock)
     directions_kernel(NetView v, const double* x, const double* g, double* d, const Index* which,
-                      const double* alpha, double* out) {
+                      Index first, const double* alpha, double* out) {
   __shared__ double reduce_scratch[33];
-  const Index p = which[blockIdx.x];
+  const Index listed = first + blockIdx.x;
+  const Index p = which[listed];
   const Index dim = v.intervals * v.synapses;
-  const double a = alpha[blockIdx.x];
+  const double a = alpha[listed];
   double worst = 0.0, slope = 0.0;
   for (Index c = 0; c < v.intervals; ++c) {
     const double one_over_W = 1.0 / v.W[c], alpha_over_W = a / v.W[c];
@@ -271,18 +273,19 @@ __global__ void __launch_bounds__(kBlock)
   worst = block_max(worst, reduce_scratch);
   slope = block_sum(slope, reduce_scratch);
   if (threadIdx.x == 0) {
-    out[2 * blockIdx.x] = worst;
-    out[2 * blockIdx.x + 1] = slope;
+    out[2 * listed] = worst;
+    out[2 * listed + 1] = slope;
   }
 }
 
-// t = P(x + θ d) for listed problem blockIdx.x: the controlled step with its bound.
+// t = P(x + θ d) for listed problem first + blockIdx.x: the controlled step with its bound.
 __global__ void __launch_bounds__(kBlock)
     trial_kernel(NetView v, const double* x, const double* d, double* t, const Index* which,
-                 const double* theta) {
-  const Index p = which[blockIdx.x];
+                 Index first, const double* theta) {
+  const Index listed = first + blockIdx.x;
+  const Index p = which[listed];
   const Index dim = v.intervals * v.synapses;
-  const double th = theta[blockIdx.x];
+  const double th = theta[listed];
   for (Index c = 0; c < v.intervals; ++c) {
     const Index offset = p * dim + c * v.synapses;
     for (Index e = threadIdx.x; e < v.synapses; e += blockDim.x) {
@@ -291,13 +294,15 @@ __global__ void __launch_bounds__(kBlock)
   }
 }
 
-// x ← t, g ← g_t and u_final ← u_final of the trial for listed problem blockIdx.x, with
-// s = t − x: sᵀD⁻¹s = Σ_c W_c |s_c|² and sᵀ(g_t − g) into out[2·listed ..].
+// x ← t, g ← g_t and u_final ← u_final of the trial for listed problem first + blockIdx.x,
+// with s = t − x: sᵀD⁻¹s = Σ_c W_c |s_c|² and sᵀ(g_t − g) into out[2·listed ..].
 __global__ void __launch_bounds__(kBlock)
     accept_kernel(NetView v, double* x, double* g, const double* t, const double* gt,
-                  double* u_final, const double* u_final_trial, const Index* which, double* out) {
+                  double* u_final, const double* u_final_trial, const Index* which, Index first,
+                  double* out) {
   __shared__ double reduce_scratch[33];
-  const Index p = which[blockIdx.x];
+  const Index listed = first + blockIdx.x;
+  const Index p = which[listed];
   const Index dim = v.intervals * v.synapses;
   double sDs = 0.0, sy = 0.0;
   for (Index c = 0; c < v.intervals; ++c) {
@@ -317,8 +322,8 @@ __global__ void __launch_bounds__(kBlock)
     u_final[p * v.n + i] = u_final_trial[p * v.n + i];
   }
   if (threadIdx.x == 0) {
-    out[2 * blockIdx.x] = sDs;
-    out[2 * blockIdx.x + 1] = sy;
+    out[2 * listed] = sDs;
+    out[2 * listed + 1] = sy;
   }
 }
 
@@ -327,6 +332,11 @@ DeviceBuffer<typename Values::value_type> upload_vector(const Values& host, cuda
   DeviceBuffer<typename Values::value_type> device(host.size());
   upload(host.data(), device.data(), host.size(), stream);
   return device;
+}
+
+// A block per listed problem.
+LaunchSlices problem_launches(const std::vector<Index>& which) {
+  return block_per_item_launches(static_cast<Index>(which.size()), kBlock);
 }
 
 // Lanes per row: the power of two at or above the mean row length, at most a warp.
@@ -369,14 +379,11 @@ struct CudaControlBatch::Impl {
   void evaluate(Index count, const double* controls, double* gradient, double* u_end,
                 std::vector<core::CostTerms>& out) {
     const cudaStream_t stream = resources.stream();
-    for (Index first = 0; first < count; first += per_launch) {
-      const auto blocks = static_cast<unsigned>(std::min(per_launch, count - first));
-      forward_kernel<<<blocks, kBlock, 0, stream>>>(view, controls, u0.data(), which.data(),
-                                                    first, scratch(), u_end, results.data());
-      ATTRACTOR_CUDA_CHECK(cudaGetLastError());
-      backward_kernel<<<blocks, kBlock, 0, stream>>>(view, controls, which.data(), first,
-                                                     scratch(), gradient);
-      ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+    for (const LaunchSlice& slice : block_per_item_launches(count, kBlock, per_launch)) {
+      launch_kernel(forward_kernel, slice.shape, stream, view, controls, u0.data(), which.data(),
+                    slice.first_item, scratch(), u_end, results.data());
+      launch_kernel(backward_kernel, slice.shape, stream, view, controls, which.data(),
+                    slice.first_item, scratch(), gradient);
     }
     std::vector<double> host(static_cast<std::size_t>(4 * count));
     download(results.data(), host.data(), host.size(), stream);
@@ -528,10 +535,11 @@ void CudaControlBatch::directions(const std::vector<Index>& which, const std::ve
   if (which.empty()) return;
   const DeviceGuard guard(device_);
   m.list(which, alpha);
-  directions_kernel<<<static_cast<unsigned>(which.size()), kBlock, 0, m.resources.stream()>>>(
-      m.view, m.x.data(), m.g.data(), m.d.data(), m.which.data(), m.scalars.data(),
-      m.results.data());
-  ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+  for (const LaunchSlice& slice : problem_launches(which)) {
+    launch_kernel(directions_kernel, slice.shape, m.resources.stream(), m.view, m.x.data(),
+                  m.g.data(), m.d.data(), m.which.data(), slice.first_item, m.scalars.data(),
+                  m.results.data());
+  }
   const auto host = m.pairs(static_cast<Index>(which.size()));
   for (std::size_t l = 0; l < which.size(); ++l) out[l] = {host[2 * l], host[2 * l + 1]};
 }
@@ -544,9 +552,10 @@ void CudaControlBatch::trials(const std::vector<Index>& which, const std::vector
   if (which.empty()) return;
   const DeviceGuard guard(device_);
   m.list(which, theta);
-  trial_kernel<<<static_cast<unsigned>(which.size()), kBlock, 0, m.resources.stream()>>>(
-      m.view, m.x.data(), m.d.data(), m.t.data(), m.which.data(), m.scalars.data());
-  ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+  for (const LaunchSlice& slice : problem_launches(which)) {
+    launch_kernel(trial_kernel, slice.shape, m.resources.stream(), m.view, m.x.data(), m.d.data(),
+                  m.t.data(), m.which.data(), slice.first_item, m.scalars.data());
+  }
   m.evaluate(static_cast<Index>(which.size()), m.t.data(), m.gt.data(), m.u_final_trial.data(),
              out);
 }
@@ -558,10 +567,11 @@ void CudaControlBatch::accept(const std::vector<Index>& which, std::vector<core:
   if (which.empty()) return;
   const DeviceGuard guard(device_);
   upload(which.data(), m.which.data(), which.size(), m.resources.stream());
-  accept_kernel<<<static_cast<unsigned>(which.size()), kBlock, 0, m.resources.stream()>>>(
-      m.view, m.x.data(), m.g.data(), m.t.data(), m.gt.data(), m.u_final.data(),
-      m.u_final_trial.data(), m.which.data(), m.results.data());
-  ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+  for (const LaunchSlice& slice : problem_launches(which)) {
+    launch_kernel(accept_kernel, slice.shape, m.resources.stream(), m.view, m.x.data(), m.g.data(),
+                  m.t.data(), m.gt.data(), m.u_final.data(), m.u_final_trial.data(), m.which.data(),
+                  slice.first_item, m.results.data());
+  }
   const auto host = m.pairs(static_cast<Index>(which.size()));
   for (std::size_t l = 0; l < which.size(); ++l) out[l] = {host[2 * l], host[2 * l + 1]};
 }

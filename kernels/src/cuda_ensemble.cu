@@ -7,8 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <string>
-#include <utility>
 #include <vector>
 
 #include "attractor/core/discrete.hpp"
@@ -18,6 +16,7 @@
 #include "attractor/cuda/cuda_ensemble.hpp"
 #include "cuda_check.hpp"
 #include "device_buffer.hpp"
+#include "launch.hpp"
 #include "reduce.cuh"
 #include "resources.hpp"
 
@@ -26,8 +25,6 @@ namespace attractor::cuda {
 namespace {
 
 using Index = std::int64_t;
-constexpr int kMaxSyncWarps = 16;
-constexpr Index kMaxGrid = Index{1} << 20;  // blocks per launch; more networks loop over blocks
 // Synapse visits per launch (all networks together): a launch lasts a fraction of a second on a
 // current GPU, so progress is reported a few times a second. Asynchronous sweeps are latency-bound
 // (one neuron at a time), so they get fewer visits per launch.
@@ -70,28 +67,6 @@ struct BlockWeights {
   const Real* values;
   const std::int32_t* col_idx;
 };
-
-// Dynamic shared memory of one block, in the order the kernels carve it: `reals` values of Real
-// (state arrays of N, then the staged weights), then `words` 32-bit words (the asynchronous order
-// and its draws, then the staged CSR columns). Real arrays come first, so every array is aligned.
-struct SharedLayout {
-  Index reals = 0;
-  Index words = 0;
-  template <class Real>
-  std::size_t bytes() const {
-    return static_cast<std::size_t>(reals) * sizeof(Real) + static_cast<std::size_t>(words) * 4;
-  }
-};
-
-// Synchronous: s, s_next, b. Asynchronous: s, b and the order, draws. Plus the weights if staged.
-SharedLayout shared_layout(core::Dynamics dynamics, Index n, Index per_network, bool sparse,
-                           bool staged) {
-  const bool sync = dynamics == core::Dynamics::DiscreteSync;
-  SharedLayout layout;
-  layout.reals = (sync ? 3 : 2) * n + (staged ? per_network : 0);
-  layout.words = (sync ? 0 : 2 * n) + (staged && sparse ? per_network : 0);
-  return layout;
-}
 
 // (T s)_i for one row of the network's weights, by a whole warp: lane l takes the row's entries
 // l, l + 32, … (consecutive lanes read consecutive weights: coalesced, and free of shared-memory
@@ -145,25 +120,6 @@ __device__ bool add_word_hashes(const Real* s, const Real* old, int n, unsigned 
                         core::word_hash(bits, static_cast<std::uint64_t>(w))));
   }
   return changed;
-}
-
-// core::CycleHistory::push on a ring in global memory owned by one thread: the period p
-// (2 ≤ p ≤ max_period, p ≤ fingerprints held) whose fingerprint p steps back equals this one, or
-// 0; then the fingerprint is recorded, the oldest dropped once max_period + 1 are held.
-__device__ int push_fingerprint(std::uint64_t* ring, NetworkStatus& st, std::uint64_t fingerprint,
-                                int max_period) {
-  const int capacity = max_period + 1;
-  int period = 0;
-  for (int p = 2; p <= st.ring_size && p <= max_period; ++p) {
-    if (ring[(st.ring_next - p + capacity) % capacity] == fingerprint) {
-      period = p;
-      break;
-    }
-  }
-  ring[st.ring_next] = fingerprint;
-  st.ring_next = (st.ring_next + 1) % capacity;
-  st.ring_size = st.ring_size < capacity ? st.ring_size + 1 : capacity;
-  return period;
 }
 
 // Synchronous steps first_step + 1 … last_step of every network still running.
@@ -237,7 +193,8 @@ __global__ void sync_kernel(EnsembleView<Real> v, Index first_step, Index last_s
           st->outcome = kFixedPoint;
           done = 1;
         } else {
-          const int period = push_fingerprint(ring, *st, hash, max_period);
+          const int period =
+              core::push_fingerprint(ring, st->ring_size, st->ring_next, max_period, hash);
           if (period > 0) {
             st->outcome = kLimitCycle;
             st->period = period;
@@ -338,33 +295,22 @@ std::vector<Real> to_real(const std::vector<double>& values) {
   return out;
 }
 
-// Dynamic shared memory for one block of `kernel`, and whether the weights are staged in it:
-// they are whenever they fit beside the state. A state alone too large for the device is an
-// InputError (this engine is for many small networks).
-template <class Real, class Kernel>
-std::pair<std::size_t, bool> plan_shared_memory(Kernel* kernel, const core::RunOptions& options,
-                                                Index n, Index per_network, bool sparse,
-                                                int device) {
+// The launch of `kernel` over the ensemble (ensemble_launch: the weights are staged in shared
+// memory whenever they fit beside the state; a state alone too large for the device is an
+// InputError, since this engine is for many small networks), with the kernel opted in to the
+// dynamic shared memory it takes.
+template <class Kernel>
+EnsembleLaunch plan_launch(Kernel* kernel, const EnsembleShape& ensemble, int device) {
   int optin = 0;
   ATTRACTOR_CUDA_CHECK(
       cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
   cudaFuncAttributes attributes{};
   ATTRACTOR_CUDA_CHECK(cudaFuncGetAttributes(&attributes, kernel));
-  const std::size_t budget = static_cast<std::size_t>(optin) - attributes.sharedSizeBytes;
-  const std::size_t state_bytes =
-      shared_layout(options.dynamics, n, per_network, sparse, false).bytes<Real>();
-  const std::size_t staged_bytes =
-      shared_layout(options.dynamics, n, per_network, sparse, true).bytes<Real>();
-  const std::string problem = "networks of " + std::to_string(n) + " neurons need " +
-                              std::to_string(state_bytes) + " bytes of shared memory per block " +
-                              "for their state, more than the " + std::to_string(budget) +
-                              " this device allows: run them with the single-network engine";
-  core::require(state_bytes <= budget, "ensemble", problem);
-  const bool staged = staged_bytes <= budget;
-  const std::size_t bytes = staged ? staged_bytes : state_bytes;
+  const EnsembleLaunch launch =
+      ensemble_launch(ensemble, static_cast<std::size_t>(optin), attributes.sharedSizeBytes);
   ATTRACTOR_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(bytes)));
-  return {bytes, staged};
+                                            static_cast<int>(launch.shape.shared_bytes)));
+  return launch;
 }
 
 template <class Real>
@@ -382,11 +328,9 @@ core::RunResult run_ensemble(const core::Ensemble& ensemble, core::StateBatch& s
     const std::vector<double>& values =
         csr ? csr->values : std::get<core::Ensemble::DenseStack>(ensemble.weights).values;
     const Index per_network = csr ? static_cast<Index>(csr->pattern.col_idx.size()) : n * n;
-    const auto [shared_bytes, staged] =
-        sync ? plan_shared_memory<Real>(sync_kernel<Real>, options, n, per_network, csr != nullptr,
-                                        device)
-             : plan_shared_memory<Real>(async_kernel<Real>, options, n, per_network, csr != nullptr,
-                                        device);
+    const EnsembleShape shape{count, n, per_network, sync, csr != nullptr, sizeof(Real)};
+    const EnsembleLaunch launch = sync ? plan_launch(sync_kernel<Real>, shape, device)
+                                       : plan_launch(async_kernel<Real>, shape, device);
 
     std::vector<double> bias(static_cast<std::size_t>(count * n));  // b = h − a, in float64
     for (std::size_t k = 0; k < bias.size(); ++k) {
@@ -410,10 +354,7 @@ core::RunResult run_ensemble(const core::Ensemble& ensemble, core::StateBatch& s
     const EnsembleView<Real> view{
         weights.data(),       col_idx.data(), row_ptr.data(), device_bias.data(),
         device_states.data(), status.data(),  rings.data(),   count,
-        static_cast<int>(n),  per_network,    csr != nullptr, staged};
-    const auto grid = static_cast<unsigned>(std::min(count, kMaxGrid));
-    const int warps = static_cast<int>(std::clamp<Index>((n + 7) / 8, 1, kMaxSyncWarps));
-    const auto threads = static_cast<unsigned>(sync ? warps * kWarp : kWarp);
+        static_cast<int>(n),  per_network,    csr != nullptr, launch.weights_in_shared};
     const double visits = static_cast<double>(count) * static_cast<double>(per_network + n);
     const double per_launch = sync ? kSyncVisitsPerLaunch : kAsyncVisitsPerLaunch;
     const Index chunk = static_cast<Index>(
@@ -426,12 +367,12 @@ core::RunResult run_ensemble(const core::Ensemble& ensemble, core::StateBatch& s
       const Index last = options.max_steps - done <= chunk ? options.max_steps : done + chunk;
       timer.start(nullptr);  // the legacy default stream, as the launches and copies
       if (sync) {
-        sync_kernel<Real><<<grid, threads, shared_bytes>>>(view, done, last, options.max_period);
+        launch_kernel(sync_kernel<Real>, launch.shape, nullptr, view, done, last,
+                      options.max_period);
       } else {
-        async_kernel<Real><<<grid, threads, shared_bytes>>>(
-            view, done, last, core::CounterRng{options.seed}, options.stream_offset);
+        launch_kernel(async_kernel<Real>, launch.shape, nullptr, view, done, last,
+                      core::CounterRng{options.seed}, options.stream_offset);
       }
-      ATTRACTOR_CUDA_CHECK(cudaGetLastError());
       timer.stop(nullptr);
       // Same (default) stream: the copy follows the kernel and reports any error it raised.
       ATTRACTOR_CUDA_CHECK(

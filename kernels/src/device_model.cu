@@ -17,16 +17,13 @@ namespace {
 
 using Index = std::int64_t;
 
-template <class T>
-unsigned blocks_for(Index count, int per_block) {
-  return static_cast<unsigned>((count + per_block - 1) / per_block);
-}
-
 // ---------------------------------------------------------------------------------------------
 // CSR: Y = T X. One warp per row and up to kStates states (blockIdx.y picks the tile): the lanes
 // stride the row's entries, so each pass reads 32 consecutive (value, column) pairs — coalesced,
 // 8 bytes per synapse in float32 — and each pair multiplies kStates gathered state entries. A
 // shuffle tree sums the lanes. Rows of a network are near-uniform in length, so warps balance.
+// More tiles than grid.y holds run as slices (csr_product_launches), x and y advanced to the
+// slice's first state: the slice is the same product on fewer columns.
 template <class Real, int kStates>
 __global__ void __launch_bounds__(kThreads)
     csr_multiply_kernel(Index n, const Index* __restrict__ row_ptr,
@@ -64,9 +61,7 @@ __global__ void __launch_bounds__(kThreads)
 // kStates states; thread t walks neurons i ≡ t (mod 256), reading x coalesced once for all the
 // block's patterns and the pattern words as warp-wide broadcasts (32 neurons share a word). The
 // pattern bits are read once per state tile: P·N/8 bytes. Accumulated in float64 — exact for ±1.
-constexpr int kFactoredPatterns = 8;
-constexpr int kFactoredStates = 4;
-
+// Sliced as the CSR product (factored_overlap_launches): x and sums start at the slice's state.
 template <class Real>
 __global__ void __launch_bounds__(kThreads)
     overlap_sums_kernel(Index n, Index patterns, Index words, const std::uint32_t* __restrict__ xi,
@@ -117,7 +112,7 @@ __global__ void __launch_bounds__(kThreads)
 // Binary states packed to bits: bits[j words + w] holds neurons 32w … 32w + 31 of state j, set
 // for +1. Thread per (neuron, state); each warp's ballot is one word.
 template <class Real>
-__global__ void pack_signs_kernel(const Real* __restrict__ x, Index n, Index words, int first,
+__global__ void pack_signs_kernel(const Real* __restrict__ x, Index n, Index words, Index first,
                                   std::uint32_t* __restrict__ bits) {
   const Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x;
   const Index j = first + static_cast<Index>(blockIdx.y);
@@ -131,7 +126,7 @@ __global__ void pack_signs_kernel(const Real* __restrict__ x, Index n, Index wor
 // read per 64 neurons; integer counts, exact.
 __global__ void __launch_bounds__(kThreads)
     popcount_sums_kernel(Index n, Index patterns, Index words, const std::uint32_t* __restrict__ xi,
-                         const std::uint32_t* __restrict__ bits, int first,
+                         const std::uint32_t* __restrict__ bits, Index first,
                          double* __restrict__ sums) {
   __shared__ double scratch[33];
   const Index mu = blockIdx.x;
@@ -148,8 +143,7 @@ __global__ void __launch_bounds__(kThreads)
 // neuron and kStates states; the block stages chunks of the sums in shared memory and reads each
 // pattern's word for its 256 neurons (8 consecutive words per pattern). Float64 accumulation: the
 // integer sums of ±1 states stay exact, so the field's sign is exact in either precision.
-constexpr int kSumsChunk = 512;
-
+// Sliced as the CSR product (factored_field_launches): sums, x and y start at the slice's state.
 template <class Real>
 __global__ void __launch_bounds__(kThreads)
     factored_field_kernel(Index n, Index patterns, Index words, const std::uint32_t* __restrict__ xi,
@@ -300,22 +294,21 @@ void DeviceModel<Real>::overlap_sums(const Real* x, double* sums, Index m) const
   core::require(m <= max_states_, "cuda engine", "product over more states than planned");
   const cudaStream_t stream = resources_.stream();
   if (binary_states_) {
-    launch_over_items(m, [&](int first, unsigned count) {
-      pack_signs_kernel<Real><<<dim3(blocks_for<Index>(n_, kThreads), count), kThreads, 0,
-                                stream>>>(x, n_, words_, first, packed_.data());
-    });
-    launch_over_items(m, [&](int first, unsigned count) {
-      popcount_sums_kernel<<<dim3(static_cast<unsigned>(patterns_), count), kThreads, 0,
-                             stream>>>(n_, patterns_, words_, xi_.data(), packed_.data(), first,
-                                       sums);
-    });
+    for (const LaunchSlice& slice : per_neuron_launches(n_, m)) {
+      launch_kernel(pack_signs_kernel<Real>, slice.shape, stream, x, n_, words_, slice.first_item,
+                    packed_.data());
+    }
+    for (const LaunchSlice& slice : popcount_overlap_launches(patterns_, m)) {
+      launch_kernel(popcount_sums_kernel, slice.shape, stream, n_, patterns_, words_, xi_.data(),
+                    packed_.data(), slice.first_item, sums);
+    }
     return;
   }
-  const dim3 grid(blocks_for<Index>(patterns_, kFactoredPatterns),
-                  blocks_for<Index>(m, kFactoredStates));
-  overlap_sums_kernel<Real><<<grid, kThreads, 0, resources_.stream()>>>(n_, patterns_, words_,
-                                                                       xi_.data(), x, m, sums);
-  ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+  for (const LaunchSlice& slice : factored_overlap_launches(patterns_, m)) {
+    launch_kernel(overlap_sums_kernel<Real>, slice.shape, stream, n_, patterns_, words_,
+                  xi_.data(), x + slice.first_item * n_, slice.items,
+                  sums + slice.first_item * patterns_);
+  }
 }
 
 template <class Real>
@@ -329,17 +322,14 @@ void DeviceModel<Real>::multiply(const Real* x, Real* y, Index m) const {
                  y);
       return;
     case WeightKind::Csr: {
-      const unsigned rows_per_block = kThreads / kWarp;
-      if (m == 1) {
-        csr_multiply_kernel<Real, 1><<<dim3(blocks_for<Index>(n_, rows_per_block), 1), kThreads,
-                                       0, stream>>>(n_, row_ptr_.data(), col_.data(),
-                                                    values_.data(), x, y, m);
-      } else {
-        csr_multiply_kernel<Real, 8>
-            <<<dim3(blocks_for<Index>(n_, rows_per_block), blocks_for<Index>(m, 8)), kThreads, 0,
-               stream>>>(n_, row_ptr_.data(), col_.data(), values_.data(), x, y, m);
+      const auto kernel = csr_states_per_tile(m) == 1
+                              ? csr_multiply_kernel<Real, 1>
+                              : csr_multiply_kernel<Real, kCsrStatesPerTile>;
+      for (const LaunchSlice& slice : csr_product_launches(n_, m)) {
+        const Index offset = slice.first_item * n_;
+        launch_kernel(kernel, slice.shape, stream, n_, row_ptr_.data(), col_.data(),
+                      values_.data(), x + offset, y + offset, slice.items);
       }
-      ATTRACTOR_CUDA_CHECK(cudaGetLastError());
       return;
     }
     case WeightKind::Factored: {
@@ -349,10 +339,12 @@ void DeviceModel<Real>::multiply(const Real* x, Real* y, Index m) const {
         return;
       }
       overlap_sums(x, sums_.data(), m);
-      const dim3 grid(blocks_for<Index>(n_, kThreads), blocks_for<Index>(m, kFactoredStates));
-      factored_field_kernel<Real><<<grid, kThreads, 0, stream>>>(n_, patterns_, words_, xi_.data(),
-                                                                 sums_.data(), x, m, y);
-      ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+      for (const LaunchSlice& slice : factored_field_launches(n_, m)) {
+        const Index offset = slice.first_item * n_;
+        launch_kernel(factored_field_kernel<Real>, slice.shape, stream, n_, patterns_, words_,
+                      xi_.data(), sums_.data() + slice.first_item * patterns_, x + offset,
+                      slice.items, y + offset);
+      }
       return;
     }
   }

@@ -1,27 +1,32 @@
 #pragma once
-// Internal to kernels/: launch shapes shared by the engine's kernels.
+// Internal to kernels/: launching kernels with the shapes of attractor/cuda/launch_geometry.hpp,
+// which computes (and tests) every grid, block and shared-memory size on the host.
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
+#include "attractor/cuda/launch_geometry.hpp"
 #include "cuda_check.hpp"
 
 namespace attractor::cuda {
 
-// Threads per block of the element-wise and per-neuron kernels: 8 warps, enough to hide memory
-// latency with several blocks per SM, few enough for small N.
-constexpr int kThreads = 256;
-constexpr std::int64_t kMaxGridY = 65535;
+inline dim3 grid_dim(const LaunchShape& shape) {
+  return dim3(shape.grid[0], shape.grid[1], shape.grid[2]);
+}
 
-// Calls launch(first, count) for consecutive slices of at most 65,535 items — states, jobs,
-// (the grid's y limit) — and checks each launch.
-template <class Launch>
-void launch_over_items(std::int64_t items, Launch launch) {
-  for (std::int64_t first = 0; first < items; first += kMaxGridY) {
-    const std::int64_t count = items - first < kMaxGridY ? items - first : kMaxGridY;
-    launch(static_cast<int>(first), static_cast<unsigned>(count));
-    ATTRACTOR_CUDA_CHECK(cudaGetLastError());
-  }
+// The kernel's own parameter types, not deduced from the arguments: each argument converts to
+// its parameter at the call site, as it would in a <<<…>>> launch.
+template <class T>
+struct KernelParameter {
+  using type = T;
+};
+
+// kernel<<<shape>>>(args…) on `stream`, checked.
+template <class... Params>
+void launch_kernel(void (*kernel)(Params...), const LaunchShape& shape, cudaStream_t stream,
+                   typename KernelParameter<Params>::type... args) {
+  kernel<<<grid_dim(shape), shape.block, shape.shared_bytes, stream>>>(args...);
+  ATTRACTOR_CUDA_CHECK(cudaGetLastError());
 }
 
 }  // namespace attractor::cuda

@@ -2,7 +2,6 @@
 // bit (see philox_uniform_on_device in attractor/cuda/device.hpp).
 #include <cuda_runtime.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -10,6 +9,7 @@
 #include "attractor/cuda/device.hpp"
 #include "cuda_check.hpp"
 #include "device_buffer.hpp"
+#include "launch.hpp"
 
 namespace attractor::cuda {
 
@@ -41,14 +41,11 @@ std::vector<double> philox_uniform_on_device(std::uint64_t seed, core::RngPurpos
   ATTRACTOR_CUDA_CHECK(
       cudaDeviceGetAttribute(&multiprocessors, cudaDevAttrMultiProcessorCount, device));
   // Enough blocks to fill every SM several times over; the grid-stride loop covers the rest.
-  constexpr unsigned kThreads = 256;
-  const std::uint64_t blocks_needed = (count + kThreads - 1) / kThreads;
-  const auto blocks = static_cast<unsigned>(
-      std::min<std::uint64_t>(blocks_needed, static_cast<std::uint64_t>(multiprocessors) * 8));
-
-  philox_uniform_kernel<<<blocks, kThreads>>>(core::CounterRng{seed}, purpose, stream, count,
-                                              values.data());
-  ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+  // The vector above holds `count` doubles, so count < 2^63.
+  const LaunchShape shape =
+      grid_stride_launch(static_cast<std::int64_t>(count), kThreads, multiprocessors * 8);
+  launch_kernel(philox_uniform_kernel, shape, nullptr, core::CounterRng{seed}, purpose, stream,
+                count, values.data());
   // Same (default) stream as the launch, so the copy waits for the kernel; it also reports any
   // error the kernel raised while running.
   ATTRACTOR_CUDA_CHECK(

@@ -51,19 +51,14 @@ __device__ inline double block_sum(double v, double* scratch) {
 // element i into acc[0..K). Two launches: blocks_per_item blocks per item (gridDim.y = items)
 // each sum a grid-strided slice into partials, then one thread per item adds its partials in
 // block order. The slices depend only on n, so the result is a pure function of the inputs.
-constexpr int kReduceThreads = 256;
-
-inline int reduce_blocks_per_item(std::int64_t n) {
-  const std::int64_t blocks = (n + kReduceThreads - 1) / kReduceThreads;
-  return static_cast<int>(blocks < 64 ? (blocks < 1 ? 1 : blocks) : 64);
-}
+constexpr int kReduceThreads = kThreads;  // item_reduction_launches' block
 
 template <class Term, int K>
 __global__ void __launch_bounds__(kReduceThreads)
-    reduce_partials_kernel(Term term, std::int64_t n, int first_item, double* partials) {
+    reduce_partials_kernel(Term term, std::int64_t n, std::int64_t first_item, double* partials) {
   // One block owns a strided slice of one item's n elements and writes K partial sums.
   __shared__ double scratch[K][33];
-  const int item = first_item + static_cast<int>(blockIdx.y);
+  const int item = static_cast<int>(first_item) + static_cast<int>(blockIdx.y);
   double acc[K];
 #pragma unroll
   for (int k = 0; k < K; ++k) acc[k] = 0.0;
@@ -102,19 +97,17 @@ __global__ void reduce_finish_kernel(const double* partials, int blocks, int ite
 }
 
 // out[item * K + k] (device) = Σ_i term_k(item, i). `partials` is scratch of at least
-// items × reduce_blocks_per_item(n) × K doubles.
+// items × reduction_blocks_per_item(n) × K doubles.
 template <int K, class Term>
 void reduce_per_item(const Term& term, int items, std::int64_t n, double* partials, double* out,
                      cudaStream_t stream) {
   if (items == 0) return;
-  const int blocks = reduce_blocks_per_item(n);
-  launch_over_items(items, [&](int first, unsigned count) {
-    reduce_partials_kernel<Term, K>
-        <<<dim3(static_cast<unsigned>(blocks), count), kReduceThreads, 0, stream>>>(
-            term, n, first, partials);
-  });
-  reduce_finish_kernel<K><<<(items + 127) / 128, 128, 0, stream>>>(partials, blocks, items, out);
-  ATTRACTOR_CUDA_CHECK(cudaGetLastError());
+  for (const LaunchSlice& slice : item_reduction_launches(n, items)) {
+    launch_kernel(reduce_partials_kernel<Term, K>, slice.shape, stream, term, n, slice.first_item,
+                  partials);
+  }
+  launch_kernel(reduce_finish_kernel<K>, thread_per_item_launch(items, 128), stream, partials,
+                static_cast<int>(reduction_blocks_per_item(n)), items, out);
 }
 
 }  // namespace attractor::cuda

@@ -86,7 +86,7 @@ def weights(net):
 
 def run(net, states, dynamics="discrete-sync", integrator="rk4", steps=1000, dt=0.05,
         t_end=math.inf, tol=1e-6, seed=0, record_every=0, record_states=False, max_period=32,
-        patterns=None, backend="auto", precision="float32"):
+        patterns=None, backend="auto", precision="float32", temperature=1.0):
     """Evolves `states` ((B, N) or (N,)) of `net` and returns a dict of NumPy arrays: final
     (B, N), outcome (fixed_point, limit_cycle or wandering per state), steps, period (steps or
     sections per cycle), period_time (continuous), time,
@@ -94,13 +94,15 @@ def run(net, states, dynamics="discrete-sync", integrator="rk4", steps=1000, dt=
     matched_pattern; with record_every = K, recording (steps, time, energy, overlaps and, with
     record_states, states at every K-th step).
 
-    dynamics: discrete-sync, discrete-async or continuous (integrator euler, rk4 or dopri5).
+    dynamics: discrete-sync, discrete-async, glauber (heat bath at `temperature`, one neuron at
+    a time: P(s_i = +1) = 1 / (1 + exp(-2 h_i / T))), glauber-sync (heat bath, all neurons at
+    once) or continuous (integrator euler, rk4 or dopri5).
     backend: auto, cpu or cuda."""
     states = np.asarray(states, dtype=np.float64)
     pats = None if patterns is None else np.asarray(patterns, dtype=np.float64)
     out = _core._run(net, states, dynamics, integrator, int(steps), float(dt), float(t_end),
                      float(tol), int(seed), int(record_every), bool(record_states),
-                     int(max_period), pats, backend, precision)
+                     int(max_period), pats, backend, precision, float(temperature))
     if states.ndim == 1:
         out["final"] = out["final"][0]
     return out

@@ -125,7 +125,8 @@ py::dict run_released(std::unique_ptr<Engine> engine, const Networks& networks,
 
 core::RunOptions run_options(const std::string& dynamics, const std::string& integrator,
                              Index steps, double dt, double t_end, double tol, std::uint64_t seed,
-                             Index record_every, bool record_states, int max_period) {
+                             Index record_every, bool record_states, int max_period,
+                             double temperature = 1.0) {
   core::RunOptions o;
   o.dynamics = core::parse_dynamics(dynamics, "dynamics");
   o.integrator = core::parse_integrator(integrator, "integrator");
@@ -137,6 +138,7 @@ core::RunOptions run_options(const std::string& dynamics, const std::string& int
   o.record_every = record_every;
   o.record_states = record_states;
   o.max_period = max_period;
+  o.temperature = temperature;
   o.validate();
   return o;
 }
@@ -243,10 +245,10 @@ PYBIND11_MODULE(_attractor, m) {
                    const std::string& dynamics, const std::string& integrator, Index steps,
                    double dt, double t_end, double tol, std::uint64_t seed, Index record_every,
                    bool record_states, int max_period, std::optional<Array<double>> patterns,
-                   const std::string& backend, const std::string& precision) {
+                   const std::string& backend, const std::string& precision, double temperature) {
     auto batch = to_states(states, net.size());
     auto options = run_options(dynamics, integrator, steps, dt, t_end, tol, seed, record_every,
-                               record_states, max_period);
+                               record_states, max_period, temperature);
     core::PatternSet xi;
     if (patterns) {
       xi = to_patterns(*patterns, "patterns");
