@@ -114,6 +114,28 @@ def test_asynchronous_updates_never_raise_the_energy_of_a_symmetric_network():
     assert out["outcome"] == ["fixed_point"] * 3
 
 
+def test_glauber_dynamics_retrieve_below_the_critical_temperature_and_forget_above():
+    rng = np.random.default_rng(6)
+    n = 1000
+    xi = random_signs(rng, (1, n))
+    net = attractor.memory(xi, storage="factored")
+    starts = np.repeat(xi, 8, axis=0)
+    for dynamics in ("glauber", "glauber-sync"):
+        cold = attractor.run(net, starts, dynamics=dynamics, temperature=0.5, steps=60, seed=1,
+                             patterns=xi, record_every=1)
+        hot = attractor.run(net, starts, dynamics=dynamics, temperature=1.5, steps=60, seed=1,
+                            patterns=xi, record_every=1)
+        # Mean field: m = tanh(m / T) is 0.9575 at T = 0.5 and 0 above T = 1; N = 1000 adds
+        # fluctuations of ~0.03 per state.
+        m_cold = np.abs(cold["recording"]["overlaps"][30:]).mean()
+        m_hot = np.abs(hot["recording"]["overlaps"][30:]).mean()
+        assert abs(m_cold - 0.9575) < 0.01, (dynamics, m_cold)
+        assert m_hot < 0.08, (dynamics, m_hot)
+        assert cold["outcome"] == ["wandering"] * 8
+    with pytest.raises(ValueError, match="temperature"):
+        attractor.run(net, starts, dynamics="glauber", temperature=0.0)
+
+
 def test_an_antisymmetrically_coupled_pair_oscillates():
     net = attractor.network(np.array([[2.0, -2.0], [2.0, 2.0]]), activation="tanh")
     out = attractor.run(net, np.array([[0.1, 0.0]]), dynamics="continuous", dt=0.01,
