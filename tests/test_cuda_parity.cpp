@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "attractor/core/error.hpp"
+#include "attractor/core/integer_weights.hpp"
 #include "attractor/core/philox.hpp"
 #include "attractor/host/cpu_engine.hpp"
 #include "attractor/host/engine_factory.hpp"
@@ -342,6 +343,35 @@ TEST_F(CudaParity, GlauberDynamicsDrawTheSameUpdates) {
       EXPECT_EQ(p.gpu.states[b].outcome, Outcome::Wandering);
     }
     EXPECT_EQ(p.cpu.recording.steps, p.gpu.recording.steps);
+  }
+}
+
+// Dense Hebbian weights are integers over N: the engine multiplies them as int8 (N a multiple of
+// 4) or fp16 (otherwise) on tensor cores, with exact sums, so float32 CUDA runs of the dense
+// matrix agree state for state with the CPU's float64 — whose fields differ from the exact ones
+// by ≤ N ε P, far below the 1/N of the smallest field (N even, P odd: no ties). Synchronous
+// dynamics use the integer products: N = 400 as int8, N = 402 (not a multiple of 4) as fp16.
+TEST_F(CudaParity, DenseHebbianWeightsUseExactIntegerProducts) {
+  for (const Index n : {400, 402}) {
+    const auto patterns = host::random_patterns(151, n, 61);
+    const auto net = host::hebbian_network(patterns, false);
+    const auto form = core::exact_integer_form(std::get<core::DenseMatrix<double>>(net.weights));
+    ASSERT_TRUE(form.has_value());
+    const auto start = host::noisy_cues(patterns, 48, 0.25, 62);
+    for (const auto dynamics : {Dynamics::DiscreteSync, Dynamics::GlauberSync}) {
+      core::RunOptions options;
+      options.dynamics = dynamics;
+      options.temperature = 0.3;
+      options.max_steps = 40;
+      options.seed = 63;
+      options.patterns = &patterns;
+      const auto p = both(net, start, options);
+      EXPECT_EQ(p.cpu_states.values, p.gpu_states.values) << "N = " << n;
+      for (Index b = 0; b < start.batch; ++b) {
+        EXPECT_EQ(p.cpu.states[b].steps, p.gpu.states[b].steps);
+        EXPECT_EQ(p.cpu.states[b].outcome, p.gpu.states[b].outcome);
+      }
+    }
   }
 }
 

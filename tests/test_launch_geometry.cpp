@@ -117,7 +117,13 @@ TEST(LaunchGeometry, CsrProductSlicesCoverEveryRowAndStateWithinTheLimits) {
     for (const Index m : kStates) {
       SCOPED_TRACE(sizes(rows, m));
       const Index tile = csr_states_per_tile(m);
-      EXPECT_EQ(tile, m == 1 ? 1 : kCsrStatesPerTile);
+      if (m == 1) {
+        EXPECT_EQ(tile, 1);
+      } else {  // the smallest of 8, 16, 32 that holds the batch: one pass over the matrix
+        EXPECT_TRUE(tile == 8 || tile == 16 || tile == 32) << tile;
+        EXPECT_TRUE(tile >= std::min<Index>(m, kCsrMaxStatesPerTile)) << tile;
+        EXPECT_TRUE(tile == kCsrMinStatesPerTile || tile / 2 < m) << tile;
+      }
       const LaunchSlices slices = csr_product_launches(rows, m);
       expect_tiled_cover(slices, m, tile, rows, kCsrRowsPerBlock);
       expect_fewest_slices(slices, m, tile);
@@ -131,31 +137,50 @@ TEST(LaunchGeometry, CsrProductSlicesCoverEveryRowAndStateWithinTheLimits) {
 
 // The bug: the CSR product put ⌈m/8⌉ state tiles in grid.y in one launch, so recall over
 // 10^6 cues (which the CLI accepts) asked for 125,000 > 65,535 and failed with an invalid launch
-// configuration. One unsplit launch fails this test again.
-TEST(LaunchGeometry, CsrProductOverAMillionStatesIsSplitBelowTheGridYLimit) {
-  const Index m = 1000000;
-  const Index old_grid_y = ceil_div(m, kCsrStatesPerTile);
-  EXPECT_GT(old_grid_y, kMaxGridY);
+// configuration. Tiles are 32 states wide now (10^6 states take 31,250 tiles); past 65,535 tiles
+// of 32 the product is split, and one unsplit launch fails this test again.
+TEST(LaunchGeometry, CsrProductOverMillionsOfStatesIsSplitBelowTheGridYLimit) {
+  EXPECT_GT(ceil_div(1000000, 8), kMaxGridY);  // the old geometry
+  const LaunchSlices million = csr_product_launches(Index{1} << 20, 1000000);
+  ASSERT_EQ(million.size(), 1u);
+  EXPECT_EQ(Index{million[0].shape.grid[1]}, ceil_div(1000000, kCsrMaxStatesPerTile));
 
+  const Index m = 3000000;
+  const Index per_slice = kMaxGridY * kCsrMaxStatesPerTile;
   const LaunchSlices slices = csr_product_launches(Index{1} << 20, m);
   ASSERT_EQ(slices.size(), 2u);
   EXPECT_EQ(slices[0].first_item, 0);
-  EXPECT_EQ(slices[0].items, kMaxGridY * kCsrStatesPerTile);
-  EXPECT_EQ(slices[1].first_item, 524280);
-  EXPECT_EQ(slices[1].items, m - 524280);
+  EXPECT_EQ(slices[0].items, per_slice);
+  EXPECT_EQ(slices[1].first_item, per_slice);
+  EXPECT_EQ(slices[1].items, m - per_slice);
   for (const LaunchSlice& slice : slices) EXPECT_LE(Index{slice.shape.grid[1]}, kMaxGridY);
-  expect_tiled_cover(slices, m, kCsrStatesPerTile, Index{1} << 20, kCsrRowsPerBlock);
+  expect_tiled_cover(slices, m, kCsrMaxStatesPerTile, Index{1} << 20, kCsrRowsPerBlock);
+}
+
+// The states' transpose covers every element with bounded blocks, for any shape.
+TEST(LaunchGeometry, TransposeCoversEveryTileWithinTheLimits) {
+  for (const Index rows : kNeurons) {
+    for (const Index m : kStates) {
+      const LaunchShape shape = transpose_launch(rows, m);
+      EXPECT_EQ(shape.block, Index{kTransposeTile * 8});
+      EXPECT_GE(Index{shape.grid[0]}, 1);
+      EXPECT_LE(Index{shape.grid[0]}, kTransposeMaxBlocks);
+      EXPECT_EQ(shape.grid[1], 1u);
+      EXPECT_EQ(shape.grid[2], 1u);
+    }
+  }
 }
 
 TEST(LaunchGeometry, CsrProductSplitsExactlyPastTheLastFullGrid) {
-  const LaunchSlices full = csr_product_launches(1000, 524280);
+  const Index per_slice = kMaxGridY * kCsrMaxStatesPerTile;  // 2,097,120
+  const LaunchSlices full = csr_product_launches(1000, per_slice);
   ASSERT_EQ(full.size(), 1u);
   EXPECT_EQ(Index{full[0].shape.grid[1]}, kMaxGridY);
 
-  const LaunchSlices past = csr_product_launches(1000, 524281);
+  const LaunchSlices past = csr_product_launches(1000, per_slice + 1);
   ASSERT_EQ(past.size(), 2u);
   EXPECT_EQ(Index{past[0].shape.grid[1]}, kMaxGridY);
-  EXPECT_EQ(past[1].first_item, 524280);
+  EXPECT_EQ(past[1].first_item, per_slice);
   EXPECT_EQ(past[1].items, 1);
   EXPECT_EQ(past[1].shape.grid[1], 1u);
 }

@@ -42,9 +42,12 @@ class CudaStepper final : public core::Stepper {
         n_(network.size()), batch_(batch), slots_(std::max<Index>(batch, 1)),
         continuous_(options.dynamics == Dynamics::Continuous),
         rule_{core::is_glauber(options.dynamics), options.temperature,
-              core::CounterRng{options.seed}, options.stream_offset} {
+              core::CounterRng{options.seed}, options.stream_offset},
+        integer_(DeviceModel<Real>::integer_form(
+            network, !continuous_,
+            options.dynamics == Dynamics::DiscreteSync || options.dynamics == Dynamics::GlauberSync)) {
     check_allocation(plan_bytes());  // the whole plan, before any of it is allocated
-    model_.emplace(network, slots_, !continuous_, resources);
+    model_.emplace(network, slots_, !continuous_, integer_, resources);
     list_ = DeviceBuffer<int>(static_cast<std::size_t>(slots_));
     item_values_ = DeviceBuffer<double>(static_cast<std::size_t>(slots_));
   }
@@ -302,7 +305,7 @@ class CudaStepper final : public core::Stepper {
     const auto per_state = static_cast<std::size_t>(n_) * sizeof(Real);
     const auto states = static_cast<std::size_t>(slots_);
     const auto ring = static_cast<std::size_t>(options_.max_period) + 1;
-    std::size_t bytes = DeviceModel<Real>::bytes_needed(network_, batch_) + states * 3 * per_state;
+    std::size_t bytes = DeviceModel<Real>::bytes_needed(network_, batch_, integer_) + states * 3 * per_state;
     if (continuous_) {
       const auto vectors = static_cast<std::size_t>(core::stage_count(options_.integrator)) + 3 + ring;
       bytes += states * vectors * per_state;
@@ -383,6 +386,7 @@ class CudaStepper final : public core::Stepper {
   Index slots_;  // batch, at least 1 (buffers are never empty)
   bool continuous_;
   SyncRule rule_;
+  std::optional<core::IntegerWeights> integer_;  // dense weights' exact form, when products use it
   std::optional<DeviceModel<Real>> model_;
   DeviceBuffer<int> list_;
   std::vector<int> list_host_;

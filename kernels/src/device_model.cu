@@ -20,19 +20,22 @@ using Index = std::int64_t;
 // ---------------------------------------------------------------------------------------------
 // CSR: Y = T X. One warp per row and up to kStates states (blockIdx.y picks the tile): the lanes
 // stride the row's entries, so each pass reads 32 consecutive (value, column) pairs — coalesced,
-// 8 bytes per synapse in float32 — and each pair multiplies kStates gathered state entries. A
-// shuffle tree sums the lanes. Rows of a network are near-uniform in length, so warps balance.
-// More tiles than grid.y holds run as slices (csr_product_launches), x and y advanced to the
-// slice's first state: the slice is the same product on fewer columns.
+// 8 bytes per synapse in float32 — and each pair multiplies the kStates entries of its column in
+// the state-major copy xt (xt[c m + j] = state j's entry c): contiguous, one or two sectors per
+// synapse instead of kStates scattered ones. Tiles of up to 32 states hold a batch of 32 in one
+// tile, so the matrix is streamed once per product. A shuffle tree sums the lanes. Rows of a
+// network are near-uniform in length, so warps balance. More tiles than grid.y holds run as
+// slices (csr_product_launches); `first` is the slice's first state.
 template <class Real, int kStates>
 __global__ void __launch_bounds__(kThreads)
     csr_multiply_kernel(Index n, const Index* __restrict__ row_ptr,
                         const std::int32_t* __restrict__ col, const Real* __restrict__ values,
-                        const Real* __restrict__ x, Real* __restrict__ y, Index m) {
+                        const Real* __restrict__ xt, Index m, Index first,
+                        Real* __restrict__ y) {
   const Index row = (static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
   const int lane = static_cast<int>(threadIdx.x) % kWarp;
   if (row >= n) return;  // the whole warp leaves together: the shuffles below stay full-warp
-  const Index first_state = static_cast<Index>(blockIdx.y) * kStates;
+  const Index first_state = first + static_cast<Index>(blockIdx.y) * kStates;
   const int states = static_cast<int>(m - first_state < kStates ? m - first_state : kStates);
   Real acc[kStates];
 #pragma unroll
@@ -40,10 +43,10 @@ __global__ void __launch_bounds__(kThreads)
   const Index end = row_ptr[row + 1];
   for (Index k = row_ptr[row] + lane; k < end; k += kWarp) {
     const Real v = values[k];
-    const Index c = col[k];
+    const Real* column = xt + static_cast<Index>(col[k]) * m + first_state;
 #pragma unroll
     for (int j = 0; j < kStates; ++j) {
-      if (j < states) acc[j] += v * x[(first_state + j) * n + c];
+      if (j < states) acc[j] += v * column[j];
     }
   }
 #pragma unroll
@@ -53,6 +56,30 @@ __global__ void __launch_bounds__(kThreads)
       sum += __shfl_down_sync(kFullMask, sum, offset);
     }
     if (lane == 0 && j < states) y[(first_state + j) * n + row] = sum;
+  }
+}
+
+// out (cols × rows, row-major) = in (rows × cols, row-major)ᵀ through kTransposeTile² tiles in
+// shared memory, so both the reads and the writes are coalesced; the +1 column keeps the tile's
+// columns in different banks. Blocks of 32 × 8 threads loop over tiles (transpose_launch).
+template <class Real>
+__global__ void __launch_bounds__(kTransposeTile * 8)
+    transpose_kernel(const Real* __restrict__ in, Index rows, Index cols, Real* __restrict__ out) {
+  __shared__ Real tile[kTransposeTile][kTransposeTile + 1];
+  const Index tiles_x = (cols + kTransposeTile - 1) / kTransposeTile;
+  const Index tiles = tiles_x * ((rows + kTransposeTile - 1) / kTransposeTile);
+  const int tx = static_cast<int>(threadIdx.x) % kTransposeTile;
+  const int ty = static_cast<int>(threadIdx.x) / kTransposeTile;
+  for (Index t = blockIdx.x; t < tiles; t += gridDim.x) {
+    const Index row0 = (t / tiles_x) * kTransposeTile, col0 = (t % tiles_x) * kTransposeTile;
+    for (int r = ty; r < kTransposeTile; r += 8) {
+      if (row0 + r < rows && col0 + tx < cols) tile[r][tx] = in[(row0 + r) * cols + col0 + tx];
+    }
+    __syncthreads();
+    for (int c = ty; c < kTransposeTile; c += 8) {
+      if (col0 + c < cols && row0 + tx < rows) out[(col0 + c) * rows + row0 + tx] = tile[tx][c];
+    }
+    __syncthreads();
   }
 }
 
@@ -183,6 +210,35 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
+// ±1 states as the integer form's operand type: int8, or fp16 (bits of ±1.0: 0x3C00, 0xBC00).
+template <class Real>
+__global__ void to_int8_kernel(const Real* __restrict__ x, Index count, std::int8_t* __restrict__ out) {
+  for (Index e = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; e < count;
+       e += static_cast<Index>(gridDim.x) * blockDim.x) {
+    out[e] = x[e] > Real(0) ? std::int8_t{1} : std::int8_t{-1};
+  }
+}
+template <class Real>
+__global__ void to_half_kernel(const Real* __restrict__ x, Index count,
+                               std::uint16_t* __restrict__ out) {
+  for (Index e = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; e < count;
+       e += static_cast<Index>(gridDim.x) * blockDim.x) {
+    out[e] = x[e] > Real(0) ? std::uint16_t{0x3C00} : std::uint16_t{0xBC00};
+  }
+}
+// y = sum / D: the exact integer field, divided once (the factored product's very double).
+template <class Real, class Sum>
+__global__ void integer_scale_kernel(const Sum* __restrict__ sums, Index count, double denominator,
+                                     Real* __restrict__ y) {
+  for (Index e = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; e < count;
+       e += static_cast<Index>(gridDim.x) * blockDim.x) {
+    y[e] = static_cast<Real>(static_cast<double>(sums[e]) / denominator);
+  }
+}
+
+// Blocks for the element-wise kernels above: enough to fill an H100 several times over.
+constexpr Index kElementwiseBlocks = 1024;
+
 template <class Real>
 void gemm(cublasHandle_t handle, int n, int m, const Real* T, const Real* x, Real* y) {
   // T is row-major n × n, i.e. Tᵀ read column-major with leading dimension n: op = transpose.
@@ -212,13 +268,33 @@ std::vector<Real> converted(core::ConstSpan<double> values) {
 }  // namespace
 
 template <class Real>
-std::size_t DeviceModel<Real>::bytes_needed(const core::Network& network, Index max_states) {
+std::optional<core::IntegerWeights> DeviceModel<Real>::integer_form(const core::Network& network,
+                                                                    bool binary_states,
+                                                                    bool products_only) {
+  const auto* dense = std::get_if<core::DenseMatrix<double>>(&network.weights);
+  if (dense == nullptr || !binary_states || !products_only) return std::nullopt;
+  auto form = core::exact_integer_form(*dense);
+  // int8 GEMM reads 4-byte words: N a multiple of 4, else the same integers as fp16 (exact too:
+  // N · 127 < 2^24 for every dense N that fits a device).
+  if (form && form->storage == core::IntegerStorage::Int8 && form->n % 4 != 0) {
+    form->storage = core::IntegerStorage::Float16;
+  }
+  return form;
+}
+
+template <class Real>
+std::size_t DeviceModel<Real>::bytes_needed(const core::Network& network, Index max_states,
+                                            const std::optional<core::IntegerWeights>& integer) {
   const auto n = static_cast<std::size_t>(network.size());
   std::size_t bytes = n * sizeof(Real);
-  if (std::holds_alternative<core::DenseMatrix<double>>(network.weights)) {
+  if (integer) {
+    const std::size_t element = integer->storage == core::IntegerStorage::Int8 ? 1 : 2;
+    bytes += n * n * element + static_cast<std::size_t>(max_states) * n * (element + 4);
+  } else if (std::holds_alternative<core::DenseMatrix<double>>(network.weights)) {
     bytes += n * n * sizeof(Real);
   } else if (const auto* csr = std::get_if<core::CsrMatrix<double>>(&network.weights)) {
     bytes += static_cast<std::size_t>(csr->nnz()) * (sizeof(Real) + 4) + (n + 1) * 8;
+    if (max_states > 1) bytes += n * static_cast<std::size_t>(max_states) * sizeof(Real);
   } else {
     const auto p = static_cast<std::size_t>(std::get<core::FactoredWeights>(network.weights)
                                                 .patterns.count);
@@ -230,7 +306,9 @@ std::size_t DeviceModel<Real>::bytes_needed(const core::Network& network, Index 
 
 template <class Real>
 DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states,
-                               bool binary_states, const Resources& resources)
+                               bool binary_states,
+                               const std::optional<core::IntegerWeights>& integer,
+                               const Resources& resources)
     : resources_(resources), n_(network.size()), max_states_(max_states),
       binary_states_(binary_states) {
   const cudaStream_t stream = resources.stream();
@@ -239,7 +317,28 @@ DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states,
   b_ = DeviceBuffer<Real>(b.size());
   upload(b.data(), b_.data(), b.size(), stream);
 
-  if (const auto* dense = std::get_if<core::DenseMatrix<double>>(&network.weights)) {
+  if (integer) {
+    kind_ = WeightKind::Integer;
+    core::require(n_ <= std::numeric_limits<int>::max(), "network",
+                  "dense weights on the GPU need N < 2^31");
+    storage_ = integer->storage;
+    denominator_ = integer->denominator;
+    const auto states = static_cast<std::size_t>(std::max<Index>(max_states, 1) * n_);
+    if (storage_ == core::IntegerStorage::Int8) {
+      const std::vector<std::int8_t> k(integer->values.begin(), integer->values.end());
+      k8_ = DeviceBuffer<std::int8_t>(k.size());
+      upload(k.data(), k8_.data(), k.size(), stream);
+      x8_ = DeviceBuffer<std::int8_t>(states);
+      sums32i_ = DeviceBuffer<std::int32_t>(states);
+    } else {
+      std::vector<std::uint16_t> k(integer->values.size());
+      for (std::size_t e = 0; e < k.size(); ++e) k[e] = core::half_bits(integer->values[e]);
+      k16_ = DeviceBuffer<std::uint16_t>(k.size());
+      upload(k.data(), k16_.data(), k.size(), stream);
+      x16_ = DeviceBuffer<std::uint16_t>(states);
+      sums32f_ = DeviceBuffer<float>(states);
+    }
+  } else if (const auto* dense = std::get_if<core::DenseMatrix<double>>(&network.weights)) {
     kind_ = WeightKind::Dense;
     core::require(n_ <= std::numeric_limits<int>::max(), "network",
                   "dense weights on the GPU need N < 2^31");
@@ -255,6 +354,9 @@ DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states,
     upload(values.data(), values_.data(), values.size(), stream);
     upload(csr->col_idx.data(), col_.data(), csr->col_idx.size(), stream);
     upload(csr->row_ptr.data(), row_ptr_.data(), csr->row_ptr.size(), stream);
+    if (max_states > 1) {
+      interleaved_ = DeviceBuffer<Real>(static_cast<std::size_t>(n_ * max_states));
+    }
   } else {
     kind_ = WeightKind::Factored;
     const auto& patterns = std::get<core::FactoredWeights>(network.weights).patterns;
@@ -321,14 +423,24 @@ void DeviceModel<Real>::multiply(const Real* x, Real* y, Index m) const {
       gemm<Real>(resources_.blas(), static_cast<int>(n_), static_cast<int>(m), dense_.data(), x,
                  y);
       return;
+    case WeightKind::Integer:
+      integer_multiply(x, y, m);
+      return;
     case WeightKind::Csr: {
-      const auto kernel = csr_states_per_tile(m) == 1
-                              ? csr_multiply_kernel<Real, 1>
-                              : csr_multiply_kernel<Real, kCsrStatesPerTile>;
+      const Index tile = csr_states_per_tile(m);
+      const auto kernel = tile == 1    ? csr_multiply_kernel<Real, 1>
+                          : tile == 8  ? csr_multiply_kernel<Real, 8>
+                          : tile == 16 ? csr_multiply_kernel<Real, 16>
+                                       : csr_multiply_kernel<Real, kCsrMaxStatesPerTile>;
+      const Real* xt = x;  // one state: the column is already state-major
+      if (m > 1) {
+        launch_kernel(transpose_kernel<Real>, transpose_launch(m, n_), stream, x, m, n_,
+                      interleaved_.data());
+        xt = interleaved_.data();
+      }
       for (const LaunchSlice& slice : csr_product_launches(n_, m)) {
-        const Index offset = slice.first_item * n_;
         launch_kernel(kernel, slice.shape, stream, n_, row_ptr_.data(), col_.data(),
-                      values_.data(), x + offset, y + offset, slice.items);
+                      values_.data(), xt, m, slice.first_item, y);
       }
       return;
     }
@@ -347,6 +459,36 @@ void DeviceModel<Real>::multiply(const Real* x, Real* y, Index m) const {
       }
       return;
     }
+  }
+}
+
+// Y = (K X) / D on tensor cores: K row-major is Kᵀ column-major (op = transpose, as gemm above).
+// int8 × int8 → int32 sums, or fp16 × fp16 → fp32 sums: both exact (|sum| ≤ N · max|K|, below
+// 2^31 and, by the fp16 rule, 2^24), in whatever order cuBLAS adds.
+template <class Real>
+void DeviceModel<Real>::integer_multiply(const Real* x, Real* y, Index m) const {
+  const cudaStream_t stream = resources_.stream();
+  const Index count = n_ * m;
+  const LaunchShape shape = grid_stride_launch(count, kThreads, kElementwiseBlocks);
+  const int n = static_cast<int>(n_);
+  if (storage_ == core::IntegerStorage::Int8) {
+    launch_kernel(to_int8_kernel<Real>, shape, stream, x, count, x8_.data());
+    const std::int32_t one = 1, zero = 0;
+    ATTRACTOR_CUBLAS_CHECK(cublasGemmEx(resources_.blas(), CUBLAS_OP_T, CUBLAS_OP_N, n,
+                                        static_cast<int>(m), n, &one, k8_.data(), CUDA_R_8I, n,
+                                        x8_.data(), CUDA_R_8I, n, &zero, sums32i_.data(),
+                                        CUDA_R_32I, n, CUBLAS_COMPUTE_32I, CUBLAS_GEMM_DEFAULT));
+    launch_kernel(integer_scale_kernel<Real, std::int32_t>, shape, stream, sums32i_.data(), count,
+                  static_cast<double>(denominator_), y);
+  } else {
+    launch_kernel(to_half_kernel<Real>, shape, stream, x, count, x16_.data());
+    const float one = 1.0f, zero = 0.0f;
+    ATTRACTOR_CUBLAS_CHECK(cublasGemmEx(resources_.blas(), CUBLAS_OP_T, CUBLAS_OP_N, n,
+                                        static_cast<int>(m), n, &one, k16_.data(), CUDA_R_16F, n,
+                                        x16_.data(), CUDA_R_16F, n, &zero, sums32f_.data(),
+                                        CUDA_R_32F, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    launch_kernel(integer_scale_kernel<Real, float>, shape, stream, sums32f_.data(), count,
+                  static_cast<double>(denominator_), y);
   }
 }
 

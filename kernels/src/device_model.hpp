@@ -5,19 +5,24 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <optional>
+
+#include "attractor/core/integer_weights.hpp"
 #include "attractor/core/network.hpp"
 #include "device_buffer.hpp"
 #include "resources.hpp"
 
 namespace attractor::cuda {
 
-enum class WeightKind { Dense, Csr, Factored };
+enum class WeightKind { Dense, Csr, Factored, Integer };
 
 // Raw device pointers, passed by value to kernels that read the weights themselves.
 //   Dense     dense[i n + j] = T_ij (row-major, Real).
 //   Csr       row_ptr (n + 1, int64), col (nnz, int32), values (nnz, Real).
 //   Factored  xi: P rows of `words` 32-bit words; bit k of word w of row μ is ξ^μ_{32w+k},
 //             set for +1 (bits past n are 0). T = (ΞᵀΞ − P I)/N.
+//   Integer   products only (no pointer here): dense weights in their exact integer form
+//             (core::exact_integer_form), K as int8 or fp16, multiplied on tensor cores.
 template <class Real>
 struct WeightView {
   WeightKind kind;
@@ -39,15 +44,28 @@ class DeviceModel {
   // products of up to max_states states at a time. `binary_states`: every state multiplied is
   // ±1 (discrete dynamics), so factored products may pack the states to bits too and take the
   // overlaps as N − 2 popcount(ξ^μ XOR s).
+  // `integer`: the exact integer form of dense weights (see integer_form below), multiplied in
+  // place of the floating-point copy, which is then never uploaded.
   DeviceModel(const core::Network& network, std::int64_t max_states, bool binary_states,
-              const Resources& resources);
+              const std::optional<core::IntegerWeights>& integer, const Resources& resources);
+
+  // The exact integer form the products of `network` may use: dense weights, ±1 states, and
+  // products alone (the caller reads no weights itself — synchronous dynamics). int8 needs N a
+  // multiple of 4 (cuBLAS's int8 GEMM reads 4-byte words); otherwise, or beyond 127, fp16.
+  static std::optional<core::IntegerWeights> integer_form(const core::Network& network,
+                                                          bool binary_states,
+                                                          bool products_only);
 
   // Device bytes the model of `network` takes in precision Real: the memory plan.
-  //   dense  N² · sizeof(Real);  CSR  nnz · (sizeof(Real) + 4) + (N + 1) · 8;
+  //   dense  N² · sizeof(Real);  CSR  nnz · (sizeof(Real) + 4) + (N + 1) · 8 (+ N · max_states
+  //          · sizeof(Real) for the state-major copy when max_states > 1);
   //   factored  P · ⌈N/32⌉ · 4 (one bit per pattern entry) + 8 P · max_states (overlap sums)
   //             + ⌈N/32⌉ · 4 · max_states (packed states);
+  //   integer  N² (int8) or 2 N² (fp16) + max_states · N · (1 or 2 + 4) (converted states and
+  //             int32 / fp32 sums);
   //   plus N · sizeof(Real) of bias.
-  static std::size_t bytes_needed(const core::Network& network, std::int64_t max_states);
+  static std::size_t bytes_needed(const core::Network& network, std::int64_t max_states,
+                                  const std::optional<core::IntegerWeights>& integer);
 
   std::int64_t n() const { return n_; }
   WeightKind kind() const { return kind_; }
@@ -60,6 +78,8 @@ class DeviceModel {
   void overlap_sums(const Real* x, double* sums, std::int64_t m) const;
 
  private:
+  void integer_multiply(const Real* x, Real* y, std::int64_t m) const;
+
   const Resources& resources_;
   WeightKind kind_;
   std::int64_t n_;
@@ -73,6 +93,16 @@ class DeviceModel {
   bool binary_states_;
   mutable DeviceBuffer<double> sums_;  // factored multiply: P × max_states overlap sums
   mutable DeviceBuffer<std::uint32_t> packed_;  // factored, binary states: ⌈N/32⌉ × max_states
+  mutable DeviceBuffer<Real> interleaved_;      // CSR, several states: N × max_states, state-major
+  // Integer: K (int8 or fp16 bits), the states converted to K's type, and the exact sums.
+  core::IntegerStorage storage_ = core::IntegerStorage::Int8;
+  std::int64_t denominator_ = 1;
+  DeviceBuffer<std::int8_t> k8_;
+  DeviceBuffer<std::uint16_t> k16_;
+  mutable DeviceBuffer<std::int8_t> x8_;
+  mutable DeviceBuffer<std::uint16_t> x16_;
+  mutable DeviceBuffer<std::int32_t> sums32i_;
+  mutable DeviceBuffer<float> sums32f_;
 };
 
 }  // namespace attractor::cuda

@@ -83,7 +83,18 @@ LaunchSlices item_reduction_launches(Index n, Index items) {
   return tiled_item_launches(reduction_blocks_per_item(n), items, 1, kBlock);
 }
 
-Index csr_states_per_tile(Index states) { return states == 1 ? 1 : kCsrStatesPerTile; }
+Index csr_states_per_tile(Index states) {
+  if (states == 1) return 1;
+  Index tile = kCsrMinStatesPerTile;
+  while (tile < states && tile < kCsrMaxStatesPerTile) tile *= 2;
+  return tile;
+}
+
+LaunchShape transpose_launch(Index rows, Index cols) {
+  check_counts(rows, cols);
+  const Index tiles = ceil_div(rows, kTransposeTile) * ceil_div(cols, kTransposeTile);
+  return grid_stride_launch(tiles * kTransposeTile * 8, kTransposeTile * 8, kTransposeMaxBlocks);
+}
 
 LaunchSlices csr_product_launches(Index rows, Index states) {
   check_counts(rows, states);

@@ -29,12 +29,17 @@ constexpr int kThreads = 256;
 
 // The tile sizes of the product kernels (kernels/src/device_model.cu), here so that the kernels'
 // templates and the geometry below cannot disagree.
-//   CSR: one warp per row, states in tiles of kCsrStatesPerTile (of 1 when there is one state).
+//   CSR: one warp per row, states in tiles of 8, 16 or 32 (the smallest that holds the batch, so
+//   the matrix is streamed once per product for up to kCsrMaxStatesPerTile states; 1 for one
+//   state), read from a state-major (interleaved) copy of the states in kTransposeTile² tiles.
 //   Factored overlap sums: a block owns kFactoredPatterns patterns × kFactoredStates states.
 //   Factored field: a block owns kThreads neurons × kFactoredStates states and stages kSumsChunk
 //   overlap sums per state in static shared memory.
 constexpr int kCsrRowsPerBlock = kThreads / static_cast<int>(kThreadsPerWarp);
-constexpr int kCsrStatesPerTile = 8;
+constexpr int kCsrMinStatesPerTile = 8;
+constexpr int kCsrMaxStatesPerTile = 32;
+constexpr int kTransposeTile = 32;
+constexpr std::int64_t kTransposeMaxBlocks = std::int64_t{1} << 16;
 constexpr int kFactoredPatterns = 8;
 constexpr int kFactoredStates = 4;
 constexpr int kSumsChunk = 512;
@@ -87,6 +92,9 @@ std::int64_t reduction_blocks_per_item(std::int64_t n);
 // csr_states_per_tile(states) along y. The grid depends on rows and states only: a row's warp
 // strides its entries, however many there are.
 std::int64_t csr_states_per_tile(std::int64_t states);
+// The states' transpose to the interleaved layout the CSR kernel reads: kTransposeTile ×
+// kTransposeTile tiles of a rows × cols matrix, a grid-stride loop over tiles of 32 × 8 threads.
+LaunchShape transpose_launch(std::int64_t rows, std::int64_t cols);
 LaunchSlices csr_product_launches(std::int64_t rows, std::int64_t states);
 
 // (c) Factored products. Overlap sums: kFactoredPatterns patterns × kFactoredStates states per
