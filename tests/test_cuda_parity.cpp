@@ -15,6 +15,7 @@
 
 #include "attractor/core/error.hpp"
 #include "attractor/core/integer_weights.hpp"
+#include "attractor/cuda/sell_matrix.hpp"
 #include "attractor/core/philox.hpp"
 #include "attractor/host/cpu_engine.hpp"
 #include "attractor/host/engine_factory.hpp"
@@ -371,6 +372,31 @@ TEST_F(CudaParity, DenseHebbianWeightsUseExactIntegerProducts) {
         EXPECT_EQ(p.cpu.states[b].steps, p.gpu.states[b].steps);
         EXPECT_EQ(p.cpu.states[b].outcome, p.gpu.states[b].outcome);
       }
+    }
+  }
+}
+
+// The sparse products pick their layout per matrix: near-uniform rows (a random network of
+// fixed density) go to SELL-C-σ, a matrix with one hub row per σ-window stays CSR; both read the
+// states state-major in tiles of 1, 8, 16 or 32 (and two tiles past 32). With dyadic weights
+// every sum is exact, so every batch size must agree state for state with the CPU.
+TEST_F(CudaParity, SparseLayoutsAndStateTilesAgreeStateForState) {
+  constexpr Index kN = 1100;
+  const auto uniform = to_csr(dyadic_weights(kN, false, 71, 0.05));
+  auto skewed_dense = dyadic_weights(kN, false, 72, 0.01);
+  for (Index j = 0; j < kN; ++j) skewed_dense(0, j) = j % 3 == 0 ? 0.5 : 0.0;  // one hub row
+  const auto skewed = to_csr(skewed_dense);
+  ASSERT_TRUE(cuda::prefer_sell(uniform, cuda::to_sell(uniform, cuda::kSellSigma)));
+  ASSERT_FALSE(cuda::prefer_sell(skewed, cuda::to_sell(skewed, cuda::kSellSigma)));
+  for (const auto* T : {&uniform, &skewed}) {
+    const auto net = network_of(core::Weights{*T}, core::ActivationKind::Sign);
+    for (const Index batch : {1, 5, 12, 20, 40}) {
+      SCOPED_TRACE((T == &uniform ? "SELL, B = " : "CSR, B = ") + std::to_string(batch));
+      core::RunOptions options;
+      options.max_steps = 30;
+      options.seed = 73;
+      const auto p = both(net, random_signs(batch, kN, 74), options);
+      expect_same_discrete_run(p.cpu, p.gpu, p.cpu_states, p.gpu_states, 0.0);
     }
   }
 }

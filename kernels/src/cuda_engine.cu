@@ -43,11 +43,10 @@ class CudaStepper final : public core::Stepper {
         continuous_(options.dynamics == Dynamics::Continuous),
         rule_{core::is_glauber(options.dynamics), options.temperature,
               core::CounterRng{options.seed}, options.stream_offset},
-        integer_(DeviceModel<Real>::integer_form(
-            network, !continuous_,
-            options.dynamics == Dynamics::DiscreteSync || options.dynamics == Dynamics::GlauberSync)) {
+        plan_(DeviceModel<Real>::plan(network, !continuous_,
+                                      !core::is_asynchronous(options.dynamics))) {
     check_allocation(plan_bytes());  // the whole plan, before any of it is allocated
-    model_.emplace(network, slots_, !continuous_, integer_, resources);
+    model_.emplace(network, slots_, !continuous_, plan_, resources);
     list_ = DeviceBuffer<int>(static_cast<std::size_t>(slots_));
     item_values_ = DeviceBuffer<double>(static_cast<std::size_t>(slots_));
   }
@@ -305,7 +304,7 @@ class CudaStepper final : public core::Stepper {
     const auto per_state = static_cast<std::size_t>(n_) * sizeof(Real);
     const auto states = static_cast<std::size_t>(slots_);
     const auto ring = static_cast<std::size_t>(options_.max_period) + 1;
-    std::size_t bytes = DeviceModel<Real>::bytes_needed(network_, batch_, integer_) + states * 3 * per_state;
+    std::size_t bytes = DeviceModel<Real>::bytes_needed(network_, batch_, plan_) + states * 3 * per_state;
     if (continuous_) {
       const auto vectors = static_cast<std::size_t>(core::stage_count(options_.integrator)) + 3 + ring;
       bytes += states * vectors * per_state;
@@ -386,7 +385,7 @@ class CudaStepper final : public core::Stepper {
   Index slots_;  // batch, at least 1 (buffers are never empty)
   bool continuous_;
   SyncRule rule_;
-  std::optional<core::IntegerWeights> integer_;  // dense weights' exact form, when products use it
+  typename DeviceModel<Real>::Plan plan_;  // the product layouts (integer form, SELL-C-σ)
   std::optional<DeviceModel<Real>> model_;
   DeviceBuffer<int> list_;
   std::vector<int> list_host_;

@@ -59,6 +59,44 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
+// SELL-C-σ: Y = T X with a thread per stored row (a warp per 32-row slice): at step k the warp
+// reads the slice's 32 consecutive values and columns (coalesced, no reduction across lanes),
+// each thread multiplying its entry with kStates contiguous state-major values; the row's sum
+// goes to its original index. Padding entries are zeros on column 0. Sliced along y as CSR.
+template <class Real, int kStates>
+__global__ void __launch_bounds__(kThreads)
+    sell_multiply_kernel(Index n, const Index* __restrict__ slice_ptr,
+                         const std::int32_t* __restrict__ slice_width,
+                         const std::int32_t* __restrict__ row_of,
+                         const std::int32_t* __restrict__ col, const Real* __restrict__ values,
+                         const Real* __restrict__ xt, Index m, Index first, Real* __restrict__ y) {
+  const Index stored_row = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (stored_row >= n) return;
+  const Index slice = stored_row / kWarp;
+  const int lane = static_cast<int>(stored_row % kWarp);
+  const Index first_state = first + static_cast<Index>(blockIdx.y) * kStates;
+  const int states = static_cast<int>(m - first_state < kStates ? m - first_state : kStates);
+  Real acc[kStates];
+#pragma unroll
+  for (int j = 0; j < kStates; ++j) acc[j] = Real(0);
+  const Index base = slice_ptr[slice] + lane;
+  const Index width = slice_width[slice];
+  for (Index k = 0; k < width; ++k) {
+    const Index at = base + k * kWarp;
+    const Real v = values[at];
+    const Real* column = xt + static_cast<Index>(col[at]) * m + first_state;
+#pragma unroll
+    for (int j = 0; j < kStates; ++j) {
+      if (j < states) acc[j] += v * column[j];
+    }
+  }
+  const Index row = row_of[stored_row];
+#pragma unroll
+  for (int j = 0; j < kStates; ++j) {
+    if (j < states) y[(first_state + j) * n + row] = acc[j];
+  }
+}
+
 // out (cols × rows, row-major) = in (rows × cols, row-major)ᵀ through kTransposeTile² tiles in
 // shared memory, so both the reads and the writes are coalesced; the +1 column keeps the tile's
 // columns in different banks. Blocks of 32 × 8 threads loop over tiles (transpose_launch).
@@ -268,26 +306,37 @@ std::vector<Real> converted(core::ConstSpan<double> values) {
 }  // namespace
 
 template <class Real>
-std::optional<core::IntegerWeights> DeviceModel<Real>::integer_form(const core::Network& network,
-                                                                    bool binary_states,
-                                                                    bool products_only) {
-  const auto* dense = std::get_if<core::DenseMatrix<double>>(&network.weights);
-  if (dense == nullptr || !binary_states || !products_only) return std::nullopt;
-  auto form = core::exact_integer_form(*dense);
-  // int8 GEMM reads 4-byte words: N a multiple of 4, else the same integers as fp16 (exact too:
-  // N · 127 < 2^24 for every dense N that fits a device).
-  if (form && form->storage == core::IntegerStorage::Int8 && form->n % 4 != 0) {
-    form->storage = core::IntegerStorage::Float16;
+typename DeviceModel<Real>::Plan DeviceModel<Real>::plan(const core::Network& network,
+                                                         bool binary_states, bool products_only) {
+  Plan plan;
+  if (!products_only) return plan;
+  if (const auto* dense = std::get_if<core::DenseMatrix<double>>(&network.weights)) {
+    if (!binary_states) return plan;
+    plan.integer = core::exact_integer_form(*dense);
+    // int8 GEMM reads 4-byte words: N a multiple of 4, else the same integers as fp16 (exact
+    // too: N · 127 < 2^24 for every dense N that fits a device).
+    if (plan.integer && plan.integer->storage == core::IntegerStorage::Int8 &&
+        plan.integer->n % 4 != 0) {
+      plan.integer->storage = core::IntegerStorage::Float16;
+    }
+  } else if (const auto* csr = std::get_if<core::CsrMatrix<double>>(&network.weights)) {
+    SellMatrix sell = to_sell(*csr, kSellSigma);
+    if (prefer_sell(*csr, sell)) plan.sell = std::move(sell);
   }
-  return form;
+  return plan;
 }
 
 template <class Real>
 std::size_t DeviceModel<Real>::bytes_needed(const core::Network& network, Index max_states,
-                                            const std::optional<core::IntegerWeights>& integer) {
+                                            const Plan& plan) {
   const auto n = static_cast<std::size_t>(network.size());
   std::size_t bytes = n * sizeof(Real);
-  if (integer) {
+  const auto& integer = plan.integer;
+  if (plan.sell) {
+    bytes += static_cast<std::size_t>(plan.sell->stored()) * (sizeof(Real) + 4) +
+             static_cast<std::size_t>(plan.sell->slices()) * 12 + n * 4;
+    if (max_states > 1) bytes += n * static_cast<std::size_t>(max_states) * sizeof(Real);
+  } else if (integer) {
     const std::size_t element = integer->storage == core::IntegerStorage::Int8 ? 1 : 2;
     bytes += n * n * element + static_cast<std::size_t>(max_states) * n * (element + 4);
   } else if (std::holds_alternative<core::DenseMatrix<double>>(network.weights)) {
@@ -306,8 +355,7 @@ std::size_t DeviceModel<Real>::bytes_needed(const core::Network& network, Index 
 
 template <class Real>
 DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states,
-                               bool binary_states,
-                               const std::optional<core::IntegerWeights>& integer,
+                               bool binary_states, const Plan& plan,
                                const Resources& resources)
     : resources_(resources), n_(network.size()), max_states_(max_states),
       binary_states_(binary_states) {
@@ -317,7 +365,26 @@ DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states,
   b_ = DeviceBuffer<Real>(b.size());
   upload(b.data(), b_.data(), b.size(), stream);
 
-  if (integer) {
+  const auto& integer = plan.integer;
+  if (plan.sell) {
+    kind_ = WeightKind::Sell;
+    const SellMatrix& sell = *plan.sell;
+    slices_ = sell.slices();
+    const auto values = std::vector<Real>(sell.values.begin(), sell.values.end());
+    values_ = DeviceBuffer<Real>(values.size());
+    col_ = DeviceBuffer<std::int32_t>(sell.col_idx.size());
+    slice_ptr_ = DeviceBuffer<Index>(sell.slice_ptr.size());
+    slice_width_ = DeviceBuffer<std::int32_t>(sell.slice_width.size());
+    row_of_ = DeviceBuffer<std::int32_t>(sell.row_of.size());
+    upload(values.data(), values_.data(), values.size(), stream);
+    upload(sell.col_idx.data(), col_.data(), sell.col_idx.size(), stream);
+    upload(sell.slice_ptr.data(), slice_ptr_.data(), sell.slice_ptr.size(), stream);
+    upload(sell.slice_width.data(), slice_width_.data(), sell.slice_width.size(), stream);
+    upload(sell.row_of.data(), row_of_.data(), sell.row_of.size(), stream);
+    if (max_states > 1) {
+      interleaved_ = DeviceBuffer<Real>(static_cast<std::size_t>(n_ * max_states));
+    }
+  } else if (integer) {
     kind_ = WeightKind::Integer;
     core::require(n_ <= std::numeric_limits<int>::max(), "network",
                   "dense weights on the GPU need N < 2^31");
@@ -426,18 +493,26 @@ void DeviceModel<Real>::multiply(const Real* x, Real* y, Index m) const {
     case WeightKind::Integer:
       integer_multiply(x, y, m);
       return;
+    case WeightKind::Sell: {
+      const Index tile = csr_states_per_tile(m);
+      const auto kernel = tile == 1    ? sell_multiply_kernel<Real, 1>
+                          : tile == 8  ? sell_multiply_kernel<Real, 8>
+                          : tile == 16 ? sell_multiply_kernel<Real, 16>
+                                       : sell_multiply_kernel<Real, kCsrMaxStatesPerTile>;
+      const Real* xt = state_major(x, m);
+      for (const LaunchSlice& slice : sell_product_launches(slices_, m)) {
+        launch_kernel(kernel, slice.shape, stream, n_, slice_ptr_.data(), slice_width_.data(),
+                      row_of_.data(), col_.data(), values_.data(), xt, m, slice.first_item, y);
+      }
+      return;
+    }
     case WeightKind::Csr: {
       const Index tile = csr_states_per_tile(m);
       const auto kernel = tile == 1    ? csr_multiply_kernel<Real, 1>
                           : tile == 8  ? csr_multiply_kernel<Real, 8>
                           : tile == 16 ? csr_multiply_kernel<Real, 16>
                                        : csr_multiply_kernel<Real, kCsrMaxStatesPerTile>;
-      const Real* xt = x;  // one state: the column is already state-major
-      if (m > 1) {
-        launch_kernel(transpose_kernel<Real>, transpose_launch(m, n_), stream, x, m, n_,
-                      interleaved_.data());
-        xt = interleaved_.data();
-      }
+      const Real* xt = state_major(x, m);
       for (const LaunchSlice& slice : csr_product_launches(n_, m)) {
         launch_kernel(kernel, slice.shape, stream, n_, row_ptr_.data(), col_.data(),
                       values_.data(), xt, m, slice.first_item, y);
@@ -460,6 +535,16 @@ void DeviceModel<Real>::multiply(const Real* x, Real* y, Index m) const {
       return;
     }
   }
+}
+
+// The states as the sparse kernels read them: xt[c m + j] = state j's entry c. One state is
+// already in that layout.
+template <class Real>
+const Real* DeviceModel<Real>::state_major(const Real* x, Index m) const {
+  if (m == 1) return x;
+  launch_kernel(transpose_kernel<Real>, transpose_launch(m, n_), resources_.stream(), x, m, n_,
+                interleaved_.data());
+  return interleaved_.data();
 }
 
 // Y = (K X) / D on tensor cores: K row-major is Kᵀ column-major (op = transpose, as gemm above).

@@ -9,12 +9,13 @@
 
 #include "attractor/core/integer_weights.hpp"
 #include "attractor/core/network.hpp"
+#include "attractor/cuda/sell_matrix.hpp"
 #include "device_buffer.hpp"
 #include "resources.hpp"
 
 namespace attractor::cuda {
 
-enum class WeightKind { Dense, Csr, Factored, Integer };
+enum class WeightKind { Dense, Csr, Factored, Integer, Sell };
 
 // Raw device pointers, passed by value to kernels that read the weights themselves.
 //   Dense     dense[i n + j] = T_ij (row-major, Real).
@@ -23,6 +24,7 @@ enum class WeightKind { Dense, Csr, Factored, Integer };
 //             set for +1 (bits past n are 0). T = (ΞᵀΞ − P I)/N.
 //   Integer   products only (no pointer here): dense weights in their exact integer form
 //             (core::exact_integer_form), K as int8 or fp16, multiplied on tensor cores.
+//   Sell      products only (no pointer here): CSR weights with near-uniform rows in SELL-C-σ.
 template <class Real>
 struct WeightView {
   WeightKind kind;
@@ -44,17 +46,19 @@ class DeviceModel {
   // products of up to max_states states at a time. `binary_states`: every state multiplied is
   // ±1 (discrete dynamics), so factored products may pack the states to bits too and take the
   // overlaps as N − 2 popcount(ξ^μ XOR s).
-  // `integer`: the exact integer form of dense weights (see integer_form below), multiplied in
-  // place of the floating-point copy, which is then never uploaded.
-  DeviceModel(const core::Network& network, std::int64_t max_states, bool binary_states,
-              const std::optional<core::IntegerWeights>& integer, const Resources& resources);
+  // The layouts the products of `network` use in place of the network's own, when the caller
+  // reads no weights itself (products_only: synchronous and continuous dynamics):
+  // - integer: dense weights with an exact integer form and ±1 states (core::exact_integer_form);
+  //   int8 needs N a multiple of 4 (cuBLAS's int8 GEMM reads 4-byte words), else fp16;
+  // - sell: CSR weights whose rows are near-uniform (prefer_sell).
+  struct Plan {
+    std::optional<core::IntegerWeights> integer;
+    std::optional<SellMatrix> sell;
+  };
+  static Plan plan(const core::Network& network, bool binary_states, bool products_only);
 
-  // The exact integer form the products of `network` may use: dense weights, ±1 states, and
-  // products alone (the caller reads no weights itself — synchronous dynamics). int8 needs N a
-  // multiple of 4 (cuBLAS's int8 GEMM reads 4-byte words); otherwise, or beyond 127, fp16.
-  static std::optional<core::IntegerWeights> integer_form(const core::Network& network,
-                                                          bool binary_states,
-                                                          bool products_only);
+  DeviceModel(const core::Network& network, std::int64_t max_states, bool binary_states,
+              const Plan& plan, const Resources& resources);
 
   // Device bytes the model of `network` takes in precision Real: the memory plan.
   //   dense  N² · sizeof(Real);  CSR  nnz · (sizeof(Real) + 4) + (N + 1) · 8 (+ N · max_states
@@ -63,9 +67,10 @@ class DeviceModel {
   //             + ⌈N/32⌉ · 4 · max_states (packed states);
   //   integer  N² (int8) or 2 N² (fp16) + max_states · N · (1 or 2 + 4) (converted states and
   //             int32 / fp32 sums);
+  //   SELL  stored entries · (sizeof(Real) + 4) + 12 per slice + 4 N (+ the state-major copy);
   //   plus N · sizeof(Real) of bias.
   static std::size_t bytes_needed(const core::Network& network, std::int64_t max_states,
-                                  const std::optional<core::IntegerWeights>& integer);
+                                  const Plan& plan);
 
   std::int64_t n() const { return n_; }
   WeightKind kind() const { return kind_; }
@@ -79,6 +84,7 @@ class DeviceModel {
 
  private:
   void integer_multiply(const Real* x, Real* y, std::int64_t m) const;
+  const Real* state_major(const Real* x, std::int64_t m) const;
 
   const Resources& resources_;
   WeightKind kind_;
@@ -94,6 +100,9 @@ class DeviceModel {
   mutable DeviceBuffer<double> sums_;  // factored multiply: P × max_states overlap sums
   mutable DeviceBuffer<std::uint32_t> packed_;  // factored, binary states: ⌈N/32⌉ × max_states
   mutable DeviceBuffer<Real> interleaved_;      // CSR, several states: N × max_states, state-major
+  DeviceBuffer<std::int64_t> slice_ptr_;        // SELL (with col_ and values_)
+  DeviceBuffer<std::int32_t> slice_width_, row_of_;
+  std::int64_t slices_ = 0;
   // Integer: K (int8 or fp16 bits), the states converted to K's type, and the exact sums.
   core::IntegerStorage storage_ = core::IntegerStorage::Int8;
   std::int64_t denominator_ = 1;

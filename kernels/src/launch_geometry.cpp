@@ -90,6 +90,12 @@ Index csr_states_per_tile(Index states) {
   return tile;
 }
 
+LaunchSlices sell_product_launches(Index slices, Index states) {
+  check_counts(slices, states);
+  return tiled_item_launches(ceil_div(slices, kCsrRowsPerBlock), states,
+                             csr_states_per_tile(states), kBlock);
+}
+
 LaunchShape transpose_launch(Index rows, Index cols) {
   check_counts(rows, cols);
   const Index tiles = ceil_div(rows, kTransposeTile) * ceil_div(cols, kTransposeTile);

@@ -97,6 +97,10 @@ std::int64_t csr_states_per_tile(std::int64_t states);
 LaunchShape transpose_launch(std::int64_t rows, std::int64_t cols);
 LaunchSlices csr_product_launches(std::int64_t rows, std::int64_t states);
 
+// SELL-C-σ product (sell_matrix.hpp): a warp per slice of 32 rows, a thread per row,
+// kCsrRowsPerBlock slices per block, states in the CSR product's tiles along y.
+LaunchSlices sell_product_launches(std::int64_t slices, std::int64_t states);
+
 // (c) Factored products. Overlap sums: kFactoredPatterns patterns × kFactoredStates states per
 // block. Overlap sums by popcount: block per (pattern, state). Field: kThreads neurons ×
 // kFactoredStates states per block.
