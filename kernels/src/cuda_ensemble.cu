@@ -101,23 +101,33 @@ __device__ BlockWeights<Real> stage_weights(const EnsembleView<Real>& v, Index e
   return {shared_T, shared_cols};
 }
 
-// Adds word_hash(bits_w, w) of the ±1 state s to *hash for this thread's 64-neuron words
-// w = t, t + blockDim, … — integer addition mod 2^64, so any order of the atomics gives
+// Adds word_hash(bits_w, w) of the ±1 state s to *hash for this warp's 64-neuron words
+// w = warp, warp + warps, … — integer addition mod 2^64, so any order of the atomics gives
 // core::hash_signs's value — and returns whether s differs from `old` in any of those neurons.
+// A word is two ballots of its halves (lane l reads neurons 64w + l and 64w + 32 + l: consecutive
+// shared-memory words, no bank conflicts), not 64 serial reads by one thread; lane 0 adds it.
+// Every thread of the block must call this (the ballots take whole warps).
 template <class Real>
 __device__ bool add_word_hashes(const Real* s, const Real* old, int n, unsigned long long* hash) {
   bool changed = false;
   const int words = (n + 63) / 64;
-  for (int w = static_cast<int>(threadIdx.x); w < words; w += static_cast<int>(blockDim.x)) {
-    std::uint64_t bits = 0;
-    const int start = 64 * w;
-    const int end = start + 64 < n ? start + 64 : n;
-    for (int i = start; i < end; ++i) {
-      if (s[i] > Real(0)) bits |= std::uint64_t{1} << (i - start);
-      changed = changed || s[i] != old[i];
+  const int lane = static_cast<int>(threadIdx.x) % kWarp;
+  const int warps = static_cast<int>(blockDim.x) / kWarp;
+  for (int w = static_cast<int>(threadIdx.x) / kWarp; w < words; w += warps) {
+    unsigned halves[2];
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int i = 64 * w + 32 * half + lane;
+      const bool inside = i < n;
+      halves[half] = __ballot_sync(kFullMask, inside && s[i] > Real(0));
+      changed = (__ballot_sync(kFullMask, inside && s[i] != old[i]) != 0u) || changed;
     }
-    atomicAdd(hash, static_cast<unsigned long long>(
-                        core::word_hash(bits, static_cast<std::uint64_t>(w))));
+    if (lane == 0) {
+      const std::uint64_t bits =
+          static_cast<std::uint64_t>(halves[0]) | (static_cast<std::uint64_t>(halves[1]) << 32);
+      atomicAdd(hash, static_cast<unsigned long long>(
+                          core::word_hash(bits, static_cast<std::uint64_t>(w))));
+    }
   }
   return changed;
 }
