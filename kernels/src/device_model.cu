@@ -274,6 +274,18 @@ __global__ void integer_scale_kernel(const Sum* __restrict__ sums, Index count, 
   }
 }
 
+// Calls launch(std::integral_constant<int, tile>) with the state tile of the sparse products for
+// m states (csr_states_per_tile): the kernels' template argument.
+template <class Launch>
+void with_state_tile(Index m, Launch launch) {
+  switch (csr_states_per_tile(m)) {
+    case 1: launch(std::integral_constant<int, 1>{}); return;
+    case 8: launch(std::integral_constant<int, 8>{}); return;
+    case 16: launch(std::integral_constant<int, 16>{}); return;
+    default: launch(std::integral_constant<int, kCsrMaxStatesPerTile>{}); return;
+  }
+}
+
 // Blocks for the element-wise kernels above: enough to fill an H100 several times over.
 constexpr Index kElementwiseBlocks = 1024;
 
@@ -494,29 +506,24 @@ void DeviceModel<Real>::multiply(const Real* x, Real* y, Index m) const {
       integer_multiply(x, y, m);
       return;
     case WeightKind::Sell: {
-      const Index tile = csr_states_per_tile(m);
-      const auto kernel = tile == 1    ? sell_multiply_kernel<Real, 1>
-                          : tile == 8  ? sell_multiply_kernel<Real, 8>
-                          : tile == 16 ? sell_multiply_kernel<Real, 16>
-                                       : sell_multiply_kernel<Real, kCsrMaxStatesPerTile>;
       const Real* xt = state_major(x, m);
-      for (const LaunchSlice& slice : sell_product_launches(slices_, m)) {
-        launch_kernel(kernel, slice.shape, stream, n_, slice_ptr_.data(), slice_width_.data(),
-                      row_of_.data(), col_.data(), values_.data(), xt, m, slice.first_item, y);
-      }
+      with_state_tile(m, [&](auto tile) {
+        for (const LaunchSlice& slice : sell_product_launches(slices_, m)) {
+          launch_kernel(sell_multiply_kernel<Real, decltype(tile)::value>, slice.shape, stream, n_,
+                        slice_ptr_.data(), slice_width_.data(), row_of_.data(), col_.data(),
+                        values_.data(), xt, m, slice.first_item, y);
+        }
+      });
       return;
     }
     case WeightKind::Csr: {
-      const Index tile = csr_states_per_tile(m);
-      const auto kernel = tile == 1    ? csr_multiply_kernel<Real, 1>
-                          : tile == 8  ? csr_multiply_kernel<Real, 8>
-                          : tile == 16 ? csr_multiply_kernel<Real, 16>
-                                       : csr_multiply_kernel<Real, kCsrMaxStatesPerTile>;
       const Real* xt = state_major(x, m);
-      for (const LaunchSlice& slice : csr_product_launches(n_, m)) {
-        launch_kernel(kernel, slice.shape, stream, n_, row_ptr_.data(), col_.data(),
-                      values_.data(), xt, m, slice.first_item, y);
-      }
+      with_state_tile(m, [&](auto tile) {
+        for (const LaunchSlice& slice : csr_product_launches(n_, m)) {
+          launch_kernel(csr_multiply_kernel<Real, decltype(tile)::value>, slice.shape, stream, n_,
+                        row_ptr_.data(), col_.data(), values_.data(), xt, m, slice.first_item, y);
+        }
+      });
       return;
     }
     case WeightKind::Factored: {
