@@ -328,16 +328,23 @@ class CudaStepper final : public core::Stepper {
     resources_.synchronize();
   }
 
+  // The list of states the next kernels work on. Uploaded only when it changed: between two
+  // changes of the running set (most steps) a continuous step uploads no list at all.
   const int* set_list(const std::vector<Index>& indices) {
-    list_host_.assign(indices.begin(), indices.end());
-    upload(list_host_.data(), list_.data(), list_host_.size(), stream_);
+    if (!std::equal(indices.begin(), indices.end(), list_host_.begin(), list_host_.end())) {
+      list_host_.assign(indices.begin(), indices.end());
+      upload(list_host_.data(), list_.data(), list_host_.size(), stream_);
+    }
     return list_.data();
   }
 
-  // Per-item values (step sizes) for the next kernel. A copy from pageable memory has read the
-  // host values when it returns, so the caller's vector may go.
+  // Per-item values (step sizes) for the next kernels, uploaded only when they changed (fixed
+  // steps never do). A copy from pageable memory has read the host values when it returns.
   const double* set_item_values(const std::vector<double>& values) {
-    upload(values.data(), item_values_.data(), values.size(), stream_);
+    if (values != item_values_host_) {
+      item_values_host_ = values;
+      upload(values.data(), item_values_.data(), values.size(), stream_);
+    }
     return item_values_.data();
   }
 
@@ -390,6 +397,7 @@ class CudaStepper final : public core::Stepper {
   DeviceBuffer<int> list_;
   std::vector<int> list_host_;
   DeviceBuffer<double> item_values_;
+  std::vector<double> item_values_host_;
   DeviceBuffer<Real> s_, v_, tv_;  // states; product input and output (n × batch)
   DeviceBuffer<Index> steps_;      // steps or sweeps each state has taken
   // Synchronous.
