@@ -270,6 +270,7 @@ TEST(LaunchGeometry, EnsembleLaunchFitsTheOptInSharedMemoryOrRefusesTheState) {
       for (const Index per_network : weights) {
         for (const bool sync : {false, true}) {
           for (const std::size_t real_bytes : {std::size_t{4}, std::size_t{8}}) {
+           for (const std::size_t weight_size : {real_bytes, std::size_t{1}}) {
             for (const std::size_t optin : optins) {
               for (const std::size_t fixed : statics) {
                 for (const Index count : counts) {
@@ -277,11 +278,15 @@ TEST(LaunchGeometry, EnsembleLaunchFitsTheOptInSharedMemoryOrRefusesTheState) {
                                std::to_string(per_network) + (sync ? ", sync" : ", async") +
                                ", optin " + std::to_string(optin) + ", static " +
                                std::to_string(fixed) + ", networks " + std::to_string(count));
-                  const EnsembleShape shape{count, n, per_network, sync, sparse, real_bytes};
+                  const EnsembleShape shape{count, n, per_network, sync, sparse, real_bytes,
+                                            weight_size};
                   const auto state_bytes = static_cast<std::size_t>(n) *
                                            ((sync ? 3 : 2) * real_bytes + (sync ? 0 : 2 * 4));
+                  // Weights padded to 16 bytes (int8 weights of odd N² would misalign what
+                  // follows), then the sparse columns.
                   const auto weight_bytes =
-                      static_cast<std::size_t>(per_network) * (real_bytes + (sparse ? 4 : 0));
+                      (static_cast<std::size_t>(per_network) * weight_size + 15) / 16 * 16 +
+                      static_cast<std::size_t>(per_network) * (sparse ? 4 : 0);
                   const std::size_t budget = optin - fixed;
                   if (state_bytes > budget) {
                     EXPECT_THROW(ensemble_launch(shape, optin, fixed), InputError);
@@ -299,6 +304,7 @@ TEST(LaunchGeometry, EnsembleLaunchFitsTheOptInSharedMemoryOrRefusesTheState) {
                 }
               }
             }
+           }
           }
         }
       }

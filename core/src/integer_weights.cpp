@@ -14,14 +14,14 @@ using Index = std::int64_t;
 // N · max|K| does.
 constexpr Index kExactFloatSum = Index{1} << 24;
 
-// K_ij with K_ij / D rounding to T_ij for every entry, or an empty vector.
-std::vector<std::int16_t> integers_over(const DenseMatrix<double>& T, Index denominator) {
-  std::vector<std::int16_t> k(T.values.size());
+// K_e with K_e / D rounding to values[e] for every entry, or an empty vector.
+std::vector<std::int16_t> integers_over(const double* values, Index count, Index denominator) {
+  std::vector<std::int16_t> k(static_cast<std::size_t>(count));
   const auto d = static_cast<double>(denominator);
-  for (std::size_t e = 0; e < k.size(); ++e) {
-    const double value = std::nearbyint(T.values[e] * d);
-    if (!(std::fabs(value) <= kMaxHalfWeight) || value / d != T.values[e]) return {};
-    k[e] = static_cast<std::int16_t>(value);
+  for (Index e = 0; e < count; ++e) {
+    const double value = std::nearbyint(values[e] * d);
+    if (!(std::fabs(value) <= kMaxHalfWeight) || value / d != values[e]) return {};
+    k[static_cast<std::size_t>(e)] = static_cast<std::int16_t>(value);
   }
   return k;
 }
@@ -29,9 +29,13 @@ std::vector<std::int16_t> integers_over(const DenseMatrix<double>& T, Index deno
 }  // namespace
 
 std::optional<IntegerWeights> exact_integer_form(const DenseMatrix<double>& T) {
+  return exact_integer_form(T.values.data(), static_cast<Index>(T.values.size()), T.rows);
+}
+
+std::optional<IntegerWeights> exact_integer_form(const double* values, Index count, Index n) {
   double smallest = 0.0;
-  for (const double v : T.values) {
-    const double a = std::fabs(v);
+  for (Index e = 0; e < count; ++e) {
+    const double a = std::fabs(values[e]);
     if (a > 0 && (smallest == 0 || a < smallest)) smallest = a;
   }
   if (!(smallest > 0) || !std::isfinite(smallest)) return std::nullopt;
@@ -39,15 +43,15 @@ std::optional<IntegerWeights> exact_integer_form(const DenseMatrix<double>& T) {
     const double guess = std::nearbyint(d / smallest);
     if (!(guess >= 1 && guess <= 0x1p40)) continue;
     const auto denominator = static_cast<Index>(guess);
-    std::vector<std::int16_t> k = integers_over(T, denominator);
+    std::vector<std::int16_t> k = integers_over(values, count, denominator);
     if (k.empty()) continue;
     IntegerWeights w;
-    w.n = T.rows;
+    w.n = n;
     w.denominator = denominator;
     for (const std::int16_t v : k) w.max_abs = std::max<std::int32_t>(w.max_abs, std::abs(v));
     if (w.max_abs <= kMaxInt8Weight) {
       w.storage = IntegerStorage::Int8;
-    } else if (T.rows * w.max_abs < kExactFloatSum) {
+    } else if (n * w.max_abs < kExactFloatSum) {
       w.storage = IntegerStorage::Float16;
     } else {
       return std::nullopt;

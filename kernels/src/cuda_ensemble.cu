@@ -7,11 +7,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "attractor/core/discrete.hpp"
 #include "attractor/core/ensemble_checks.hpp"
 #include "attractor/core/error.hpp"
+#include "attractor/core/integer_weights.hpp"
 #include "attractor/core/philox.hpp"
 #include "attractor/cuda/cuda_ensemble.hpp"
 #include "cuda_check.hpp"
@@ -44,10 +47,13 @@ struct NetworkStatus {
   int ring_next;  // slot of the next fingerprint
 };
 
-// The ensemble on the device, passed by value to every launch.
-template <class Real>
+// The ensemble on the device, passed by value to every launch. W is the weights' type: Real, or
+// int8 when a dense stack is integers over one denominator (core::exact_integer_form, max|K| ≤
+// 127): a quarter of float32's shared memory, so networks of N = 256 stage their weights (64 KB,
+// not 256 KB), and fields that are exact integer sums divided once.
+template <class Real, class W>
 struct EnsembleView {
-  const Real* weights;          // count × per_network: dense N × N row-major, or CSR values
+  const W* weights;             // count × per_network: dense N × N row-major, or CSR values
   const std::int32_t* col_idx;  // sparse: the shared pattern's column indices (nnz)
   const std::int64_t* row_ptr;  // sparse: the shared pattern's row offsets (N + 1)
   const Real* bias;             // count × N, the effective bias b = h − a
@@ -59,46 +65,62 @@ struct EnsembleView {
   Index per_network;  // weights per network: N² (dense) or nnz (sparse)
   bool sparse;
   bool weights_in_shared;  // each block stages its network's weights in shared memory
+  double denominator;      // int8 weights: T = K / denominator
 };
 
 // Where a block reads its network's weights: shared memory when staged, else global memory.
-template <class Real>
+template <class W>
 struct BlockWeights {
-  const Real* values;
+  const W* values;
   const std::int32_t* col_idx;
 };
 
 // (T s)_i for one row of the network's weights, by a whole warp: lane l takes the row's entries
 // l, l + 32, … (consecutive lanes read consecutive weights: coalesced, and free of shared-memory
-// bank conflicts). Every lane gets the result.
-template <class Real>
-__device__ Real row_dot(const EnsembleView<Real>& v, const BlockWeights<Real>& T, int i,
+// bank conflicts). Every lane gets the result. int8 weights (dense only) sum ±K_ij in int32 —
+// exactly, |sum| ≤ 127 N — and divide once.
+template <class Real, class W>
+__device__ Real row_dot(const EnsembleView<Real, W>& v, const BlockWeights<W>& T, int i,
                         const Real* s, int lane) {
-  Real partial = Real(0);
-  if (!v.sparse) {
-    const Real* row = T.values + static_cast<Index>(i) * v.n;
-    for (int j = lane; j < v.n; j += kWarp) partial += row[j] * s[j];
+  if constexpr (std::is_same_v<W, std::int8_t>) {
+    const W* row = T.values + static_cast<Index>(i) * v.n;
+    int partial = 0;
+    for (int j = lane; j < v.n; j += kWarp) partial += s[j] > Real(0) ? row[j] : -row[j];
+    return static_cast<Real>(static_cast<double>(warp_sum_to_all(partial)) / v.denominator);
   } else {
-    const Index end = v.row_ptr[i + 1];
-    for (Index k = v.row_ptr[i] + lane; k < end; k += kWarp) {
-      partial += T.values[k] * s[T.col_idx[k]];
+    Real partial = Real(0);
+    if (!v.sparse) {
+      const Real* row = T.values + static_cast<Index>(i) * v.n;
+      for (int j = lane; j < v.n; j += kWarp) partial += row[j] * s[j];
+    } else {
+      const Index end = v.row_ptr[i + 1];
+      for (Index k = v.row_ptr[i] + lane; k < end; k += kWarp) {
+        partial += T.values[k] * s[T.col_idx[k]];
+      }
     }
+    return warp_sum_to_all(partial);
   }
-  return warp_sum_to_all(partial);
 }
 
 // Network e's weights for this block: copied into shared memory by all its threads when staged
 // (the caller synchronizes before use), else read in place.
-template <class Real>
-__device__ BlockWeights<Real> stage_weights(const EnsembleView<Real>& v, Index e, Real* shared_T,
-                                            std::int32_t* shared_cols) {
-  const Real* T = v.weights + e * v.per_network;
+template <class Real, class W>
+__device__ BlockWeights<W> stage_weights(const EnsembleView<Real, W>& v, Index e, W* shared_T,
+                                         std::int32_t* shared_cols) {
+  const W* T = v.weights + e * v.per_network;
   if (!v.weights_in_shared) return {T, v.col_idx};
   const auto first = static_cast<Index>(threadIdx.x), stride = static_cast<Index>(blockDim.x);
   for (Index k = first; k < v.per_network; k += stride) shared_T[k] = T[k];
   if (!v.sparse) return {shared_T, nullptr};
   for (Index k = first; k < v.per_network; k += stride) shared_cols[k] = v.col_idx[k];
   return {shared_T, shared_cols};
+}
+
+// Shared-memory bytes of a block's staged weights, padded to 16 so what follows stays aligned
+// (ensemble_launch plans the same).
+template <class Real, class W>
+__device__ Index staged_weight_bytes(const EnsembleView<Real, W>& v) {
+  return v.weights_in_shared ? (v.per_network * static_cast<Index>(sizeof(W)) + 15) / 16 * 16 : 0;
 }
 
 // Adds word_hash(bits_w, w) of the ±1 state s to *hash for this warp's 64-neuron words
@@ -140,8 +162,8 @@ __device__ bool add_word_hashes(const Real* s, const Real* old, int n, unsigned 
 // shared memory, so a step reads N² (dense) or nnz values + nnz columns (sparse) from shared
 // memory, or from global memory/L2 when not staged; global traffic per launch is one load of the
 // weights, state and b and one store of the state per network, plus the status and ring words.
-template <class Real>
-__global__ void sync_kernel(EnsembleView<Real> v, Index first_step, Index last_step,
+template <class Real, class W>
+__global__ void sync_kernel(EnsembleView<Real, W> v, Index first_step, Index last_step,
                             int max_period) {
   extern __shared__ __align__(16) unsigned char shared_bytes[];
   __shared__ unsigned long long hash;  // the new state's fingerprint, summed over words
@@ -153,15 +175,15 @@ __global__ void sync_kernel(EnsembleView<Real> v, Index first_step, Index last_s
   Real* const s_first = reinterpret_cast<Real*>(shared_bytes);
   Real* const s_second = s_first + n;
   Real* const b = s_second + n;
-  Real* const shared_T = b + n;
-  auto* const shared_cols =
-      reinterpret_cast<std::int32_t*>(shared_T + (v.weights_in_shared ? v.per_network : 0));
+  W* const shared_T = reinterpret_cast<W*>(b + n);
+  auto* const shared_cols = reinterpret_cast<std::int32_t*>(
+      reinterpret_cast<unsigned char*>(shared_T) + staged_weight_bytes(v));
 
   for (Index e = blockIdx.x; e < v.count; e += gridDim.x) {
     NetworkStatus* const st = v.status + e;
     // Every thread reads the same word before thread 0 can change it: a uniform branch.
     if (st->outcome != kRunning) continue;
-    const BlockWeights<Real> T = stage_weights(v, e, shared_T, shared_cols);
+    const BlockWeights<W> T = stage_weights(v, e, shared_T, shared_cols);
     Real* s = s_first;        // the state
     Real* s_next = s_second;  // the state after this step
     for (int i = static_cast<int>(threadIdx.x); i < n; i += static_cast<int>(blockDim.x)) {
@@ -230,24 +252,24 @@ __global__ void sync_kernel(EnsembleView<Real> v, Index first_step, Index last_s
 // state. Bytes: as the synchronous kernel — a sweep reads each network's weights once, from
 // shared memory when staged, else from global memory/L2; state, b and the order stay in shared
 // memory.
-template <class Real>
-__global__ void async_kernel(EnsembleView<Real> v, Index first_sweep, Index last_sweep,
+template <class Real, class W>
+__global__ void async_kernel(EnsembleView<Real, W> v, Index first_sweep, Index last_sweep,
                              core::CounterRng rng, std::uint64_t stream_offset) {
   extern __shared__ __align__(16) unsigned char shared_bytes[];
   const int n = v.n;
   const int lane = static_cast<int>(threadIdx.x);  // blockDim.x == kWarp
   Real* const s = reinterpret_cast<Real*>(shared_bytes);
   Real* const b = s + n;
-  Real* const shared_T = b + n;
-  auto* const order =
-      reinterpret_cast<std::uint32_t*>(shared_T + (v.weights_in_shared ? v.per_network : 0));
+  W* const shared_T = reinterpret_cast<W*>(b + n);
+  auto* const order = reinterpret_cast<std::uint32_t*>(
+      reinterpret_cast<unsigned char*>(shared_T) + staged_weight_bytes(v));
   std::uint32_t* const draws = order + n;
   auto* const shared_cols = reinterpret_cast<std::int32_t*>(draws + n);
 
   for (Index e = blockIdx.x; e < v.count; e += gridDim.x) {
     NetworkStatus* const st = v.status + e;
     if (st->outcome != kRunning) continue;  // read by every lane before lane 0 writes it
-    const BlockWeights<Real> T = stage_weights(v, e, shared_T, shared_cols);
+    const BlockWeights<W> T = stage_weights(v, e, shared_T, shared_cols);
     for (int i = lane; i < n; i += kWarp) {
       s[i] = v.states[e * n + i];
       b[i] = v.bias[e * n + i];
@@ -323,95 +345,115 @@ EnsembleLaunch plan_launch(Kernel* kernel, const EnsembleShape& ensemble, int de
   return launch;
 }
 
+// Evolves the ensemble with weights `weight_values` of type W (the stack converted to Real, or
+// its exact int8 integers over `denominator`) and fills out.states and out.loop_seconds.
+template <class Real, class W>
+void evolve(const core::Ensemble& ensemble, core::StateBatch& states,
+            const core::RunOptions& options, int device, const std::vector<W>& weight_values,
+            double denominator, core::RunResult& out) {
+  const Index count = ensemble.count, n = ensemble.n;
+  const bool sync = options.dynamics == core::Dynamics::DiscreteSync;
+  const auto* csr = std::get_if<core::Ensemble::SharedCsr>(&ensemble.weights);
+  const Index per_network = csr ? static_cast<Index>(csr->pattern.col_idx.size()) : n * n;
+  const EnsembleShape shape{count, n, per_network, sync, csr != nullptr, sizeof(Real), sizeof(W)};
+  const EnsembleLaunch launch = sync ? plan_launch(sync_kernel<Real, W>, shape, device)
+                                     : plan_launch(async_kernel<Real, W>, shape, device);
+
+  std::vector<double> bias(static_cast<std::size_t>(count * n));  // b = h − a, in float64
+  for (std::size_t k = 0; k < bias.size(); ++k) {
+    bias[k] = (ensemble.bias.empty() ? 0.0 : ensemble.bias[k]) - ensemble.threshold;
+  }
+  DeviceBuffer<W> weights = to_device(weight_values);
+  DeviceBuffer<std::int32_t> col_idx;
+  DeviceBuffer<std::int64_t> row_ptr;
+  if (csr != nullptr) {
+    col_idx = to_device(csr->pattern.col_idx);
+    row_ptr = to_device(csr->pattern.row_ptr);
+  }
+  DeviceBuffer<Real> device_bias = to_device(to_real<Real>(bias));
+  DeviceBuffer<Real> device_states = to_device(to_real<Real>(states.values));
+  DeviceBuffer<NetworkStatus> status(static_cast<std::size_t>(count));
+  ATTRACTOR_CUDA_CHECK(cudaMemset(status.data(), 0, status.bytes()));
+  DeviceBuffer<std::uint64_t> rings(sync ? static_cast<std::size_t>(count) *
+                                               static_cast<std::size_t>(options.max_period + 1)
+                                         : 0);
+
+  const EnsembleView<Real, W> view{
+      weights.data(),       col_idx.data(), row_ptr.data(),  device_bias.data(),
+      device_states.data(), status.data(),  rings.data(),    count,
+      static_cast<int>(n),  per_network,    csr != nullptr,  launch.weights_in_shared,
+      denominator};
+  const double visits = static_cast<double>(count) * static_cast<double>(per_network + n);
+  const double per_launch = sync ? kSyncVisitsPerLaunch : kAsyncVisitsPerLaunch;
+  const Index chunk = static_cast<Index>(
+      std::clamp(per_launch / visits, 1.0, static_cast<double>(options.max_steps)));
+
+  std::vector<NetworkStatus> host_status(static_cast<std::size_t>(count));
+  DeviceTimer timer;  // device time of the launches alone
+  Index done = 0;
+  while (done < options.max_steps) {
+    const Index last = options.max_steps - done <= chunk ? options.max_steps : done + chunk;
+    timer.start(nullptr);  // the legacy default stream, as the launches and copies
+    if (sync) {
+      launch_kernel(sync_kernel<Real, W>, launch.shape, nullptr, view, done, last,
+                    options.max_period);
+    } else {
+      launch_kernel(async_kernel<Real, W>, launch.shape, nullptr, view, done, last,
+                    core::CounterRng{options.seed}, options.stream_offset);
+    }
+    timer.stop(nullptr);
+    // Same (default) stream: the copy follows the kernel and reports any error it raised.
+    ATTRACTOR_CUDA_CHECK(
+        cudaMemcpy(host_status.data(), status.data(), status.bytes(), cudaMemcpyDeviceToHost));
+    done = last;
+    const bool running =
+        std::any_of(host_status.begin(), host_status.end(),
+                    [](const NetworkStatus& st) { return st.outcome == kRunning; });
+    if (options.progress) options.progress(done, options.max_steps);
+    if (!running) break;
+  }
+
+  out.loop_seconds = timer.seconds();
+  std::vector<Real> final_states(states.values.size());
+  ATTRACTOR_CUDA_CHECK(cudaMemcpy(final_states.data(), device_states.data(),
+                                  device_states.bytes(), cudaMemcpyDeviceToHost));
+  std::transform(final_states.begin(), final_states.end(), states.values.begin(),
+                 [](Real x) { return static_cast<double>(x); });
+  for (Index e = 0; e < count; ++e) {
+    const NetworkStatus& st = host_status[static_cast<std::size_t>(e)];
+    auto& r = out.states[static_cast<std::size_t>(e)];
+    r.steps = st.steps;
+    r.outcome = st.outcome == kFixedPoint   ? core::Outcome::FixedPoint
+                : st.outcome == kLimitCycle ? core::Outcome::LimitCycle
+                                            : core::Outcome::Wandering;
+    r.period = st.outcome == kLimitCycle ? st.period : 0;
+  }
+}
+
 template <class Real>
 core::RunResult run_ensemble(const core::Ensemble& ensemble, core::StateBatch& states,
                              const core::RunOptions& options, int device,
                              std::chrono::steady_clock::time_point start) {
-  const Index count = ensemble.count, n = ensemble.n;
-  const bool sync = options.dynamics == core::Dynamics::DiscreteSync;
   core::RunResult out;
   out.backend = "cuda";
-  out.states.resize(static_cast<std::size_t>(count));
-
-  if (count > 0 && options.max_steps > 0) {
-    const auto* csr = std::get_if<core::Ensemble::SharedCsr>(&ensemble.weights);
-    const std::vector<double>& values =
-        csr ? csr->values : std::get<core::Ensemble::DenseStack>(ensemble.weights).values;
-    const Index per_network = csr ? static_cast<Index>(csr->pattern.col_idx.size()) : n * n;
-    const EnsembleShape shape{count, n, per_network, sync, csr != nullptr, sizeof(Real)};
-    const EnsembleLaunch launch = sync ? plan_launch(sync_kernel<Real>, shape, device)
-                                       : plan_launch(async_kernel<Real>, shape, device);
-
-    std::vector<double> bias(static_cast<std::size_t>(count * n));  // b = h − a, in float64
-    for (std::size_t k = 0; k < bias.size(); ++k) {
-      bias[k] = (ensemble.bias.empty() ? 0.0 : ensemble.bias[k]) - ensemble.threshold;
-    }
-    DeviceBuffer<Real> weights = to_device(to_real<Real>(values));
-    DeviceBuffer<std::int32_t> col_idx;
-    DeviceBuffer<std::int64_t> row_ptr;
-    if (csr != nullptr) {
-      col_idx = to_device(csr->pattern.col_idx);
-      row_ptr = to_device(csr->pattern.row_ptr);
-    }
-    DeviceBuffer<Real> device_bias = to_device(to_real<Real>(bias));
-    DeviceBuffer<Real> device_states = to_device(to_real<Real>(states.values));
-    DeviceBuffer<NetworkStatus> status(static_cast<std::size_t>(count));
-    ATTRACTOR_CUDA_CHECK(cudaMemset(status.data(), 0, status.bytes()));
-    DeviceBuffer<std::uint64_t> rings(sync ? static_cast<std::size_t>(count) *
-                                                 static_cast<std::size_t>(options.max_period + 1)
-                                           : 0);
-
-    const EnsembleView<Real> view{
-        weights.data(),       col_idx.data(), row_ptr.data(), device_bias.data(),
-        device_states.data(), status.data(),  rings.data(),   count,
-        static_cast<int>(n),  per_network,    csr != nullptr, launch.weights_in_shared};
-    const double visits = static_cast<double>(count) * static_cast<double>(per_network + n);
-    const double per_launch = sync ? kSyncVisitsPerLaunch : kAsyncVisitsPerLaunch;
-    const Index chunk = static_cast<Index>(
-        std::clamp(per_launch / visits, 1.0, static_cast<double>(options.max_steps)));
-
-    std::vector<NetworkStatus> host_status(static_cast<std::size_t>(count));
-    DeviceTimer timer;  // device time of the launches alone
-    Index done = 0;
-    while (done < options.max_steps) {
-      const Index last = options.max_steps - done <= chunk ? options.max_steps : done + chunk;
-      timer.start(nullptr);  // the legacy default stream, as the launches and copies
-      if (sync) {
-        launch_kernel(sync_kernel<Real>, launch.shape, nullptr, view, done, last,
-                      options.max_period);
-      } else {
-        launch_kernel(async_kernel<Real>, launch.shape, nullptr, view, done, last,
-                      core::CounterRng{options.seed}, options.stream_offset);
-      }
-      timer.stop(nullptr);
-      // Same (default) stream: the copy follows the kernel and reports any error it raised.
-      ATTRACTOR_CUDA_CHECK(
-          cudaMemcpy(host_status.data(), status.data(), status.bytes(), cudaMemcpyDeviceToHost));
-      done = last;
-      const bool running =
-          std::any_of(host_status.begin(), host_status.end(),
-                      [](const NetworkStatus& st) { return st.outcome == kRunning; });
-      if (options.progress) options.progress(done, options.max_steps);
-      if (!running) break;
-    }
-
-    out.loop_seconds = timer.seconds();
-    std::vector<Real> final_states(states.values.size());
-    ATTRACTOR_CUDA_CHECK(cudaMemcpy(final_states.data(), device_states.data(),
-                                    device_states.bytes(), cudaMemcpyDeviceToHost));
-    std::transform(final_states.begin(), final_states.end(), states.values.begin(),
-                   [](Real x) { return static_cast<double>(x); });
-    for (Index e = 0; e < count; ++e) {
-      const NetworkStatus& st = host_status[static_cast<std::size_t>(e)];
-      auto& r = out.states[static_cast<std::size_t>(e)];
-      r.steps = st.steps;
-      r.outcome = st.outcome == kFixedPoint   ? core::Outcome::FixedPoint
-                  : st.outcome == kLimitCycle ? core::Outcome::LimitCycle
-                                              : core::Outcome::Wandering;
-      r.period = st.outcome == kLimitCycle ? st.period : 0;
+  out.states.resize(static_cast<std::size_t>(ensemble.count));
+  if (ensemble.count > 0 && options.max_steps > 0) {
+    const auto* dense = std::get_if<core::Ensemble::DenseStack>(&ensemble.weights);
+    const auto form = dense != nullptr ? core::exact_integer_form(
+                                             dense->values.data(),
+                                             static_cast<Index>(dense->values.size()), ensemble.n)
+                                       : std::nullopt;
+    if (form && form->storage == core::IntegerStorage::Int8) {
+      const std::vector<std::int8_t> k(form->values.begin(), form->values.end());
+      evolve<Real, std::int8_t>(ensemble, states, options, device, k,
+                                static_cast<double>(form->denominator), out);
+    } else {
+      const std::vector<double>& values =
+          dense != nullptr ? dense->values
+                           : std::get<core::Ensemble::SharedCsr>(ensemble.weights).values;
+      evolve<Real, Real>(ensemble, states, options, device, to_real<Real>(values), 1.0, out);
     }
   }
-
   core::finish_ensemble_result(ensemble, states, out);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;

@@ -139,15 +139,18 @@ LaunchSlices block_per_item_launches(Index items, std::uint32_t block, Index max
 
 EnsembleLaunch ensemble_launch(const EnsembleShape& e, std::size_t shared_optin_bytes,
                                std::size_t static_shared_bytes) {
-  require(e.networks >= 0 && e.n >= 1 && e.per_network >= 0 && e.real_bytes >= 1,
+  require(e.networks >= 0 && e.n >= 1 && e.per_network >= 0 && e.real_bytes >= 1 &&
+              e.weight_bytes >= 1,
           "an ensemble needs networks ≥ 0, N ≥ 1 and per-network weights ≥ 0");
-  // Synchronous: s, s_next, b. Asynchronous: s, b and the order and its draws. Plus the weights
-  // (and, sparse, their columns) when staged. In 64 bits: per_network · 8 stays below 2^63 for
-  // any ensemble that fits in memory.
+  // Synchronous: s, s_next, b. Asynchronous: s, b and the order and its draws. Plus the weights,
+  // padded to 16 bytes so what follows stays aligned (and, sparse, their columns) when staged.
+  // In 64 bits: per_network · 8 stays below 2^63 for any ensemble that fits in memory.
   const auto bytes = [&](bool staged) {
-    const Index reals = (e.sync ? 3 : 2) * e.n + (staged ? e.per_network : 0);
+    const Index reals = (e.sync ? 3 : 2) * e.n;
+    const Index weights = staged ? ceil_div(e.per_network * static_cast<Index>(e.weight_bytes), 16) * 16 : 0;
     const Index words = (e.sync ? 0 : 2 * e.n) + (staged && e.sparse ? e.per_network : 0);
-    return static_cast<std::size_t>(reals) * e.real_bytes + static_cast<std::size_t>(words) * 4;
+    return static_cast<std::size_t>(reals) * e.real_bytes + static_cast<std::size_t>(weights) +
+           static_cast<std::size_t>(words) * 4;
   };
   const std::size_t budget =
       shared_optin_bytes > static_shared_bytes ? shared_optin_bytes - static_shared_bytes : 0;

@@ -23,7 +23,7 @@ struct IntegerWeights {
   std::int64_t denominator = 1;  // D
   std::int32_t max_abs = 0;      // max |K_ij|
   IntegerStorage storage = IntegerStorage::Int8;
-  std::vector<std::int16_t> values;  // K, N × N row-major
+  std::vector<std::int16_t> values;  // K, N × N row-major (back to back for a stack)
 };
 
 // Largest |K| int8 holds, and the largest fp16 holds exactly (2^11: an 11-bit significand).
@@ -36,6 +36,10 @@ inline constexpr std::int32_t kMaxHalfWeight = 2048;
 // integers over one denominator (D is tried as round(d / min|T_ij|) for d = 1 .. 16), or too
 // large: the caller falls back to floating point. A zero matrix has no form (nothing to gain).
 std::optional<IntegerWeights> exact_integer_form(const DenseMatrix<double>& T);
+// The same over `count` values of N × N matrices stored back to back (an ensemble's stack), with
+// one denominator for all of them.
+std::optional<IntegerWeights> exact_integer_form(const double* values, std::int64_t count,
+                                                 std::int64_t n);
 
 // The reference product: out[j N + i] = (Σ_k K_ik x_jk) / D for m states x (m × N, ±1), the
 // integer sum exact in int64 and divided once — for a Hebbian matrix the very double the

@@ -124,7 +124,8 @@ struct EnsembleShape {
   std::int64_t per_network;  // weights per network: N² (dense) or nnz (sparse)
   bool sync;                 // synchronous dynamics (else asynchronous)
   bool sparse;
-  std::size_t real_bytes;  // sizeof(Real)
+  std::size_t real_bytes;    // sizeof(Real)
+  std::size_t weight_bytes;  // bytes per weight: sizeof(Real), or 1 for exact int8 weights
 };
 struct EnsembleLaunch {
   LaunchShape shape;
