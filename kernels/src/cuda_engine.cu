@@ -175,14 +175,19 @@ class CudaStepper final : public core::Stepper {
       launch_kernel(scatter_kernel<Real>, slice.shape, stream_, v_.data(), list, slice.first_item,
                     n_, s_.data());
     }
-    out.taken.resize(static_cast<std::size_t>(m));
-    out.changed.resize(flags);
-    std::vector<unsigned long long> fingerprints(flags);
-    download(taken_.data(), out.taken.data(), out.taken.size(), stream_);
-    download(changed_.data(), out.changed.data(), flags, stream_);
-    download(fingerprint_.data(), fingerprints.data(), flags, stream_);
+    // Through pinned staging: three asynchronous copies and one wait per chunk.
+    if (staged_changed_.size() < flags || staged_taken_.size() < static_cast<std::size_t>(m)) {
+      staged_taken_ = PinnedBuffer<Index>(static_cast<std::size_t>(slots_));
+      staged_changed_ = PinnedBuffer<std::uint8_t>(flags);
+      staged_fingerprint_ = PinnedBuffer<unsigned long long>(flags);
+    }
+    download(taken_.data(), staged_taken_.data(), static_cast<std::size_t>(m), stream_);
+    download(changed_.data(), staged_changed_.data(), flags, stream_);
+    download(fingerprint_.data(), staged_fingerprint_.data(), flags, stream_);
     resources_.synchronize();
-    out.fingerprint.assign(fingerprints.begin(), fingerprints.end());
+    out.taken.assign(staged_taken_.data(), staged_taken_.data() + m);
+    out.changed.assign(staged_changed_.data(), staged_changed_.data() + flags);
+    out.fingerprint.assign(staged_fingerprint_.data(), staged_fingerprint_.data() + flags);
   }
 
   // One block per listed state sweeps until `until` or until it settles.
@@ -406,6 +411,9 @@ class CudaStepper final : public core::Stepper {
   DeviceBuffer<std::uint8_t> frozen_, changed_;
   DeviceBuffer<Index> taken_;
   DeviceBuffer<unsigned long long> fingerprint_;
+  PinnedBuffer<Index> staged_taken_;
+  PinnedBuffer<std::uint8_t> staged_changed_;
+  PinnedBuffer<unsigned long long> staged_fingerprint_;
   // Asynchronous.
   DeviceBuffer<std::uint32_t> order_, draws_;
   DeviceBuffer<int> settled_;

@@ -1,5 +1,6 @@
 #pragma once
-// Internal to kernels/: the one owner of device memory. Nothing else calls cudaMalloc/cudaFree.
+// Internal to kernels/: the one owner of device and pinned host memory. Nothing else calls
+// cudaMalloc/cudaFree or cudaMallocHost/cudaFreeHost.
 #include <cuda_runtime.h>
 
 #include <cstddef>
@@ -13,10 +14,25 @@
 
 namespace attractor::cuda {
 
-// `count` elements of T in global memory of the current device, uninitialized; move-only, freed
-// on destruction. Allocation failure for want of memory throws OutOfDeviceMemory with the bytes
-// requested and free; any other failure throws CudaError.
-template <class T>
+// Where a buffer lives: global memory of the current device, or page-locked host memory (which
+// the copy engines read and write directly, so copies to and from it are truly asynchronous).
+struct DeviceMemory {
+  static cudaError_t allocate(void** ptr, std::size_t bytes) { return cudaMalloc(ptr, bytes); }
+  static cudaError_t release(void* ptr) { return cudaFree(ptr); }
+  static constexpr bool on_device = true;
+  static constexpr const char* kFree = "cudaFree";
+};
+struct PinnedMemory {
+  static cudaError_t allocate(void** ptr, std::size_t bytes) { return cudaMallocHost(ptr, bytes); }
+  static cudaError_t release(void* ptr) { return cudaFreeHost(ptr); }
+  static constexpr bool on_device = false;
+  static constexpr const char* kFree = "cudaFreeHost";
+};
+
+// `count` elements of T in `Memory`, uninitialized; move-only, freed on destruction. Device
+// allocation failure for want of memory throws OutOfDeviceMemory with the bytes requested and
+// free; any other failure throws CudaError.
+template <class T, class Memory = DeviceMemory>
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
@@ -28,8 +44,8 @@ class DeviceBuffer {
     }
     const std::size_t bytes = count * sizeof(T);
     void* ptr = nullptr;
-    const cudaError_t status = cudaMalloc(&ptr, bytes);
-    if (status == cudaErrorMemoryAllocation) {
+    const cudaError_t status = Memory::allocate(&ptr, bytes);
+    if (status == cudaErrorMemoryAllocation && Memory::on_device) {
       static_cast<void>(cudaGetLastError());  // not sticky: clear it, the exception reports it
       std::size_t bytes_free = 0, bytes_total = 0;
       ATTRACTOR_CUDA_CHECK(cudaMemGetInfo(&bytes_free, &bytes_total));
@@ -61,13 +77,13 @@ class DeviceBuffer {
  private:
   void release() noexcept {
     if (data_ == nullptr) return;
-    const cudaError_t status = cudaFree(data_);
+    const cudaError_t status = Memory::release(data_);
     data_ = nullptr;
     // A destructor cannot throw. cudaFree fails only when the context is already broken (an
     // earlier sticky error, which the next checked call reports) or, for a buffer destroyed at
     // process exit, when the runtime has already unloaded; say so rather than stay silent.
     if (status != cudaSuccess && status != cudaErrorCudartUnloading) {
-      std::fprintf(stderr, "attractor: cudaFree failed in ~DeviceBuffer: %s\n",
+      std::fprintf(stderr, "attractor: %s failed in ~DeviceBuffer: %s\n", Memory::kFree,
                    cudaGetErrorString(status));
     }
   }
@@ -75,5 +91,9 @@ class DeviceBuffer {
   T* data_ = nullptr;
   std::size_t count_ = 0;
 };
+
+// Page-locked host staging for the small per-chunk downloads.
+template <class T>
+using PinnedBuffer = DeviceBuffer<T, PinnedMemory>;
 
 }  // namespace attractor::cuda
