@@ -1,6 +1,7 @@
 #include "device_model.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -557,9 +558,30 @@ const Real* DeviceModel<Real>::state_major(const Real* x, Index m) const {
 // Y = (K X) / D on tensor cores: K row-major is Kᵀ column-major (op = transpose, as gemm above).
 // int8 × int8 → int32 sums, or fp16 × fp16 → fp32 sums: both exact (|sum| ≤ N · max|K|, below
 // 2^31 and, by the fp16 rule, 2^24), in whatever order cuBLAS adds.
+// The handle's pedantic mode (no TF32 rounding of float32 products) set aside for one call:
+// integer operands with explicit int32/fp32 compute types round nothing, so tensor cores may run.
+class TensorCoreMath {
+ public:
+  explicit TensorCoreMath(cublasHandle_t handle) : handle_(handle) {
+    ATTRACTOR_CUBLAS_CHECK(cublasSetMathMode(handle_, CUBLAS_DEFAULT_MATH));
+  }
+  // A destructor cannot throw; a handle that cannot be set back is reported, not hidden.
+  ~TensorCoreMath() {
+    if (cublasSetMathMode(handle_, CUBLAS_PEDANTIC_MATH) != CUBLAS_STATUS_SUCCESS) {
+      std::fprintf(stderr, "attractor: cublasSetMathMode failed restoring pedantic math\n");
+    }
+  }
+  TensorCoreMath(const TensorCoreMath&) = delete;
+  TensorCoreMath& operator=(const TensorCoreMath&) = delete;
+
+ private:
+  cublasHandle_t handle_;
+};
+
 template <class Real>
 void DeviceModel<Real>::integer_multiply(const Real* x, Real* y, Index m) const {
   const cudaStream_t stream = resources_.stream();
+  const TensorCoreMath math(resources_.blas());
   const Index count = n_ * m;
   const LaunchShape shape = grid_stride_launch(count, kThreads, kElementwiseBlocks);
   const int n = static_cast<int>(n_);

@@ -80,7 +80,7 @@ struct RunResult {
   Recording recording;
   std::string backend;
   double seconds = 0.0;       // the whole call: checks, uploads, dynamics, observers, downloads
-  double loop_seconds = 0.0;  // the stepping loop alone (device events on CUDA): the step rate
+  double loop_seconds = 0.0;  // the run loop after the states are loaded: the step rate
   std::int64_t neuron_updates = 0;  // Σ_b steps_b · N (continuous: per accepted step)
 };
 
