@@ -1,11 +1,13 @@
 #include "attractor/core/ensemble.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 
 #include "attractor/core/ensemble_checks.hpp"
+#include "attractor/core/observers.hpp"
 #include "attractor/core/error.hpp"
 
 namespace attractor::core {
@@ -217,6 +219,31 @@ void finish_ensemble_result(const Ensemble& ensemble, const StateBatch& states, 
     }
     r.energy = energy;
   }
+}
+
+RunResult run_ensemble(const Ensemble& ensemble, StateBatch& states, const RunOptions& options,
+                       EnsembleStepper& stepper) {
+  using Clock = std::chrono::steady_clock;
+  RunResult out;
+  out.states.resize(static_cast<std::size_t>(ensemble.count));
+  const auto start = Clock::now();
+  Index done = 0;
+  while (ensemble.count > 0 && done < options.max_steps) {
+    const Index chunk = std::max<Index>(stepper.chunk(), 1);
+    const Index until = options.max_steps - done <= chunk ? options.max_steps : done + chunk;
+    stepper.advance(until, out.states);
+    done = until;
+    report_progress(options, done, options.max_steps);
+    // A network still runs when it neither ended nor stopped short of the chunk's end.
+    const bool running = std::any_of(out.states.begin(), out.states.end(), [&](const StateResult& r) {
+      return r.outcome == Outcome::Wandering && r.steps == until;
+    });
+    if (!running) break;
+  }
+  out.loop_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (done > 0) stepper.store(states);  // else nothing ran and the states are as they came
+  finish_ensemble_result(ensemble, states, out);
+  return out;
 }
 
 }  // namespace attractor::core

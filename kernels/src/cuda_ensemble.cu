@@ -345,118 +345,130 @@ EnsembleLaunch plan_launch(Kernel* kernel, const EnsembleShape& ensemble, int de
   return launch;
 }
 
-// Evolves the ensemble with weights `weight_values` of type W (the stack converted to Real, or
-// its exact int8 integers over `denominator`) and fills out.states and out.loop_seconds.
+// The ensemble's operations for core::run_ensemble, with weights of type W (the stack converted
+// to Real, or its exact int8 integers over `denominator`): everything uploaded once, then each
+// advance is one fused launch over all networks and one download of their statuses.
 template <class Real, class W>
-void evolve(const core::Ensemble& ensemble, core::StateBatch& states,
-            const core::RunOptions& options, int device, const std::vector<W>& weight_values,
-            double denominator, core::RunResult& out) {
-  const Index count = ensemble.count, n = ensemble.n;
-  const bool sync = options.dynamics == core::Dynamics::DiscreteSync;
-  const auto* csr = std::get_if<core::Ensemble::SharedCsr>(&ensemble.weights);
-  const Index per_network = csr ? static_cast<Index>(csr->pattern.col_idx.size()) : n * n;
-  const EnsembleShape shape{count, n, per_network, sync, csr != nullptr, sizeof(Real), sizeof(W)};
-  const EnsembleLaunch launch = sync ? plan_launch(sync_kernel<Real, W>, shape, device)
-                                     : plan_launch(async_kernel<Real, W>, shape, device);
-
-  std::vector<double> bias(static_cast<std::size_t>(count * n));  // b = h − a, in float64
-  for (std::size_t k = 0; k < bias.size(); ++k) {
-    bias[k] = (ensemble.bias.empty() ? 0.0 : ensemble.bias[k]) - ensemble.threshold;
-  }
-  DeviceBuffer<W> weights = to_device(weight_values);
-  DeviceBuffer<std::int32_t> col_idx;
-  DeviceBuffer<std::int64_t> row_ptr;
-  if (csr != nullptr) {
-    col_idx = to_device(csr->pattern.col_idx);
-    row_ptr = to_device(csr->pattern.row_ptr);
-  }
-  DeviceBuffer<Real> device_bias = to_device(to_real<Real>(bias));
-  DeviceBuffer<Real> device_states = to_device(to_real<Real>(states.values));
-  DeviceBuffer<NetworkStatus> status(static_cast<std::size_t>(count));
-  ATTRACTOR_CUDA_CHECK(cudaMemset(status.data(), 0, status.bytes()));
-  DeviceBuffer<std::uint64_t> rings(sync ? static_cast<std::size_t>(count) *
-                                               static_cast<std::size_t>(options.max_period + 1)
-                                         : 0);
-
-  const EnsembleView<Real, W> view{
-      weights.data(),       col_idx.data(), row_ptr.data(),  device_bias.data(),
-      device_states.data(), status.data(),  rings.data(),    count,
-      static_cast<int>(n),  per_network,    csr != nullptr,  launch.weights_in_shared,
-      denominator};
-  const double visits = static_cast<double>(count) * static_cast<double>(per_network + n);
-  const double per_launch = sync ? kSyncVisitsPerLaunch : kAsyncVisitsPerLaunch;
-  const Index chunk = static_cast<Index>(
-      std::clamp(per_launch / visits, 1.0, static_cast<double>(options.max_steps)));
-
-  std::vector<NetworkStatus> host_status(static_cast<std::size_t>(count));
-  DeviceTimer timer;  // device time of the launches alone
-  Index done = 0;
-  while (done < options.max_steps) {
-    const Index last = options.max_steps - done <= chunk ? options.max_steps : done + chunk;
-    timer.start(nullptr);  // the legacy default stream, as the launches and copies
-    if (sync) {
-      launch_kernel(sync_kernel<Real, W>, launch.shape, nullptr, view, done, last,
-                    options.max_period);
-    } else {
-      launch_kernel(async_kernel<Real, W>, launch.shape, nullptr, view, done, last,
-                    core::CounterRng{options.seed}, options.stream_offset);
+class CudaEnsembleStepper final : public core::EnsembleStepper {
+ public:
+  CudaEnsembleStepper(const core::Ensemble& ensemble, const core::StateBatch& states,
+                      const core::RunOptions& options, int device,
+                      const std::vector<W>& weight_values, double denominator)
+      : options_(options), count_(ensemble.count), n_(ensemble.n),
+        sync_(options.dynamics == core::Dynamics::DiscreteSync) {
+    const auto* csr = std::get_if<core::Ensemble::SharedCsr>(&ensemble.weights);
+    const Index per_network = csr ? static_cast<Index>(csr->pattern.col_idx.size()) : n_ * n_;
+    const EnsembleShape shape{count_, n_,         per_network, sync_,
+                              csr != nullptr, sizeof(Real), sizeof(W)};
+    launch_ = sync_ ? plan_launch(sync_kernel<Real, W>, shape, device)
+                    : plan_launch(async_kernel<Real, W>, shape, device);
+    std::vector<double> bias(static_cast<std::size_t>(count_ * n_));  // b = h − a, in float64
+    for (std::size_t k = 0; k < bias.size(); ++k) {
+      bias[k] = (ensemble.bias.empty() ? 0.0 : ensemble.bias[k]) - ensemble.threshold;
     }
-    timer.stop(nullptr);
-    // Same (default) stream: the copy follows the kernel and reports any error it raised.
-    ATTRACTOR_CUDA_CHECK(
-        cudaMemcpy(host_status.data(), status.data(), status.bytes(), cudaMemcpyDeviceToHost));
-    done = last;
-    const bool running =
-        std::any_of(host_status.begin(), host_status.end(),
-                    [](const NetworkStatus& st) { return st.outcome == kRunning; });
-    if (options.progress) options.progress(done, options.max_steps);
-    if (!running) break;
+    weights_ = to_device(weight_values);
+    if (csr != nullptr) {
+      col_idx_ = to_device(csr->pattern.col_idx);
+      row_ptr_ = to_device(csr->pattern.row_ptr);
+    }
+    bias_ = to_device(to_real<Real>(bias));
+    states_ = to_device(to_real<Real>(states.values));
+    status_ = DeviceBuffer<NetworkStatus>(static_cast<std::size_t>(count_));
+    ATTRACTOR_CUDA_CHECK(cudaMemset(status_.data(), 0, status_.bytes()));
+    rings_ = DeviceBuffer<std::uint64_t>(
+        sync_ ? static_cast<std::size_t>(count_) * static_cast<std::size_t>(options.max_period + 1)
+              : 0);
+    view_ = EnsembleView<Real, W>{weights_.data(), col_idx_.data(), row_ptr_.data(), bias_.data(),
+                                  states_.data(),  status_.data(),  rings_.data(),   count_,
+                                  static_cast<int>(n_), per_network, csr != nullptr,
+                                  launch_.weights_in_shared, denominator};
+    // About kSyncVisitsPerLaunch (kAsyncVisitsPerLaunch) weight and state visits per launch:
+    // long enough to hide the launch, short enough for progress and an early end.
+    const double visits = static_cast<double>(count_) * static_cast<double>(per_network + n_);
+    const double per_launch = sync_ ? kSyncVisitsPerLaunch : kAsyncVisitsPerLaunch;
+    chunk_ = static_cast<Index>(
+        std::clamp(per_launch / visits, 1.0, static_cast<double>(std::max<Index>(options.max_steps, 1))));
   }
 
-  out.loop_seconds = timer.seconds();
-  std::vector<Real> final_states(states.values.size());
-  ATTRACTOR_CUDA_CHECK(cudaMemcpy(final_states.data(), device_states.data(),
-                                  device_states.bytes(), cudaMemcpyDeviceToHost));
-  std::transform(final_states.begin(), final_states.end(), states.values.begin(),
-                 [](Real x) { return static_cast<double>(x); });
-  for (Index e = 0; e < count; ++e) {
-    const NetworkStatus& st = host_status[static_cast<std::size_t>(e)];
-    auto& r = out.states[static_cast<std::size_t>(e)];
-    r.steps = st.steps;
-    r.outcome = st.outcome == kFixedPoint   ? core::Outcome::FixedPoint
-                : st.outcome == kLimitCycle ? core::Outcome::LimitCycle
-                                            : core::Outcome::Wandering;
-    r.period = st.outcome == kLimitCycle ? st.period : 0;
+  std::int64_t chunk() const override { return chunk_; }
+
+  void advance(std::int64_t until, std::vector<core::StateResult>& results) override {
+    if (sync_) {
+      launch_kernel(sync_kernel<Real, W>, launch_.shape, nullptr, view_, done_, until,
+                    options_.max_period);
+    } else {
+      launch_kernel(async_kernel<Real, W>, launch_.shape, nullptr, view_, done_, until,
+                    core::CounterRng{options_.seed}, options_.stream_offset);
+    }
+    done_ = until;
+    // Same (default) stream: the copy follows the kernel and reports any error it raised.
+    std::vector<NetworkStatus> status(static_cast<std::size_t>(count_));
+    ATTRACTOR_CUDA_CHECK(
+        cudaMemcpy(status.data(), status_.data(), status_.bytes(), cudaMemcpyDeviceToHost));
+    for (Index e = 0; e < count_; ++e) {
+      const NetworkStatus& st = status[static_cast<std::size_t>(e)];
+      auto& r = results[static_cast<std::size_t>(e)];
+      r.steps = st.steps;
+      r.outcome = st.outcome == kFixedPoint   ? core::Outcome::FixedPoint
+                  : st.outcome == kLimitCycle ? core::Outcome::LimitCycle
+                                              : core::Outcome::Wandering;
+      r.period = st.outcome == kLimitCycle ? st.period : 0;
+    }
   }
-}
+
+  void store(core::StateBatch& states) override {
+    std::vector<Real> final_states(states.values.size());
+    ATTRACTOR_CUDA_CHECK(cudaMemcpy(final_states.data(), states_.data(), states_.bytes(),
+                                    cudaMemcpyDeviceToHost));
+    std::transform(final_states.begin(), final_states.end(), states.values.begin(),
+                   [](Real x) { return static_cast<double>(x); });
+  }
+
+ private:
+  const core::RunOptions& options_;
+  Index count_, n_;
+  bool sync_;
+  EnsembleLaunch launch_{};
+  DeviceBuffer<W> weights_;
+  DeviceBuffer<std::int32_t> col_idx_;
+  DeviceBuffer<std::int64_t> row_ptr_;
+  DeviceBuffer<Real> bias_, states_;
+  DeviceBuffer<NetworkStatus> status_;
+  DeviceBuffer<std::uint64_t> rings_;
+  EnsembleView<Real, W> view_{};
+  Index chunk_ = 1;
+  Index done_ = 0;
+};
 
 template <class Real>
 core::RunResult run_ensemble(const core::Ensemble& ensemble, core::StateBatch& states,
-                             const core::RunOptions& options, int device,
-                             std::chrono::steady_clock::time_point start) {
-  core::RunResult out;
-  out.backend = "cuda";
-  out.states.resize(static_cast<std::size_t>(ensemble.count));
-  if (ensemble.count > 0 && options.max_steps > 0) {
-    const auto* dense = std::get_if<core::Ensemble::DenseStack>(&ensemble.weights);
-    const auto form = dense != nullptr ? core::exact_integer_form(
-                                             dense->values.data(),
-                                             static_cast<Index>(dense->values.size()), ensemble.n)
-                                       : std::nullopt;
-    if (form && form->storage == core::IntegerStorage::Int8) {
-      const std::vector<std::int8_t> k(form->values.begin(), form->values.end());
-      evolve<Real, std::int8_t>(ensemble, states, options, device, k,
-                                static_cast<double>(form->denominator), out);
-    } else {
-      const std::vector<double>& values =
-          dense != nullptr ? dense->values
-                           : std::get<core::Ensemble::SharedCsr>(ensemble.weights).values;
-      evolve<Real, Real>(ensemble, states, options, device, to_real<Real>(values), 1.0, out);
-    }
+                             const core::RunOptions& options, int device) {
+  if (ensemble.count == 0 || options.max_steps == 0) {  // no work: nothing to upload
+    struct Idle final : core::EnsembleStepper {
+      std::int64_t chunk() const override { return 1; }
+      void advance(std::int64_t, std::vector<core::StateResult>&) override {}
+      void store(core::StateBatch&) override {}
+    } idle;
+    return core::run_ensemble(ensemble, states, options, idle);
   }
-  core::finish_ensemble_result(ensemble, states, out);
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return out;
+  const auto* dense = std::get_if<core::Ensemble::DenseStack>(&ensemble.weights);
+  const auto form = dense != nullptr
+                        ? core::exact_integer_form(dense->values.data(),
+                                                   static_cast<Index>(dense->values.size()),
+                                                   ensemble.n)
+                        : std::nullopt;
+  if (form && form->storage == core::IntegerStorage::Int8) {
+    const std::vector<std::int8_t> k(form->values.begin(), form->values.end());
+    CudaEnsembleStepper<Real, std::int8_t> stepper(ensemble, states, options, device, k,
+                                                   static_cast<double>(form->denominator));
+    return core::run_ensemble(ensemble, states, options, stepper);
+  }
+  const std::vector<double>& values =
+      dense != nullptr ? dense->values
+                       : std::get<core::Ensemble::SharedCsr>(ensemble.weights).values;
+  CudaEnsembleStepper<Real, Real> stepper(ensemble, states, options, device,
+                                          to_real<Real>(values), 1.0);
+  return core::run_ensemble(ensemble, states, options, stepper);
 }
 
 }  // namespace
@@ -469,9 +481,12 @@ core::RunResult CudaEnsembleEngine::run(const core::Ensemble& ensemble, core::St
   const auto start = std::chrono::steady_clock::now();
   core::check_ensemble_run(ensemble, states, options);
   const DeviceGuard guard(device_);
-  return precision_ == core::Precision::Float32
-             ? run_ensemble<float>(ensemble, states, options, device_, start)
-             : run_ensemble<double>(ensemble, states, options, device_, start);
+  core::RunResult out = precision_ == core::Precision::Float32
+                            ? run_ensemble<float>(ensemble, states, options, device_)
+                            : run_ensemble<double>(ensemble, states, options, device_);
+  out.backend = "cuda";
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
 }
 
 }  // namespace attractor::cuda
