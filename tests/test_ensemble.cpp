@@ -206,6 +206,22 @@ TEST_P(EnsembleEngines, DenseSymmetricNetworksEndAsEachAlone) {
   static_cast<void>(sync);
 }
 
+// Networks whose weights do not fit one block's shared memory: N = 256 with weights 3k/64 up to
+// 192/64 (beyond int8, so float: 256 KB in float32, on a cluster of 2 blocks on sm_90) and
+// N = 1024 with int8 weights (1 MB, on a cluster of 8). Sums stay exact multiples of 1/64.
+TEST_P(EnsembleEngines, NetworksLargerThanABlockEndAsEachAlone) {
+  Case wide = dense_case(6, 256, 8, 21);
+  for (double& w : std::get<core::Ensemble::DenseStack>(wide.ensemble.weights).values) w *= 3;
+  for (auto& net : wide.networks) {
+    for (double& w : std::get<core::DenseMatrix<double>>(net.weights).values) w *= 3;
+  }
+  const auto outcomes =
+      expect_each_network_as_alone(engine(), wide, discrete(Dynamics::DiscreteSync, 40));
+  EXPECT_GT(count_of(outcomes, Outcome::LimitCycle) + count_of(outcomes, Outcome::Wandering), 0);
+  expect_each_network_as_alone(engine(), dense_case(3, 1024, 0, 22),
+                               discrete(Dynamics::DiscreteSync, 20));
+}
+
 TEST_P(EnsembleEngines, SharedCsrNetworksEndAsEachAlone) {
   for (const bool symmetric : {false, true}) {
     SCOPED_TRACE(symmetric ? "symmetric" : "asymmetric");

@@ -40,8 +40,8 @@ double exact_mean_abs_overlap(Index n, double temperature, bool synchronous) {
   std::vector<double> log_weight;
   for (Index k = 0; k <= n; ++k) {
     const double M = 2.0 * static_cast<double>(k) - nd;
-    const double log_binomial =
-        std::lgamma(nd + 1) - std::lgamma(static_cast<double>(k) + 1) - std::lgamma(nd - static_cast<double>(k) + 1);
+    const double log_binomial = std::lgamma(nd + 1) - std::lgamma(static_cast<double>(k) + 1) -
+                                std::lgamma(nd - static_cast<double>(k) + 1);
     const double energy_term =
         synchronous ? static_cast<double>(k) * std::log(std::cosh(beta * (M - 1) / nd)) +
                           (nd - static_cast<double>(k)) * std::log(std::cosh(beta * (M + 1) / nd))
@@ -87,7 +87,8 @@ Estimate simulate_mean_abs_overlap(core::Engine& engine, Dynamics dynamics, Inde
   std::vector<double> chain_means;
   for (Index b = 0; b < chains; ++b) {
     double sum = 0.0;
-    for (Index r = burn_in + 1; r <= options.max_steps; ++r) sum += std::fabs(overlaps[r * chains + b]);
+    for (Index r = burn_in + 1; r <= options.max_steps; ++r)
+      sum += std::fabs(overlaps[r * chains + b]);
     chain_means.push_back(sum / static_cast<double>(measured));
   }
   double mean = 0.0;
@@ -116,10 +117,11 @@ TEST_P(Glauber, StationaryOverlapMatchesTheMeanFieldTheoryAtLowLoad) {
       const double exact =
           exact_mean_abs_overlap(n, temperature, dynamics == Dynamics::GlauberSync);
       const auto sim = simulate_mean_abs_overlap(engine(), dynamics, n, temperature, 17);
-      std::printf("  %-12s T = %.2f  simulated |m| = %.4f +- %.4f  exact (N = %lld) %.4f  "
-                  "mean field %.4f\n",
-                  core::to_string(dynamics), temperature, sim.mean, sim.standard_error,
-                  static_cast<long long>(n), exact, mean_field);
+      std::printf(
+          "  %-12s T = %.2f  simulated |m| = %.4f +- %.4f  exact (N = %lld) %.4f  "
+          "mean field %.4f\n",
+          core::to_string(dynamics), temperature, sim.mean, sim.standard_error,
+          static_cast<long long>(n), exact, mean_field);
       EXPECT_LE(std::fabs(sim.mean - exact), 4.5 * sim.standard_error)
           << core::to_string(dynamics) << " T = " << temperature;
       if (temperature < 1) {

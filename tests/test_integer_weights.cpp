@@ -31,7 +31,8 @@ std::vector<double> factored_fields(const core::PatternSet& xi, const core::Stat
   for (Index b = 0; b < s.batch; ++b) {
     std::vector<std::int64_t> m(static_cast<std::size_t>(p), 0);
     for (Index mu = 0; mu < p; ++mu) {
-      for (Index i = 0; i < n; ++i) m[mu] += xi.pattern(mu)[i] * static_cast<std::int64_t>(s.state(b)[i]);
+      for (Index i = 0; i < n; ++i)
+        m[mu] += xi.pattern(mu)[i] * static_cast<std::int64_t>(s.state(b)[i]);
     }
     for (Index i = 0; i < n; ++i) {
       std::int64_t acc = -p * static_cast<std::int64_t>(s.state(b)[i]);

@@ -270,43 +270,92 @@ TEST(LaunchGeometry, EnsembleLaunchFitsTheOptInSharedMemoryOrRefusesTheState) {
       for (const Index per_network : weights) {
         for (const bool sync : {false, true}) {
           for (const std::size_t real_bytes : {std::size_t{4}, std::size_t{8}}) {
-           for (const std::size_t weight_size : {real_bytes, std::size_t{1}}) {
-            for (const std::size_t optin : optins) {
-              for (const std::size_t fixed : statics) {
-                for (const Index count : counts) {
-                  SCOPED_TRACE("n " + std::to_string(n) + ", weights " +
-                               std::to_string(per_network) + (sync ? ", sync" : ", async") +
-                               ", optin " + std::to_string(optin) + ", static " +
-                               std::to_string(fixed) + ", networks " + std::to_string(count));
-                  const EnsembleShape shape{count, n, per_network, sync, sparse, real_bytes,
-                                            weight_size};
-                  const auto state_bytes = static_cast<std::size_t>(n) *
-                                           ((sync ? 3 : 2) * real_bytes + (sync ? 0 : 2 * 4));
-                  // Weights padded to 16 bytes (int8 weights of odd N² would misalign what
-                  // follows), then the sparse columns.
-                  const auto weight_bytes =
-                      (static_cast<std::size_t>(per_network) * weight_size + 15) / 16 * 16 +
-                      static_cast<std::size_t>(per_network) * (sparse ? 4 : 0);
-                  const std::size_t budget = optin - fixed;
-                  if (state_bytes > budget) {
-                    EXPECT_THROW(ensemble_launch(shape, optin, fixed), InputError);
-                    continue;
+            for (const std::size_t weight_size : {real_bytes, std::size_t{1}}) {
+              for (const std::size_t optin : optins) {
+                for (const std::size_t fixed : statics) {
+                  for (const Index count : counts) {
+                    SCOPED_TRACE("n " + std::to_string(n) + ", weights " +
+                                 std::to_string(per_network) + (sync ? ", sync" : ", async") +
+                                 ", optin " + std::to_string(optin) + ", static " +
+                                 std::to_string(fixed) + ", networks " + std::to_string(count));
+                    const EnsembleShape shape{count,  n,          per_network, sync,
+                                              sparse, real_bytes, weight_size};
+                    const auto state_bytes = static_cast<std::size_t>(n) *
+                                             ((sync ? 3 : 2) * real_bytes + (sync ? 0 : 2 * 4));
+                    // Weights padded to 16 bytes (int8 weights of odd N² would misalign what
+                    // follows), then the sparse columns.
+                    const auto weight_bytes =
+                        (static_cast<std::size_t>(per_network) * weight_size + 15) / 16 * 16 +
+                        static_cast<std::size_t>(per_network) * (sparse ? 4 : 0);
+                    const std::size_t budget = optin - fixed;
+                    if (state_bytes > budget) {
+                      EXPECT_THROW(ensemble_launch(shape, optin, fixed), InputError);
+                      continue;
+                    }
+                    const EnsembleLaunch launch = ensemble_launch(shape, optin, fixed);
+                    expect_within_limits(launch.shape, optin - fixed);
+                    EXPECT_EQ(launch.weights_in_shared, state_bytes + weight_bytes <= budget);
+                    EXPECT_EQ(launch.shape.shared_bytes,
+                              state_bytes + (launch.weights_in_shared ? weight_bytes : 0));
+                    EXPECT_EQ(launch.shape.block % kThreadsPerWarp, 0);
+                    EXPECT_LE(Index{launch.shape.block},
+                              (sync ? kEnsembleMaxSyncWarps : 1) * kThreadsPerWarp);
+                    EXPECT_EQ(Index{launch.shape.grid[0]}, std::min(count, kEnsembleMaxBlocks));
                   }
-                  const EnsembleLaunch launch = ensemble_launch(shape, optin, fixed);
-                  expect_within_limits(launch.shape, optin - fixed);
-                  EXPECT_EQ(launch.weights_in_shared, state_bytes + weight_bytes <= budget);
-                  EXPECT_EQ(launch.shape.shared_bytes,
-                            state_bytes + (launch.weights_in_shared ? weight_bytes : 0));
-                  EXPECT_EQ(launch.shape.block % kThreadsPerWarp, 0);
-                  EXPECT_LE(Index{launch.shape.block},
-                            (sync ? kEnsembleMaxSyncWarps : 1) * kThreadsPerWarp);
-                  EXPECT_EQ(Index{launch.shape.grid[0]}, std::min(count, kEnsembleMaxBlocks));
                 }
               }
             }
-           }
           }
         }
+      }
+    }
+  }
+}
+
+// Synchronous dense networks whose weights do not fit one block take the smallest thread-block
+// cluster whose blocks each hold their whole 64-neuron words of rows beside the state: 4096
+// networks of N = 256 in float32 (256 KB of weights) on clusters of 2; N = 1024 only as int8, on
+// clusters of 8; never asynchronous or sparse ones, never without cluster support, and never a
+// plan with an idle block.
+TEST(LaunchGeometry, ClustersStageWeightsThatOneBlockCannot) {
+  const std::size_t optin = 227 * 1024, fixed = 16;
+  const auto plan = [&](Index n, std::size_t weight, bool sync, bool sparse, Index max_cluster) {
+    const Index per_network = sparse ? 10 * n : n * n;
+    return ensemble_launch(EnsembleShape{4096, n, per_network, sync, sparse, 4, weight}, optin,
+                           fixed, max_cluster);
+  };
+  const EnsembleLaunch n256 = plan(256, 4, true, false, kMaxPortableCluster);
+  EXPECT_EQ(n256.cluster, 2);
+  EXPECT_EQ(n256.rows_per_block, 128);
+  EXPECT_TRUE(n256.weights_in_shared);
+  EXPECT_EQ(n256.shape.grid[0], 8192u);
+  EXPECT_EQ(plan(256, 4, true, false, 1).cluster, 1);
+  EXPECT_FALSE(plan(256, 4, true, false, 1).weights_in_shared);
+  EXPECT_EQ(plan(256, 4, false, false, kMaxPortableCluster).cluster, 1);
+  EXPECT_EQ(plan(1024, 4, true, false, kMaxPortableCluster).cluster, 1);  // 512 KB a block at 8
+  EXPECT_EQ(plan(1024, 1, true, false, kMaxPortableCluster).cluster, 8);
+  EXPECT_EQ(plan(256, 1, true, false, kMaxPortableCluster).cluster, 1);  // int8 fits one block
+
+  for (Index n = 1; n <= 4096; n = n * 3 / 2 + 1) {
+    for (const std::size_t weight : {std::size_t{1}, std::size_t{4}, std::size_t{8}}) {
+      for (const bool sparse : {false, true}) {
+        SCOPED_TRACE("n " + std::to_string(n) + ", weight " + std::to_string(weight));
+        const Index state = static_cast<Index>(3 * 4) * n;
+        if (static_cast<std::size_t>(state) > optin - fixed) continue;
+        const EnsembleLaunch launch = plan(n, weight, true, sparse, kMaxPortableCluster);
+        if (launch.cluster == 1) continue;
+        const Index c = launch.cluster, rows = launch.rows_per_block;
+        EXPECT_FALSE(sparse);
+        EXPECT_FALSE(plan(n, weight, true, sparse, 1).weights_in_shared);
+        EXPECT_TRUE(c == 2 || c == 4 || c == 8);
+        EXPECT_EQ(rows % 64, 0);
+        EXPECT_LT(rows * (c - 1), n);  // no block without rows
+        EXPECT_GE(rows * c, n);
+        EXPECT_EQ(Index{launch.shape.grid[0]} % c, 0);
+        EXPECT_LE(launch.shape.shared_bytes, optin - fixed);
+        EXPECT_GE(launch.shape.shared_bytes,
+                  static_cast<std::size_t>(state + rows * n * static_cast<Index>(weight)));
+        expect_within_limits(launch.shape, optin - fixed);
       }
     }
   }

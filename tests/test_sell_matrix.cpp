@@ -31,7 +31,9 @@ core::CsrMatrix<double> random_rows(Index n, Length length, std::uint64_t seed) 
       if (std::find(cols.begin(), cols.end(), c) == cols.end()) cols.push_back(c);
     }
     for (const Index c : cols) {
-      t.push_back({r, c, rng.normal(core::RngPurpose::Weights, 1u << 30, static_cast<std::uint64_t>(r * n + c))});
+      t.push_back(
+          {r, c,
+           rng.normal(core::RngPurpose::Weights, 1u << 30, static_cast<std::uint64_t>(r * n + c))});
     }
   }
   return core::csr_from_triplets(n, n, std::move(t), "test");
@@ -53,7 +55,8 @@ std::vector<double> csr_times(const core::CsrMatrix<double>& T, const std::vecto
 // rows and one long row included.
 TEST(SellMatrix, IsAPermutationOfTheCsrRowsWithTheSameProduct) {
   for (const Index n : {1, 31, 33, 1000, 4099}) {
-    const auto T = random_rows(n, [&](Index r) { return r == n / 2 ? 200 : (r % 7 == 3 ? 0 : 5 + r % 11); }, 5 + n);
+    const auto T = random_rows(
+        n, [&](Index r) { return r == n / 2 ? 200 : (r % 7 == 3 ? 0 : 5 + r % 11); }, 5 + n);
     const SellMatrix sell = cuda::to_sell(T, cuda::kSellSigma);
     std::vector<std::int32_t> rows(sell.row_of.begin(), sell.row_of.end());
     std::sort(rows.begin(), rows.end());
@@ -66,7 +69,8 @@ TEST(SellMatrix, IsAPermutationOfTheCsrRowsWithTheSameProduct) {
     }
     for (Index s = 0; s < sell.slices(); ++s) {
       Index widest = 0;
-      for (Index r = s * 32; r < std::min(n, s * 32 + 32); ++r) widest = std::max(widest, length(sell.row_of[r]));
+      for (Index r = s * 32; r < std::min(n, s * 32 + 32); ++r)
+        widest = std::max(widest, length(sell.row_of[r]));
       ASSERT_EQ(sell.slice_width[s], widest);
     }
     std::vector<double> x(static_cast<std::size_t>(n)), y(x.size());
@@ -81,31 +85,38 @@ TEST(SellMatrix, IsAPermutationOfTheCsrRowsWithTheSameProduct) {
 // its slice with 31 short rows, pads it to its own length, and keeps the matrix in CSR; so do
 // very short rows.
 TEST(SellMatrix, UniformRowsChooseSellAndSkewedRowsKeepCsr) {
-  const auto uniform = random_rows(2048, [](Index) { return 64; }, 1);
+  const auto uniform = random_rows(
+      2048, [](Index) { return 64; }, 1);
   const auto sell = cuda::to_sell(uniform, cuda::kSellSigma);
   EXPECT_DOUBLE_EQ(cuda::sell_padding(sell, uniform.nnz()), 1.0);
   EXPECT_TRUE(cuda::prefer_sell(uniform, sell));
 
-  const auto near_uniform = random_rows(2048, [](Index r) { return 60 + r % 9; }, 2);
+  const auto near_uniform = random_rows(
+      2048, [](Index r) { return 60 + r % 9; }, 2);
   const auto near = cuda::to_sell(near_uniform, cuda::kSellSigma);
-  EXPECT_LT(cuda::sell_padding(near, near_uniform.nnz()), 1.10);  // sorted windows: slices of equal rows
+  EXPECT_LT(cuda::sell_padding(near, near_uniform.nnz()),
+            1.10);  // sorted windows: slices of equal rows
   EXPECT_TRUE(cuda::prefer_sell(near_uniform, near));
 
-  const auto grouped = random_rows(2048, [](Index r) { return r % 32 == 0 ? 500 : 10; }, 3);
+  const auto grouped = random_rows(
+      2048, [](Index r) { return r % 32 == 0 ? 500 : 10; }, 3);
   const auto sorted = cuda::to_sell(grouped, cuda::kSellSigma);
   EXPECT_DOUBLE_EQ(cuda::sell_padding(sorted, grouped.nnz()), 1.0);
 
-  const auto hubs = random_rows(2048, [](Index r) { return r % 1024 == 0 ? 1000 : 10; }, 3);
+  const auto hubs = random_rows(
+      2048, [](Index r) { return r % 1024 == 0 ? 1000 : 10; }, 3);
   const auto skewed = cuda::to_sell(hubs, cuda::kSellSigma);
   EXPECT_GT(cuda::sell_padding(skewed, hubs.nnz()), 1.10);
   EXPECT_FALSE(cuda::prefer_sell(hubs, skewed));
 
-  const auto sparse = random_rows(2048, [](Index) { return 3; }, 4);
+  const auto sparse = random_rows(
+      2048, [](Index) { return 3; }, 4);
   EXPECT_FALSE(cuda::prefer_sell(sparse, cuda::to_sell(sparse, cuda::kSellSigma)));
 }
 
 TEST(SellMatrix, SigmaMustBeAMultipleOfTheSlice) {
-  const auto T = random_rows(64, [](Index) { return 4; }, 6);
+  const auto T = random_rows(
+      64, [](Index) { return 4; }, 6);
   EXPECT_THROW(cuda::to_sell(T, 48), core::InputError);
   EXPECT_THROW(cuda::to_sell(T, 0), core::InputError);
 }

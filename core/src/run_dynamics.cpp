@@ -32,8 +32,13 @@ class Driver {
  public:
   Driver(const Network& network, StateBatch& states, const RunOptions& options, Stepper& stepper,
          RunResult& out)
-      : states_(states), options_(options), stepper_(stepper), out_(out), observed_(network),
-        n_(network.size()), batch_(states.batch),
+      : states_(states),
+        options_(options),
+        stepper_(stepper),
+        out_(out),
+        observed_(network),
+        n_(network.size()),
+        batch_(states.batch),
         recorder_(observed_, options, states.batch, options.dynamics == Dynamics::Continuous,
                   out.energy_defined) {}
 
@@ -51,8 +56,8 @@ class Driver {
 
   // The final observers, from the states as the backend holds them.
   void finish() {
-    const Observation o = batch_ > 0 ? stepper_.observe(all_states(batch_), out_.energy_defined)
-                                     : Observation{};
+    const Observation o =
+        batch_ > 0 ? stepper_.observe(all_states(batch_), out_.energy_defined) : Observation{};
     stepper_.store(states_);
     finish_run(observed_, options_, o.x.data(), o.tx.data(), states_, recorder_, out_);
   }
@@ -203,8 +208,8 @@ class Driver {
       }
       const double theta = section_theta(step);
       const auto c = hermite_weights(theta, step.h);
-      jobs.push_back(SectionJob{b, static_cast<Index>(st.sections.next_slot()), c.u0, c.f0, c.u1,
-                                c.f1});
+      jobs.push_back(
+          SectionJob{b, static_cast<Index>(st.sections.next_slot()), c.u0, c.f0, c.u1, c.f1});
       st.sections.add(st.t_prev + theta * step.h);
       crossing.push_back(b);
     }

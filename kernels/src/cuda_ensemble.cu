@@ -2,6 +2,7 @@
 // fused in one kernel (see attractor/cuda/cuda_ensemble.hpp). The semantics are the CPU engine's
 // (host/src/cpu_engine.cpp, run_sync and run_async) network by network: the same tie rule, step
 // count, fingerprints, cycle bookkeeping and asynchronous order.
+#include <cooperative_groups.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -123,24 +124,25 @@ __device__ Index staged_weight_bytes(const EnsembleView<Real, W>& v) {
   return v.weights_in_shared ? (v.per_network * static_cast<Index>(sizeof(W)) + 15) / 16 * 16 : 0;
 }
 
-// Adds word_hash(bits_w, w) of the ±1 state s to *hash for this warp's 64-neuron words
-// w = warp, warp + warps, … — integer addition mod 2^64, so any order of the atomics gives
-// core::hash_signs's value — and returns whether s differs from `old` in any of those neurons.
-// A word is two ballots of its halves (lane l reads neurons 64w + l and 64w + 32 + l: consecutive
-// shared-memory words, no bank conflicts), not 64 serial reads by one thread; lane 0 adds it.
-// Every thread of the block must call this (the ballots take whole warps).
+// Adds word_hash(bits_w, w) of the ±1 state s to *hash for the 64-neuron words of neurons
+// [begin, end) (begin a multiple of 64) that fall to this warp — w = begin/64 + warp, + warps, … —
+// integer addition mod 2^64, so any order of the atomics gives core::hash_signs's value (hash may
+// be another cluster block's shared memory) — and returns whether s differs from `old` in any of
+// those neurons. A word is two ballots of its halves (lane l reads neurons 64w + l and
+// 64w + 32 + l: consecutive shared-memory words, no bank conflicts), not 64 serial reads by one
+// thread; lane 0 adds it. Every thread of the block must call this (the ballots take whole warps).
 template <class Real>
-__device__ bool add_word_hashes(const Real* s, const Real* old, int n, unsigned long long* hash) {
+__device__ bool add_word_hashes(const Real* s, const Real* old, int begin, int end,
+                                unsigned long long* hash) {
   bool changed = false;
-  const int words = (n + 63) / 64;
   const int lane = static_cast<int>(threadIdx.x) % kWarp;
   const int warps = static_cast<int>(blockDim.x) / kWarp;
-  for (int w = static_cast<int>(threadIdx.x) / kWarp; w < words; w += warps) {
+  for (int w = begin / 64 + static_cast<int>(threadIdx.x) / kWarp; 64 * w < end; w += warps) {
     unsigned halves[2];
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       const int i = 64 * w + 32 * half + lane;
-      const bool inside = i < n;
+      const bool inside = i < end;
       halves[half] = __ballot_sync(kFullMask, inside && s[i] > Real(0));
       changed = (__ballot_sync(kFullMask, inside && s[i] != old[i]) != 0u) || changed;
     }
@@ -197,7 +199,7 @@ __global__ void sync_kernel(EnsembleView<Real, W> v, Index first_step, Index las
     }
     __syncthreads();
     if (first_step == 0) {  // CycleHistory::start with the initial state's fingerprint
-      add_word_hashes(s, s, n, &hash);
+      add_word_hashes(s, s, 0, n, &hash);
       __syncthreads();
       if (threadIdx.x == 0) {
         ring[0] = hash;
@@ -215,7 +217,7 @@ __global__ void sync_kernel(EnsembleView<Real, W> v, Index first_step, Index las
       }
       if (threadIdx.x == 0) hash = 0;  // thread 0 read the last fingerprint before the barrier
       __syncthreads();
-      const bool changed = __syncthreads_or(add_word_hashes(s_next, s, n, &hash)) != 0;
+      const bool changed = __syncthreads_or(add_word_hashes(s_next, s, 0, n, &hash)) != 0;
       Real* const old = s;
       s = s_next;
       s_next = old;  // overwritten only after the next barrier, when nobody reads it any more
@@ -242,6 +244,120 @@ __global__ void sync_kernel(EnsembleView<Real, W> v, Index first_step, Index las
     }
     __syncthreads();  // before the next network overwrites shared memory
   }
+}
+
+// Synchronous steps of dense networks too large for one block's shared memory, on a thread-block
+// cluster per network (ensemble_launch's cluster plan): block r of the cluster stages rows
+// [r R, r R + R) of T (R = rows_per_block, a multiple of 64) and keeps a full copy of s, s_next
+// and b. Per step each block computes its rows' new values and writes each into every block's
+// s_next through distributed shared memory; after a cluster barrier each block hashes its own
+// 64-neuron words and adds the hash and its changed flag to block 0's; after another, block 0's
+// thread 0 applies core::push_fingerprint and the tie rule's verdict, and every block reads it.
+// The weights are read from shared memory only, as when they fit one block; the price is C
+// remote stores per neuron and three cluster barriers per step.
+template <class Real, class W>
+__global__ void sync_cluster_kernel(EnsembleView<Real, W> v, Index first_step, Index last_step,
+                                    int max_period, int rows_per_block) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+  // Clusters need sm_90; plan_launch never plans one on an older device.
+  __trap();
+#else
+  namespace cg = cooperative_groups;
+  extern __shared__ __align__(16) unsigned char shared_bytes[];
+  __shared__ unsigned long long hash;  // block 0's: the new state's fingerprint
+  __shared__ int changed;              // block 0's: whether any block's rows changed
+  __shared__ int done;                 // block 0's verdict
+  const cg::cluster_group cluster = cg::this_cluster();
+  const auto rank = static_cast<int>(cluster.block_rank());
+  const auto blocks = static_cast<int>(cluster.num_blocks());
+  const int n = v.n;
+  const int lane = static_cast<int>(threadIdx.x) % kWarp;
+  const int warp = static_cast<int>(threadIdx.x) / kWarp;
+  const int warps = static_cast<int>(blockDim.x) / kWarp;
+  const int row_begin = rank * rows_per_block;
+  const int row_end = row_begin + rows_per_block < n ? row_begin + rows_per_block : n;
+  Real* const s_first = reinterpret_cast<Real*>(shared_bytes);
+  Real* const s_second = s_first + n;
+  Real* const b = s_second + n;
+  W* const rows = reinterpret_cast<W*>(b + n);
+  unsigned long long* const hash0 = cluster.map_shared_rank(&hash, 0);
+  int* const changed0 = cluster.map_shared_rank(&changed, 0);
+  const int* const done0 = cluster.map_shared_rank(&done, 0);
+
+  const Index clusters = gridDim.x / static_cast<unsigned>(blocks);
+  for (Index e = blockIdx.x / static_cast<unsigned>(blocks); e < v.count; e += clusters) {
+    NetworkStatus* const st = v.status + e;
+    // Every block reads it before block 0 can change it (barriers below): a uniform branch.
+    if (st->outcome != kRunning) continue;
+    const W* T = v.weights + e * v.per_network + static_cast<Index>(row_begin) * n;
+    const Index staged = static_cast<Index>(row_end - row_begin) * n;
+    for (Index k = threadIdx.x; k < staged; k += blockDim.x) rows[k] = T[k];
+    Real* s = s_first;
+    Real* s_next = s_second;
+    for (int i = static_cast<int>(threadIdx.x); i < n; i += static_cast<int>(blockDim.x)) {
+      s[i] = v.states[e * n + i];
+      b[i] = v.bias[e * n + i];
+    }
+    if (threadIdx.x == 0) {
+      hash = 0;
+      changed = 0;
+      done = 0;
+    }
+    std::uint64_t* const ring = v.rings + e * (max_period + 1);
+    cluster.sync();
+    if (first_step == 0) {  // CycleHistory::start with the initial state's fingerprint
+      add_word_hashes(s, s, row_begin, row_end, hash0);
+      cluster.sync();
+      if (rank == 0 && threadIdx.x == 0) {
+        ring[0] = hash;
+        st->ring_size = 1;
+        st->ring_next = 1;
+        hash = 0;
+      }
+      cluster.sync();
+    }
+    const BlockWeights<W> local{rows, nullptr};  // row i of T is local row i − row_begin
+    for (Index step = first_step + 1; step <= last_step; ++step) {
+      for (int i = row_begin + warp; i < row_end; i += warps) {
+        const Real f = row_dot(v, local, i - row_begin, s, lane);
+        const Real next = core::sign_update(f + b[i], s[i]);
+        for (int q = lane; q < blocks; q += kWarp) cluster.map_shared_rank(s_next, q)[i] = next;
+      }
+      cluster.sync();  // every block's s_next is complete
+      if (add_word_hashes(s_next, s, row_begin, row_end, hash0)) {
+        if (lane == 0) atomicOr(changed0, 1);
+      }
+      cluster.sync();  // block 0 holds the step's fingerprint and flag
+      if (rank == 0 && threadIdx.x == 0) {
+        st->steps = step;
+        if (changed == 0) {
+          st->outcome = kFixedPoint;
+          done = 1;
+        } else {
+          const int period =
+              core::push_fingerprint(ring, st->ring_size, st->ring_next, max_period, hash);
+          if (period > 0) {
+            st->outcome = kLimitCycle;
+            st->period = period;
+            done = 1;
+          }
+        }
+        hash = 0;
+        changed = 0;
+      }
+      cluster.sync();  // the verdict is out
+      Real* const old = s;
+      s = s_next;
+      s_next = old;
+      if (*done0 != 0) break;
+    }
+    for (int i = row_begin + static_cast<int>(threadIdx.x); i < row_end;
+         i += static_cast<int>(blockDim.x)) {
+      v.states[e * n + i] = s[i];
+    }
+    cluster.sync();  // before the next network overwrites any block's shared memory
+  }
+#endif
 }
 
 // Asynchronous sweeps first_sweep + 1 … last_sweep of every network still running.
@@ -332,16 +448,34 @@ std::vector<Real> to_real(const std::vector<double>& values) {
 // InputError, since this engine is for many small networks), with the kernel opted in to the
 // dynamic shared memory it takes.
 template <class Kernel>
-EnsembleLaunch plan_launch(Kernel* kernel, const EnsembleShape& ensemble, int device) {
-  int optin = 0;
-  ATTRACTOR_CUDA_CHECK(
-      cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+std::size_t static_shared_bytes(Kernel* kernel) {
   cudaFuncAttributes attributes{};
   ATTRACTOR_CUDA_CHECK(cudaFuncGetAttributes(&attributes, kernel));
+  return attributes.sharedSizeBytes;
+}
+
+// Synchronous ensembles may take a cluster plan (sm_90 on): `cluster_kernel`'s static shared
+// memory counts too, and it is opted in as well.
+template <class Kernel, class ClusterKernel = Kernel>
+EnsembleLaunch plan_launch(Kernel* kernel, const EnsembleShape& ensemble, int device,
+                           ClusterKernel* cluster_kernel = nullptr) {
+  int optin = 0, major = 0;
+  ATTRACTOR_CUDA_CHECK(
+      cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  ATTRACTOR_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+  std::size_t fixed = static_shared_bytes(kernel);
+  if (cluster_kernel != nullptr) fixed = std::max(fixed, static_shared_bytes(cluster_kernel));
+  const std::int64_t max_cluster = cluster_kernel != nullptr && major >= 9 ? kMaxPortableCluster : 1;
   const EnsembleLaunch launch =
-      ensemble_launch(ensemble, static_cast<std::size_t>(optin), attributes.sharedSizeBytes);
-  ATTRACTOR_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(launch.shape.shared_bytes)));
+      ensemble_launch(ensemble, static_cast<std::size_t>(optin), fixed, max_cluster);
+  const auto bytes = static_cast<int>(launch.shape.shared_bytes);
+  if (launch.cluster > 1) {
+    ATTRACTOR_CUDA_CHECK(cudaFuncSetAttribute(cluster_kernel,
+                                              cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
+  } else {
+    ATTRACTOR_CUDA_CHECK(
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
+  }
   return launch;
 }
 
@@ -360,7 +494,8 @@ class CudaEnsembleStepper final : public core::EnsembleStepper {
     const Index per_network = csr ? static_cast<Index>(csr->pattern.col_idx.size()) : n_ * n_;
     const EnsembleShape shape{count_, n_,         per_network, sync_,
                               csr != nullptr, sizeof(Real), sizeof(W)};
-    launch_ = sync_ ? plan_launch(sync_kernel<Real, W>, shape, device)
+    launch_ = sync_ ? plan_launch(sync_kernel<Real, W>, shape, device,
+                                  sync_cluster_kernel<Real, W>)
                     : plan_launch(async_kernel<Real, W>, shape, device);
     std::vector<double> bias(static_cast<std::size_t>(count_ * n_));  // b = h − a, in float64
     for (std::size_t k = 0; k < bias.size(); ++k) {
@@ -393,7 +528,11 @@ class CudaEnsembleStepper final : public core::EnsembleStepper {
   std::int64_t chunk() const override { return chunk_; }
 
   void advance(std::int64_t until, std::vector<core::StateResult>& results) override {
-    if (sync_) {
+    if (launch_.cluster > 1) {
+      launch_cluster_kernel(sync_cluster_kernel<Real, W>, launch_.shape, launch_.cluster, nullptr,
+                            view_, done_, until, options_.max_period,
+                            static_cast<int>(launch_.rows_per_block));
+    } else if (sync_) {
       launch_kernel(sync_kernel<Real, W>, launch_.shape, nullptr, view_, done_, until,
                     options_.max_period);
     } else {

@@ -21,6 +21,26 @@ struct KernelParameter {
   using type = T;
 };
 
+// kernel<<<shape>>>(args…) on a thread-block cluster of `cluster` blocks (along x), checked.
+template <class... Params>
+void launch_cluster_kernel(void (*kernel)(Params...), const LaunchShape& shape,
+                           std::int64_t cluster, cudaStream_t stream,
+                           typename KernelParameter<Params>::type... args) {
+  cudaLaunchConfig_t config{};
+  config.gridDim = grid_dim(shape);
+  config.blockDim = dim3(shape.block);
+  config.dynamicSmemBytes = shape.shared_bytes;
+  config.stream = stream;
+  cudaLaunchAttribute attribute{};
+  attribute.id = cudaLaunchAttributeClusterDimension;
+  attribute.val.clusterDim.x = static_cast<unsigned>(cluster);
+  attribute.val.clusterDim.y = 1;
+  attribute.val.clusterDim.z = 1;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  ATTRACTOR_CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, args...));
+}
+
 // kernel<<<shape>>>(args…) on `stream`, checked.
 template <class... Params>
 void launch_kernel(void (*kernel)(Params...), const LaunchShape& shape, cudaStream_t stream,

@@ -138,7 +138,7 @@ LaunchSlices block_per_item_launches(Index items, std::uint32_t block, Index max
 }
 
 EnsembleLaunch ensemble_launch(const EnsembleShape& e, std::size_t shared_optin_bytes,
-                               std::size_t static_shared_bytes) {
+                               std::size_t static_shared_bytes, Index max_cluster) {
   require(e.networks >= 0 && e.n >= 1 && e.per_network >= 0 && e.real_bytes >= 1 &&
               e.weight_bytes >= 1,
           "an ensemble needs networks ≥ 0, N ≥ 1 and per-network weights ≥ 0");
@@ -166,6 +166,23 @@ EnsembleLaunch ensemble_launch(const EnsembleShape& e, std::size_t shared_optin_
   // block idle. Asynchronous: one warp, since neurons are updated one at a time.
   const Index warps = e.sync ? std::clamp<Index>(ceil_div(e.n, 8), 1, kEnsembleMaxSyncWarps) : 1;
   const Index blocks = std::clamp<Index>(e.networks, 1, kEnsembleMaxBlocks);
+  if (!staged && e.sync && !e.sparse) {
+    // The smallest cluster whose blocks each hold their rows of the weights beside the state,
+    // with no block left without rows.
+    for (Index c = 2; c <= std::min(max_cluster, kMaxPortableCluster); c *= 2) {
+      const Index rows = ceil_div(ceil_div(e.n, c), 64) * 64;
+      if (rows * (c - 1) >= e.n) continue;
+      const std::size_t per_block =
+          static_cast<std::size_t>(3 * e.n) * e.real_bytes +
+          static_cast<std::size_t>(ceil_div(rows * e.n * static_cast<Index>(e.weight_bytes), 16) * 16);
+      if (per_block > budget) continue;
+      const Index clusters = std::clamp<Index>(e.networks, 1, kEnsembleMaxBlocks / c);
+      const Index cluster_warps = std::clamp<Index>(ceil_div(rows, 8), 1, kEnsembleMaxSyncWarps);
+      return {shape_1d(clusters * c, static_cast<std::uint32_t>(cluster_warps * kThreadsPerWarp),
+                       per_block),
+              true, c, rows};
+    }
+  }
   return {shape_1d(blocks, static_cast<std::uint32_t>(warps * kThreadsPerWarp),
                    staged ? staged_bytes : state_bytes),
           staged};

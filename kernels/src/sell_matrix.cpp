@@ -28,7 +28,8 @@ SellMatrix to_sell(const core::CsrMatrix<double>& T, Index sigma) {
   s.slice_width.assign(static_cast<std::size_t>(slices), 0);
   for (Index sl = 0; sl < slices; ++sl) {
     Index width = 0;
-    for (Index r = sl * C; r < std::min(T.rows, sl * C + C); ++r) width = std::max(width, length(s.row_of[r]));
+    for (Index r = sl * C; r < std::min(T.rows, sl * C + C); ++r)
+      width = std::max(width, length(s.row_of[r]));
     s.slice_width[sl] = static_cast<std::int32_t>(width);
     s.slice_ptr[sl + 1] = s.slice_ptr[sl] + width * C;
   }

@@ -130,11 +130,20 @@ struct EnsembleShape {
 struct EnsembleLaunch {
   LaunchShape shape;
   bool weights_in_shared;
+  // Synchronous dense networks whose weights do not fit one block's shared memory but fit a
+  // thread-block cluster's: `cluster` blocks per network (2, 4 or 8; grid.x a multiple of it),
+  // block r staging rows [r · rows_per_block, (r + 1) · rows_per_block) — a multiple of 64, so a
+  // block owns whole 64-neuron words — and a full copy of the state, the new state exchanged
+  // through distributed shared memory. 1 and 0 otherwise.
+  std::int64_t cluster = 1;
+  std::int64_t rows_per_block = 0;
 };
 // Shared memory of one block: `shared_optin_bytes` (the device's opt-in ceiling) less the kernel's
-// static shared memory. Throws core::InputError when the state alone does not fit.
+// static shared memory. `max_cluster`: the largest cluster the device launches (8 from sm_90 on,
+// 1 before). Throws core::InputError when the state alone does not fit.
 EnsembleLaunch ensemble_launch(const EnsembleShape& ensemble, std::size_t shared_optin_bytes,
-                               std::size_t static_shared_bytes);
+                               std::size_t static_shared_bytes, std::int64_t max_cluster = 1);
+inline constexpr std::int64_t kMaxPortableCluster = 8;
 
 // (e) 1-D grid-stride loop over `elements`: a block per `block` elements, at most max_blocks
 // (the loop covers the rest); at least one block, so an empty range is a launch that does nothing.
