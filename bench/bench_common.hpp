@@ -131,6 +131,48 @@ inline std::vector<double> random_sign_stack(std::int64_t count, std::int64_t n,
   return values;
 }
 
+// `count` Hebbian networks of n neurons stacked row-major (network e at e n²), each storing its own
+// p patterns — ξ^μ_i = CounterRng(seed).sign(Patterns, stream e, index μ n + i) — as
+// T_ij = (1/n) Σ_μ ξ^μ_i ξ^μ_j, T_ii = 0 (so n T is integers in [−p, p]), and one cue per network:
+// its pattern 0 with each sign flipped with probability `noise` (CueNoise, stream e, index i).
+struct HebbianStack {
+  std::vector<double> weights;
+  core::StateBatch cues;
+};
+inline HebbianStack hebbian_stack(std::int64_t count, std::int64_t n, std::int64_t p, double noise,
+                                  std::uint64_t seed) {
+  const core::CounterRng rng{seed};
+  HebbianStack stack{std::vector<double>(static_cast<std::size_t>(count * n * n)),
+                     core::StateBatch(count, n)};
+  const double scale = 1.0 / static_cast<double>(n);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t e = 0; e < count; ++e) {
+    const auto stream = static_cast<std::uint32_t>(e);
+    std::vector<std::int32_t> xi(static_cast<std::size_t>(p * n)), k(static_cast<std::size_t>(n));
+    for (std::int64_t q = 0; q < p * n; ++q) {
+      xi[q] =
+          rng.sign(core::RngPurpose::Patterns, stream, static_cast<std::uint64_t>(q)) > 0 ? 1 : -1;
+    }
+    double* T = stack.weights.data() + e * n * n;
+    for (std::int64_t i = 0; i < n; ++i) {
+      std::fill(k.begin(), k.end(), 0);
+      for (std::int64_t mu = 0; mu < p; ++mu) {
+        const std::int32_t* pattern = xi.data() + mu * n;
+        for (std::int64_t j = 0; j < n; ++j) k[j] += pattern[i] * pattern[j];
+      }
+      k[i] = 0;
+      for (std::int64_t j = 0; j < n; ++j) T[i * n + j] = scale * static_cast<double>(k[j]);
+    }
+    double* cue = stack.cues.state(e);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const bool flip =
+          rng.uniform(core::RngPurpose::CueNoise, stream, static_cast<std::uint64_t>(i)) < noise;
+      cue[i] = flip ? -static_cast<double>(xi[i]) : static_cast<double>(xi[i]);
+    }
+  }
+  return stack;
+}
+
 // B random ±1 states (InitialState, stream 0, index b n + i).
 inline core::StateBatch random_states(std::int64_t batch, std::int64_t n, std::uint64_t seed) {
   const core::CounterRng rng{seed};

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Runs the GPU engine benchmark (attractor_bench_gpu) and its PyTorch peer (peer_torch.py) in the
 same run on the same machine, merges them — per case our time per step, the peer's, the ratio
-peer/ours, the fraction of the copy bandwidth — with the device, commit and date, writes the JSON
-to --out and prints a markdown table last.
+peer/ours, the fraction of the copy bandwidth, each beside the H100 prediction attractor_bench_gpu
+writes for the case — with the device, commit and date, writes the JSON to --out and prints a
+markdown table last. A case the peer does several ways (the exact integer cases: exact_hebbian
+and binary_recall's dense T in float32, fp16 and int8, the ensembles in float32 and fp16) is
+compared with the fastest exact way, and every way is listed.
 
 Each case group runs in its own processes (ours, then the peer's), so a failure — an exception, a
 crash, a sticky CUDA error, a timeout — costs that group only: it is recorded as an error string
@@ -21,19 +24,32 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CASES = ("sparse_1m", "dense_batch", "factored_1m", "binary_recall", "ensemble", "continuous")
+CASES = ("sparse_1m", "dense_batch", "factored_1m", "binary_recall", "ensemble", "continuous",
+         "exact_hebbian")
 
 # The targets the GPU backend is built to meet (bench/README.md, "GPU").
 TARGETS = (
     ("sparse_1m/B1", "fraction_of_copy_bandwidth", 0.70,
      "1M neurons / 100M synapses sparse step >= 70% of copy bandwidth"),
     ("dense_batch/B64", "speedup_vs_peer", 3.0, "one network x 64 states >= 3x PyTorch"),
-    ("ensemble/4096x256", "speedup_vs_peer", 10.0, "4096 networks of N=256 >= 10x PyTorch loop"),
-    ("ensemble/1024x1024", "speedup_vs_peer", 10.0, "1024 networks of N=1024 >= 10x PyTorch loop"),
-    ("ensemble/16384x64", "speedup_vs_peer", 10.0, "16384 networks of N=64 >= 10x PyTorch loop"),
+    ("ensemble/4096x256", "speedup_vs_peer", 10.0,
+     "4096 networks of N=256 >= 10x the best exact PyTorch bmm loop (fp32 / fp16)"),
+    ("ensemble/1024x1024", "speedup_vs_peer", 10.0,
+     "1024 networks of N=1024 >= 10x the best exact PyTorch bmm loop (fp32 / fp16)"),
+    ("ensemble/16384x64", "speedup_vs_peer", 10.0,
+     "16384 networks of N=64 >= 10x the best exact PyTorch bmm loop (fp32 / fp16)"),
+    ("ensemble/4096x256-hebbian", "speedup_vs_peer", 10.0,
+     "4096 Hebbian networks of N=256 (int8 in shared memory) >= 10x the best exact PyTorch bmm "
+     "loop (fp32 / fp16)"),
     ("binary_recall/factored", "speedup_over_dense", 10.0,
-     "bit-packed binary recall >= 10x the fp32 dense path"),
+     "bit-packed binary recall >= 10x the dense path (set against fp32; that T now runs as "
+     "exact int8/fp16)"),
+    ("exact_hebbian/B64", "speedup_vs_peer", 1.0,
+     "exact int8/fp16 Hebbian fields >= 1x the best PyTorch exact peer (fp16 matmul / int8 _int_mm)"),
 )
+# What attractor_bench_gpu predicts for a target's metric, where it predicts one.
+PREDICTED = {"fraction_of_copy_bandwidth": "predicted_fraction_of_copy_bandwidth",
+             "speedup_over_dense": "predicted_speedup_over_dense"}
 
 
 def log(message):
@@ -98,20 +114,31 @@ def sizes(case):
 
 
 def table(merged):
-    lines = ["| case | sizes | steps | ours ms/step | PyTorch ms/step | PyTorch/ours | "
-             "fraction of copy bw | GB/s | notes |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| case | sizes | steps | ours ms/step | predicted ms/step (H100) | PyTorch ms/step | "
+             "PyTorch/ours | fraction of copy bw | predicted fraction | GB/s | notes |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for c in merged["cases"]:
         if "seconds_per_step" not in c:
-            lines.append(f"| {c['id']} | | | error | {ms(c.get('peer_seconds_per_step'))} | | | | "
+            lines.append(f"| {c['id']} | | | error | | {ms(c.get('peer_seconds_per_step'))} | | | | | "
                          f"{c.get('error', '')[:120]} |")
             continue
         notes = []
         if c.get("steps_min", c.get("max_steps")) != c.get("max_steps"):
             span = sorted({c["steps_min"], c["steps_max"]})
             notes.append(f"states stopped after {'-'.join(map(str, span))} steps")
+        if c.get("layout") in ("sell", "csr"):
+            notes.append(f"{c['layout'].upper()} layout"
+                         + (f" (SELL padding {c['sell_padding']:.4f})" if "sell_padding" in c else ""))
+        if c.get("weights_form") and c["weights_form"] != "float32":
+            notes.append(f"{c['weights_form']} weights")
         if "speedup_over_dense" in c:
-            notes.append(f"{c['speedup_over_dense']:.1f}x the dense fp32 path")
+            predicted = c.get("predicted_speedup_over_dense")
+            notes.append(f"{c['speedup_over_dense']:.2f}x the dense path"
+                         + (f" (predicted {predicted:.2f}x)" if predicted else ""))
+        if c.get("peer_best"):
+            notes.append(f"vs {c['peer_best'].rsplit('/', 1)[-1]}, the fastest exact peer")
+        if c.get("predicted_bound"):
+            notes.append(f"predicted bound: {c['predicted_bound']}")
         if c.get("peer_error"):
             notes.append(f"peer: {c['peer_error'][:80]}")
         if c.get("sizes_match") is False:
@@ -119,37 +146,65 @@ def table(merged):
         ratio = c.get("speedup_vs_peer")
         lines.append(
             f"| {c['id']} | {sizes(c)} | {c['steps_max']}/{c['max_steps']} | "
-            f"{ms(c['seconds_per_step'])} | {ms(c.get('peer_seconds_per_step'))} | "
-            f"{f'{ratio:.2f}x' if ratio else '—'} | {fraction(c.get('fraction_of_copy_bandwidth'))} | "
+            f"{ms(c['seconds_per_step'])} | {ms(c.get('predicted_seconds_per_step'))} | "
+            f"{ms(c.get('peer_seconds_per_step'))} | {f'{ratio:.2f}x' if ratio else '—'} | "
+            f"{fraction(c.get('fraction_of_copy_bandwidth'))} | "
+            f"{fraction(c.get('predicted_fraction_of_copy_bandwidth'))} | "
             f"{c['bandwidth_bytes_per_s'] / 1e9:.3g} | {'; '.join(notes)} |")
+        for p in c.get("peers", []) if len(c.get("peers", [])) > 1 else []:
+            ratio = p.get("speedup_vs_peer")
+            state = p.get("error") or ("" if p.get("exact", True) else "not exact: not compared")
+            lines.append(f"| ↳ {p['id']} ({p.get('precision', '')}) | | | | | "
+                         f"{ms(p.get('seconds_per_step'))} | {f'{ratio:.2f}x' if ratio else '—'} | "
+                         f"| | | {state[:120]} |")
     compared = {c.get("peer_case") for c in merged["cases"] if "peer_seconds_per_step" in c}
+    compared |= {p["id"] for c in merged["cases"] for p in c.get("peers", [])}
     for p in merged["peer_cases"]:
         if "seconds_per_step" in p and p["id"] not in compared:
-            lines.append(f"| {p['id']} (PyTorch only) | {sizes(p)} | {p['steps']} | — | "
-                         f"{ms(p['seconds_per_step'])} | | | | |")
+            lines.append(f"| {p['id']} (PyTorch only) | {sizes(p)} | {p['steps']} | — | | "
+                         f"{ms(p['seconds_per_step'])} | | | | | |")
     for e in merged["errors"]:
-        lines.append(f"| {e['id']} | | | | | | | | {e['error'][:120]} |")
+        lines.append(f"| {e['id']} | | | | | | | | | | {e['error'][:120]} |")
     return "\n".join(lines)
 
 
 def merge_group(ours, peer, merged):
-    """Adds one case group's entries to `merged`, each of ours with its peer's time and ratio."""
+    """Adds one case group's entries to `merged`, each of ours with its peer's time and ratio.
+    A case's peers are the entry whose id is its `peer_case` and the entries that name it in
+    `peer_of` (one per precision); it is compared with the fastest of those that are exact (an
+    entry says `exact: false` when its final states differ from float32's), and all are listed
+    under `peers` when there are several."""
     peer_cases = {p["id"]: p for p in (peer or {}).get("cases", []) if "id" in p}
     peer_failed = next((p["error"] for p in peer_cases.values() if "error" in p), None)
     for case in ours:
         case = dict(case)
-        p = peer_cases.get(case.get("peer_case"))
-        if "seconds_per_step" in case and p and "seconds_per_step" in p:
-            case["peer_seconds_per_step"] = p["seconds_per_step"]
-            case["speedup_vs_peer"] = p["seconds_per_step"] / case["seconds_per_step"]
+        target = case.get("peer_case")
+        candidates = [p for p in peer_cases.values()
+                      if p["id"] == target or p.get("peer_of") == target]
+        timed = [p for p in candidates if "seconds_per_step" in p and p.get("exact", True)]
+        best = min(timed, key=lambda p: p["seconds_per_step"]) if timed else None
+        if "seconds_per_step" in case and best:
+            case["peer_seconds_per_step"] = best["seconds_per_step"]
+            case["speedup_vs_peer"] = best["seconds_per_step"] / case["seconds_per_step"]
+            if len(candidates) > 1:
+                case["peer_best"] = best["id"]
             # Same problem? (The peer's factored_1m and binary_recall entries stand for several
             # of ours, so only the fields both report are compared.)
-            keys = [k for k in ("n", "batch", "networks", "patterns") if k in p and k in case]
-            case["sizes_match"] = all(p[k] == case[k] for k in keys) and \
-                p.get("steps") == case.get("max_steps")
+            keys = [k for k in ("n", "batch", "networks", "patterns") if k in best and k in case]
+            case["sizes_match"] = all(best[k] == case[k] for k in keys) and \
+                best.get("steps") == case.get("max_steps")
         elif "seconds_per_step" in case:
-            case["peer_error"] = (p or {}).get("error") or peer_failed or \
+            p = candidates[0] if candidates else {}
+            case["peer_error"] = p.get("error") or peer_failed or \
                 (peer or {}).get("error") or "no peer entry"
+        if len(candidates) > 1:
+            case["peers"] = []
+            for p in candidates:
+                listed = {k: p[k] for k in ("id", "precision", "seconds_per_step", "exact",
+                                            "agrees_with_fp32", "error") if k in p}
+                if "seconds_per_step" in p and "seconds_per_step" in case:
+                    listed["speedup_vs_peer"] = p["seconds_per_step"] / case["seconds_per_step"]
+                case["peers"].append(listed)
         merged["cases"].append(case)
     merged["peer_cases"].extend(peer_cases.values())
 
@@ -197,6 +252,8 @@ def main():
                                remaining())
         if ours:
             merged["device"] = merged["device"] or ours.get("device")
+            merged["prediction_model"] = merged.get("prediction_model") or \
+                ours.get("prediction_model")
             if ours.get("copy_bandwidth_bytes_per_s"):
                 copy_bandwidths.append(ours["copy_bandwidth_bytes_per_s"])
         our_cases = (ours or {}).get("cases", [])
@@ -224,8 +281,10 @@ def main():
     by_id = {c["id"]: c for c in merged["cases"] if "id" in c}
     for case_id, key, goal, what in TARGETS:
         value = by_id.get(case_id, {}).get(key)
+        predicted = by_id.get(case_id, {}).get(PREDICTED.get(key, ""))
         merged["targets"].append({"target": what, "case": case_id, "metric": key, "goal": goal,
-                                  "value": value, "met": None if value is None else value >= goal})
+                                  "value": value, "predicted": predicted,
+                                  "met": None if value is None else value >= goal})
 
     device_name = (merged["device"] or {}).get("name") or merged.get("peer_device") or "no-gpu"
     out = args.out or os.path.join(
@@ -244,7 +303,8 @@ def main():
     for t in merged["targets"]:
         state = "not measured" if t["met"] is None else ("met" if t["met"] else "NOT met")
         value = "" if t["value"] is None else f" ({t['value']:.2f})"
-        print(f"- {t['target']}: {state}{value}")
+        predicted = "" if t["predicted"] is None else f"; predicted {t['predicted']:.2f}"
+        print(f"- {t['target']}: {state}{value}{predicted}")
     print(f"\nwrote {out}\n")
     print(table(merged))
     return 0
