@@ -208,9 +208,11 @@ inline void export_csr(const std::string& dir, const core::CsrMatrix<double>& cs
   fs::create_directories(dir);
   const auto path = [&](const char* name) { return (fs::path(dir) / name).string(); };
   host::write_npy(path("row_ptr.npy"), {csr.rows + 1},
-                  std::vector<double>(csr.row_ptr.begin(), csr.row_ptr.end()), host::NpyDtype::Float64);
+                  std::vector<double>(csr.row_ptr.begin(), csr.row_ptr.end()),
+                  host::NpyDtype::Float64);
   host::write_npy(path("col_idx.npy"), {csr.nnz()},
-                  std::vector<double>(csr.col_idx.begin(), csr.col_idx.end()), host::NpyDtype::Int32);
+                  std::vector<double>(csr.col_idx.begin(), csr.col_idx.end()),
+                  host::NpyDtype::Int32);
   host::write_npy(path("values.npy"), {csr.nnz()}, csr.values);
 }
 

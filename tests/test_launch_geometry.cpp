@@ -157,6 +157,25 @@ TEST(LaunchGeometry, CsrProductOverMillionsOfStatesIsSplitBelowTheGridYLimit) {
   expect_tiled_cover(slices, m, kCsrMaxStatesPerTile, Index{1} << 20, kCsrRowsPerBlock);
 }
 
+// The state-major copy's rows hold whole tiles (the kernels' 16-byte loads of a tile stay in its
+// row), start 16-byte aligned for float and double, and never shrink as the batch grows (the
+// copy is allocated once for the most states).
+TEST(LaunchGeometry, StateMajorRowsHoldWholeAlignedTiles) {
+  Index previous = 0;
+  for (Index m = 1; m <= 5000; ++m) {
+    const Index stride = state_major_stride(m);
+    const Index tile = csr_states_per_tile(m);
+    EXPECT_GE(stride, m);
+    EXPECT_EQ(stride % tile, 0);
+    EXPECT_LT(stride - m, tile);
+    if (m > 1) {
+      EXPECT_EQ(stride * 4 % 16, 0);
+    }
+    EXPECT_GE(stride, previous);
+    previous = stride;
+  }
+}
+
 // The states' transpose covers every element with bounded blocks, for any shape.
 TEST(LaunchGeometry, TransposeCoversEveryTileWithinTheLimits) {
   for (const Index rows : kNeurons) {

@@ -235,9 +235,9 @@ RunResult run_ensemble(const Ensemble& ensemble, StateBatch& states, const RunOp
     done = until;
     report_progress(options, done, options.max_steps);
     // A network still runs when it neither ended nor stopped short of the chunk's end.
-    const bool running = std::any_of(out.states.begin(), out.states.end(), [&](const StateResult& r) {
-      return r.outcome == Outcome::Wandering && r.steps == until;
-    });
+    const bool running = std::any_of(
+        out.states.begin(), out.states.end(),
+        [&](const StateResult& r) { return r.outcome == Outcome::Wandering && r.steps == until; });
     if (!running) break;
   }
   out.loop_seconds = std::chrono::duration<double>(Clock::now() - start).count();

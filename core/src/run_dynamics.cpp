@@ -99,9 +99,10 @@ class Driver {
     if (recorder_.due(0)) record_at_step(active, 0);
 
     SyncChunk chunk;
-    Index done = 0;
+    Index done = 0, size = 1;
     while (done < options_.max_steps && !active.empty()) {
-      const Index end = chunk_end(done, kSyncChunk);
+      const Index end = chunk_end(done, size);
+      size = std::min(2 * size, kSyncChunk);
       const Index steps = end - done;
       stepper_.sync_steps(active, steps, chunk);
       const auto m = static_cast<Index>(active.size());

@@ -31,7 +31,8 @@ struct RunCli {
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 core::Weights read_weights(const std::string& path) {
@@ -268,8 +269,9 @@ Action add_run(CLI::App& app) {
       ->check(CLI::IsMember(
           {"discrete-sync", "discrete-async", "glauber", "glauber-sync", "continuous"}))
       ->capture_default_str();
-  command->add_option("--temperature", cli->temperature,
-                      "Glauber dynamics: temperature T > 0 (P(s_i = +1) = 1 / (1 + exp(-2 h_i / T)))");
+  command->add_option(
+      "--temperature", cli->temperature,
+      "Glauber dynamics: temperature T > 0 (P(s_i = +1) = 1 / (1 + exp(-2 h_i / T)))");
   command->add_option("--activation", cli->activation, "Continuous: tanh, logistic or linear")
       ->check(CLI::IsMember({"tanh", "logistic", "linear"}))
       ->capture_default_str();

@@ -497,7 +497,8 @@ class CpuStepper final : public core::Stepper {
       r.w_f_prev = dot(w_.data(), f_prev);
       r.w_u = dot(w_.data(), u);
       r.w_u_prev = dot(w_.data(), u_prev);
-      r.section_distance2 = last_slot[j] < 0 ? 0.0 : distance2(u, sections_[b][last_slot[j]].data());
+      r.section_distance2 =
+          last_slot[j] < 0 ? 0.0 : distance2(u, sections_[b][last_slot[j]].data());
     }
     return sums;
   }

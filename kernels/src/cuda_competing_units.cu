@@ -52,7 +52,8 @@ __global__ void rank_kernel(const float* I, Index H, int k, Index first, std::in
   __shared__ int last_index;
   const Index sample = first + blockIdx.x;
   const float* row = I + sample * H;
-  const int lane = static_cast<int>(threadIdx.x) % kWarp, warp = static_cast<int>(threadIdx.x) / kWarp;
+  const int lane = static_cast<int>(threadIdx.x) % kWarp,
+            warp = static_cast<int>(threadIdx.x) / kWarp;
   if (threadIdx.x == 0) {
     last_value = 0.0f;
     last_index = -1;

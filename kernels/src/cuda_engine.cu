@@ -90,7 +90,8 @@ class CudaStepper final : public core::Stepper {
         sums_ = DeviceBuffer<double>(view.kind == WeightKind::Factored
                                          ? per_state * static_cast<std::size_t>(view.patterns)
                                          : 0);
-        if (view.kind == WeightKind::Factored) model_->overlap_sums(s_.data(), sums_.data(), batch_);
+        if (view.kind == WeightKind::Factored)
+          model_->overlap_sums(s_.data(), sums_.data(), batch_);
         break;
       }
       case Dynamics::Continuous: {
@@ -154,9 +155,11 @@ class CudaStepper final : public core::Stepper {
     const int* list = set_list(which);
     gather(s_.data(), list, m, false, v_.data());
     ATTRACTOR_CUDA_CHECK(cudaMemsetAsync(frozen_.data(), 0, static_cast<std::size_t>(m), stream_));
-    ATTRACTOR_CUDA_CHECK(cudaMemsetAsync(taken_.data(), 0, static_cast<std::size_t>(m) * sizeof(Index), stream_));
+    ATTRACTOR_CUDA_CHECK(
+        cudaMemsetAsync(taken_.data(), 0, static_cast<std::size_t>(m) * sizeof(Index), stream_));
     ATTRACTOR_CUDA_CHECK(cudaMemsetAsync(changed_.data(), 0, flags, stream_));
-    ATTRACTOR_CUDA_CHECK(cudaMemsetAsync(fingerprint_.data(), 0, flags * sizeof(unsigned long long), stream_));
+    ATTRACTOR_CUDA_CHECK(
+        cudaMemsetAsync(fingerprint_.data(), 0, flags * sizeof(unsigned long long), stream_));
     for (Index k = 0; k < steps; ++k) {
       std::uint8_t* changed = changed_.data() + k * m;
       unsigned long long* fingerprint = fingerprint_.data() + k * m;
@@ -309,11 +312,14 @@ class CudaStepper final : public core::Stepper {
     const auto per_state = static_cast<std::size_t>(n_) * sizeof(Real);
     const auto states = static_cast<std::size_t>(slots_);
     const auto ring = static_cast<std::size_t>(options_.max_period) + 1;
-    std::size_t bytes = DeviceModel<Real>::bytes_needed(network_, batch_, plan_) + states * 3 * per_state;
+    std::size_t bytes =
+        DeviceModel<Real>::bytes_needed(network_, batch_, plan_) + states * 3 * per_state;
     if (continuous_) {
-      const auto vectors = static_cast<std::size_t>(core::stage_count(options_.integrator)) + 3 + ring;
+      const auto vectors =
+          static_cast<std::size_t>(core::stage_count(options_.integrator)) + 3 + ring;
       bytes += states * vectors * per_state;
-      bytes += states * ring * 8 * (static_cast<std::size_t>(reduction_blocks_per_item(n_)) * 6 + 6);
+      bytes +=
+          states * ring * 8 * (static_cast<std::size_t>(reduction_blocks_per_item(n_)) * 6 + 6);
     } else if (core::is_asynchronous(options_.dynamics)) {
       bytes += states * static_cast<std::size_t>(n_) * 8;
     } else {

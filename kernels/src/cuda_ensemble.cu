@@ -33,6 +33,7 @@ using Index = std::int64_t;
 // current GPU, so progress is reported a few times a second. Asynchronous sweeps are latency-bound
 // (one neuron at a time), so they get fewer visits per launch.
 constexpr double kSyncVisitsPerLaunch = 0x1p30;
+constexpr double kStagedSteps = 16;
 constexpr double kAsyncVisitsPerLaunch = 0x1p26;
 
 enum : int { kRunning = 0, kFixedPoint = 1, kLimitCycle = 2 };
@@ -87,7 +88,8 @@ __device__ Real row_dot(const EnsembleView<Real, W>& v, const BlockWeights<W>& T
     const W* row = T.values + static_cast<Index>(i) * v.n;
     int partial = 0;
     for (int j = lane; j < v.n; j += kWarp) partial += s[j] > Real(0) ? row[j] : -row[j];
-    return static_cast<Real>(static_cast<double>(warp_sum_to_all(partial)) / v.denominator);
+    // |sum| ≤ 127 N and D are exact in Real: one correctly rounded division in Real.
+    return static_cast<Real>(warp_sum_to_all(partial)) / static_cast<Real>(v.denominator);
   } else {
     Real partial = Real(0);
     if (!v.sparse) {
@@ -465,7 +467,8 @@ EnsembleLaunch plan_launch(Kernel* kernel, const EnsembleShape& ensemble, int de
   ATTRACTOR_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
   std::size_t fixed = static_shared_bytes(kernel);
   if (cluster_kernel != nullptr) fixed = std::max(fixed, static_shared_bytes(cluster_kernel));
-  const std::int64_t max_cluster = cluster_kernel != nullptr && major >= 9 ? kMaxPortableCluster : 1;
+  const std::int64_t max_cluster =
+      cluster_kernel != nullptr && major >= 9 ? kMaxPortableCluster : 1;
   const EnsembleLaunch launch =
       ensemble_launch(ensemble, static_cast<std::size_t>(optin), fixed, max_cluster);
   const auto bytes = static_cast<int>(launch.shape.shared_bytes);
@@ -521,8 +524,12 @@ class CudaEnsembleStepper final : public core::EnsembleStepper {
     // long enough to hide the launch, short enough for progress and an early end.
     const double visits = static_cast<double>(count_) * static_cast<double>(per_network + n_);
     const double per_launch = sync_ ? kSyncVisitsPerLaunch : kAsyncVisitsPerLaunch;
-    chunk_ = static_cast<Index>(
-        std::clamp(per_launch / visits, 1.0, static_cast<double>(std::max<Index>(options.max_steps, 1))));
+    // Staged weights are loaded once per network per launch: at least kStagedSteps steps a
+    // launch, so loading does not cost as much as stepping.
+    const double fewest = launch_.weights_in_shared ? kStagedSteps : 1.0;
+    chunk_ =
+        static_cast<Index>(std::clamp(std::max(per_launch / visits, fewest), 1.0,
+                                      static_cast<double>(std::max<Index>(options.max_steps, 1))));
   }
 
   std::int64_t chunk() const override { return chunk_; }

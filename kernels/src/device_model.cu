@@ -19,10 +19,40 @@ namespace {
 using Index = std::int64_t;
 
 // ---------------------------------------------------------------------------------------------
+// acc[j] += v · column[j] for the j < states of a tile: with four floats (two doubles) per 16-byte
+// load when the tile allows — the state-major copy's rows are padded to whole tiles and start
+// 16-byte aligned (state_major) — so a synapse costs kStates / 4 load instructions, not kStates.
+template <class Real, int kStates>
+__device__ __forceinline__ void add_column(Real (&acc)[kStates], Real v, const Real* column,
+                                           int states) {
+  if constexpr (std::is_same_v<Real, float> && kStates % 4 == 0) {
+#pragma unroll
+    for (int j = 0; j < kStates; j += 4) {
+      const float4 q = *reinterpret_cast<const float4*>(column + j);
+      if (j < states) acc[j] += v * q.x;
+      if (j + 1 < states) acc[j + 1] += v * q.y;
+      if (j + 2 < states) acc[j + 2] += v * q.z;
+      if (j + 3 < states) acc[j + 3] += v * q.w;
+    }
+  } else if constexpr (std::is_same_v<Real, double> && kStates % 2 == 0) {
+#pragma unroll
+    for (int j = 0; j < kStates; j += 2) {
+      const double2 q = *reinterpret_cast<const double2*>(column + j);
+      if (j < states) acc[j] += v * q.x;
+      if (j + 1 < states) acc[j + 1] += v * q.y;
+    }
+  } else {
+#pragma unroll
+    for (int j = 0; j < kStates; ++j) {
+      if (j < states) acc[j] += v * column[j];
+    }
+  }
+}
+
 // CSR: Y = T X. One warp per row and up to kStates states (blockIdx.y picks the tile): the lanes
 // stride the row's entries, so each pass reads 32 consecutive (value, column) pairs — coalesced,
 // 8 bytes per synapse in float32 — and each pair multiplies the kStates entries of its column in
-// the state-major copy xt (xt[c m + j] = state j's entry c): contiguous, one or two sectors per
+// the state-major copy xt (xt[c ld + j] = state j's entry c): contiguous, one or two sectors per
 // synapse instead of kStates scattered ones. Tiles of up to 32 states hold a batch of 32 in one
 // tile, so the matrix is streamed once per product. A shuffle tree sums the lanes. Rows of a
 // network are near-uniform in length, so warps balance. More tiles than grid.y holds run as
@@ -31,7 +61,7 @@ template <class Real, int kStates>
 __global__ void __launch_bounds__(kThreads)
     csr_multiply_kernel(Index n, const Index* __restrict__ row_ptr,
                         const std::int32_t* __restrict__ col, const Real* __restrict__ values,
-                        const Real* __restrict__ xt, Index m, Index first,
+                        const Real* __restrict__ xt, Index ld, Index m, Index first,
                         Real* __restrict__ y) {
   const Index row = (static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
   const int lane = static_cast<int>(threadIdx.x) % kWarp;
@@ -43,12 +73,7 @@ __global__ void __launch_bounds__(kThreads)
   for (int j = 0; j < kStates; ++j) acc[j] = Real(0);
   const Index end = row_ptr[row + 1];
   for (Index k = row_ptr[row] + lane; k < end; k += kWarp) {
-    const Real v = values[k];
-    const Real* column = xt + static_cast<Index>(col[k]) * m + first_state;
-#pragma unroll
-    for (int j = 0; j < kStates; ++j) {
-      if (j < states) acc[j] += v * column[j];
-    }
+    add_column(acc, values[k], xt + static_cast<Index>(col[k]) * ld + first_state, states);
   }
 #pragma unroll
   for (int j = 0; j < kStates; ++j) {
@@ -70,7 +95,8 @@ __global__ void __launch_bounds__(kThreads)
                          const std::int32_t* __restrict__ slice_width,
                          const std::int32_t* __restrict__ row_of,
                          const std::int32_t* __restrict__ col, const Real* __restrict__ values,
-                         const Real* __restrict__ xt, Index m, Index first, Real* __restrict__ y) {
+                         const Real* __restrict__ xt, Index ld, Index m, Index first,
+                         Real* __restrict__ y) {
   const Index stored_row = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (stored_row >= n) return;
   const Index slice = stored_row / kWarp;
@@ -84,12 +110,7 @@ __global__ void __launch_bounds__(kThreads)
   const Index width = slice_width[slice];
   for (Index k = 0; k < width; ++k) {
     const Index at = base + k * kWarp;
-    const Real v = values[at];
-    const Real* column = xt + static_cast<Index>(col[at]) * m + first_state;
-#pragma unroll
-    for (int j = 0; j < kStates; ++j) {
-      if (j < states) acc[j] += v * column[j];
-    }
+    add_column(acc, values[at], xt + static_cast<Index>(col[at]) * ld + first_state, states);
   }
   const Index row = row_of[stored_row];
 #pragma unroll
@@ -98,12 +119,14 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// out (cols × rows, row-major) = in (rows × cols, row-major)ᵀ through kTransposeTile² tiles in
+// out (cols × ld, row-major: row c holds in's column c, ld ≥ rows) = in (rows × cols, row-major)ᵀ
+// through kTransposeTile² tiles in
 // shared memory, so both the reads and the writes are coalesced; the +1 column keeps the tile's
 // columns in different banks. Blocks of 32 × 8 threads loop over tiles (transpose_launch).
 template <class Real>
 __global__ void __launch_bounds__(kTransposeTile * 8)
-    transpose_kernel(const Real* __restrict__ in, Index rows, Index cols, Real* __restrict__ out) {
+    transpose_kernel(const Real* __restrict__ in, Index rows, Index cols, Index ld,
+                     Real* __restrict__ out) {
   __shared__ Real tile[kTransposeTile][kTransposeTile + 1];
   const Index tiles_x = (cols + kTransposeTile - 1) / kTransposeTile;
   const Index tiles = tiles_x * ((rows + kTransposeTile - 1) / kTransposeTile);
@@ -116,7 +139,7 @@ __global__ void __launch_bounds__(kTransposeTile * 8)
     }
     __syncthreads();
     for (int c = ty; c < kTransposeTile; c += 8) {
-      if (col0 + c < cols && row0 + tx < rows) out[(col0 + c) * rows + row0 + tx] = tile[tx][c];
+      if (col0 + c < cols && row0 + tx < rows) out[(col0 + c) * ld + row0 + tx] = tile[tx][c];
     }
     __syncthreads();
   }
@@ -212,9 +235,9 @@ __global__ void __launch_bounds__(kThreads)
 // Sliced as the CSR product (factored_field_launches): sums, x and y start at the slice's state.
 template <class Real>
 __global__ void __launch_bounds__(kThreads)
-    factored_field_kernel(Index n, Index patterns, Index words, const std::uint32_t* __restrict__ xi,
-                          const double* __restrict__ sums, const Real* __restrict__ x, Index m,
-                          Real* __restrict__ y) {
+    factored_field_kernel(Index n, Index patterns, Index words,
+                          const std::uint32_t* __restrict__ xi, const double* __restrict__ sums,
+                          const Real* __restrict__ x, Index m, Real* __restrict__ y) {
   __shared__ double chunk[kSumsChunk][kFactoredStates];
   const Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x;
   const Index first_state = static_cast<Index>(blockIdx.y) * kFactoredStates;
@@ -251,7 +274,8 @@ __global__ void __launch_bounds__(kThreads)
 
 // ±1 states as the integer form's operand type: int8, or fp16 (bits of ±1.0: 0x3C00, 0xBC00).
 template <class Real>
-__global__ void to_int8_kernel(const Real* __restrict__ x, Index count, std::int8_t* __restrict__ out) {
+__global__ void to_int8_kernel(const Real* __restrict__ x, Index count,
+                               std::int8_t* __restrict__ out) {
   for (Index e = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; e < count;
        e += static_cast<Index>(gridDim.x) * blockDim.x) {
     out[e] = x[e] > Real(0) ? std::int8_t{1} : std::int8_t{-1};
@@ -348,7 +372,8 @@ std::size_t DeviceModel<Real>::bytes_needed(const core::Network& network, Index 
   if (plan.sell) {
     bytes += static_cast<std::size_t>(plan.sell->stored()) * (sizeof(Real) + 4) +
              static_cast<std::size_t>(plan.sell->slices()) * 12 + n * 4;
-    if (max_states > 1) bytes += n * static_cast<std::size_t>(max_states) * sizeof(Real);
+    if (max_states > 1)
+      bytes += n * static_cast<std::size_t>(state_major_stride(max_states)) * sizeof(Real);
   } else if (integer) {
     const std::size_t element = integer->storage == core::IntegerStorage::Int8 ? 1 : 2;
     bytes += n * n * element + static_cast<std::size_t>(max_states) * n * (element + 4);
@@ -356,7 +381,8 @@ std::size_t DeviceModel<Real>::bytes_needed(const core::Network& network, Index 
     bytes += n * n * sizeof(Real);
   } else if (const auto* csr = std::get_if<core::CsrMatrix<double>>(&network.weights)) {
     bytes += static_cast<std::size_t>(csr->nnz()) * (sizeof(Real) + 4) + (n + 1) * 8;
-    if (max_states > 1) bytes += n * static_cast<std::size_t>(max_states) * sizeof(Real);
+    if (max_states > 1)
+      bytes += n * static_cast<std::size_t>(state_major_stride(max_states)) * sizeof(Real);
   } else {
     const auto p = static_cast<std::size_t>(std::get<core::FactoredWeights>(network.weights)
                                                 .patterns.count);
@@ -395,7 +421,9 @@ DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states,
     upload(sell.slice_width.data(), slice_width_.data(), sell.slice_width.size(), stream);
     upload(sell.row_of.data(), row_of_.data(), sell.row_of.size(), stream);
     if (max_states > 1) {
-      interleaved_ = DeviceBuffer<Real>(static_cast<std::size_t>(n_ * max_states));
+      interleaved_ =
+          DeviceBuffer<Real>(static_cast<std::size_t>(n_ * state_major_stride(max_states)));
+      ATTRACTOR_CUDA_CHECK(cudaMemsetAsync(interleaved_.data(), 0, interleaved_.bytes(), stream));
     }
   } else if (integer) {
     kind_ = WeightKind::Integer;
@@ -435,7 +463,9 @@ DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states,
     upload(csr->col_idx.data(), col_.data(), csr->col_idx.size(), stream);
     upload(csr->row_ptr.data(), row_ptr_.data(), csr->row_ptr.size(), stream);
     if (max_states > 1) {
-      interleaved_ = DeviceBuffer<Real>(static_cast<std::size_t>(n_ * max_states));
+      interleaved_ =
+          DeviceBuffer<Real>(static_cast<std::size_t>(n_ * state_major_stride(max_states)));
+      ATTRACTOR_CUDA_CHECK(cudaMemsetAsync(interleaved_.data(), 0, interleaved_.bytes(), stream));
     }
   } else {
     kind_ = WeightKind::Factored;
@@ -512,7 +542,7 @@ void DeviceModel<Real>::multiply(const Real* x, Real* y, Index m) const {
         for (const LaunchSlice& slice : sell_product_launches(slices_, m)) {
           launch_kernel(sell_multiply_kernel<Real, decltype(tile)::value>, slice.shape, stream, n_,
                         slice_ptr_.data(), slice_width_.data(), row_of_.data(), col_.data(),
-                        values_.data(), xt, m, slice.first_item, y);
+                        values_.data(), xt, state_major_stride(m), m, slice.first_item, y);
         }
       });
       return;
@@ -522,7 +552,8 @@ void DeviceModel<Real>::multiply(const Real* x, Real* y, Index m) const {
       with_state_tile(m, [&](auto tile) {
         for (const LaunchSlice& slice : csr_product_launches(n_, m)) {
           launch_kernel(csr_multiply_kernel<Real, decltype(tile)::value>, slice.shape, stream, n_,
-                        row_ptr_.data(), col_.data(), values_.data(), xt, m, slice.first_item, y);
+                        row_ptr_.data(), col_.data(), values_.data(), xt, state_major_stride(m), m,
+                        slice.first_item, y);
         }
       });
       return;
@@ -545,13 +576,15 @@ void DeviceModel<Real>::multiply(const Real* x, Real* y, Index m) const {
   }
 }
 
-// The states as the sparse kernels read them: xt[c m + j] = state j's entry c. One state is
-// already in that layout.
+// The states as the sparse kernels read them: xt[c ld + j] = state j's entry c, each row padded
+// to whole state tiles (ld = state_major_stride(m)) so every tile's 16-byte loads stay inside its
+// row. The padding was zeroed once and is never written. One state is already in that layout (ld =
+// 1).
 template <class Real>
 const Real* DeviceModel<Real>::state_major(const Real* x, Index m) const {
   if (m == 1) return x;
   launch_kernel(transpose_kernel<Real>, transpose_launch(m, n_), resources_.stream(), x, m, n_,
-                interleaved_.data());
+                state_major_stride(m), interleaved_.data());
   return interleaved_.data();
 }
 

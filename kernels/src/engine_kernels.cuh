@@ -90,7 +90,8 @@ __global__ void __launch_bounds__(kThreads)
   __syncthreads();
   const Index state = which[column];
   const Index t = steps[state] + 1;
-  const auto stream = static_cast<std::uint32_t>(rule.stream_offset + static_cast<std::uint64_t>(state));
+  const auto stream =
+      static_cast<std::uint32_t>(rule.stream_offset + static_cast<std::uint64_t>(state));
   Real* s = x + column * n;
   const Real* field = y + column * n;
   unsigned halves[2];
@@ -188,15 +189,15 @@ __global__ void stage_kernel(Real* __restrict__ dst, const Real* __restrict__ ba
   dst[at] = static_cast<Real>(static_cast<double>(base[at]) + h[item] * incr);
 }
 
-// Accepts a step (of h[item]) for each listed state: u_prev ← u, f_prev ← k1, then either u ← next, k1 ← k_last
-// (Dormand–Prince: the stage point is the new solution and its F the next k1) or, when next is
-// null, u ← u + h Σ_j w_j k_j (Euler, RK4; k1 is re-evaluated afterwards).
+// Accepts a step (of h[item]) for each listed state: u_prev ← u, f_prev ← k1, then either u ← next,
+// k1 ← k_last (Dormand–Prince: the stage point is the new solution and its F the next k1) or, when
+// next is null, u ← u + h Σ_j w_j k_j (Euler, RK4; k1 is re-evaluated afterwards).
 template <class Real>
-__global__ void accept_kernel(Real* __restrict__ u, Real* __restrict__ k1, Real* __restrict__ u_prev,
-                              Real* __restrict__ f_prev, const Real* __restrict__ next,
-                              const Real* __restrict__ k_last, Combination<Real> update,
-                              const double* __restrict__ h, const int* __restrict__ which,
-                              Index first, Index n) {
+__global__ void accept_kernel(Real* __restrict__ u, Real* __restrict__ k1,
+                              Real* __restrict__ u_prev, Real* __restrict__ f_prev,
+                              const Real* __restrict__ next, const Real* __restrict__ k_last,
+                              Combination<Real> update, const double* __restrict__ h,
+                              const int* __restrict__ which, Index first, Index n) {
   const Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x;
   const Index item = first + static_cast<Index>(blockIdx.y);
   if (i >= n) return;
@@ -313,17 +314,18 @@ struct SectionDistanceTerm {
 };
 
 // Asynchronous sweeps, exactly the CPU's (sign rule or heat bath): block = one listed state (a
-// block whose state has settled returns at once). Per sweep the block draws the Fisher–Yates swaps in parallel (draw for
-// position p keyed by (AsyncOrder, stream_offset + b, sweep·N + p), bound p + 1), thread 0
-// applies them in order (the shuffle is sequential by definition), then the neurons are updated
-// one at a time in that order; the block parallelizes each field (a dense row, a CSR row, or P
-// overlap terms for factored weights) and reduces it with a fixed tree. Bytes per sweep: the
-// row reads, N² · sizeof(Real) for dense weights; O(N P) bits for factored; 8 nnz for CSR.
+// block whose state has settled returns at once). Per sweep the block draws the Fisher–Yates swaps
+// in parallel (draw for position p keyed by (AsyncOrder, stream_offset + b, sweep·N + p), bound
+// p + 1), thread 0 applies them in order (the shuffle is sequential by definition), then the
+// neurons are updated one at a time in that order; the block parallelizes each field (a dense row, a CSR
+// row, or P overlap terms for factored weights) and reduces it with a fixed tree. Bytes per sweep:
+// the row reads, N² · sizeof(Real) for dense weights; O(N P) bits for factored; 8 nnz for CSR.
 template <class Real>
 __global__ void __launch_bounds__(kThreads)
-    async_sweeps_kernel(WeightView<Real> w, Real* __restrict__ states, const int* __restrict__ which,
-                        SyncRule rule, Index sweep_end, Index* __restrict__ steps,
-                        int* __restrict__ settled, std::uint32_t* __restrict__ order_all,
+    async_sweeps_kernel(WeightView<Real> w, Real* __restrict__ states,
+                        const int* __restrict__ which, SyncRule rule, Index sweep_end,
+                        Index* __restrict__ steps, int* __restrict__ settled,
+                        std::uint32_t* __restrict__ order_all,
                         std::uint32_t* __restrict__ draws_all, double* __restrict__ sums_all) {
   __shared__ double scratch[33];
   __shared__ int flips;
@@ -336,7 +338,8 @@ __global__ void __launch_bounds__(kThreads)
   std::uint32_t* order = order_all + b * n;
   std::uint32_t* draws = draws_all + b * n;
   double* m = w.kind == WeightKind::Factored ? sums_all + b * w.patterns : nullptr;
-  const auto stream = static_cast<std::uint32_t>(rule.stream_offset + static_cast<std::uint64_t>(b));
+  const auto stream =
+      static_cast<std::uint32_t>(rule.stream_offset + static_cast<std::uint64_t>(b));
   const Index tid = threadIdx.x;
   for (Index sweep = steps[b] + 1; sweep <= sweep_end; ++sweep) {
     for (Index pos = tid + 1; pos < n; pos += blockDim.x) {
@@ -368,10 +371,11 @@ __global__ void __launch_bounds__(kThreads)
       const double total = block_sum(part, scratch);
       if (tid == 0) {
         const Real old = s[i];
-        const double f = w.kind == WeightKind::Factored
-                             ? (total - static_cast<double>(w.patterns) * static_cast<double>(old)) /
-                                   static_cast<double>(n)
-                             : total;
+        const double f =
+            w.kind == WeightKind::Factored
+                ? (total - static_cast<double>(w.patterns) * static_cast<double>(old)) /
+                      static_cast<double>(n)
+                : total;
         const Real next =
             rule.glauber
                 ? static_cast<Real>(core::heat_bath_update(

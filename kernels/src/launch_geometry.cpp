@@ -96,6 +96,11 @@ LaunchSlices sell_product_launches(Index slices, Index states) {
                              csr_states_per_tile(states), kBlock);
 }
 
+Index state_major_stride(Index states) {
+  const Index tile = csr_states_per_tile(states);
+  return ceil_div(states, tile) * tile;
+}
+
 LaunchShape transpose_launch(Index rows, Index cols) {
   check_counts(rows, cols);
   const Index tiles = ceil_div(rows, kTransposeTile) * ceil_div(cols, kTransposeTile);
@@ -147,7 +152,8 @@ EnsembleLaunch ensemble_launch(const EnsembleShape& e, std::size_t shared_optin_
   // In 64 bits: per_network · 8 stays below 2^63 for any ensemble that fits in memory.
   const auto bytes = [&](bool staged) {
     const Index reals = (e.sync ? 3 : 2) * e.n;
-    const Index weights = staged ? ceil_div(e.per_network * static_cast<Index>(e.weight_bytes), 16) * 16 : 0;
+    const Index weights =
+        staged ? ceil_div(e.per_network * static_cast<Index>(e.weight_bytes), 16) * 16 : 0;
     const Index words = (e.sync ? 0 : 2 * e.n) + (staged && e.sparse ? e.per_network : 0);
     return static_cast<std::size_t>(reals) * e.real_bytes + static_cast<std::size_t>(weights) +
            static_cast<std::size_t>(words) * 4;
@@ -174,7 +180,8 @@ EnsembleLaunch ensemble_launch(const EnsembleShape& e, std::size_t shared_optin_
       if (rows * (c - 1) >= e.n) continue;
       const std::size_t per_block =
           static_cast<std::size_t>(3 * e.n) * e.real_bytes +
-          static_cast<std::size_t>(ceil_div(rows * e.n * static_cast<Index>(e.weight_bytes), 16) * 16);
+          static_cast<std::size_t>(ceil_div(rows * e.n * static_cast<Index>(e.weight_bytes), 16) *
+                                   16);
       if (per_block > budget) continue;
       const Index clusters = std::clamp<Index>(e.networks, 1, kEnsembleMaxBlocks / c);
       const Index cluster_warps = std::clamp<Index>(ceil_div(rows, 8), 1, kEnsembleMaxSyncWarps);

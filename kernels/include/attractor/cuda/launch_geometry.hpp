@@ -92,6 +92,10 @@ std::int64_t reduction_blocks_per_item(std::int64_t n);
 // csr_states_per_tile(states) along y. The grid depends on rows and states only: a row's warp
 // strides its entries, however many there are.
 std::int64_t csr_states_per_tile(std::int64_t states);
+// The row length of the state-major copy for `states` states: whole tiles (so a tile's vector
+// loads stay in its row, and rows start 16-byte aligned), non-decreasing in `states` (a copy
+// sized for the most states holds every smaller batch).
+std::int64_t state_major_stride(std::int64_t states);
 // The states' transpose to the interleaved layout the CSR kernel reads: kTransposeTile ×
 // kTransposeTile tiles of a rows × cols matrix, a grid-stride loop over tiles of 32 × 8 threads.
 LaunchShape transpose_launch(std::int64_t rows, std::int64_t cols);
