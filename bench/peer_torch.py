@@ -205,6 +205,17 @@ def integer_matmul_ways(K):
             ("torch-int8", "int8", torch.int8, 4, int8_step))
 
 
+def hebbian_recall_problem(n, p, batch, gen):
+    """The integer Hebbian matrix K = Ξᵀ Ξ with a zero diagonal (exact: sums of P products ±1)
+    and `batch` cues, the first patterns with 10% of their signs flipped, as the rows of S0."""
+    Xi = random_signs((p, n), gen)
+    K = Xi.T @ Xi
+    K.fill_diagonal_(0)
+    flips = torch.rand((batch, n), device=DEVICE, generator=gen) < 0.1
+    S0 = torch.where(flips, -Xi[:batch], Xi[:batch]).contiguous()
+    return K, S0
+
+
 def binary_recall(quick, repeats, gen):
     """Hebbian N = 16384, P = 1638: the dense integer K = Xi.T Xi (zero diagonal; T = K/N, which
     attractor multiplies as int8 K/2 over N/2) and 64 cues (the first patterns with 10% of their
@@ -213,12 +224,7 @@ def binary_recall(quick, repeats, gen):
     with attractor's dense and factored entries through the fastest exact way."""
     n = 2048 if quick else 16384
     p, batch, n_steps = n // 10, 64, (10 if quick else 20)
-    Xi = random_signs((p, n), gen)
-    K = Xi.T @ Xi  # exact: sums of P products ±1
-    K.fill_diagonal_(0)
-    flips = torch.rand((batch, n), device=DEVICE, generator=gen) < 0.1
-    S0 = torch.where(flips, -Xi[:batch], Xi[:batch]).contiguous()
-    del Xi, flips
+    K, S0 = hebbian_recall_problem(n, p, batch, gen)
     base = dict(peer_of="binary_recall/dense", n=n, patterns=p, synapses=n * n, batch=batch,
                 networks=1, steps=n_steps)
     return exact_ways(base, integer_matmul_ways(K), lambda dtype: S0.to(dtype), n_steps, repeats)
@@ -301,12 +307,7 @@ def exact_hebbian(quick, repeats, gen):
     integer_matmul_ways (int8 on K itself: max|K| <= 101)."""
     n, p, batch = (1024 if quick else 8192), 101, 64
     n_steps = 10 if quick else 20
-    Xi = random_signs((p, n), gen)
-    K = Xi.T @ Xi  # exact: sums of P = 101 products ±1
-    K.fill_diagonal_(0)
-    flips = torch.rand((batch, n), device=DEVICE, generator=gen) < 0.1
-    S0 = torch.where(flips, -Xi[:batch], Xi[:batch]).contiguous()
-    del Xi, flips
+    K, S0 = hebbian_recall_problem(n, p, batch, gen)
     base = dict(peer_of="exact_hebbian/B64", n=n, patterns=p, synapses=n * n, batch=batch,
                 networks=1, steps=n_steps)
     return exact_ways(base, integer_matmul_ways(K), lambda dtype: S0.to(dtype), n_steps, repeats)

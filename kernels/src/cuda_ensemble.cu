@@ -158,6 +158,24 @@ __device__ bool add_word_hashes(const Real* s, const Real* old, int begin, int e
   return changed;
 }
 
+// A network's bookkeeping after synchronous step `step`, by one thread: the step count, and the
+// end of its trajectory under the sign rule (nothing changed: a fixed point; the fingerprint
+// closes a cycle by core::push_fingerprint: a limit cycle). True when it ended.
+__device__ inline bool end_of_step(NetworkStatus& st, std::uint64_t* ring, int max_period,
+                                   Index step, bool changed, unsigned long long fingerprint) {
+  st.steps = step;
+  if (!changed) {
+    st.outcome = kFixedPoint;
+    return true;
+  }
+  const int period =
+      core::push_fingerprint(ring, st.ring_size, st.ring_next, max_period, fingerprint);
+  if (period == 0) return false;
+  st.outcome = kLimitCycle;
+  st.period = period;
+  return true;
+}
+
 // Synchronous steps first_step + 1 … last_step of every network still running.
 // Thread mapping: block g takes networks g, g + G, … (G blocks) one at a time. For a network,
 // warp w computes the fields of rows w, w + W, … (W warps), its lanes striding over the row
@@ -224,19 +242,7 @@ __global__ void sync_kernel(EnsembleView<Real, W> v, Index first_step, Index las
       s = s_next;
       s_next = old;  // overwritten only after the next barrier, when nobody reads it any more
       if (threadIdx.x == 0) {
-        st->steps = step;
-        if (!changed) {
-          st->outcome = kFixedPoint;
-          done = 1;
-        } else {
-          const int period =
-              core::push_fingerprint(ring, st->ring_size, st->ring_next, max_period, hash);
-          if (period > 0) {
-            st->outcome = kLimitCycle;
-            st->period = period;
-            done = 1;
-          }
-        }
+        done = end_of_step(*st, ring, max_period, step, changed, hash) ? 1 : 0;
       }
       __syncthreads();
       if (done) break;
@@ -331,19 +337,7 @@ __global__ void sync_cluster_kernel(EnsembleView<Real, W> v, Index first_step, I
       }
       cluster.sync();  // block 0 holds the step's fingerprint and flag
       if (rank == 0 && threadIdx.x == 0) {
-        st->steps = step;
-        if (changed == 0) {
-          st->outcome = kFixedPoint;
-          done = 1;
-        } else {
-          const int period =
-              core::push_fingerprint(ring, st->ring_size, st->ring_next, max_period, hash);
-          if (period > 0) {
-            st->outcome = kLimitCycle;
-            st->period = period;
-            done = 1;
-          }
-        }
+        done = end_of_step(*st, ring, max_period, step, changed != 0, hash) ? 1 : 0;
         hash = 0;
         changed = 0;
       }
