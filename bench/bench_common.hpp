@@ -15,7 +15,7 @@
 #include "attractor/core/dense_matrix.hpp"
 #include "attractor/core/philox.hpp"
 #include "attractor/core/state_batch.hpp"
-#include "attractor/host/npy.hpp"
+#include "attractor/host/io/npy.hpp"
 
 namespace attractor::bench {
 
@@ -207,13 +207,13 @@ inline void export_csr(const std::string& dir, const core::CsrMatrix<double>& cs
   namespace fs = std::filesystem;
   fs::create_directories(dir);
   const auto path = [&](const char* name) { return (fs::path(dir) / name).string(); };
-  host::write_npy(path("row_ptr.npy"), {csr.rows + 1},
+  write_npy(path("row_ptr.npy"), {csr.rows + 1},
                   std::vector<double>(csr.row_ptr.begin(), csr.row_ptr.end()),
-                  host::NpyDtype::Float64);
-  host::write_npy(path("col_idx.npy"), {csr.nnz()},
+                  NpyDtype::Float64);
+  write_npy(path("col_idx.npy"), {csr.nnz()},
                   std::vector<double>(csr.col_idx.begin(), csr.col_idx.end()),
-                  host::NpyDtype::Int32);
-  host::write_npy(path("values.npy"), {csr.nnz()}, csr.values);
+                  NpyDtype::Int32);
+  write_npy(path("values.npy"), {csr.nnz()}, csr.values);
 }
 
 // The options the CPU benchmarks share: --quick (smaller problems, for a smoke run) and

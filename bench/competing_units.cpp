@@ -1,6 +1,6 @@
-// Krotov–Hopfield epoch benchmark: epochs of host::train_competing_epoch at the experiment's size
+// Krotov–Hopfield epoch benchmark: epochs of train_competing_epoch at the experiment's size
 // (H = 2000 units, Fashion-MNIST's 60 000 images of D = 784 pixels, minibatch 100, p = 3, k = 7,
-// Δ = 0.4) on the CPU (host::CpuCompetingUnits) and, in CUDA builds with a device, on the GPU
+// Δ = 0.4) on the CPU (CpuCompetingUnits) and, in CUDA builds with a device, on the GPU
 // (cuda::CudaCompetingUnits). Prints one JSON document; bench/run_learning_bench.py adds the
 // PyTorch peer (bench/peer_torch_krotov.py) run in the same session.
 //
@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "attractor/host/competing_units.hpp"
-#include "attractor/host/engine_factory.hpp"
-#include "attractor/host/idx.hpp"
-#include "attractor/host/supervised.hpp"
+#include "attractor/host/engine/cpu_competing_units.hpp"
+#include "attractor/host/engine/engine_factory.hpp"
+#include "attractor/host/io/idx.hpp"
+#include "attractor/host/learning/supervised.hpp"
 #include "bench_common.hpp"
 #if defined(ATTRACTOR_HAVE_CUDA)
 #include "attractor/cuda/device.hpp"
@@ -39,7 +39,7 @@ namespace {
 
 struct Settings {
   Index hidden = 2000, epochs = 2, train_limit = 0;
-  std::string data = host::kFashionMnistDir, commit = "unknown";
+  std::string data = kFashionMnistDir, commit = "unknown";
   bool gpu = true;
 };
 
@@ -64,14 +64,14 @@ double eigen_gemm_flops(Index D, Index H) {
   return 2.0 * 4096 * static_cast<double>(D) * static_cast<double>(H) / best;
 }
 
-json time_epochs(core::CompetingUnitsStep& step, const host::Dataset& train,
-                 const host::CompetingUnitsParams& params, double flops_per_epoch) {
-  step.set_weights(host::initial_competing_weights(params.hidden, train.dims, params.seed));
+json time_epochs(core::CompetingUnitsStep& step, const Dataset& train,
+                 const CompetingUnitsParams& params, double flops_per_epoch) {
+  step.set_weights(initial_competing_weights(params.hidden, train.dims, params.seed));
   step.load_inputs(train.x.data(), train.count);
   std::vector<double> seconds;
   for (Index epoch = 0; epoch < params.epochs; ++epoch) {
     const auto start = Clock::now();
-    host::train_competing_epoch(step, params, train.count, epoch);
+    train_competing_epoch(step, params, train.count, epoch);
     seconds.push_back(seconds_since(start));
     std::cerr << step.backend() << " epoch " << epoch + 1 << ": " << seconds.back() << " s\n";
   }
@@ -81,7 +81,7 @@ json time_epochs(core::CompetingUnitsStep& step, const host::Dataset& train,
           {"median_epoch_seconds", median},
           {"flops_per_epoch", flops_per_epoch},
           {"achieved_flops", flops_per_epoch / median},
-          {"converged_fraction_after", host::converged_fraction(step.weights(), params.hidden, params.rule.p)}};
+          {"converged_fraction_after", converged_fraction(step.weights(), params.hidden, params.rule.p)}};
 }
 
 }  // namespace
@@ -111,12 +111,12 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    host::Dataset train = host::to_dataset(host::read_fashion_mnist(settings.data, "train"));
+    Dataset train = to_dataset(read_fashion_mnist(settings.data, "train"));
     if (settings.train_limit > 0 && settings.train_limit < train.count) {
       train.count = settings.train_limit;
       train.x.resize(static_cast<std::size_t>(train.count * train.dims));
     }
-    host::CompetingUnitsParams params;
+    CompetingUnitsParams params;
     params.hidden = settings.hidden;
     params.epochs = settings.epochs;
     params.validate();
@@ -140,14 +140,14 @@ int main(int argc, char** argv) {
                 {"k", params.rule.rank},
                 {"delta", params.rule.delta}};
     const double gemm = eigen_gemm_flops(train.dims, params.hidden);
-    host::CpuCompetingUnits cpu(params.hidden, train.dims, params.rule);
+    CpuCompetingUnits cpu(params.hidden, train.dims, params.rule);
     json cpu_json = time_epochs(cpu, train, params, flops);
     cpu_json["eigen_gemm_flops_measured"] = gemm;
     cpu_json["fraction_of_eigen_gemm"] = cpu_json["achieved_flops"].get<double>() / gemm;
     out["cpu"] = cpu_json;
 #if defined(ATTRACTOR_HAVE_CUDA)
-    if (settings.gpu && host::cuda_available()) {
-      auto gpu = host::make_competing_units_step(host::Backend::Cuda, params.hidden, train.dims,
+    if (settings.gpu && cuda_available()) {
+      auto gpu = make_competing_units_step(Backend::Cuda, params.hidden, train.dims,
                                                  params.rule);
       json gpu_json = time_epochs(*gpu, train, params, flops);
       const cuda::DeviceInfo info = cuda::device_info(0);

@@ -1,7 +1,7 @@
 // Controlled-plasticity batch benchmark: B control problems (one cue each: half near a stored
 // equilibrium, half novel patterns) on the example network of N neurons (host/control_experiments
 // .hpp), evaluated and solved on the GPU (cuda::CudaControlBatch, the whole batch) and on the CPU
-// (host::CpuControlBatch, the first --cpu-problems of the same batch). Problems are independent and
+// (CpuControlBatch, the first --cpu-problems of the same batch). Problems are independent and
 // the lockstep solver gives each exactly the iterations it would take alone, so the CPU's time for
 // the whole batch is its time per problem times B; the JSON says which numbers are measured and
 // which are scaled. Prints one JSON document; progress on stderr.
@@ -28,9 +28,10 @@
 #include <string>
 #include <vector>
 
-#include "attractor/host/control_experiments.hpp"
-#include "attractor/host/cpu_engine.hpp"
-#include "attractor/host/npy.hpp"
+#include "attractor/host/control/control_experiments.hpp"
+#include "attractor/host/engine/cpu_control_batch.hpp"
+#include "attractor/host/engine/cpu_engine.hpp"
+#include "attractor/host/io/npy.hpp"
 #include "bench_common.hpp"
 #if defined(ATTRACTOR_HAVE_CUDA)
 #include "attractor/cuda/cuda_control.hpp"
@@ -71,7 +72,7 @@ struct SolveClock {
   Index rounds = 0;
   json milestones = json::object();
 
-  host::SolveProgress callback() {
+  SolveProgress callback() {
     return [this](Index done, Index total) {
       ++rounds;
       for (const double fraction : {0.5, 0.9, 0.99, 1.0}) {
@@ -103,10 +104,10 @@ double flops_per_evaluation(const core::ControlledNetwork& net, const core::Cont
   return 8.0 * static_cast<double>(net.synapses()) * static_cast<double>(plan.steps);
 }
 
-json outcome_counts(const std::vector<host::OutcomeReport>& outcomes) {
+json outcome_counts(const std::vector<OutcomeReport>& outcomes) {
   json counts = json::object();
   for (const auto& o : outcomes) {
-    const std::string name = host::to_string(o.outcome);
+    const std::string name = to_string(o.outcome);
     counts[name] = counts.value(name, 0) + 1;
   }
   return counts;
@@ -126,25 +127,25 @@ double time_evaluation(core::ControlBatch& batch, const core::ControlledNetwork&
   return bench::median(samples);
 }
 
-void export_peer(const Settings& settings, const host::ControlNetworkExample& ex,
+void export_peer(const Settings& settings, const ControlNetworkExample& ex,
                  const core::ControlProblem& problem, const core::ControlPlan& plan,
                  const std::vector<double>& cues) {
   namespace fs = std::filesystem;
   fs::create_directories(settings.export_dir);
   const auto path = [&](const char* name) { return (fs::path(settings.export_dir) / name).string(); };
   const auto& T = ex.net.T;
-  host::write_npy(path("row_ptr.npy"), {T.rows + 1},
+  write_npy(path("row_ptr.npy"), {T.rows + 1},
                   std::vector<double>(T.row_ptr.begin(), T.row_ptr.end()));
-  host::write_npy(path("col_idx.npy"), {T.nnz()},
-                  std::vector<double>(T.col_idx.begin(), T.col_idx.end()), host::NpyDtype::Int32);
-  host::write_npy(path("A.npy"), {T.nnz()}, T.values);
-  host::write_npy(path("b.npy"), {T.rows}, ex.net.b);
+  write_npy(path("col_idx.npy"), {T.nnz()},
+                  std::vector<double>(T.col_idx.begin(), T.col_idx.end()), NpyDtype::Int32);
+  write_npy(path("A.npy"), {T.nnz()}, T.values);
+  write_npy(path("b.npy"), {T.rows}, ex.net.b);
   const Index count = std::min<Index>(settings.peer_problems, settings.problems);
-  host::write_npy(path("u0.npy"), {count, T.rows},
+  write_npy(path("u0.npy"), {count, T.rows},
                   std::vector<double>(cues.begin(), cues.begin() + count * T.rows));
   std::vector<double> weights;
   for (Index k = 0; k < plan.steps; ++k) weights.push_back(core::step_weight(problem, k));
-  host::write_npy(path("step_weight.npy"), {plan.steps}, weights);
+  write_npy(path("step_weight.npy"), {plan.steps}, weights);
   std::ofstream(path("problem.json"))
       << json{{"mu", problem.mu},
               {"dt", problem.dt},
@@ -196,7 +197,7 @@ int main(int argc, char** argv) {
 
   // The example network at N: ≈ 30 existing and ≈ 15 silent synapses per neuron, as in the
   // outcome tests, whatever N.
-  host::ControlNetworkParams params;
+  ControlNetworkParams params;
   params.n = settings.n;
   params.connectivity = std::min(1.0, 30.0 / static_cast<double>(settings.n));
   params.silent = std::min(1.0, 15.0 / static_cast<double>(settings.n));
@@ -204,7 +205,7 @@ int main(int argc, char** argv) {
   problem.mu = 0.3;
   problem.lambda = 2.0;
   problem.intervals = settings.intervals;
-  host::SolveOptions solve;
+  SolveOptions solve;
   solve.gtol = 1e-6;
   solve.max_iterations = 3000;
 
@@ -214,12 +215,12 @@ int main(int argc, char** argv) {
            {"problem", {{"mu", problem.mu}, {"lambda", problem.lambda}, {"dt", problem.dt},
                         {"intervals", problem.intervals}, {"tail_tol", problem.tail_tol},
                         {"gtol", solve.gtol}}}};
-  host::CpuEngine cpu_engine;
+  CpuEngine cpu_engine;
   progress("building the network and its equilibria");
-  const auto ex = host::control_network_example(params, cpu_engine);
+  const auto ex = control_network_example(params, cpu_engine);
   const Index stored = settings.problems / 2;
   const auto cues =
-      host::control_cues(ex, stored, 0.0, 0.03, settings.problems - stored, params.seed);
+      control_cues(ex, stored, 0.0, 0.03, settings.problems - stored, params.seed);
   // Interleave the kinds, so that the CPU's subset (the first problems) holds both.
   std::vector<double> batch_cues(cues.size());
   const Index n = ex.net.n();
@@ -241,16 +242,16 @@ int main(int argc, char** argv) {
 
   // The CPU: the first cpu_problems of the batch.
   const std::vector<double> cpu_cues(batch_cues.begin(), batch_cues.begin() + settings.cpu_problems * n);
-  host::CpuControlBatch cpu;
+  CpuControlBatch cpu;
   progress("CPU: one evaluation of " + std::to_string(settings.cpu_problems) + " problems");
   const double cpu_eval = time_evaluation(cpu, ex.net, problem, plan, cpu_cues, settings.repeats);
   const double copy_cpu = bench::cpu_copy_bandwidth();
   progress("CPU: solving " + std::to_string(settings.cpu_problems) + " problems");
   SolveClock cpu_clock;
   const auto cpu_solution =
-      host::solve_control_batch(ex.net, problem, cpu_cues, cpu, solve, {}, cpu_clock.callback());
+      solve_control_batch(ex.net, problem, cpu_cues, cpu, solve, {}, cpu_clock.callback());
   const double cpu_solve = seconds_since(cpu_clock.start);
-  const auto cpu_outcomes = host::classify_outcomes(ex.net, problem, cpu_solution, cpu_engine);
+  const auto cpu_outcomes = classify_outcomes(ex.net, problem, cpu_solution, cpu_engine);
   const double per_problem = 1.0 / static_cast<double>(settings.cpu_problems);
   double cpu_iterations = 0;
   json cpu_problems = json::array();
@@ -290,7 +291,7 @@ int main(int argc, char** argv) {
           time_evaluation(gpu, ex.net, problem, plan, batch_cues, settings.repeats);
       progress("GPU: solving " + std::to_string(settings.problems) + " problems");
       SolveClock gpu_clock;
-      const auto gpu_solution = host::solve_control_batch(ex.net, problem, batch_cues, gpu, solve,
+      const auto gpu_solution = solve_control_batch(ex.net, problem, batch_cues, gpu, solve,
                                                           {}, gpu_clock.callback());
       const double gpu_solve = seconds_since(gpu_clock.start);
       double iterations = 0, max_iterations = 0;
@@ -301,10 +302,10 @@ int main(int argc, char** argv) {
         converged += p.converged;
       }
       // The outcomes of the CPU's subset, classified on the GPU engine: they must agree.
-      host::BatchSolution subset = gpu_solution;
+      BatchSolution subset = gpu_solution;
       subset.problems.resize(static_cast<std::size_t>(settings.cpu_problems));
       cuda::CudaEngine gpu_engine(core::Precision::Float64);
-      const auto gpu_outcomes = host::classify_outcomes(ex.net, problem, subset, gpu_engine);
+      const auto gpu_outcomes = classify_outcomes(ex.net, problem, subset, gpu_engine);
       Index agree = 0;
       double J_difference = 0.0;
       for (Index b = 0; b < settings.cpu_problems; ++b) {

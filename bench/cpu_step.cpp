@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "attractor/host/cpu_engine.hpp"
+#include "attractor/host/engine/cpu_engine.hpp"
 #include "bench_common.hpp"
 
 using namespace attractor;
@@ -27,7 +27,7 @@ namespace {
 nlohmann::json time_case(const std::string& name, const core::Network& net, std::int64_t batch,
                          std::int64_t steps, int repeats, double bytes_per_step,
                          double flops_per_step, double bandwidth) {
-  host::CpuEngine engine;
+  CpuEngine engine;
   core::RunOptions options;
   options.dynamics = core::Dynamics::DiscreteSync;
   options.max_steps = steps;

@@ -45,9 +45,9 @@
 #include "attractor/cuda/device.hpp"
 #include "attractor/cuda/launch_geometry.hpp"
 #include "attractor/cuda/sell_matrix.hpp"
-#include "attractor/host/cpu_engine.hpp"
-#include "attractor/host/cpu_ensemble.hpp"
-#include "attractor/host/hebbian.hpp"
+#include "attractor/host/engine/cpu_engine.hpp"
+#include "attractor/host/engine/cpu_ensemble.hpp"
+#include "attractor/host/memory/hebbian.hpp"
 #include "bench_common.hpp"
 #include "bench_device.hpp"
 
@@ -715,10 +715,10 @@ void dense_batch(Suite& suite, core::Engine& engine) {
 // measured, a fraction of ~0.025 — the chunk, not the kernels, decides a short recall's time.
 void factored_1m(Suite& suite, core::Engine& engine) {
   const std::int64_t n = suite.quick() ? 100'000 : 1'000'000, p = suite.quick() ? 100 : 1000;
-  const core::PatternSet patterns = host::random_patterns(p, n, 21);
-  const core::Network network = host::hebbian_network(patterns, /*factored=*/true);
+  const core::PatternSet patterns = random_patterns(p, n, 21);
+  const core::Network network = hebbian_network(patterns, /*factored=*/true);
   const std::pair<const char*, core::StateBatch> starts[] = {
-      {"cue", host::noisy_cues(patterns, 1, 0.1, 22)}, {"random", bench::random_states(1, n, 23)}};
+      {"cue", noisy_cues(patterns, 1, 0.1, 22)}, {"random", bench::random_states(1, n, 23)}};
   const FactoredProduct product = factored_product(n, p, 1);
   for (const auto& [variant, initial] : starts) {
     const CaseInfo info{"factored_1m",
@@ -767,8 +767,8 @@ void factored_1m(Suite& suite, core::Engine& engine) {
 // step for 20 steps, ~0.13 ms, so ours is predicted ~1× at 20 steps and ~0.25× at 4.
 void binary_recall(Suite& suite, core::Engine& engine) {
   const std::int64_t n = suite.quick() ? 2048 : 16384, p = n / 10, batch = 64;
-  const core::PatternSet patterns = host::random_patterns(p, n, 61);
-  const core::StateBatch cues = host::noisy_cues(patterns, batch, 0.1, 62);
+  const core::PatternSet patterns = random_patterns(p, n, 61);
+  const core::StateBatch cues = noisy_cues(patterns, batch, 0.1, 62);
   const std::int64_t max_steps = suite.quick() ? 10 : 20;
   {
     const CaseInfo info{"binary_recall",
@@ -789,13 +789,13 @@ void binary_recall(Suite& suite, core::Engine& engine) {
     const Prediction prediction =
         sync_run(product.seconds, 3, batch, n, max_steps, product.bound,
                  "pack, popcount overlaps, float64 field over P patterns");
-    const core::Network factored = host::hebbian_network(patterns, /*factored=*/true);
+    const core::Network factored = hebbian_network(patterns, /*factored=*/true);
     suite.time_case(info, prediction, run_engine(engine, factored, cues, discrete_sync(max_steps)),
                     {{"layout", "factored-bits"}});
   }
   const std::size_t factored_entry = suite.cases().size() - 1;
   {
-    const core::Network dense = host::hebbian_network(patterns, /*factored=*/false);
+    const core::Network dense = hebbian_network(patterns, /*factored=*/false);
     const DenseProduct product = dense_product(std::get<core::DenseMatrix<double>>(dense.weights),
                                                batch, /*integer_products=*/true);
     const CaseInfo info{"binary_recall",
@@ -1128,9 +1128,9 @@ void continuous(Suite& suite, core::Engine& engine) {
 // steps, no early exit). The target needs the chunk to end when its states have stopped.
 void exact_hebbian(Suite& suite, core::Engine& engine) {
   const std::int64_t n = suite.quick() ? 1024 : 8192, p = 101, batch = 64;
-  const core::PatternSet patterns = host::random_patterns(p, n, 71);
-  const core::StateBatch cues = host::noisy_cues(patterns, batch, 0.1, 72);
-  const core::Network network = host::hebbian_network(patterns, /*factored=*/false);
+  const core::PatternSet patterns = random_patterns(p, n, 71);
+  const core::StateBatch cues = noisy_cues(patterns, batch, 0.1, 72);
+  const core::Network network = hebbian_network(patterns, /*factored=*/false);
   const DenseProduct product = dense_product(std::get<core::DenseMatrix<double>>(network.weights),
                                              batch, /*integer_products=*/true);
   const CaseInfo info{"exact_hebbian",
@@ -1254,8 +1254,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<core::Engine> engine;
     std::unique_ptr<core::EnsembleEngine> ensemble_engine;
     if (settings.cpu) {
-      engine = std::make_unique<host::CpuEngine>();
-      ensemble_engine = std::make_unique<host::CpuEnsembleEngine>();
+      engine = std::make_unique<CpuEngine>();
+      ensemble_engine = std::make_unique<CpuEnsembleEngine>();
     } else {
       if (cuda::device_count() == 0) throw std::runtime_error("no CUDA device");
       const cuda::DeviceInfo info = cuda::device_info(0);

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "attractor/host/cpu_engine.hpp"
-#include "attractor/host/processes.hpp"
+#include "attractor/host/engine/cpu_engine.hpp"
+#include "attractor/host/engine/processes.hpp"
 #include "bench_common.hpp"
 
 using namespace attractor;
@@ -25,10 +25,10 @@ namespace {
 
 // Seconds per step of the slowest process (its stepping loop): the median over repeats after a
 // warm-up.
-double time_steps(const host::Processes& processes, const core::Network& net,
+double time_steps(const Processes& processes, const core::Network& net,
                   const core::RunOptions& options, std::int64_t batch, int repeats,
                   bool continuous) {
-  host::CpuEngine engine(processes);
+  CpuEngine engine(processes);
   std::vector<double> per_step;
   for (int r = 0; r <= repeats; ++r) {
     auto states = continuous ? bench::random_uniform_states(batch, net.size(), 0.5, 42)
@@ -45,11 +45,11 @@ double time_steps(const host::Processes& processes, const core::Network& net,
 }
 
 // One exchange of N × m fields as the engine makes it, alone.
-double time_exchange(const host::Processes& processes, std::int64_t n, std::int64_t m) {
+double time_exchange(const Processes& processes, std::int64_t n, std::int64_t m) {
   std::vector<double> data(static_cast<std::size_t>(n * m), 1.0);
   std::vector<std::int64_t> counts, displs;
   for (int r = 0; r < processes.size(); ++r) {
-    const host::Share s = host::share_of(n, r, processes.size());
+    const Share s = share_of(n, r, processes.size());
     counts.push_back(s.size() * m);
     displs.push_back(s.begin * m);
   }
@@ -66,7 +66,7 @@ double time_exchange(const host::Processes& processes, std::int64_t n, std::int6
 }  // namespace
 
 int main(int argc, char** argv) {
-  const host::Processes processes(argc, argv);
+  const Processes processes(argc, argv);
   bench::BenchArgs args;
   const int exit_code = bench::parse_bench_args(
       argc, argv, args, "usage: mpiexec -n P attractor_bench_ranks [--quick] [--export DIR]\n",
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
     std::cout << nlohmann::json{{"benchmark", "ranks_step"},
                                 {"processes", processes.size()},
                                 {"threads_per_process", omp_get_max_threads()},
-                                {"mpi", host::Processes::built_with_mpi()},
+                                {"mpi", Processes::built_with_mpi()},
                                 {"cases", cases}}
                      .dump(2)
               << '\n';

@@ -8,23 +8,23 @@
 #include <string>
 
 #include "attractor/core/error.hpp"
-#include "attractor/host/engine_factory.hpp"
+#include "attractor/host/engine/engine_factory.hpp"
 
-namespace attractor::host {
+namespace attractor {
 // Names the parameter in test listings ("cpu", "cuda") instead of its bytes.
 inline void PrintTo(Backend backend, std::ostream* out) {
   *out << (backend == Backend::Cuda ? "cuda" : "cpu");
 }
-}  // namespace attractor::host
+}  // namespace attractor
 
 namespace attractor::test {
 
 // A test parameterized over backends that builds its engine with `make` in `precision` (CUDA only:
 // the CPU is float64 always), skipping with the reason where that backend cannot run.
 template <class EngineType,
-          std::unique_ptr<EngineType> (*make)(host::Backend, core::Precision, int),
+          std::unique_ptr<EngineType> (*make)(Backend, core::Precision, int),
           core::Precision precision>
-class BackendTest : public ::testing::TestWithParam<host::Backend> {
+class BackendTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     try {
@@ -41,16 +41,16 @@ class BackendTest : public ::testing::TestWithParam<host::Backend> {
 
 // The semantic suite runs CUDA in float64, the reference arithmetic, so that its tolerances
 // (derived for float64) hold on both; the parity tests cover float32.
-using OnEachBackend = BackendTest<core::Engine, host::make_engine, core::Precision::Float64>;
+using OnEachBackend = BackendTest<core::Engine, make_engine, core::Precision::Float64>;
 
-inline std::string backend_name(const ::testing::TestParamInfo<host::Backend>& info) {
-  return info.param == host::Backend::Cuda ? "cuda" : "cpu";
+inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::Cuda ? "cuda" : "cpu";
 }
 
 }  // namespace attractor::test
 
 #define ATTRACTOR_ON_EACH_BACKEND(suite)                                                      \
   INSTANTIATE_TEST_SUITE_P(Backends, suite,                                                  \
-                           ::testing::Values(attractor::host::Backend::Cpu,                  \
-                                             attractor::host::Backend::Cuda),                \
+                           ::testing::Values(attractor::Backend::Cpu,                  \
+                                             attractor::Backend::Cuda),                \
                            attractor::test::backend_name)

@@ -9,10 +9,10 @@
 #include <iostream>
 
 #include "attractor/core/error.hpp"
-#include "attractor/host/cpu_engine.hpp"
-#include "attractor/host/npy.hpp"
-#include "attractor/host/processes.hpp"
-#include "attractor/host/split_batch_engine.hpp"
+#include "attractor/host/engine/cpu_engine.hpp"
+#include "attractor/host/io/npy.hpp"
+#include "attractor/host/engine/processes.hpp"
+#include "attractor/host/engine/split_batch_engine.hpp"
 
 namespace attractor::cli {
 
@@ -44,29 +44,29 @@ Action run_parsed(std::shared_ptr<Subcommands> commands) {
 }
 
 std::unique_ptr<core::Engine> CommonOptions::make_engine() const {
-  const auto& processes = host::Processes::world();
-  auto engine = host::make_engine(host::parse_backend(backend, "--backend"),
+  const auto& processes = Processes::world();
+  auto engine = attractor::make_engine(parse_backend(backend, "--backend"),
                                   core::parse_precision(precision, "--precision"),
-                                  host::device_for(processes.local_rank()));
+                                  device_for(processes.local_rank()));
   if (processes.size() == 1) return engine;
-  return std::make_unique<host::SplitBatchEngine>(std::move(engine), processes);
+  return std::make_unique<SplitBatchEngine>(std::move(engine), processes);
 }
 
 std::unique_ptr<core::EnsembleEngine> CommonOptions::make_ensemble_engine() const {
-  return host::make_ensemble_engine(host::parse_backend(backend, "--backend"),
+  return attractor::make_ensemble_engine(parse_backend(backend, "--backend"),
                                     core::parse_precision(precision, "--precision"),
-                                    host::device_for(host::Processes::world().local_rank()));
+                                    device_for(Processes::world().local_rank()));
 }
 
 std::unique_ptr<core::Engine> CommonOptions::make_row_engine(const core::Network& network,
                                                              const core::RunOptions& options) const {
-  const auto& processes = host::Processes::world();
+  const auto& processes = Processes::world();
   if (processes.size() == 1) return make_engine();
   core::require(backend != "cuda", "--backend",
                 "a network's rows are shared out across processes on the CPU engine; drop "
                 "--backend cuda under mpirun (the GPU engine runs one process's network whole)");
-  host::check_row_partition(network, options, processes.size());
-  return std::make_unique<host::CpuEngine>(processes);
+  check_row_partition(network, options, processes.size());
+  return std::make_unique<CpuEngine>(processes);
 }
 
 Progress::Progress(std::string label)
@@ -79,7 +79,7 @@ Progress::~Progress() {
 
 void Progress::update(std::int64_t done, std::int64_t total) {
   // One line of progress per run, not one per process.
-  if (!host::Processes::world().root()) return;
+  if (!Processes::world().root()) return;
   const auto now = Clock::now();
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double since_last = std::chrono::duration<double>(now - last_).count();
@@ -101,7 +101,7 @@ void require_finite(const std::vector<double>& values, const std::string& path) 
 }
 
 core::StateBatch read_states(const std::string& path, std::int64_t n) {
-  return host::state_batch(host::read_npy(path), n, path);
+  return state_batch(read_npy(path), n, path);
 }
 
 }  // namespace attractor::cli

@@ -12,8 +12,8 @@
 
 #include "attractor/core/engine.hpp"
 #include "attractor/core/state_batch.hpp"
-#include "attractor/host/engine_factory.hpp"
-#include "attractor/host/npy.hpp"
+#include "attractor/host/engine/engine_factory.hpp"
+#include "attractor/host/io/npy.hpp"
 
 namespace attractor::cli {
 
@@ -61,7 +61,6 @@ class Progress {
 
 void print_json(const nlohmann::json& value);
 
-using host::shape_text;
 // InputError naming `path` when any value is NaN or Inf.
 void require_finite(const std::vector<double>& values, const std::string& path);
 // Initial states from a (B, N) or (N,) .npy file; `n` is the network's size.

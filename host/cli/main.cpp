@@ -6,14 +6,14 @@
 #include <new>
 
 #include "attractor/core/error.hpp"
-#include "attractor/host/input_file.hpp"
-#include "attractor/host/processes.hpp"
+#include "attractor/host/io/input_file.hpp"
+#include "attractor/host/engine/processes.hpp"
 #include "common.hpp"
 
 int main(int argc, char** argv) {
   using namespace attractor;
   // Under mpirun every process runs this program; the first one speaks for all of them.
-  const host::Processes processes(argc, argv);
+  const Processes processes(argc, argv);
   if (!processes.root()) static_cast<void>(std::freopen("/dev/null", "w", stdout));
   CLI::App app{"attractor: Hopfield-family recurrent networks — dynamics, recall and capacity",
                "attractor"};
@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   app.footer("Run `attractor <command> --help` for the options of one command.");
   // A usage error quotes what was typed: made printable like every other message.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
-    return host::printable_message(e.what()) + "\nRun with --help for more information.\n";
+    return printable_message(e.what()) + "\nRun with --help for more information.\n";
   });
   std::vector<std::pair<CLI::App*, cli::Action>> actions;
   const auto& add = [&](cli::Action (*adder)(CLI::App&)) {
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   } catch (const core::InputError& e) {
     // Every process read the same input and found the same fault: one message says it.
     if (processes.root()) {
-      std::cerr << "attractor: error: " << host::printable_message(e.what()) << '\n';
+      std::cerr << "attractor: error: " << printable_message(e.what()) << '\n';
     }
     return 2;
   } catch (const std::bad_alloc&) {
@@ -72,12 +72,12 @@ int main(int argc, char** argv) {
     return 3;
   } catch (const std::exception& e) {
     if (processes.size() == 1) {
-      std::cerr << "attractor: failed: " << host::printable_message(e.what()) << '\n';
+      std::cerr << "attractor: failed: " << printable_message(e.what()) << '\n';
       return 3;
     }
     // One process may fail alone (its GPU's memory); the others would wait for it for ever.
     std::cerr << "attractor: failed on process " << processes.rank() << ": "
-              << host::printable_message(e.what()) << '\n';
+              << printable_message(e.what()) << '\n';
     processes.abort(3);
   }
   return 2;

@@ -14,7 +14,7 @@ namespace {
 using Index = std::int64_t;
 
 // Wp = sign(W) |W|^(p−1), one thread per entry (grid-stride): reads and writes 4 bytes each. The
-// branches are host::competing_power's, so p = 2 and p = 3 agree with the CPU bit for bit.
+// branches are attractor::competing_power's, so p = 2 and p = 3 agree with the CPU bit for bit.
 __global__ void power_kernel(const float* W, float* Wp, Index size, double p) {
   const float pm1 = static_cast<float>(p - 1);
   for (Index e = blockIdx.x * static_cast<Index>(blockDim.x) + threadIdx.x; e < size;

@@ -1,6 +1,6 @@
 // The controlled-plasticity batch on the GPU (attractor/cuda/cuda_control.hpp). Every kernel gives
 // one thread block one problem of the batch; the formulas are core/control.hpp's, shared with the
-// CPU reference (host/src/control_solver.cpp), and every sum over a problem's entries is taken in
+// CPU reference (host/src/engine/cpu_control_batch.cpp), and every sum over a problem's entries is taken in
 // a fixed order that depends only on its size, so reruns reproduce every bit.
 #include <cuda_runtime.h>
 

@@ -1,6 +1,6 @@
 // The CUDA ensemble engine: many small networks, one thread block each, every step of a launch
 // fused in one kernel (see attractor/cuda/cuda_ensemble.hpp). The semantics are the CPU engine's
-// (host/src/cpu_engine.cpp, run_sync and run_async) network by network: the same tie rule, step
+// (host/src/engine/cpu_engine.cpp) network by network: the same tie rule, step
 // count, fingerprints, cycle bookkeeping and asynchronous order.
 #include <cooperative_groups.h>
 #include <cuda_runtime.h>

@@ -14,7 +14,7 @@
 #include "attractor/core/dense_matrix.hpp"
 #include "attractor/core/error.hpp"
 #include "attractor/core/state_batch.hpp"
-#include "attractor/host/npy.hpp"
+#include "attractor/host/io/npy.hpp"
 
 namespace attractor::python {
 
@@ -94,10 +94,10 @@ inline core::PatternSet to_patterns(const Array<double>& patterns, const char* w
 
 // Initial states (B, N) or (N,) of an N-neuron network, checked as the command line checks a file.
 inline core::StateBatch to_states(const Array<double>& states, std::int64_t n) {
-  host::NpyArray array;
+  NpyArray array;
   array.shape.assign(states.shape(), states.shape() + states.ndim());
   array.values = to_vector(states);
-  return host::state_batch(std::move(array), n, "states");
+  return state_batch(std::move(array), n, "states");
 }
 
 // Inputs in [0, 1] (pixel intensities), as the competing units and the classifiers take them.

@@ -1,7 +1,7 @@
 // Controlled plasticity for Python: the controlled network T(ξ) = A + ξ (the embedded example or A
 // and a silent mask from SciPy), its cues, batches of control problems with their outcomes, the
 // Pareto sweep over μ and the memory experiment. Everything the command line's `control` and
-// `memory-experiment` report, as arrays; the defaults are the library's (host::ControlSettings).
+// `memory-experiment` report, as arrays; the defaults are the library's (ControlSettings).
 #include "attractor/core/control.hpp"
 
 #include <pybind11/pybind11.h>
@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "arrays.hpp"
-#include "attractor/host/control_experiments.hpp"
-#include "attractor/host/engine_factory.hpp"
+#include "attractor/host/control/control_experiments.hpp"
+#include "attractor/host/engine/engine_factory.hpp"
 #include "bindings.hpp"
 
 namespace attractor::python {
@@ -24,7 +24,7 @@ using Index = std::int64_t;
 
 // The network and, for the embedded example, its stored patterns and equilibria.
 struct ControlledNetwork {
-  host::ControlNetworkExample example;
+  ControlNetworkExample example;
   bool is_example = false;
 };
 
@@ -33,8 +33,8 @@ struct Overrides {
   std::optional<double> mu, lambda, dt, tail_tol, gtol, same_overlap;
   std::optional<Index> intervals, max_iterations, max_steps;
 
-  host::ControlSettings settings() const {
-    host::ControlSettings s;
+  ControlSettings settings() const {
+    ControlSettings s;
     set_if(s.problem.mu, mu);
     set_if(s.problem.lambda, lambda);
     set_if(s.problem.dt, dt);
@@ -69,8 +69,8 @@ void require_cues(const std::vector<double>& cues, const core::ControlledNetwork
 }
 
 // One batch of control problems, everything the command line reports per cue, as arrays.
-py::dict control_dict(const ControlledNetwork& c, const host::ControlSettings& s,
-                      const std::vector<double>& cues, host::ControlBatchReport&& r, bool traces) {
+py::dict control_dict(const ControlledNetwork& c, const ControlSettings& s,
+                      const std::vector<double>& cues, ControlBatchReport&& r, bool traces) {
   const auto& net = c.example.net;
   const Index count = static_cast<Index>(r.outcomes.size()), n = net.n();
   std::vector<std::string> outcome;
@@ -81,7 +81,7 @@ py::dict control_dict(const ControlledNetwork& c, const host::ControlSettings& s
   for (Index b = 0; b < count; ++b) {
     const auto& solved = r.solution.problems[b];
     const auto& o = r.outcomes[b];
-    outcome.emplace_back(host::to_string(o.outcome));
+    outcome.emplace_back(to_string(o.outcome));
     J.push_back(solved.cost.J);
     state_cost.push_back(solved.cost.state_cost);
     control_cost.push_back(solved.cost.control_cost);
@@ -98,7 +98,7 @@ py::dict control_dict(const ControlledNetwork& c, const host::ControlSettings& s
     period_time.push_back(o.period_time);
     continuation.push_back(o.continuation_time);
     u_limit.insert(u_limit.end(), o.u_limit.begin(), o.u_limit.end());
-    const auto last = host::final_control(net, s.problem, solved.controls);
+    const auto last = final_control(net, s.problem, solved.controls);
     xi_inf.insert(xi_inf.end(), last.begin(), last.end());
   }
   const auto& plan = r.solution.plan;
@@ -131,7 +131,7 @@ py::dict control_dict(const ControlledNetwork& c, const host::ControlSettings& s
     std::vector<double> time, state, control;
     for (Index b = 0; b < count; ++b) {
       const std::vector<double> u0(cues.begin() + b * n, cues.begin() + (b + 1) * n);
-      auto t = host::trace_control(net, s.problem, plan, r.solution.problems[b].controls, u0);
+      auto t = trace_control(net, s.problem, plan, r.solution.problems[b].controls, u0);
       state.insert(state.end(), t.residual.begin(), t.residual.end());
       control.insert(control.end(), t.control.begin(), t.control.end());
       time = std::move(t.time);
@@ -146,7 +146,7 @@ py::dict control_dict(const ControlledNetwork& c, const host::ControlSettings& s
   return d;
 }
 
-py::dict stage_dict(const host::MemoryStage& s) {
+py::dict stage_dict(const MemoryStage& s) {
   py::dict d;
   d["stage"] = s.stage;
   d["action"] = s.release ? "release" : "record";
@@ -156,7 +156,7 @@ py::dict stage_dict(const host::MemoryStage& s) {
   d["held"] = s.held;
   d["probe_overlap"] = s.probe_overlap;
   if (!s.release) {
-    d["outcome"] = host::to_string(s.outcome);
+    d["outcome"] = to_string(s.outcome);
     d["J"] = s.J;
     d["tail_bound"] = s.tail_bound;
     d["xi_inf_max"] = s.xi_inf_max;
@@ -165,7 +165,7 @@ py::dict stage_dict(const host::MemoryStage& s) {
 }
 
 std::unique_ptr<core::Engine> float64_engine(const std::string& backend) {
-  return host::make_engine(host::parse_backend(backend, "backend"), core::Precision::Float64);
+  return make_engine(parse_backend(backend, "backend"), core::Precision::Float64);
 }
 
 // What a batch of control problems runs on: the solver's batch and the engine of the
@@ -175,7 +175,7 @@ struct ControlBackend {
   std::unique_ptr<core::Engine> engine;
 
   explicit ControlBackend(const std::string& name)
-      : batch(host::make_control_batch(host::parse_backend(name, "backend"))),
+      : batch(make_control_batch(parse_backend(name, "backend"))),
         engine(float64_engine(name)) {}
 };
 
@@ -258,7 +258,7 @@ void bind_control(py::module_& m) {
            std::optional<double> connectivity, std::optional<double> silent,
            std::optional<double> strength, std::optional<double> gain, std::optional<double> K,
            std::optional<double> k, std::uint64_t seed, bool memory, const std::string& backend) {
-          auto p = memory ? host::memory_network_params() : host::ControlNetworkParams{};
+          auto p = memory ? memory_network_params() : ControlNetworkParams{};
           set_if(p.n, n);
           set_if(p.patterns, patterns);
           set_if(p.connectivity, connectivity);
@@ -273,7 +273,7 @@ void bind_control(py::module_& m) {
           ControlledNetwork c;
           {
             py::gil_scoped_release release;
-            c.example = host::control_network_example(p, *engine);
+            c.example = control_network_example(p, *engine);
           }
           c.is_example = true;
           return c;
@@ -284,7 +284,7 @@ void bind_control(py::module_& m) {
            const Array<double>& a_val, const Array<std::int64_t>& m_ptr,
            const Array<std::int32_t>& m_idx, std::optional<Array<double>> bias,
            std::optional<double> gain, std::optional<double> K, std::optional<double> k) {
-          host::ControlNetworkParams p;  // the example's gain and bounds unless given
+          ControlNetworkParams p;  // the example's gain and bounds unless given
           set_if(p.gain, gain);
           set_if(p.K, K);
           set_if(p.k, k);
@@ -309,7 +309,7 @@ void bind_control(py::module_& m) {
 
   m.def("_control_cues", [](const ControlledNetwork& c, Index stored, double noise, double jitter,
                             Index novel, std::uint64_t seed) {
-    auto cues = host::control_cues(c.example, stored, noise, jitter, novel, seed);
+    auto cues = control_cues(c.example, stored, noise, jitter, novel, seed);
     return to_array(std::move(cues), {stored + novel, c.example.net.n()});
   });
 
@@ -331,10 +331,10 @@ void bind_control(py::module_& m) {
     const auto u0 = to_states(cues, c.example.net.n()).values;
     require_cues(u0, c.example.net, s.problem);
     const ControlBackend on(backend);
-    host::ControlBatchReport report;
+    ControlBatchReport report;
     {
       py::gil_scoped_release release;
-      report = host::run_control_batch(c.example, s.problem, u0, *on.batch, *on.engine, s.solve,
+      report = run_control_batch(c.example, s.problem, u0, *on.batch, *on.engine, s.solve,
                                        s.outcome);
     }
     return control_dict(c, s, u0, std::move(report), traces);
@@ -351,16 +351,16 @@ void bind_control(py::module_& m) {
     const auto u0 = to_states(cues, c.example.net.n()).values;
     require_cues(u0, c.example.net, s.problem);
     const ControlBackend on(backend);
-    std::vector<host::ParetoPoint> points;
+    std::vector<ParetoPoint> points;
     {
       py::gil_scoped_release release;
-      points = host::run_pareto_sweep(c.example, s.problem, mus, u0, *on.batch, *on.engine, s.solve,
+      points = run_pareto_sweep(c.example, s.problem, mus, u0, *on.batch, *on.engine, s.solve,
                                       s.outcome);
     }
     py::list out;
     for (const auto& p : points) {
       std::vector<std::string> outcomes;
-      for (const auto o : p.outcomes) outcomes.emplace_back(host::to_string(o));
+      for (const auto o : p.outcomes) outcomes.emplace_back(to_string(o));
       py::dict d;
       d["mu"] = p.mu;
       d["state_cost"] = p.state_cost;
@@ -386,7 +386,7 @@ void bind_control(py::module_& m) {
                   "the memory experiment runs on the example network (its novel patterns need "
                   "it)");
     const auto s = overrides.settings();
-    host::MemoryExperimentParams p;
+    MemoryExperimentParams p;
     p.sequence = sequence;
     p.bounded = bounded;
     set_if(p.probe_noise, probe_noise);
@@ -394,10 +394,10 @@ void bind_control(py::module_& m) {
     p.seed = seed;
     p.validate();
     const ControlBackend on(backend);
-    host::MemoryExperimentReport report;
+    MemoryExperimentReport report;
     {
       py::gil_scoped_release release;
-      report = host::run_memory_experiment(c.example, s.problem, p, *on.batch, *on.engine, s.solve,
+      report = run_memory_experiment(c.example, s.problem, p, *on.batch, *on.engine, s.solve,
                                            s.outcome);
     }
     py::list stages, events;

@@ -18,17 +18,17 @@
 #include "arrays.hpp"
 #include "attractor/core/ensemble.hpp"
 #include "attractor/core/error.hpp"
-#include "attractor/host/competing_units.hpp"
-#include "attractor/host/dense_memory.hpp"
-#include "attractor/host/engine_factory.hpp"
-#include "attractor/host/experiments.hpp"
-#include "attractor/host/hebbian.hpp"
-#include "attractor/host/hessian_modes.hpp"
-#include "attractor/host/local_rules.hpp"
-#include "attractor/host/npy.hpp"
-#include "attractor/host/physical_learning.hpp"
-#include "attractor/host/physical_network.hpp"
-#include "attractor/host/storage_rules.hpp"
+#include "attractor/host/learning/competing_units.hpp"
+#include "attractor/host/memory/dense_associative_memory.hpp"
+#include "attractor/host/engine/engine_factory.hpp"
+#include "attractor/host/memory/recall.hpp"
+#include "attractor/host/memory/hebbian.hpp"
+#include "attractor/host/physical/hessian_modes.hpp"
+#include "attractor/host/learning/local_rules.hpp"
+#include "attractor/host/io/npy.hpp"
+#include "attractor/host/physical/physical_learning.hpp"
+#include "attractor/host/physical/physical_network.hpp"
+#include "attractor/host/memory/storage_rules.hpp"
 #include "bindings.hpp"
 
 namespace py = pybind11;
@@ -143,10 +143,10 @@ core::RunOptions run_options(const std::string& dynamics, const std::string& int
   return o;
 }
 
-py::dict physical_network_dict(const host::PhysicalNetwork& net) {
+py::dict physical_network_dict(const PhysicalNetwork& net) {
   py::dict d;
-  d["kind"] = host::to_string(net.kind);
-  d["phi"] = host::to_string(net.phi);
+  d["kind"] = to_string(net.kind);
+  d["phi"] = to_string(net.phi);
   d["nodes"] = net.nodes;
   d["space_dim"] = net.space_dim;
   d["positions"] = to_array(net.positions, {static_cast<py::ssize_t>(net.nodes),
@@ -160,10 +160,10 @@ py::dict physical_network_dict(const host::PhysicalNetwork& net) {
 }
 
 // The inverse of physical_network_dict, for a network Python built or changed.
-host::PhysicalNetwork physical_network_from(const py::dict& d) {
-  host::PhysicalNetwork net;
-  net.kind = host::parse_physical_kind(d["kind"].cast<std::string>());
-  net.phi = host::parse_edge_response(d["phi"].cast<std::string>());
+PhysicalNetwork physical_network_from(const py::dict& d) {
+  PhysicalNetwork net;
+  net.kind = parse_physical_kind(d["kind"].cast<std::string>());
+  net.phi = parse_edge_response(d["phi"].cast<std::string>());
   const auto positions = d["positions"].cast<Array<double>>();
   core::require(positions.ndim() == 2, "positions", "must be a (nodes, dim) array");
   net.nodes = positions.shape(0);
@@ -217,11 +217,11 @@ PYBIND11_MODULE(_attractor, m) {
   m.def("_memory_network",
         [](const Array<double>& patterns, const std::string& rule, const std::string& storage) {
           const auto xi = to_patterns(patterns, "patterns");
-          const auto r = host::parse_storage_rule(rule, "rule");
-          const bool factored = host::resolve_storage(host::parse_storage(storage, "storage"), xi.n,
-                                                      r) == host::Storage::Factored;
+          const auto r = parse_storage_rule(rule, "rule");
+          const bool factored = resolve_storage(parse_storage(storage, "storage"), xi.n,
+                                                      r) == Storage::Factored;
           py::gil_scoped_release release;
-          return host::memory_network(r, xi, factored);
+          return memory_network(r, xi, factored);
         });
   // Views of the network's own arrays (for a network built from NumPy or SciPy without a copy,
   // the caller's arrays themselves).
@@ -255,7 +255,7 @@ PYBIND11_MODULE(_attractor, m) {
       core::require(xi.n == net.size(), "patterns", "have the wrong number of neurons");
       options.patterns = &xi;
     }
-    return run_released(host::make_engine(host::parse_backend(backend, "backend"),
+    return run_released(make_engine(parse_backend(backend, "backend"),
                                           core::parse_precision(precision, "precision")),
                         net, std::move(batch), options);
   });
@@ -277,7 +277,7 @@ PYBIND11_MODULE(_attractor, m) {
     core::require(batch.batch == ensemble.count, "states", "need one state per network");
     auto options = run_options(dynamics, "rk4", steps, 0.05,
                                std::numeric_limits<double>::infinity(), 1e-6, seed, 0, false, 32);
-    return run_released(host::make_ensemble_engine(host::parse_backend(backend, "backend"),
+    return run_released(make_ensemble_engine(parse_backend(backend, "backend"),
                                                    core::parse_precision(precision, "precision")),
                         ensemble, std::move(batch), options);
   });
@@ -285,7 +285,7 @@ PYBIND11_MODULE(_attractor, m) {
   m.def("_recall", [](Index n, Index patterns, Index cues, double noise, const std::string& mode,
                       Index steps, double match, std::uint64_t seed, const std::string& storage,
                       const std::string& backend, const std::string& precision) {
-    host::RecallParams p;
+    RecallParams p;
     p.n = n;
     p.patterns = patterns;
     p.cues = cues;
@@ -294,14 +294,14 @@ PYBIND11_MODULE(_attractor, m) {
     p.max_steps = steps;
     p.match_overlap = match;
     p.seed = seed;
-    p.storage = host::parse_storage(storage, "storage");
+    p.storage = parse_storage(storage, "storage");
     p.validate();
-    auto engine = host::make_engine(host::parse_backend(backend, "backend"),
+    auto engine = make_engine(parse_backend(backend, "backend"),
                                     core::parse_precision(precision, "precision"));
-    host::RecallReport r;
+    RecallReport r;
     {
       py::gil_scoped_release release;
-      r = host::run_recall(p, *engine);
+      r = run_recall(p, *engine);
     }
     py::dict d;
     d["recall_rate"] = r.recall_rate;
@@ -309,7 +309,7 @@ PYBIND11_MODULE(_attractor, m) {
     d["mean_steps"] = r.mean_steps;
     d["target_overlap"] = to_array(r.target_overlap, {static_cast<py::ssize_t>(cues)});
     d["steps"] = to_array(r.steps, {static_cast<py::ssize_t>(cues)});
-    d["storage"] = host::to_string(r.storage);
+    d["storage"] = to_string(r.storage);
     d["backend"] = r.backend;
     d["seconds"] = r.seconds;
     return d;
@@ -321,13 +321,13 @@ PYBIND11_MODULE(_attractor, m) {
         [](const Array<double>& patterns, const Array<double>& cues, const std::string& kind,
            const std::string& mode, double beta, Index steps, std::uint64_t seed) {
           const auto xi = to_patterns(patterns, "patterns");
-          const auto memory = host::parse_memory_kind(kind, "kind");
+          const auto memory = parse_memory_kind(kind, "kind");
           auto states = to_states(cues, xi.n);
           const auto dynamics = core::parse_dynamics(mode, "mode");
           std::vector<core::StateResult> results;
           {
             py::gil_scoped_release release;
-            results = host::run_memory(memory, xi, states, dynamics, beta, steps, seed);
+            results = run_memory(memory, xi, states, dynamics, beta, steps, seed);
           }
           const auto B = static_cast<py::ssize_t>(states.batch);
           std::vector<std::string> outcome;
@@ -353,11 +353,11 @@ PYBIND11_MODULE(_attractor, m) {
         [](Index n, const std::vector<double>& alphas, const std::vector<std::string>& kinds,
            double noise, Index trials, Index cues, const std::string& mode, double beta,
            Index steps, double match, std::uint64_t seed) {
-          host::DamCapacityParams p;
+          DamCapacityParams p;
           p.n = n;
           p.alphas = alphas;
           p.kinds.clear();
-          for (const auto& k : kinds) p.kinds.push_back(host::parse_memory_kind(k, "kinds"));
+          for (const auto& k : kinds) p.kinds.push_back(parse_memory_kind(k, "kinds"));
           p.noise = noise;
           p.trials = trials;
           p.cues = cues;
@@ -367,10 +367,10 @@ PYBIND11_MODULE(_attractor, m) {
           p.match_overlap = match;
           p.seed = seed;
           p.validate();
-          std::vector<host::DamCapacityPoint> curve;
+          std::vector<DamCapacityPoint> curve;
           {
             py::gil_scoped_release release;
-            curve = host::run_dam_capacity(p);
+            curve = run_dam_capacity(p);
           }
           py::list out;
           for (const auto& c : curve) {
@@ -391,20 +391,20 @@ PYBIND11_MODULE(_attractor, m) {
   m.def("_capacity",
         [](Index n, const std::vector<double>& alphas, Index trials, const std::string& mode,
            Index steps, const std::string& rule, std::uint64_t seed, const std::string& backend) {
-          host::CapacityParams p;
+          CapacityParams p;
           p.n = n;
           p.alphas = alphas;
           p.trials = trials;
           p.mode = core::parse_dynamics(mode, "mode");
           p.max_steps = steps;
-          p.rule = host::parse_storage_rule(rule, "rule");
+          p.rule = parse_storage_rule(rule, "rule");
           p.seed = seed;
           p.validate();
-          auto engine = host::make_engine(host::parse_backend(backend, "backend"));
-          std::vector<host::CapacityPoint> curve;
+          auto engine = make_engine(parse_backend(backend, "backend"));
+          std::vector<CapacityPoint> curve;
           {
             py::gil_scoped_release release;
-            curve = host::run_capacity(p, *engine);
+            curve = run_capacity(p, *engine);
           }
           py::list out;
           for (const auto& c : curve) {
@@ -423,18 +423,18 @@ PYBIND11_MODULE(_attractor, m) {
   m.def("_train_local_rule", [](const std::string& rule, const Array<double>& samples, double rate,
                                 double anneal_epochs, Index epochs, double tau, Index components,
                                 std::uint64_t seed) {
-    host::LocalRule kind = host::LocalRule::Hebb;
+    LocalRule kind = LocalRule::Hebb;
     bool known = false;
-    for (const auto r : {host::LocalRule::Hebb, host::LocalRule::Covariance, host::LocalRule::Bcm,
-                         host::LocalRule::Oja, host::LocalRule::Sanger}) {
-      if (rule == host::to_string(r)) kind = r, known = true;
+    for (const auto r : {LocalRule::Hebb, LocalRule::Covariance, LocalRule::Bcm,
+                         LocalRule::Oja, LocalRule::Sanger}) {
+      if (rule == to_string(r)) kind = r, known = true;
     }
     core::require(known, "rule",
                   "unknown rule '" + rule +
                       "' (expected hebb, covariance, bcm, "
                       "oja or sanger)");
     const core::DenseMatrix<double> x = to_dense(samples, "samples");
-    host::LocalRuleParams params;
+    LocalRuleParams params;
     params.rate = rate;
     params.anneal_epochs = anneal_epochs;
     params.epochs = epochs;
@@ -442,10 +442,10 @@ PYBIND11_MODULE(_attractor, m) {
     params.components = components;
     params.seed = seed;
     params.validate();
-    host::LocalRuleResult r;
+    LocalRuleResult r;
     {
       py::gil_scoped_release release;
-      r = host::train_local_rule(kind, x, params);
+      r = train_local_rule(kind, x, params);
     }
     const auto& w = r.weights;
     const auto& norms = r.norm_history;
@@ -467,7 +467,7 @@ PYBIND11_MODULE(_attractor, m) {
            double eps0, Index batch, Index epochs, std::uint64_t seed, const std::string& backend) {
           const auto info = samples.request();
           require_2d(info, "samples");
-          host::CompetingUnitsParams params;
+          CompetingUnitsParams params;
           params.hidden = hidden;
           params.rule = {p, rank, delta};
           params.eps0 = eps0;
@@ -478,13 +478,13 @@ PYBIND11_MODULE(_attractor, m) {
           const Index count = info.shape[0], inputs = info.shape[1];
           require_unit_interval(samples, "samples");
           const float* x = samples.data();
-          auto step = host::make_competing_units_step(host::parse_backend(backend, "backend"),
+          auto step = make_competing_units_step(parse_backend(backend, "backend"),
                                                       hidden, inputs, params.rule);
           {
             py::gil_scoped_release release;
-            step->set_weights(host::initial_competing_weights(hidden, inputs, seed));
+            step->set_weights(initial_competing_weights(hidden, inputs, seed));
             step->load_inputs(x, count);
-            for (Index e = 0; e < epochs; ++e) host::train_competing_epoch(*step, params, count, e);
+            for (Index e = 0; e < epochs; ++e) train_competing_epoch(*step, params, count, e);
           }
           return to_array(step->weights(),
                           {static_cast<py::ssize_t>(hidden), static_cast<py::ssize_t>(inputs)});
@@ -495,9 +495,9 @@ PYBIND11_MODULE(_attractor, m) {
   m.def("_physical_network",
         [](const std::string& kind, Index nodes, int dim, double degree, std::uint64_t seed,
            const std::string& ground, const std::string& phi) {
-          auto net = host::random_geometric_network(host::parse_physical_kind(kind), nodes, dim,
-                                                    degree, seed, host::parse_grounding(ground));
-          net.phi = host::parse_edge_response(phi);
+          auto net = random_geometric_network(parse_physical_kind(kind), nodes, dim,
+                                                    degree, seed, parse_grounding(ground));
+          net.phi = parse_edge_response(phi);
           return physical_network_dict(net);
         });
   m.def("_physical_modes", [](const py::dict& network, Index count, const std::string& method,
@@ -505,19 +505,19 @@ PYBIND11_MODULE(_attractor, m) {
     core::require(count >= 1, "count", "must be at least 1");
     core::require(tolerance > 0 && tolerance < 1, "tolerance", "must lie in (0, 1)");
     core::require(forces >= 0, "forces", "must be >= 0");
-    const auto kind = host::parse_mode_method(method);
-    const host::PhysicalSystem system(physical_network_from(network));
+    const auto kind = parse_mode_method(method);
+    const PhysicalSystem system(physical_network_from(network));
     py::dict d;
     {
-      host::HessianModes modes;
-      std::optional<host::EnsembleDimension> ensemble;
+      HessianModes modes;
+      std::optional<EnsembleDimension> ensemble;
       {
         py::gil_scoped_release release;
         const auto H = system.hessian(system.network().w);
-        host::HessianSolver solver;
+        HessianSolver solver;
         solver.factorize(H);
-        modes = host::lowest_modes(H, count, kind, tolerance, &solver);
-        if (forces > 0) ensemble = host::ensemble_dimension(solver, forces, seed);
+        modes = lowest_modes(H, count, kind, tolerance, &solver);
+        if (forces > 0) ensemble = ensemble_dimension(solver, forces, seed);
       }
       const auto found = static_cast<py::ssize_t>(modes.values.size());
       d["eigenvalues"] =
@@ -531,7 +531,7 @@ PYBIND11_MODULE(_attractor, m) {
       d["method"] = modes.method;
       d["free_dofs"] = system.free_dofs();
       if (modes.complete) {
-        const auto spectrum = host::response_spectrum(modes.values);
+        const auto spectrum = response_spectrum(modes.values);
         d["g_bar"] = spectrum.g_bar;
         d["participation_ratio"] = spectrum.participation;
         d["d_eff"] = spectrum.d_eff;
@@ -550,18 +550,18 @@ PYBIND11_MODULE(_attractor, m) {
                                   Index inputs, Index outputs, double gain, double force,
                                   const std::string& rule, double alpha, double eta, double floor,
                                   Index steps, Index analyze_every, Index modes) {
-    auto net = host::random_geometric_network(host::parse_physical_kind(kind), nodes, dim, degree,
-                                              seed, host::Grounding::Boundary);
-    net.phi = host::parse_edge_response(phi);
-    const host::PhysicalSystem system(net);
+    auto net = random_geometric_network(parse_physical_kind(kind), nodes, dim, degree,
+                                              seed, Grounding::Boundary);
+    net.phi = parse_edge_response(phi);
+    const PhysicalSystem system(net);
     std::vector<double> w = system.network().w;
-    host::PhysicalTrainParams params;
-    params.rule = host::parse_clamp_rule(rule);
+    PhysicalTrainParams params;
+    params.rule = parse_clamp_rule(rule);
     params.alpha = alpha;
     params.eta = eta;
     params.stiffness_floor = floor;
     params.steps = steps;
-    host::check_train_params(params);
+    check_train_params(params);
     core::require(analyze_every >= 1, "analyze_every", "must be at least 1");
     core::require(modes >= 1 && modes < system.free_dofs(), "modes", "must lie in [1, free DOFs)");
     std::vector<double> costs;
@@ -574,13 +574,13 @@ PYBIND11_MODULE(_attractor, m) {
     {
       py::gil_scoped_release release;
       const auto task_list =
-          host::allostery_tasks(system, w, tasks, inputs, outputs, gain, force, seed);
-      host::train_physical(
+          allostery_tasks(system, w, tasks, inputs, outputs, gain, force, seed);
+      train_physical(
           system, w, task_list, params,
           [&](Index step, const std::vector<double>& now, double cost) {
             costs.push_back(cost);
             if (step % analyze_every != 0 && step != steps) return true;
-            const auto r = host::analyze_modes(system, now, task_list[0], modes, 0, seed);
+            const auto r = analyze_modes(system, now, task_list[0], modes, 0, seed);
             const auto kept = static_cast<std::ptrdiff_t>(r.kept);
             analyzed.push_back(step);
             eigenvalues.insert(eigenvalues.end(), r.modes.values.data(),
@@ -612,7 +612,7 @@ PYBIND11_MODULE(_attractor, m) {
     d["d_eff"] = to_array(d_eff, {rows});
     d["carrier_mode"] = to_array(carrier, {rows});
     d["carrier_eigenvalue"] = to_array(carrier_eigenvalue, {rows});
-    host::PhysicalNetwork after = system.network();
+    PhysicalNetwork after = system.network();
     after.w = w;
     d["before"] = physical_network_dict(system.network());
     d["after"] = physical_network_dict(after);

@@ -1,7 +1,7 @@
 // The supervised halves of the Krotov–Hopfield comparison for Python: the top layer on frozen
 // competing units and the backprop MLP, trained on NumPy arrays, with the loss of every epoch and
-// the accuracies. Defaults are the library's (host::TopLayerParams, host::MlpParams).
-#include "attractor/host/supervised.hpp"
+// the accuracies. Defaults are the library's (TopLayerParams, MlpParams).
+#include "attractor/host/learning/supervised.hpp"
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -21,14 +21,14 @@ namespace {
 using Index = std::int64_t;
 
 // Samples (count × D, in [0, 1]) and their labels in [0, classes).
-host::Dataset to_dataset(const Array<float>& x, const Array<std::int64_t>& labels, Index classes,
+Dataset to_dataset(const Array<float>& x, const Array<std::int64_t>& labels, Index classes,
                          const std::string& what) {
   const auto info = x.request();
   require_2d(info, what.c_str());
   require_unit_interval(x, what.c_str());
   core::require(labels.ndim() == 1 && labels.shape(0) == info.shape[0], what + " labels",
                 "need one label per sample (" + std::to_string(info.shape[0]) + ")");
-  host::Dataset d;
+  Dataset d;
   d.count = info.shape[0];
   d.dims = info.shape[1];
   d.classes = classes;
@@ -51,8 +51,8 @@ Index class_count(const Array<std::int64_t>& labels, std::optional<Index> classe
 }
 
 struct Split {
-  host::Dataset train;
-  std::optional<host::Dataset> test;
+  Dataset train;
+  std::optional<Dataset> test;
 };
 
 Split datasets(const Array<float>& x, const Array<std::int64_t>& labels,
@@ -93,7 +93,7 @@ void bind_supervised(py::module_& m) {
            std::optional<Index> classes, std::optional<double> n, std::optional<double> power,
            std::optional<double> beta, std::optional<Index> epochs, std::optional<Index> batch,
            std::optional<double> lr0, std::optional<double> lr_end, std::uint64_t seed) {
-          host::TopLayerParams p;
+          TopLayerParams p;
           set_if(p.n, n);
           set_if(p.m, power);
           set_if(p.beta, beta);
@@ -104,19 +104,19 @@ void bind_supervised(py::module_& m) {
           core::require(info.shape[1] == data.train.dims, "weights",
                         "need one column per input (" + std::to_string(data.train.dims) + ")");
           const Index hidden = info.shape[0];
-          host::TopLayer layer(hidden, data.train.classes, p);
+          TopLayer layer(hidden, data.train.classes, p);
           const std::vector<float> W = to_vector(weights);
           std::vector<double> loss;
           double train_accuracy = 0.0, test_accuracy = 0.0;
           {
             py::gil_scoped_release release;
-            const auto h = host::competing_features(W, hidden, data.train, p.n);
+            const auto h = competing_features(W, hidden, data.train, p.n);
             for (Index e = 0; e < p.epochs; ++e) {
               loss.push_back(layer.train_epoch(h, data.train.labels, e));
             }
             train_accuracy = layer.accuracy(h, data.train.labels);
             if (data.test) {
-              const auto h_test = host::competing_features(W, hidden, *data.test, p.n);
+              const auto h_test = competing_features(W, hidden, *data.test, p.n);
               test_accuracy = layer.accuracy(h_test, data.test->labels);
             }
           }
@@ -134,11 +134,11 @@ void bind_supervised(py::module_& m) {
            std::optional<Index> classes, std::optional<Index> hidden, std::optional<Index> epochs,
            std::optional<Index> batch, std::optional<double> lr0, std::optional<double> lr_end,
            std::uint64_t seed) {
-          host::MlpParams p;
+          MlpParams p;
           set_if(p.hidden, hidden);
           set_schedule(p, epochs, batch, lr0, lr_end, seed);
           const auto data = datasets(x, labels, test_x, test_labels, classes);
-          host::Mlp mlp(data.train.dims, data.train.classes, p);
+          Mlp mlp(data.train.dims, data.train.classes, p);
           std::vector<double> loss;
           double train_accuracy = 0.0, test_accuracy = 0.0;
           {

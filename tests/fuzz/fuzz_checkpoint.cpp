@@ -1,4 +1,4 @@
-// libFuzzer target: host::Checkpoint::open and restore on arbitrary bytes as checkpoint.json. A
+// libFuzzer target: Checkpoint::open and restore on arbitrary bytes as checkpoint.json. A
 // checkpoint is a folder, so the input file is reached through a link named checkpoint.json in
 // a private folder; restore then asks for the arrays the record names, which are absent (their
 // names come from the record, so a name that escaped the pattern would show here as a read
@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "attractor/host/checkpoint.hpp"
+#include "attractor/host/io/checkpoint.hpp"
 #include "fuzz_file.hpp"
 
 namespace {
@@ -42,8 +42,8 @@ const std::string& checkpoint_folder() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string& folder = checkpoint_folder();
   return attractor::fuzz::read_input(data, size, [&](const std::string&) {
-    attractor::host::Checkpoint checkpoint(folder, R"({"command": "learn krotov", "seed": 1})");
-    const attractor::host::CheckpointRecord record = checkpoint.open();
+    attractor::Checkpoint checkpoint(folder, R"({"command": "learn krotov", "seed": 1})");
+    const attractor::CheckpointRecord record = checkpoint.open();
     std::vector<float> W(4);
     std::int64_t steps = 0;
     checkpoint.restore(record, {{{{"W", &W}}, &steps}});

@@ -9,12 +9,12 @@
 // A new target is one source file:
 //
 //   #include "fuzz_file.hpp"
-//   #include "attractor/host/checkpoint.hpp"
-//   ATTRACTOR_FUZZ_READER(attractor::host::read_checkpoint)
+//   #include "attractor/host/io/checkpoint.hpp"
+//   ATTRACTOR_FUZZ_READER(attractor::read_checkpoint)
 //
 // or, to check what the reader returned,
 //
-//   ATTRACTOR_FUZZ_READER_CHECKED(attractor::host::read_npy, array) {
+//   ATTRACTOR_FUZZ_READER_CHECKED(attractor::read_npy, array) {
 //     ATTRACTOR_FUZZ_CHECK(array.values.size() == static_cast<std::size_t>(array.size()));
 //   }
 //

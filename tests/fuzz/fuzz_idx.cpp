@@ -1,11 +1,11 @@
-// libFuzzer target: host::read_idx on arbitrary bytes. Built twice: fuzz_idx (seeded with plain
+// libFuzzer target: read_idx on arbitrary bytes. Built twice: fuzz_idx (seeded with plain
 // IDX files) and fuzz_idx_gzip (seeded with .gz files). With ATTRACTOR_FUZZ_GZIP_MUTATOR, the
 // gzip target mutates most inputs that decompress by mutating the IDX payload and recompressing
 // it, and the rest as raw bytes (headers, flags, deflate blocks, trailer).
-#include "attractor/host/idx.hpp"
+#include "attractor/host/io/idx.hpp"
 #include "fuzz_file.hpp"
 
-ATTRACTOR_FUZZ_READER_CHECKED(attractor::host::read_idx, array) {
+ATTRACTOR_FUZZ_READER_CHECKED(attractor::read_idx, array) {
   std::uint64_t count = 1;
   for (const std::int64_t extent : array.shape) {
     ATTRACTOR_FUZZ_CHECK(extent >= 0);

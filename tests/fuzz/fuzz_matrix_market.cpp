@@ -1,9 +1,9 @@
-// libFuzzer target: host::read_matrix_market on arbitrary bytes.
-#include "attractor/host/matrix_market.hpp"
+// libFuzzer target: read_matrix_market on arbitrary bytes.
+#include "attractor/host/io/matrix_market.hpp"
 #include "fuzz_file.hpp"
 
 // An accepted file is a well-formed CSR matrix: monotone row offsets, sorted in-range columns.
-ATTRACTOR_FUZZ_READER_CHECKED(attractor::host::read_matrix_market, m) {
+ATTRACTOR_FUZZ_READER_CHECKED(attractor::read_matrix_market, m) {
   ATTRACTOR_FUZZ_CHECK(m.rows >= 0 && m.cols >= 0);
   ATTRACTOR_FUZZ_CHECK(m.row_ptr.size() == static_cast<std::size_t>(m.rows) + 1);
   ATTRACTOR_FUZZ_CHECK(m.row_ptr[0] == 0 && m.row_ptr.back() == m.nnz());

@@ -1,8 +1,8 @@
-// libFuzzer target: host::read_npy on arbitrary bytes.
-#include "attractor/host/npy.hpp"
+// libFuzzer target: read_npy on arbitrary bytes.
+#include "attractor/host/io/npy.hpp"
 #include "fuzz_file.hpp"
 
-ATTRACTOR_FUZZ_READER_CHECKED(attractor::host::read_npy, array) {
+ATTRACTOR_FUZZ_READER_CHECKED(attractor::read_npy, array) {
   std::int64_t count = 1;
   for (const std::int64_t extent : array.shape) {
     ATTRACTOR_FUZZ_CHECK(extent >= 0);

@@ -98,7 +98,7 @@ std::int64_t check_batch(const ControlledNetwork& net, const ControlProblem& pro
                          const std::vector<double>& controls);
 
 // The element-wise steps of the projected-gradient solver, one definition for every backend. The
-// preconditioner is D = diag(1/W_c) on interval c (see host::SolveOptions), so a scaled gradient
+// preconditioner is D = diag(1/W_c) on interval c (see attractor::SolveOptions), so a scaled gradient
 // step is x − α g / W_c; P clamps to the entry's box [−bound, bound].
 ATTRACTOR_HD double clamp_to_bound(double x, double bound) {
   return x < -bound ? -bound : (x > bound ? bound : x);

@@ -85,7 +85,7 @@ struct RunResult {
 };
 
 // A backend that evolves a batch of states of one network in place. Implementations: the CPU
-// reference (host::CpuEngine) and the CUDA engine; nothing above this interface knows which runs.
+// reference (attractor::CpuEngine) and the CUDA engine; nothing above this interface knows which runs.
 class Engine {
  public:
   virtual ~Engine() = default;

@@ -12,7 +12,7 @@ namespace attractor::cuda {
 // core::CompetingUnitsStep in device memory, float32: W, the training inputs and each minibatch's
 // workspace stay on the GPU; a `train` call uploads only the sample order. I comes from cuBLAS
 // (no TF32); ranking, the sparse Hebbian term, the decay coefficients and the update follow the
-// CPU reference (host::CompetingUnitsUpdate<float>) operation for operation, without fused
+// CPU reference (attractor::CompetingUnitsUpdate<float>) operation for operation, without fused
 // multiply-adds, so the two differ only through I's summation order.
 class CudaCompetingUnits final : public core::CompetingUnitsStep {
  public:

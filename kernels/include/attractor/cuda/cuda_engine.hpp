@@ -7,7 +7,7 @@
 
 namespace attractor::cuda {
 
-// The same engine as host::CpuEngine — the same semantics, documented there, for every storage
+// The same engine as attractor::CpuEngine — the same semantics, documented there, for every storage
 // (dense, CSR, factored) and every dynamics — run on one GPU. What differs, and why it cannot
 // change an outcome beyond rounding:
 // - Arithmetic is `precision` (float32 by default). Fields of discrete dynamics are rounded sums,

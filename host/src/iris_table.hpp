@@ -1,5 +1,0 @@
-#pragma once
-// data/iris.csv as text, compiled in (iris_table.cpp is generated from it by CMake).
-namespace attractor::host {
-extern const char* const kIrisCsv;
-}
