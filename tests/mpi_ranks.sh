@@ -119,7 +119,7 @@ check "the summary says how many processes ran" $? "$(head -c 200 "$work/sync-4/
 for mode in sync async; do
   for ranks in 1 2 3; do
     on "$ranks" "$work/recall-$mode-$ranks" recall --n 800 --patterns 60 --cues 13 --noise 0.2 \
-      --mode "$mode" --json
+      --dynamics "discrete-$mode" --json
     check "recall $mode on $ranks" $? "$(head -c 400 "$work/recall-$mode-$ranks.err")"
   done
   for ranks in 2 3; do

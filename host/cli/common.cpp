@@ -16,17 +16,63 @@
 
 namespace attractor::cli {
 
-void CommonOptions::add_to(CLI::App& command) {
+const char* const kEnginePrecisionHelp =
+    "Arithmetic of the CUDA engine: float32 or float64 (the CPU engine is float64 always)";
+
+void CommonOptions::add_to(CLI::App& command, const std::vector<core::Precision>& precisions,
+                           const std::string& precision_help) {
   command.add_option("--seed", seed, "Seed of every random draw (patterns, noise, update order)")
       ->capture_default_str();
   command.add_option("--backend", backend, "Where to run: cpu, cuda or auto")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->check(CLI::IsMember(enum_choices<Backend>()))
       ->capture_default_str();
-  command.add_option("--precision", precision,
-                     "Arithmetic on the GPU: float32 or float64 (the CPU engine is float64 always)")
-      ->check(CLI::IsMember({"float32", "float64"}))
+  std::vector<std::string> names;
+  for (const auto p : precisions) names.emplace_back(to_string(p));
+  precision = names.front();
+  command.add_option("--precision", precision, precision_help)
+      ->check(CLI::IsMember(names))
       ->capture_default_str();
   command.add_flag("--json", json, "Print the result as JSON on stdout (for scripts)");
+}
+
+void RecallOptions::add_to(CLI::App& command, std::int64_t& neurons, std::int64_t& steps,
+                           double& overlap, const std::string& steps_help,
+                           const std::string& match_help) {
+  n = &neurons;
+  max_steps = &steps;
+  match = &overlap;
+  command.add_option("--n", neurons, "Number of neurons N")->capture_default_str();
+  dynamics_option_ =
+      command
+          .add_option("--dynamics", dynamics,
+                      "How states evolve: discrete-sync (every neuron at once) or "
+                      "discrete-async (one neuron at a time, in a fresh random order each sweep)")
+          ->check(CLI::IsMember(enum_choices<core::Dynamics>()))
+          ->capture_default_str();
+  command.add_option("--steps", steps, steps_help)->capture_default_str();
+  command.add_option("--match", overlap, match_help)->capture_default_str();
+  // The previous release's spellings: hidden (no group), still parsed.
+  mode_option_ = command.add_option("--mode", deprecated_mode_)
+                     ->check(CLI::IsMember({"sync", "async"}))
+                     ->group("");
+  max_steps_option_ = command.add_option("--max-steps", steps)->group("");
+}
+
+core::Dynamics RecallOptions::parsed_dynamics() const {
+  if (max_steps_option_ != nullptr && max_steps_option_->count() > 0) {
+    std::cerr << "attractor: --max-steps is deprecated and will be removed in the next release; "
+                 "use --steps\n";
+  }
+  if (mode_option_ == nullptr || mode_option_->count() == 0) {
+    return parse_enum<core::Dynamics>(dynamics, "--dynamics");
+  }
+  core::require(dynamics_option_->count() == 0, "--mode",
+                "is the deprecated spelling of --dynamics; give one of them");
+  const std::string replacement = deprecated_mode_ == "sync" ? "discrete-sync" : "discrete-async";
+  std::cerr << "attractor: --mode is deprecated and will be removed in the next release; use "
+               "--dynamics "
+            << replacement << "\n";
+  return parse_enum<core::Dynamics>(replacement, "--mode");
 }
 
 void CommonOptions::require_cpu_backend(const std::string& command) const {
@@ -45,16 +91,16 @@ Action run_parsed(std::shared_ptr<Subcommands> commands) {
 
 std::unique_ptr<core::Engine> CommonOptions::make_engine() const {
   const auto& processes = Processes::world();
-  auto engine = attractor::make_engine(parse_backend(backend, "--backend"),
-                                  core::parse_precision(precision, "--precision"),
+  auto engine = attractor::make_engine(parse_enum<Backend>(backend, "--backend"),
+                                  parse_enum<core::Precision>(precision, "--precision"),
                                   device_for(processes.local_rank()));
   if (processes.size() == 1) return engine;
   return std::make_unique<SplitBatchEngine>(std::move(engine), processes);
 }
 
 std::unique_ptr<core::EnsembleEngine> CommonOptions::make_ensemble_engine() const {
-  return attractor::make_ensemble_engine(parse_backend(backend, "--backend"),
-                                    core::parse_precision(precision, "--precision"),
+  return attractor::make_ensemble_engine(parse_enum<Backend>(backend, "--backend"),
+                                    parse_enum<core::Precision>(precision, "--precision"),
                                     device_for(Processes::world().local_rank()));
 }
 

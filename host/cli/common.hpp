@@ -17,14 +17,17 @@
 
 namespace attractor::cli {
 
-// --seed, --backend, --precision, --json: present on every subcommand.
+// --seed, --backend, --precision, --json: present on every subcommand. --precision offers only
+// the arithmetic the command's backends have (the first is the default), and its help says what
+// it means there: every other value is refused when the command line is parsed.
 struct CommonOptions {
   std::uint64_t seed = 1;
   std::string backend = "auto";
-  std::string precision = "float32";
+  std::string precision;
   bool json = false;
 
-  void add_to(CLI::App& command);
+  void add_to(CLI::App& command, const std::vector<core::Precision>& precisions,
+              const std::string& precision_help);
   // InputError on --backend unless it is cpu or auto: for commands that only run on the host.
   void require_cpu_backend(const std::string& command) const;
   // Under MPI each process gets its own GPU (dealt out per machine) or the CPU, and
@@ -37,6 +40,36 @@ struct CommonOptions {
                                                 const core::RunOptions& options) const;
 };
 
+// The options of every command that recalls stored patterns (recall, capacity, dam, ensemble),
+// one spelling each: --n, --dynamics, --steps, --match. The spellings of the previous release,
+// --mode sync|async and --max-steps, still parse for one release, hidden from --help, with a
+// deprecation note on stderr.
+struct RecallOptions {
+  explicit RecallOptions(std::string default_dynamics) : dynamics(std::move(default_dynamics)) {}
+
+  std::string dynamics;
+  std::int64_t* n = nullptr;
+  std::int64_t* max_steps = nullptr;
+  double* match = nullptr;
+
+  // Registers the options on `command`, bound to the experiment's own fields; the help texts say
+  // what a step and a match mean for this command.
+  void add_to(CLI::App& command, std::int64_t& neurons, std::int64_t& steps, double& overlap,
+              const std::string& steps_help, const std::string& match_help);
+  // --dynamics (or the deprecated --mode) as a value; InputError for an unknown name.
+  core::Dynamics parsed_dynamics() const;
+
+ private:
+  std::string deprecated_mode_;
+  CLI::Option* mode_option_ = nullptr;
+  CLI::Option* max_steps_option_ = nullptr;
+  CLI::Option* dynamics_option_ = nullptr;
+};
+
+// --precision's help for the commands whose engines offer both: the CUDA engine computes in
+// either, the CPU engine in float64.
+extern const char* const kEnginePrecisionHelp;
+
 // Prints "label: 42% (21/50), 3.1 s" on stderr once the work has taken longer than a second,
 // at most a few times a second (one line per few seconds when stderr is not a terminal).
 class Progress {
@@ -47,7 +80,7 @@ class Progress {
   Progress& operator=(const Progress&) = delete;
   void update(std::int64_t done, std::int64_t total);
   // update() as a callback for the library's progress hooks; valid while this object lives.
-  std::function<void(std::int64_t, std::int64_t)> callback() {
+  core::ProgressFn callback() {
     return [this](std::int64_t done, std::int64_t total) { update(done, total); };
   }
 

@@ -16,13 +16,18 @@ Runs release the GIL. Bad input raises attractor.InputError (a ValueError) with 
 line's message.
 """
 import math
+import warnings
 
 import numpy as np
 
 from ._attractor import ControlledNetwork, InputError, Network  # noqa: F401
 from . import _attractor as _core
 
-__all__ = ["InputError", "Network", "network", "weights", "memory", "run", "run_ensemble",
+# The names every string argument accepts, by kind ("dynamics", "backend", "storage_rule", ...):
+# the C++ library's own tables, so Python, the command line and the library agree.
+CHOICES = {kind: tuple(names) for kind, names in _core._choices().items()}
+
+__all__ = ["CHOICES", "InputError", "Network", "network", "weights", "memory", "run", "run_ensemble",
            "recall", "capacity", "dense_recall", "dense_capacity", "overlaps",
            "train_local_rule", "train_competing_units", "train_top_layer", "train_mlp",
            "physical_network", "physical_modes", "train_allostery",
@@ -124,45 +129,60 @@ def overlaps(states, patterns):
     return states @ patterns.T / patterns.shape[1]
 
 
-def recall(n=3000, patterns=150, cues=64, noise=0.1, mode="discrete-sync", steps=100,
-           match=0.95, seed=1, storage="auto", backend="auto", precision="float32"):
+def _dynamics(dynamics, mode):
+    """`dynamics`, or the previous release's `mode` keyword (deprecated, removed in the next)."""
+    if mode is None:
+        return dynamics
+    warnings.warn("the keyword `mode` is deprecated; use `dynamics`", DeprecationWarning,
+                  stacklevel=3)
+    return mode
+
+
+def recall(n=3000, patterns=150, cues=64, noise=0.1, dynamics="discrete-sync", steps=100,
+           match=0.95, seed=1, storage="auto", backend="auto", precision="float32", mode=None):
     """`attractor recall`: random patterns stored by Hebb's rule, recalled from cues with a
     fraction `noise` of their bits flipped. Returns recall_rate, mean_overlap, mean_steps and
     per cue target_overlap and steps."""
-    return _core._recall(int(n), int(patterns), int(cues), float(noise), mode, int(steps),
+    dynamics = _dynamics(dynamics, mode)
+    return _core._recall(int(n), int(patterns), int(cues), float(noise), dynamics, int(steps),
                          float(match), int(seed), storage, backend, precision)
 
 
 def capacity(n=1000, alphas=(0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20), trials=3,
-             mode="discrete-async", steps=200, rule="hebb", seed=1, backend="auto"):
+             dynamics="discrete-async", steps=200, rule="hebb", seed=1, backend="auto",
+             mode=None):
     """`attractor capacity`: for each load α, round(α N) patterns each started from itself;
     the fraction still retrieved (overlap ≥ 0.95). Hebb's rule collapses near α ≈ 0.138."""
-    return _core._capacity(int(n), [float(a) for a in alphas], int(trials), mode, int(steps),
+    dynamics = _dynamics(dynamics, mode)
+    return _core._capacity(int(n), [float(a) for a in alphas], int(trials), dynamics, int(steps),
                            rule, int(seed), backend)
 
 
-def dense_recall(patterns, cues, kind="poly3", mode="discrete-async", beta=1.0, steps=100,
-                 seed=1):
+def dense_recall(patterns, cues, kind="poly3", dynamics="discrete-async", beta=1.0, steps=100,
+                 seed=1, mode=None):
     """Cues (B × N) run to convergence on a memory of the ±1 `patterns` (P × N) beyond the
     Hebbian network's 0.138 N: Krotov & Hopfield's dense associative memory E = −Σ_μ F(ξ^μ·σ)
     with kind "polyN" (F = xᴺ/N; "hebbian" is poly2) or "exp" (F = eˣ), by asynchronous sweeps
-    or synchronous steps (`mode`), or kind "softmax": the modern Hopfield update
+    or synchronous steps (`dynamics`), or kind "softmax": the modern Hopfield update
     ξ ← X softmax(β Xᵀ ξ). Returns final (B × N), outcome, steps (sweeps when asynchronous),
     period and overlaps (B × P)."""
+    dynamics = _dynamics(dynamics, mode)
     return _core._dense_recall(np.asarray(patterns, dtype=np.float64),
-                               np.asarray(cues, dtype=np.float64), kind, mode, float(beta),
+                               np.asarray(cues, dtype=np.float64), kind, dynamics, float(beta),
                                int(steps), int(seed))
 
 
 def dense_capacity(n=200, alphas=(0.05, 0.1, 0.138, 0.2, 0.3, 0.5, 1, 2, 4, 8, 16, 32),
                    kinds=("hebbian", "poly3", "poly4", "exp", "softmax"), noise=0.0, trials=3,
-                   cues=100, mode="discrete-async", beta=1.0, steps=100, match=0.95, seed=1):
+                   cues=100, dynamics="discrete-async", beta=1.0, steps=100, match=0.95, seed=1,
+                   mode=None):
     """`attractor dam`: for each kind and load α = P / N, the fraction of P random patterns
     (probed from up to `cues` of them, `noise` of their bits flipped) that stay retrieved
     (overlap ≥ match), the fraction recovered exactly, mean overlap and steps. Polynomial F = xⁿ
     stores ≈ N^(n−1) / (2 (2n − 3)!! ln N) without error."""
+    dynamics = _dynamics(dynamics, mode)
     return _core._dense_capacity(int(n), [float(a) for a in alphas], list(kinds), float(noise),
-                                 int(trials), int(cues), mode, float(beta), int(steps),
+                                 int(trials), int(cues), dynamics, float(beta), int(steps),
                                  float(match), int(seed))
 
 

@@ -165,7 +165,7 @@ py::dict stage_dict(const MemoryStage& s) {
 }
 
 std::unique_ptr<core::Engine> float64_engine(const std::string& backend) {
-  return make_engine(parse_backend(backend, "backend"), core::Precision::Float64);
+  return make_engine(parse_enum<Backend>(backend, "backend"), core::Precision::Float64);
 }
 
 // What a batch of control problems runs on: the solver's batch and the engine of the
@@ -175,7 +175,7 @@ struct ControlBackend {
   std::unique_ptr<core::Engine> engine;
 
   explicit ControlBackend(const std::string& name)
-      : batch(make_control_batch(parse_backend(name, "backend"))),
+      : batch(make_control_batch(parse_enum<Backend>(name, "backend"))),
         engine(float64_engine(name)) {}
 };
 

@@ -45,7 +45,7 @@ core::Network finish_network(core::Weights weights, std::optional<Array<double>>
   net.weights = std::move(weights);
   if (bias) net.bias = to_vector(*bias);
   net.threshold = threshold;
-  net.activation = {core::parse_activation(activation, "activation"), gain};
+  net.activation = {parse_enum<core::ActivationKind>(activation, "activation"), gain};
   net.validate("weights");
   return net;
 }
@@ -128,8 +128,8 @@ core::RunOptions run_options(const std::string& dynamics, const std::string& int
                              Index record_every, bool record_states, int max_period,
                              double temperature = 1.0) {
   core::RunOptions o;
-  o.dynamics = core::parse_dynamics(dynamics, "dynamics");
-  o.integrator = core::parse_integrator(integrator, "integrator");
+  o.dynamics = parse_enum<core::Dynamics>(dynamics, "dynamics");
+  o.integrator = parse_enum<core::Integrator>(integrator, "integrator");
   o.max_steps = steps;
   o.dt = dt;
   o.t_end = t_end;
@@ -162,8 +162,8 @@ py::dict physical_network_dict(const PhysicalNetwork& net) {
 // The inverse of physical_network_dict, for a network Python built or changed.
 PhysicalNetwork physical_network_from(const py::dict& d) {
   PhysicalNetwork net;
-  net.kind = parse_physical_kind(d["kind"].cast<std::string>());
-  net.phi = parse_edge_response(d["phi"].cast<std::string>());
+  net.kind = parse_enum<PhysicalKind>(d["kind"].cast<std::string>(), "kind");
+  net.phi = parse_enum<EdgeResponse>(d["phi"].cast<std::string>(), "phi");
   const auto positions = d["positions"].cast<Array<double>>();
   core::require(positions.ndim() == 2, "positions", "must be a (nodes, dim) array");
   net.nodes = positions.shape(0);
@@ -198,6 +198,25 @@ PYBIND11_MODULE(_attractor, m) {
                " synapses=" + std::to_string(n.synapse_count()) + ">";
       });
 
+  // Every enum's names, from the tables the C++ library parses with: what Python accepts.
+  m.def("_choices", [] {
+    py::dict names;
+    names["activation"] = enum_choices<core::ActivationKind>();
+    names["backend"] = enum_choices<Backend>();
+    names["clamp_rule"] = enum_choices<ClampRule>();
+    names["dynamics"] = enum_choices<core::Dynamics>();
+    names["edge_response"] = enum_choices<EdgeResponse>();
+    names["grounding"] = enum_choices<Grounding>();
+    names["hessian_method"] = enum_choices<HessianMethod>();
+    names["integrator"] = enum_choices<core::Integrator>();
+    names["local_rule"] = enum_choices<LocalRule>();
+    names["mode_method"] = enum_choices<ModeMethod>();
+    names["physical_kind"] = enum_choices<PhysicalKind>();
+    names["precision"] = enum_choices<core::Precision>();
+    names["storage"] = enum_choices<Storage>();
+    names["storage_rule"] = enum_choices<StorageRule>();
+    return names;
+  });
   m.def("_dense_network", [](const Array<double>& W, std::optional<Array<double>> bias,
                              double threshold, const std::string& activation, double gain) {
     return finish_network(to_dense(W, "weights"), std::move(bias), threshold, activation, gain);
@@ -217,8 +236,8 @@ PYBIND11_MODULE(_attractor, m) {
   m.def("_memory_network",
         [](const Array<double>& patterns, const std::string& rule, const std::string& storage) {
           const auto xi = to_patterns(patterns, "patterns");
-          const auto r = parse_storage_rule(rule, "rule");
-          const bool factored = resolve_storage(parse_storage(storage, "storage"), xi.n,
+          const auto r = parse_enum<StorageRule>(rule, "rule");
+          const bool factored = resolve_storage(parse_enum<Storage>(storage, "storage"), xi.n,
                                                       r) == Storage::Factored;
           py::gil_scoped_release release;
           return memory_network(r, xi, factored);
@@ -255,8 +274,8 @@ PYBIND11_MODULE(_attractor, m) {
       core::require(xi.n == net.size(), "patterns", "have the wrong number of neurons");
       options.patterns = &xi;
     }
-    return run_released(make_engine(parse_backend(backend, "backend"),
-                                          core::parse_precision(precision, "precision")),
+    return run_released(make_engine(parse_enum<Backend>(backend, "backend"),
+                                          parse_enum<core::Precision>(precision, "precision")),
                         net, std::move(batch), options);
   });
 
@@ -277,12 +296,12 @@ PYBIND11_MODULE(_attractor, m) {
     core::require(batch.batch == ensemble.count, "states", "need one state per network");
     auto options = run_options(dynamics, "rk4", steps, 0.05,
                                std::numeric_limits<double>::infinity(), 1e-6, seed, 0, false, 32);
-    return run_released(make_ensemble_engine(parse_backend(backend, "backend"),
-                                                   core::parse_precision(precision, "precision")),
+    return run_released(make_ensemble_engine(parse_enum<Backend>(backend, "backend"),
+                                                   parse_enum<core::Precision>(precision, "precision")),
                         ensemble, std::move(batch), options);
   });
 
-  m.def("_recall", [](Index n, Index patterns, Index cues, double noise, const std::string& mode,
+  m.def("_recall", [](Index n, Index patterns, Index cues, double noise, const std::string& dynamics,
                       Index steps, double match, std::uint64_t seed, const std::string& storage,
                       const std::string& backend, const std::string& precision) {
     RecallParams p;
@@ -290,14 +309,14 @@ PYBIND11_MODULE(_attractor, m) {
     p.patterns = patterns;
     p.cues = cues;
     p.noise = noise;
-    p.mode = core::parse_dynamics(mode, "mode");
+    p.dynamics = parse_enum<core::Dynamics>(dynamics, "dynamics");
     p.max_steps = steps;
     p.match_overlap = match;
     p.seed = seed;
-    p.storage = parse_storage(storage, "storage");
+    p.storage = parse_enum<Storage>(storage, "storage");
     p.validate();
-    auto engine = make_engine(parse_backend(backend, "backend"),
-                                    core::parse_precision(precision, "precision"));
+    auto engine = make_engine(parse_enum<Backend>(backend, "backend"),
+                                    parse_enum<core::Precision>(precision, "precision"));
     RecallReport r;
     {
       py::gil_scoped_release release;
@@ -319,15 +338,15 @@ PYBIND11_MODULE(_attractor, m) {
   // network, run from cues; and the capacity experiment that compares them.
   m.def("_dense_recall",
         [](const Array<double>& patterns, const Array<double>& cues, const std::string& kind,
-           const std::string& mode, double beta, Index steps, std::uint64_t seed) {
+           const std::string& dynamics, double beta, Index steps, std::uint64_t seed) {
           const auto xi = to_patterns(patterns, "patterns");
           const auto memory = parse_memory_kind(kind, "kind");
           auto states = to_states(cues, xi.n);
-          const auto dynamics = core::parse_dynamics(mode, "mode");
+          const auto parsed_dynamics = parse_enum<core::Dynamics>(dynamics, "dynamics");
           std::vector<core::StateResult> results;
           {
             py::gil_scoped_release release;
-            results = run_memory(memory, xi, states, dynamics, beta, steps, seed);
+            results = run_memory(memory, xi, states, parsed_dynamics, beta, steps, seed);
           }
           const auto B = static_cast<py::ssize_t>(states.batch);
           std::vector<std::string> outcome;
@@ -351,7 +370,7 @@ PYBIND11_MODULE(_attractor, m) {
 
   m.def("_dense_capacity",
         [](Index n, const std::vector<double>& alphas, const std::vector<std::string>& kinds,
-           double noise, Index trials, Index cues, const std::string& mode, double beta,
+           double noise, Index trials, Index cues, const std::string& dynamics, double beta,
            Index steps, double match, std::uint64_t seed) {
           DamCapacityParams p;
           p.n = n;
@@ -361,7 +380,7 @@ PYBIND11_MODULE(_attractor, m) {
           p.noise = noise;
           p.trials = trials;
           p.cues = cues;
-          p.mode = core::parse_dynamics(mode, "mode");
+          p.dynamics = parse_enum<core::Dynamics>(dynamics, "dynamics");
           p.beta = beta;
           p.max_steps = steps;
           p.match_overlap = match;
@@ -389,18 +408,18 @@ PYBIND11_MODULE(_attractor, m) {
         });
 
   m.def("_capacity",
-        [](Index n, const std::vector<double>& alphas, Index trials, const std::string& mode,
+        [](Index n, const std::vector<double>& alphas, Index trials, const std::string& dynamics,
            Index steps, const std::string& rule, std::uint64_t seed, const std::string& backend) {
           CapacityParams p;
           p.n = n;
           p.alphas = alphas;
           p.trials = trials;
-          p.mode = core::parse_dynamics(mode, "mode");
+          p.dynamics = parse_enum<core::Dynamics>(dynamics, "dynamics");
           p.max_steps = steps;
-          p.rule = parse_storage_rule(rule, "rule");
+          p.rule = parse_enum<StorageRule>(rule, "rule");
           p.seed = seed;
           p.validate();
-          auto engine = make_engine(parse_backend(backend, "backend"));
+          auto engine = make_engine(parse_enum<Backend>(backend, "backend"));
           std::vector<CapacityPoint> curve;
           {
             py::gil_scoped_release release;
@@ -423,16 +442,7 @@ PYBIND11_MODULE(_attractor, m) {
   m.def("_train_local_rule", [](const std::string& rule, const Array<double>& samples, double rate,
                                 double anneal_epochs, Index epochs, double tau, Index components,
                                 std::uint64_t seed) {
-    LocalRule kind = LocalRule::Hebb;
-    bool known = false;
-    for (const auto r : {LocalRule::Hebb, LocalRule::Covariance, LocalRule::Bcm,
-                         LocalRule::Oja, LocalRule::Sanger}) {
-      if (rule == to_string(r)) kind = r, known = true;
-    }
-    core::require(known, "rule",
-                  "unknown rule '" + rule +
-                      "' (expected hebb, covariance, bcm, "
-                      "oja or sanger)");
+    const auto kind = parse_enum<LocalRule>(rule, "rule");
     const core::DenseMatrix<double> x = to_dense(samples, "samples");
     LocalRuleParams params;
     params.rate = rate;
@@ -478,7 +488,7 @@ PYBIND11_MODULE(_attractor, m) {
           const Index count = info.shape[0], inputs = info.shape[1];
           require_unit_interval(samples, "samples");
           const float* x = samples.data();
-          auto step = make_competing_units_step(parse_backend(backend, "backend"),
+          auto step = make_competing_units_step(parse_enum<Backend>(backend, "backend"),
                                                       hidden, inputs, params.rule);
           {
             py::gil_scoped_release release;
@@ -495,9 +505,9 @@ PYBIND11_MODULE(_attractor, m) {
   m.def("_physical_network",
         [](const std::string& kind, Index nodes, int dim, double degree, std::uint64_t seed,
            const std::string& ground, const std::string& phi) {
-          auto net = random_geometric_network(parse_physical_kind(kind), nodes, dim,
-                                                    degree, seed, parse_grounding(ground));
-          net.phi = parse_edge_response(phi);
+          auto net = random_geometric_network(parse_enum<PhysicalKind>(kind, "kind"), nodes, dim,
+                                                    degree, seed, parse_enum<Grounding>(ground, "ground"));
+          net.phi = parse_enum<EdgeResponse>(phi, "phi");
           return physical_network_dict(net);
         });
   m.def("_physical_modes", [](const py::dict& network, Index count, const std::string& method,
@@ -505,7 +515,7 @@ PYBIND11_MODULE(_attractor, m) {
     core::require(count >= 1, "count", "must be at least 1");
     core::require(tolerance > 0 && tolerance < 1, "tolerance", "must lie in (0, 1)");
     core::require(forces >= 0, "forces", "must be >= 0");
-    const auto kind = parse_mode_method(method);
+    const auto kind = parse_enum<ModeMethod>(method, "method");
     const PhysicalSystem system(physical_network_from(network));
     py::dict d;
     {
@@ -550,13 +560,13 @@ PYBIND11_MODULE(_attractor, m) {
                                   Index inputs, Index outputs, double gain, double force,
                                   const std::string& rule, double alpha, double eta, double floor,
                                   Index steps, Index analyze_every, Index modes) {
-    auto net = random_geometric_network(parse_physical_kind(kind), nodes, dim, degree,
+    auto net = random_geometric_network(parse_enum<PhysicalKind>(kind, "kind"), nodes, dim, degree,
                                               seed, Grounding::Boundary);
-    net.phi = parse_edge_response(phi);
+    net.phi = parse_enum<EdgeResponse>(phi, "phi");
     const PhysicalSystem system(net);
     std::vector<double> w = system.network().w;
     PhysicalTrainParams params;
-    params.rule = parse_clamp_rule(rule);
+    params.rule = parse_enum<ClampRule>(rule, "rule");
     params.alpha = alpha;
     params.eta = eta;
     params.stiffness_floor = floor;

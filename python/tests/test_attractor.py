@@ -76,9 +76,25 @@ def test_recall_from_noisy_cues_finds_the_stored_patterns():
 
 
 def test_hebbian_capacity_collapses_between_low_and_high_load():
-    curve = attractor.capacity(n=400, alphas=(0.05, 0.3), trials=2, mode="discrete-sync")
+    curve = attractor.capacity(n=400, alphas=(0.05, 0.3), trials=2, dynamics="discrete-sync")
     assert curve[0]["retrieval_rate"] >= 0.95
     assert curve[1]["retrieval_rate"] <= 0.5
+
+
+def test_names_come_from_the_librarys_tables_and_the_old_keyword_still_works():
+    assert attractor.CHOICES["dynamics"] == ("discrete-sync", "discrete-async", "glauber-sync",
+                                             "glauber", "continuous")
+    assert attractor.CHOICES["local_rule"] == ("hebb", "covariance", "bcm", "oja", "sanger")
+    with pytest.raises(attractor.InputError, match="expected discrete-sync, discrete-async"):
+        attractor.recall(n=100, patterns=2, cues=2, dynamics="sideways")
+    with pytest.raises(attractor.InputError, match="expected hebb, covariance, bcm, oja or sanger"):
+        attractor.train_local_rule("hebbian", np.ones((4, 3)))
+    new = attractor.recall(n=200, patterns=4, cues=8, dynamics="discrete-async")
+    with pytest.warns(DeprecationWarning, match="use `dynamics`"):
+        old = attractor.recall(n=200, patterns=4, cues=8, mode="discrete-async")
+    for key in ("recall_rate", "mean_overlap", "mean_steps"):
+        assert old[key] == new[key]
+    np.testing.assert_array_equal(old["steps"], new["steps"])
 
 
 def test_dense_memories_store_far_more_than_the_hebbian_network():
@@ -206,7 +222,7 @@ def test_oja_and_sanger_find_the_principal_components():
     sanger = attractor.train_local_rule("sanger", x, components=3, epochs=60)
     for m in range(3):
         assert 1 - cos(sanger["weights"][m], top[m]) < 1e-3, m
-    with pytest.raises(attractor.InputError, match="unknown rule"):
+    with pytest.raises(attractor.InputError, match="unknown local rule .hopfield."):
         attractor.train_local_rule("hopfield", x)
 
 

@@ -332,7 +332,7 @@ TEST(Activation, ParseAndToStringRoundTrip) {
   for (const ActivationKind kind : {ActivationKind::Sign, ActivationKind::Tanh,
                                     ActivationKind::Logistic, ActivationKind::Linear}) {
     const std::string name = attractor::core::to_string(kind);
-    EXPECT_EQ(attractor::core::parse_activation(name, "--activation"), kind) << name;
+    EXPECT_EQ(attractor::parse_enum<attractor::core::ActivationKind>(name, "--activation"), kind) << name;
   }
   EXPECT_STREQ(attractor::core::to_string(ActivationKind::Logistic), "logistic");
 }
@@ -340,7 +340,7 @@ TEST(Activation, ParseAndToStringRoundTrip) {
 TEST(Activation, ParseRejectsUnknownNameNamingTheOption) {
   for (const char* bad : {"relu", "", "tanh "}) {
     try {
-      attractor::core::parse_activation(bad, "--activation");
+      attractor::parse_enum<attractor::core::ActivationKind>(bad, "--activation");
       ADD_FAILURE() << "no InputError for '" << bad << "'";
     } catch (const attractor::core::InputError& e) {
       const std::string message = e.what();

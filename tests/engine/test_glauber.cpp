@@ -184,8 +184,8 @@ TEST(GlauberOptions, TemperatureMustBePositiveAndFinite) {
     options.temperature = t;
     EXPECT_THROW(options.validate(), core::InputError) << t;
   }
-  EXPECT_EQ(core::parse_dynamics("glauber", "d"), Dynamics::GlauberAsync);
-  EXPECT_EQ(core::parse_dynamics("glauber-sync", "d"), Dynamics::GlauberSync);
+  EXPECT_EQ(parse_enum<core::Dynamics>("glauber", "d"), Dynamics::GlauberAsync);
+  EXPECT_EQ(parse_enum<core::Dynamics>("glauber-sync", "d"), Dynamics::GlauberSync);
 }
 
 }  // namespace

@@ -63,9 +63,9 @@ TEST_F(Files, LinesAreBoundedAndExcerptsPrintable) {
   ASSERT_TRUE(input.read_line(line, 1));
   EXPECT_EQ(line, "short");
   expect_input_error([&] { input.read_line(line, 2); }, file, {"line 2", "longer than"});
-  EXPECT_EQ(printable_excerpt("a\x1b[31mb\0c"), "a?[31mb");
-  EXPECT_EQ(printable_excerpt(std::string("a\0b", 3)), "a?b");
-  EXPECT_EQ(printable_excerpt(std::string(100, 'x'), 10), "xxxxxxxxxx...");
+  EXPECT_EQ(core::printable_excerpt("a\x1b[31mb\0c"), "a?[31mb");
+  EXPECT_EQ(core::printable_excerpt(std::string("a\0b", 3)), "a?b");
+  EXPECT_EQ(core::printable_excerpt(std::string(100, 'x'), 10), "xxxxxxxxxx...");
 }
 
 // The old temporary was `<path>.tmp.<pid>`: a link planted there made the write go through it.

@@ -91,7 +91,7 @@ TEST_P(Capacity, LowLoadPatternsAreAllStable) {
   params.n = 1000;
   params.alphas = {0.05};
   params.trials = 8;
-  params.mode = core::Dynamics::DiscreteAsync;
+  params.dynamics = core::Dynamics::DiscreteAsync;
   const auto curve = run_capacity(params, engine());
   print(curve);
   EXPECT_EQ(curve[0].retrieval_rate, 1.0);
@@ -113,7 +113,7 @@ TEST_P(Capacity, RetrievalCollapsesNearTheTheoreticalLoad) {
   const std::int64_t n = 1000, kTrials = 12;
   CapacityParams params;
   params.n = n;
-  params.mode = core::Dynamics::DiscreteAsync;
+  params.dynamics = core::Dynamics::DiscreteAsync;
   params.alphas = {0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18};
   params.trials = kTrials;
   params.seed = 1;

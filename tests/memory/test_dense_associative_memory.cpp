@@ -586,7 +586,7 @@ TEST(DamCapacity, RejectsBadParameters) {
   rejects([](auto& p) { p.cues = 0; }, "--cues", "[1, 1000000]");
   rejects([](auto& p) { p.kinds = {}; }, "--kinds", "at least one");
   rejects([](auto& p) { p.kinds.push_back(p.kinds.front()); }, "--kinds", "twice");
-  rejects([](auto& p) { p.mode = core::Dynamics::Continuous; }, "--mode", "sync or async");
+  rejects([](auto& p) { p.dynamics = core::Dynamics::Continuous; }, "--dynamics", "discrete-sync or discrete-async");
 }
 
 }  // namespace

@@ -295,11 +295,11 @@ TEST(MemoryNetwork, FactoredWeightsAreOnlyForHebbsRule) {
 
 TEST(StorageRuleName, ParsesItsThreeNamesAndRejectsOthersNamingTheOption) {
   for (auto rule : {StorageRule::Hebb, StorageRule::Storkey, StorageRule::PseudoInverse}) {
-    EXPECT_EQ(parse_storage_rule(to_string(rule), "--rule"), rule);
+    EXPECT_EQ(parse_enum<StorageRule>(to_string(rule), "--rule"), rule);
   }
   EXPECT_STREQ(to_string(StorageRule::PseudoInverse), "pinv");
   try {
-    parse_storage_rule("nope", "--rule");
+    parse_enum<StorageRule>("nope", "--rule");
     ADD_FAILURE() << "no error";
   } catch (const core::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("--rule"), std::string::npos) << e.what();
@@ -334,7 +334,7 @@ CapacityPoint capacity_at(StorageRule rule, double alpha, std::int64_t trials,
   params.n = 1000;
   params.alphas = {alpha};
   params.trials = trials;
-  params.mode = core::Dynamics::DiscreteAsync;
+  params.dynamics = core::Dynamics::DiscreteAsync;
   params.seed = 3;  // the same patterns for every rule (run_capacity seeds by (seed, α, trial))
   params.rule = rule;
   const CapacityPoint point = run_capacity(params, engine).front();

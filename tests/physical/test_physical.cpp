@@ -532,7 +532,7 @@ TEST_F(PhysicalFiles, MalformedNetworkFilesAreRejected) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {good.substr(0, good.size() / 2), "not valid JSON"},
       {"[1, 2]", "JSON object"},
-      {R"({"kind": "foam", "nodes": 3})", "not flow, elastic or linear"},
+      {R"({"kind": "foam", "nodes": 3})", "unknown network kind 'foam' (expected flow, elastic or linear)"},
       {R"({"kind": "flow", "edges": [[0, 1]], "weights": [1], "ground": [0]})", "\"nodes\""},
       {R"({"kind": "flow", "nodes": 3, "edges": [[0, 1, 2]], "weights": [1], "ground": [0]})", "pair"},
       {R"({"kind": "flow", "nodes": 3, "edges": [[0, 1], [1, 2]], "weights": ["a", 2], "ground": [0]})", "wrong type"},

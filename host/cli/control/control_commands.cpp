@@ -156,14 +156,8 @@ nlohmann::json plan_json(const core::ControlPlan& plan) {
   return {{"steps", plan.steps}, {"horizon", plan.horizon}, {"tail_bound", plan.tail_bound}};
 }
 
-// Control runs in float64 on every backend.
-void refuse_float32(const CLI::App& command, const CommonOptions& common) {
-  require(command.get_option("--precision")->count() == 0 || common.precision == "float64",
-          "--precision", "control problems are solved in float64 only");
-}
-
 std::unique_ptr<core::Engine> float64_engine(const CommonOptions& common) {
-  return make_engine(parse_backend(common.backend, "--backend"),
+  return make_engine(parse_enum<Backend>(common.backend, "--backend"),
                            core::Precision::Float64);
 }
 
@@ -188,7 +182,8 @@ struct ControlCli {
 
   void add_to(CLI::App& app) {
     command = &app;
-    common.add_to(app);
+    common.add_to(app, {core::Precision::Float64},
+                  "float64: control problems are solved in float64 on every backend");
     network.add_to(app);
     problem.add_to(app);
     auto* cues = app.add_option_group("cues", "The initial states u0, one control problem each");
@@ -210,7 +205,6 @@ struct ControlCli {
   }
 
   void validate() {
-    refuse_float32(*command, common);
     network.validate();
     problem.validate();
     require(network.from_files() ? !init_path.empty() : true, "--init",
@@ -264,7 +258,7 @@ struct ControlCli {
   int run() {
     validate();
     auto engine = float64_engine(common);
-    auto batch = make_control_batch(parse_backend(common.backend, "--backend"));
+    auto batch = make_control_batch(parse_enum<Backend>(common.backend, "--backend"));
     const auto ex = network.build(*engine, common.seed);
     std::vector<double> cues;
     std::vector<std::string> kinds;
@@ -435,7 +429,8 @@ struct MemoryCli {
 
   void add_to(CLI::App& app) {
     command = &app;
-    common.add_to(app);
+    common.add_to(app, {core::Precision::Float64},
+                  "float64: control problems are solved in float64 on every backend");
     network.add_to(app);
     problem.add_to(app);
     app.add_option("--sequence", params.sequence,
@@ -454,7 +449,6 @@ struct MemoryCli {
   }
 
   int run() {
-    refuse_float32(*command, common);
     require(!network.from_files(), "--A",
             "memory-experiment runs on the example network (its novel patterns need it)");
     network.validate();
@@ -463,7 +457,7 @@ struct MemoryCli {
     params.seed = common.seed;
     params.validate();
     auto engine = float64_engine(common);
-    auto batch = make_control_batch(parse_backend(common.backend, "--backend"));
+    auto batch = make_control_batch(parse_enum<Backend>(common.backend, "--backend"));
     const auto ex = network.build(*engine, common.seed);
     std::unique_ptr<OutputFolder> folder;
     if (!out_dir.empty()) {

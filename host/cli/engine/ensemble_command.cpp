@@ -29,7 +29,7 @@ struct EnsembleCli {
   Index n = 200;
   Index patterns = 20;
   double flip = 0.1;
-  std::string dynamics = "discrete-sync";
+  RecallOptions recall{"discrete-sync"};
   Index max_steps = 100;
   double match = 0.95;
 
@@ -41,7 +41,7 @@ struct EnsembleCli {
             "must lie in [1, N], got " + std::to_string(patterns));
     require(std::isfinite(flip) && flip >= 0 && flip <= 0.5, "--flip",
             "must lie in [0, 0.5] (a flip probability)");
-    require(max_steps >= 1, "--max-steps", "must be at least 1");
+    require(max_steps >= 1, "--steps", "must be at least 1");
     require(match > 0 && match <= 1, "--match", "must lie in (0, 1]");
     const double bytes = 8.0 * static_cast<double>(networks) * static_cast<double>(n * n);
     require(bytes <= kMaxWeightBytes, "--networks",
@@ -72,7 +72,7 @@ struct Summary {
 
 int run_ensemble(const EnsembleCli& cli) {
   cli.validate();
-  const core::Dynamics dynamics = core::parse_dynamics(cli.dynamics, "--dynamics");
+  const core::Dynamics dynamics = cli.recall.parsed_dynamics();
   auto engine = cli.common.make_ensemble_engine();
 
   // Network e: Hebbian weights of its own patterns, cued with its own pattern 0, each bit flipped
@@ -197,23 +197,16 @@ Action add_ensemble(CLI::App& app) {
       "Many small Hebbian networks at once, each recalling its own pattern from a "
       "noisy cue (one ensemble engine run)");
   auto cli = std::make_shared<EnsembleCli>();
-  cli->common.add_to(*command);
+  cli->common.add_to(*command, {core::Precision::Float32, core::Precision::Float64}, kEnginePrecisionHelp);
   command->add_option("--networks", cli->networks, "Number of independent networks")
       ->capture_default_str();
-  command->add_option("--n", cli->n, "Neurons N per network")->capture_default_str();
   command->add_option("--patterns", cli->patterns, "Random patterns P stored in each network")
       ->capture_default_str();
   command->add_option("--flip", cli->flip, "Fraction of bits flipped in each network's cue")
       ->capture_default_str();
-  command->add_option("--dynamics", cli->dynamics, "discrete-sync or discrete-async")
-      ->check(CLI::IsMember({"discrete-sync", "discrete-async"}))
-      ->capture_default_str();
-  command->add_option("--max-steps", cli->max_steps, "Step budget per network (sweeps for async)")
-      ->capture_default_str();
-  command
-      ->add_option("--match", cli->match,
-                   "A network retrieves when it stops at a fixed point with this overlap")
-      ->capture_default_str();
+  cli->recall.add_to(*command, cli->n, cli->max_steps, cli->match,
+                     "Step budget per network (sweeps for discrete-async)",
+                     "A network retrieves when it stops at a fixed point with this overlap");
   return [cli] { return run_ensemble(*cli); };
 }
 

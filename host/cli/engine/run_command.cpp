@@ -105,8 +105,8 @@ nlohmann::json summary_json(const RunCli& cli, const core::Network& network,
 int run(RunCli& cli) {
   // Everything the user gave is read and checked before any work or output.
   auto& options = cli.options;
-  options.dynamics = core::parse_dynamics(cli.dynamics, "--dynamics");
-  options.integrator = core::parse_integrator(cli.integrator, "--integrator");
+  options.dynamics = parse_enum<core::Dynamics>(cli.dynamics, "--dynamics");
+  options.integrator = parse_enum<core::Integrator>(cli.integrator, "--integrator");
   options.seed = cli.common.seed;
   const bool continuous = options.dynamics == core::Dynamics::Continuous;
   options.t_end = cli.t_end;
@@ -131,7 +131,7 @@ int run(RunCli& cli) {
   network.weights = read_weights(cli.weights_path);
   const std::int64_t n = network.size();
   network.threshold = cli.threshold;
-  network.activation = {continuous ? core::parse_activation(cli.activation, "--activation")
+  network.activation = {continuous ? parse_enum<core::ActivationKind>(cli.activation, "--activation")
                                    : core::ActivationKind::Sign,
                         cli.gain};
   if (!cli.bias_path.empty()) {
@@ -252,7 +252,7 @@ Action add_run(CLI::App& app) {
       "run", "Evolve initial states of a network read from files (.npy dense or .mtx sparse "
              "weights) and write final states, energies, trajectories and a JSON summary");
   auto cli = std::make_shared<RunCli>();
-  cli->common.add_to(*command);
+  cli->common.add_to(*command, {core::Precision::Float32, core::Precision::Float64}, kEnginePrecisionHelp);
   command->add_option("--weights", cli->weights_path, "N x N weights: W.npy (dense) or W.mtx")
       ->required();
   command->add_option("--init", cli->init_path, "Initial states X.npy of shape (B, N) or (N,)")
@@ -278,7 +278,7 @@ Action add_run(CLI::App& app) {
   command->add_option("--gain", cli->gain, "Continuous: activation gain beta")
       ->capture_default_str();
   command->add_option("--integrator", cli->integrator, "Continuous: euler, rk4 or dopri5")
-      ->check(CLI::IsMember({"euler", "rk4", "dopri5"}))
+      ->check(CLI::IsMember(enum_choices<core::Integrator>()))
       ->capture_default_str();
   command->add_option("--dt", cli->options.dt, "Continuous: time step (first step for dopri5)")
       ->capture_default_str();

@@ -158,7 +158,7 @@ struct RunOptions {
     CheckpointRecord record = checkpoint.open();
     const std::string path = checkpoint.json_path();
     core::require(std::count(phases.begin(), phases.end(), record.phase) == 1, path,
-                  "\"phase\" \"" + printable_excerpt(record.phase) + "\" is not one of " +
+                  "\"phase\" \"" + core::printable_excerpt(record.phase) + "\" is not one of " +
                       fmt::format("{}", fmt::join(phases, ", ")));
     const json saved = json::parse(record.history);
     for (const auto& item : history.items()) {
@@ -182,7 +182,9 @@ struct KrotovCli {
   std::string units_file;
 
   void add_to(CLI::App& command) {
-    common.add_to(command);
+    common.add_to(command, {core::Precision::Float32},
+                  "float32: the competing units and the top layer compute in float32 on every "
+                  "backend");
     data.add_to(command);
     run.add_to(command);
     command.add_option("--units", units_file,
@@ -234,7 +236,7 @@ struct KrotovCli {
     units.validate();
     top.validate();
     run.validate();
-    const Backend backend = parse_backend(common.backend, "--backend");
+    const Backend backend = parse_enum<Backend>(common.backend, "--backend");
     Checkpoint checkpoint(run.out, identity().dump());
     json history = {{"epoch_seconds", json::array()}, {"converged", json::array()},
                     {"top_loss", json::array()}};
@@ -342,7 +344,8 @@ struct BackpropCli {
   MlpParams params;
 
   void add_to(CLI::App& command) {
-    common.add_to(command);
+    common.add_to(command, {core::Precision::Float32},
+                  "float32: the backprop baseline computes in float32");
     data.add_to(command);
     run.add_to(command);
     command.add_option("--hidden", params.hidden, "Hidden ReLU units H")->capture_default_str();

@@ -110,7 +110,8 @@ struct LocalRuleCli {
   LocalRule rule() const { return setup.rule; }
 
   void add_to(CLI::App& command) {
-    common.add_to(command);
+    common.add_to(command, {core::Precision::Float64},
+                  "float64: the local rules run on the CPU, in float64");
     const bool bcm = rule() == LocalRule::Bcm;
     auto* data_option = command.add_option(
         "--data", data,

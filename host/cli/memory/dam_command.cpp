@@ -3,10 +3,11 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <filesystem>
+#include <memory>
 
 #include "attractor/core/error.hpp"
 #include "attractor/host/io/atomic_file.hpp"
+#include "attractor/host/io/output_folder.hpp"
 #include "attractor/host/memory/dense_associative_memory.hpp"
 #include "common.hpp"
 
@@ -20,12 +21,15 @@ struct DamCli {
   CommonOptions common;
   DamCapacityParams params;
   std::vector<std::string> kinds{"hebbian", "poly3", "poly4", "exp", "softmax"};
-  std::string mode = "async";
+  RecallOptions recall{"discrete-async"};
   std::string out;
 
   void add_to(CLI::App& command) {
-    common.add_to(command);
-    command.add_option("--n", params.n, "Number of neurons N")->capture_default_str();
+    common.add_to(command, {core::Precision::Float64},
+                  "float64: the memories run on the CPU, in float64");
+    recall.add_to(command, params.n, params.max_steps, params.match_overlap,
+                  "Step budget per cue (sweeps for discrete-async)",
+                  "A cue counts as retrieved when its final overlap reaches this");
     command.add_option("--alphas", params.alphas, "Loads P/N to measure")
         ->delimiter(',')
         ->capture_default_str();
@@ -41,33 +45,19 @@ struct DamCli {
         ->capture_default_str();
     command.add_option("--cues", params.cues, "Most stored patterns probed per network")
         ->capture_default_str();
-    command.add_option("--mode", mode, "Update rule of the binary memories: async or sync")
-        ->check(CLI::IsMember({"sync", "async"}))
-        ->capture_default_str();
     command.add_option("--beta", params.beta, "Inverse temperature of the softmax network")
         ->capture_default_str();
-    command.add_option("--steps", params.max_steps, "Step budget per cue (sweeps for async)")
-        ->capture_default_str();
-    command
-        .add_option("--match", params.match_overlap,
-                    "A cue counts as retrieved when its final overlap reaches this")
-        ->capture_default_str();
-    command.add_option("--out", out, "Also write the JSON result to this file");
+    command.add_option("--out", out, "Also write the result to this folder (summary.json)");
   }
 
   // Everything a bad argument could break, before any work or output.
   void validate() {
     common.require_cpu_backend("dam");
     params.seed = common.seed;
-    params.mode = mode == "sync" ? core::Dynamics::DiscreteSync : core::Dynamics::DiscreteAsync;
+    params.dynamics = recall.parsed_dynamics();
     params.kinds.clear();
     for (const auto& name : kinds) params.kinds.push_back(parse_memory_kind(name, "--kinds"));
     params.validate();
-    if (!out.empty()) {
-      const auto folder = std::filesystem::path(out).parent_path();
-      core::require(folder.empty() || std::filesystem::is_directory(folder), "--out",
-                    "folder '" + folder.string() + "' does not exist");
-    }
   }
 
   nlohmann::json to_json(const std::vector<DamCapacityPoint>& curve, double seconds) const {
@@ -97,7 +87,7 @@ struct DamCli {
             {"trials", params.trials},
             {"max_cues", params.cues},
             {"noise", params.noise},
-            {"dynamics", core::to_string(params.mode)},
+            {"dynamics", core::to_string(params.dynamics)},
             {"beta", params.beta},
             {"max_steps", params.max_steps},
             {"seed", params.seed},
@@ -112,7 +102,7 @@ struct DamCli {
     fmt::print(
         "attractor dam: N = {}, {} trial(s) per load, up to {} cues each, noise {}, "
         "{} updates, softmax beta = {}, backend cpu\n",
-        p.n, p.trials, p.cues, p.noise, core::to_string(p.mode), p.beta);
+        p.n, p.trials, p.cues, p.noise, core::to_string(p.dynamics), p.beta);
     fmt::print("  retrieved (final overlap >= {}), in % of the cues:\n", p.match_overlap);
     fmt::print("  {:>7} {:>7}", "P/N", "P");
     for (const auto& kind : p.kinds) fmt::print(" {:>9}", to_string(kind));
@@ -140,7 +130,11 @@ struct DamCli {
 
   int run() {
     validate();
-    if (!out.empty()) require_writable_file(out, "--out");
+    std::unique_ptr<OutputFolder> folder;
+    if (!out.empty()) {
+      folder = std::make_unique<OutputFolder>(out, std::vector<std::string>{"summary.json"},
+                                              "summary.json");
+    }
     const auto start = std::chrono::steady_clock::now();
     std::vector<DamCapacityPoint> curve;
     {
@@ -150,8 +144,10 @@ struct DamCli {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const nlohmann::json result = to_json(curve, seconds);
-    if (!out.empty()) {
-      write_file_atomically(out, [&](std::ostream& file) { file << result.dump(2) << '\n'; });
+    if (folder) {
+      write_file_atomically(folder->path("summary.json"),
+                            [&](std::ostream& file) { file << result.dump(2) << '\n'; });
+      folder->commit();
     }
     if (common.json) {
       print_json(result);

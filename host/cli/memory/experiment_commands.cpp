@@ -17,12 +17,8 @@ void add_storage_option(CLI::App& command, std::string& storage) {
   command.add_option("--storage", storage,
                      "Hebbian weights: dense (8 N^2 bytes), factored (the patterns, P N bytes; "
                      "T s = Xi^T Xi s / N - P s / N) or auto (dense up to N = 8192)")
-      ->check(CLI::IsMember({"auto", "dense", "factored"}))
+      ->check(CLI::IsMember(enum_choices<Storage>()))
       ->capture_default_str();
-}
-
-core::Dynamics parse_mode(const std::string& mode) {
-  return mode == "async" ? core::Dynamics::DiscreteAsync : core::Dynamics::DiscreteSync;
 }
 
 // The load up to which the theory of each storage rule expects the stored patterns to be
@@ -56,7 +52,7 @@ nlohmann::json to_json(const RecallReport& r) {
           {"load", static_cast<double>(p.patterns) / static_cast<double>(p.n)},
           {"cues", p.cues},
           {"noise", p.noise},
-          {"dynamics", core::to_string(p.mode)},
+          {"dynamics", core::to_string(p.dynamics)},
           {"storage", to_string(r.storage)},
           {"seed", p.seed},
           {"match_overlap", p.match_overlap},
@@ -81,7 +77,7 @@ void print_table(const RecallReport& r, const char* title) {
              static_cast<double>(p.patterns) / static_cast<double>(p.n));
   fmt::print("  cues               {}, each with {:.0f}% of its bits flipped\n", p.cues,
              100 * p.noise);
-  fmt::print("  dynamics           {}\n", core::to_string(p.mode));
+  fmt::print("  dynamics           {}\n", core::to_string(p.dynamics));
   fmt::print("  weights            {}\n", r.storage == Storage::Factored
                                              ? "factored Hebbian (patterns kept, P·N bytes)"
                                              : "dense Hebbian matrix");
@@ -99,34 +95,28 @@ void print_table(const RecallReport& r, const char* title) {
 struct RecallCli {
   CommonOptions common;
   RecallParams params;
-  std::string mode = "sync";
+  RecallOptions recall{"discrete-sync"};
   std::string storage = "auto";
 
   void add_to(CLI::App& command, bool full) {
-    common.add_to(command);
+    common.add_to(command, {core::Precision::Float32, core::Precision::Float64}, kEnginePrecisionHelp);
     if (!full) return;
-    command.add_option("--n", params.n, "Number of neurons N")->capture_default_str();
+    recall.add_to(command, params.n, params.max_steps, params.match_overlap,
+                  "Step budget per cue (sweeps for discrete-async)",
+                  "A cue counts as recalled when its final overlap reaches this");
     command.add_option("--patterns", params.patterns, "Stored random patterns P")
         ->capture_default_str();
     command.add_option("--noise", params.noise, "Fraction of bits flipped in each cue")
         ->capture_default_str();
     command.add_option("--cues", params.cues, "Number of cues B recalled in one batch")
         ->capture_default_str();
-    command.add_option("--mode", mode, "Update rule: sync or async")
-        ->check(CLI::IsMember({"sync", "async"}))
-        ->capture_default_str();
-    command.add_option("--steps", params.max_steps, "Step budget per cue (sweeps for async)")
-        ->capture_default_str();
-    command.add_option("--match", params.match_overlap,
-                       "A cue counts as recalled when its final overlap reaches this")
-        ->capture_default_str();
     add_storage_option(command, storage);
   }
 
   int run(const char* title) {
     params.seed = common.seed;
-    params.mode = parse_mode(mode);
-    params.storage = parse_storage(storage, "--storage");
+    params.dynamics = recall.parsed_dynamics();
+    params.storage = parse_enum<Storage>(storage, "--storage");
     params.validate();
     auto engine = common.make_engine();
     RecallReport report;
@@ -171,25 +161,19 @@ Action add_capacity(CLI::App& app) {
   struct State {
     CommonOptions common;
     CapacityParams params;
-    std::string mode = "async";
+    RecallOptions recall{"discrete-async"};
     std::string storage = "auto";
     std::string rule = "hebb";
   };
   auto state = std::make_shared<State>();
-  state->common.add_to(*command);
-  command->add_option("--n", state->params.n, "Number of neurons N")->capture_default_str();
+  state->common.add_to(*command, {core::Precision::Float32, core::Precision::Float64}, kEnginePrecisionHelp);
+  state->recall.add_to(*command, state->params.n, state->params.max_steps,
+                       state->params.match_overlap, "Step budget per run",
+                       "A pattern counts as retrieved when its final overlap reaches this");
   command->add_option("--alphas", state->params.alphas, "Loads P/N to measure")
       ->delimiter(',')
       ->capture_default_str();
   command->add_option("--trials", state->params.trials, "Independent networks per load")
-      ->capture_default_str();
-  command->add_option("--mode", state->mode, "Update rule: sync or async")
-      ->check(CLI::IsMember({"sync", "async"}))
-      ->capture_default_str();
-  command->add_option("--steps", state->params.max_steps, "Step budget per run")
-      ->capture_default_str();
-  command->add_option("--match", state->params.match_overlap,
-                      "A pattern counts as retrieved when its final overlap reaches this")
       ->capture_default_str();
   add_storage_option(*command, state->storage);
   command->add_option("--rule", state->rule,
@@ -200,9 +184,9 @@ Action add_capacity(CLI::App& app) {
   return [state] {
     auto& p = state->params;
     p.seed = state->common.seed;
-    p.mode = parse_mode(state->mode);
-    p.storage = parse_storage(state->storage, "--storage");
-    p.rule = parse_storage_rule(state->rule, "--rule");
+    p.dynamics = state->recall.parsed_dynamics();
+    p.storage = parse_enum<Storage>(state->storage, "--storage");
+    p.rule = parse_enum<StorageRule>(state->rule, "--rule");
     p.validate();
     const CapacityTheory theory = capacity_theory(p.rule, p.n);
     auto engine = state->common.make_engine();
@@ -225,7 +209,7 @@ Action add_capacity(CLI::App& app) {
                   {"backend", engine->name()},
                   {"n", p.n},
                   {"trials", p.trials},
-                  {"dynamics", core::to_string(p.mode)},
+                  {"dynamics", core::to_string(p.dynamics)},
                   {"rule", to_string(p.rule)},
                   {"storage", to_string(p.resolved_storage())},
                   {"seed", p.seed},
@@ -236,7 +220,7 @@ Action add_capacity(CLI::App& app) {
       return 0;
     }
     fmt::print("attractor capacity: N = {}, rule {}, {} trial(s) per load, {}, backend {}\n",
-               p.n, to_string(p.rule), p.trials, core::to_string(p.mode), engine->name());
+               p.n, to_string(p.rule), p.trials, core::to_string(p.dynamics), engine->name());
     fmt::print("  {:>6} {:>6} {:>10} {:>14} {:>8}\n", "P/N", "P", "retrieved", "overlap",
                "steps");
     for (const auto& c : curve) {

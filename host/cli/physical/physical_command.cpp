@@ -45,7 +45,7 @@ struct NetworkOptions {
                        "Network JSON file (kind, nodes, positions, edges, weights, ground), as "
                        "`physical train --out` writes; replaces the builder options");
     command.add_option("--network", kind, "Built network: flow, elastic or linear")
-        ->check(CLI::IsMember({"flow", "elastic", "linear"}))
+        ->check(CLI::IsMember(enum_choices<PhysicalKind>()))
         ->capture_default_str();
     command.add_option("--nodes", nodes, "Nodes of the built network")->capture_default_str();
     command.add_option("--dim", dim, "Space dimension of a random network: 2 or 3")
@@ -64,7 +64,7 @@ struct NetworkOptions {
         ->capture_default_str();
     command.add_option("--phi", phi,
                        "Edge response phi(w): linear (phi = w), square (w^2) or exp (e^w)")
-        ->check(CLI::IsMember({"linear", "square", "exp"}))
+        ->check(CLI::IsMember(enum_choices<EdgeResponse>()))
         ->capture_default_str();
   }
 
@@ -73,8 +73,8 @@ struct NetworkOptions {
     if (!graph.empty()) {
       net = read_physical_network(graph);
     } else {
-      const auto physical_kind = parse_physical_kind(kind);
-      const auto grounding = ground == "auto" ? auto_ground : parse_grounding(ground);
+      const auto physical_kind = parse_enum<PhysicalKind>(kind, "--kind");
+      const auto grounding = ground == "auto" ? auto_ground : parse_enum<Grounding>(ground, "--ground");
       core::require(nodes >= 2 && nodes <= core::kMaxNeurons, "--nodes",
                     "must lie in [2, " + std::to_string(core::kMaxNeurons) + "]");
       if (physical_kind == PhysicalKind::Linear) {
@@ -95,7 +95,7 @@ struct NetworkOptions {
         net = random_geometric_network(physical_kind, nodes, dim, z, seed, grounding);
       }
     }
-    if (graph.empty() || phi != "linear") net.phi = parse_edge_response(phi);
+    if (graph.empty() || phi != "linear") net.phi = parse_enum<EdgeResponse>(phi, "--phi");
     return net;
   }
 };
@@ -179,7 +179,8 @@ void add_train(CLI::App& physical, Subcommands& commands) {
            test_fraction = 0.2;
   };
   auto o = std::make_shared<Options>();
-  common->add_to(*cmd);
+  common->add_to(*cmd, {core::Precision::Float64},
+                 "float64: physical networks are solved on the CPU, in float64");
   network->add_to(*cmd);
   cmd->add_option("--task", o->task, "allostery, reference or iris")
       ->check(CLI::IsMember({"allostery", "reference", "iris"}))
@@ -199,13 +200,13 @@ void add_train(CLI::App& physical, Subcommands& commands) {
   cmd->add_option("--test-fraction", o->test_fraction, "Iris: held-out fraction")->capture_default_str();
   cmd->add_option("--rule", o->rule, "nudge (contrastive) or couple (default: couple for "
                   "reference, nudge otherwise)")
-      ->check(CLI::IsMember({"nudge", "couple"}));
+      ->check(CLI::IsMember(enum_choices<ClampRule>()));
   cmd->add_option("--alpha", o->alpha, "Learning rate (default 0.3 allostery, 0.1 reference or a linear network, 1 iris)");
   cmd->add_option("--eta", o->eta, "Nudge or clamping strength")->capture_default_str();
   cmd->add_option("--floor", o->floor, "Smallest conductance or stiffness phi(w) kept")->capture_default_str();
   cmd->add_option("--steps", o->steps, "Weight updates (default 8000 allostery, 10000 reference, 2000 iris)");
   cmd->add_option("--solver", o->solver, "cholesky (one factor per step) or cg")
-      ->check(CLI::IsMember({"cholesky", "cg"}))
+      ->check(CLI::IsMember(enum_choices<HessianMethod>()))
       ->capture_default_str();
   cmd->add_option("--analyze-every", o->analyze_every,
                   "Eigen-analysis every K steps (default: 40 analyses per run)");
@@ -219,7 +220,7 @@ void add_train(CLI::App& physical, Subcommands& commands) {
   commands.emplace_back(cmd, [common, network, o]() {
     common->require_cpu_backend("physical learning");
     const bool reference = o->task == "reference", iris = o->task == "iris";
-    const auto rule = parse_clamp_rule(o->rule.empty() ? (reference ? "couple" : "nudge") : o->rule);
+    const auto rule = parse_enum<ClampRule>(o->rule.empty() ? (reference ? "couple" : "nudge") : o->rule, "--rule");
     PhysicalTrainParams params;
     params.rule = rule;
     // Plain gradient steps: a rate the default tasks learn with in a few thousand steps without
@@ -229,7 +230,7 @@ void add_train(CLI::App& physical, Subcommands& commands) {
     params.eta = o->eta;
     params.stiffness_floor = o->floor;
     params.steps = o->steps >= 0 ? o->steps : reference ? 10000 : iris ? 2000 : 8000;
-    params.method = parse_hessian_method(o->solver);
+    params.method = parse_enum<HessianMethod>(o->solver, "--solver");
     check_train_params(params);
     core::require(o->modes >= 1, "--modes", "must be at least 1");
     core::require(o->forces >= 0, "--forces", "must be non-negative");
@@ -397,11 +398,12 @@ void add_modes(CLI::App& physical, Subcommands& commands) {
     double tolerance = 1e-10;
   };
   auto o = std::make_shared<Options>();
-  common->add_to(*cmd);
+  common->add_to(*cmd, {core::Precision::Float64},
+                 "float64: physical networks are solved on the CPU, in float64");
   network->add_to(*cmd);
   cmd->add_option("--count", o->count, "Lowest modes to find")->capture_default_str();
   cmd->add_option("--method", o->method, "auto, dense or shift-invert")
-      ->check(CLI::IsMember({"auto", "dense", "shift-invert"}))
+      ->check(CLI::IsMember(enum_choices<ModeMethod>()))
       ->capture_default_str();
   cmd->add_option("--tolerance", o->tolerance, "Lanczos convergence tolerance")->capture_default_str();
   cmd->add_option("--forces", o->forces, "Random forces for the measured response dimension")
@@ -426,7 +428,7 @@ void add_modes(CLI::App& physical, Subcommands& commands) {
     solver.factorize(H);
     const double factor_s = seconds_since(start);
     start = Clock::now();
-    const auto modes = lowest_modes(H, o->count, parse_mode_method(o->method),
+    const auto modes = lowest_modes(H, o->count, parse_enum<ModeMethod>(o->method, "--method"),
                                           o->tolerance, &solver);
     const double modes_s = seconds_since(start);
     json result = {{"command", "physical modes"},

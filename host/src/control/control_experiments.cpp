@@ -163,7 +163,7 @@ ControlBatchReport run_control_batch(const ControlNetworkExample& example,
                                      const core::ControlProblem& problem,
                                      const std::vector<double>& cues, core::ControlBatch& batch,
                                      core::Engine& engine, const SolveOptions& solve,
-                                     const OutcomeOptions& outcome, const ProgressFn& progress) {
+                                     const OutcomeOptions& outcome, const core::ProgressFn& progress) {
   ControlBatchReport report;
   report.solution = solve_control_batch(example.net, problem, cues, batch, solve, {}, progress);
   report.outcomes = classify_outcomes(example.net, problem, report.solution, engine, outcome);
@@ -218,7 +218,7 @@ MemoryExperimentReport run_memory_experiment(const ControlNetworkExample& exampl
                                              core::ControlBatch& batch, core::Engine& engine,
                                              const SolveOptions& solve,
                                              const OutcomeOptions& outcome,
-                                             const ProgressFn& progress) {
+                                             const core::ProgressFn& progress) {
   params.validate();
   const auto& base = example.net;
   const Index n = base.n(), synapses = base.synapses(), patterns = params.patterns();
@@ -323,7 +323,7 @@ std::vector<ParetoPoint> run_pareto_sweep(const ControlNetworkExample& example,
                                           core::ControlBatch& batch, core::Engine& engine,
                                           const SolveOptions& solve,
                                           const OutcomeOptions& outcome,
-                                          const ProgressFn& progress) {
+                                          const core::ProgressFn& progress) {
   require(!mus.empty(), "--mus", "need at least one value");
   for (const double mu : mus) {
     require(std::isfinite(mu) && mu > 0 && mu < 1, "--mus",

@@ -49,7 +49,7 @@ BatchSolution solve_control_batch(const core::ControlledNetwork& net,
                                   const std::vector<double>& u0, core::ControlBatch& batch,
                                   const SolveOptions& options,
                                   const std::vector<double>& initial_controls,
-                                  const SolveProgress& progress) {
+                                  const core::ProgressFn& progress) {
   const auto start = std::chrono::steady_clock::now();
   options.validate();
   BatchSolution solution;
@@ -171,16 +171,6 @@ SolveResult solve_control(const core::ControlledNetwork& net, const core::Contro
   CpuControlBatch batch;
   auto solution = solve_control_batch(net, problem, u0, batch, options);
   return std::move(solution.problems.front());
-}
-
-const char* to_string(ControlOutcome outcome) {
-  switch (outcome) {
-    case ControlOutcome::Recognized: return "recognized";
-    case ControlOutcome::Recorded: return "recorded";
-    case ControlOutcome::LimitCycle: return "limit_cycle";
-    case ControlOutcome::Wandering: return "wandering";
-  }
-  return "?";
 }
 
 void OutcomeOptions::validate() const {

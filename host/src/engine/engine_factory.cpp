@@ -15,13 +15,6 @@
 
 namespace attractor {
 
-Backend parse_backend(const std::string& name, const std::string& what) {
-  if (name == "auto") return Backend::Auto;
-  if (name == "cpu") return Backend::Cpu;
-  if (name == "cuda") return Backend::Cuda;
-  throw core::InputError(what + ": unknown backend '" + name + "' (expected auto, cpu or cuda)");
-}
-
 bool cuda_available() {
 #if defined(ATTRACTOR_HAVE_CUDA)
   return cuda::device_count() > 0;

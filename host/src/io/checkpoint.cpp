@@ -100,7 +100,7 @@ CheckpointRecord Checkpoint::open() {
                 "\"arrays\" must be an object");
   for (const auto& item : meta["arrays"].items()) {
     core::require(is_array_name(item.key()), path,
-                  "array name \"" + printable_excerpt(item.key()) + "\" is not an identifier");
+                  "array name \"" + core::printable_excerpt(item.key()) + "\" is not an identifier");
     core::require(item.value() == array_file(record.generation, item.key()), path,
                   "array \"" + item.key() + "\" must be in " +
                       array_file(record.generation, item.key()));

@@ -82,7 +82,7 @@ class IdxBytes {
         throw core::InputError(what_ + ": truncated: the compressed data ends early");
       } else if (status != Z_OK && status != Z_BUF_ERROR) {
         throw core::InputError(what_ + ": corrupt compressed data (" +
-                               printable_excerpt(stream_.msg ? stream_.msg : "inflate failed") +
+                               core::printable_excerpt(stream_.msg ? stream_.msg : "inflate failed") +
                                ")");
       }
     }

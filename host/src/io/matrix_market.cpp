@@ -102,13 +102,13 @@ class Reader {
     const std::string format = lower(tokens[2]);
     const std::string field = lower(tokens[3]);
     const std::string symmetry = lower(tokens[4]);
-    if (object != "matrix") fail("unsupported object '" + printable_excerpt(object) + "' in banner, " + expected);
+    if (object != "matrix") fail("unsupported object '" + core::printable_excerpt(object) + "' in banner, " + expected);
     if (format == "array") {
       fail(
           "the dense 'array' format is not supported; write the matrix in 'coordinate' format "
           "(e.g. scipy.io.mmwrite of a scipy.sparse matrix)");
     }
-    if (format != "coordinate") fail("unknown format '" + printable_excerpt(format) + "' in banner, " + expected);
+    if (format != "coordinate") fail("unknown format '" + core::printable_excerpt(format) + "' in banner, " + expected);
     if (field == "real") {
       field_ = Field::Real;
     } else if (field == "integer") {
@@ -118,7 +118,7 @@ class Reader {
     } else if (field == "complex") {
       fail("complex matrices are not supported");
     } else {
-      fail("unknown field '" + printable_excerpt(field) + "' in banner, " + expected);
+      fail("unknown field '" + core::printable_excerpt(field) + "' in banner, " + expected);
     }
     if (symmetry == "general") {
       symmetry_ = Symmetry::General;
@@ -129,7 +129,7 @@ class Reader {
     } else if (symmetry == "hermitian") {
       fail("hermitian matrices are not supported");
     } else {
-      fail("unknown symmetry '" + printable_excerpt(symmetry) + "' in banner, " + expected);
+      fail("unknown symmetry '" + core::printable_excerpt(symmetry) + "' in banner, " + expected);
     }
     // The specification allows a pattern matrix to be general or symmetric only.
     if (field_ == Field::Pattern && symmetry_ == Symmetry::SkewSymmetric) {
@@ -145,7 +145,7 @@ class Reader {
     std::array<std::int64_t, 3> size{};
     bool ok = tokenize(line_, tokens) == 3;
     for (std::size_t k = 0; ok && k < 3; ++k) ok = parse_number(tokens[k], size[k]) && size[k] >= 0;
-    if (!ok) fail("bad size line '" + printable_excerpt(line_) + "', expected 'rows cols entries'");
+    if (!ok) fail("bad size line '" + core::printable_excerpt(line_) + "', expected 'rows cols entries'");
     rows_ = size[0];
     cols_ = size[1];
     entries_ = size[2];
@@ -182,8 +182,8 @@ class Reader {
       std::int64_t i = 0;
       std::int64_t j = 0;
       if (!parse_number(tokens[0], i) || !parse_number(tokens[1], j)) {
-        fail("row and column must be integers, found '" + printable_excerpt(tokens[0]) +
-             "' and '" + printable_excerpt(tokens[1]) + "'");
+        fail("row and column must be integers, found '" + core::printable_excerpt(tokens[0]) +
+             "' and '" + core::printable_excerpt(tokens[1]) + "'");
       }
       if (i < 1 || i > rows_ || j < 1 || j > cols_) {
         fail("entry (" + std::to_string(i) + ", " + std::to_string(j) +
@@ -212,7 +212,7 @@ class Reader {
   }
 
   double parse_value(std::string_view token) const {
-    const auto quoted = [&] { return "'" + printable_excerpt(token) + "'"; };
+    const auto quoted = [&] { return "'" + core::printable_excerpt(token) + "'"; };
     if (field_ == Field::Integer) {
       std::int64_t v = 0;
       if (!parse_number(token, v)) fail("value " + quoted() + " is not an integer");

@@ -183,7 +183,7 @@ class HeaderParser {
         require_once(have_shape, key);
         header.shape = parse_shape();
       } else {
-        fail("unexpected key '" + printable_excerpt(key) + "'");
+        fail("unexpected key '" + core::printable_excerpt(key) + "'");
       }
       if (!consume(',')) {
         expect('}');
@@ -201,7 +201,7 @@ class HeaderParser {
  private:
   [[noreturn]] void fail(const std::string& problem) const {
     throw core::InputError(path_ + ": malformed .npy header: " + problem + " in \"" +
-                           printable_excerpt(text_, 120) + "\"");
+                           core::printable_excerpt(text_, 120) + "\"");
   }
 
   void require_once(bool& seen, const std::string& key) const {
@@ -301,10 +301,10 @@ NpyDtype checked_dtype(const std::string& path, const std::string& text) {
     return NpyDtype::Int8;
   }
   core::require(text.empty() || text[0] != '>', path,
-                "big-endian dtype '" + printable_excerpt(text) +
+                "big-endian dtype '" + core::printable_excerpt(text) +
                     "' is not supported; save a little-endian array "
                     "(array.astype(array.dtype.newbyteorder('<')))");
-  throw core::InputError(path + ": unsupported dtype '" + printable_excerpt(text) +
+  throw core::InputError(path + ": unsupported dtype '" + core::printable_excerpt(text) +
                          "' (supported: '<f4', '<f8', '|i1', '<i4')");
 }
 
@@ -314,16 +314,6 @@ std::int64_t NpyArray::size() const {
   std::int64_t n = 1;
   for (std::int64_t dim : shape) n *= dim;
   return n;
-}
-
-const char* to_string(NpyDtype dtype) {
-  switch (dtype) {
-    case NpyDtype::Float32: return "float32";
-    case NpyDtype::Float64: return "float64";
-    case NpyDtype::Int8: return "int8";
-    case NpyDtype::Int32: return "int32";
-  }
-  return "unknown";
 }
 
 NpyArray read_npy(const std::string& path) {

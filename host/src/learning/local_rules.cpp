@@ -133,7 +133,7 @@ void check_samples(const DenseMatrix<double>& samples) {
 template <class Rule>
 LocalRuleResult train(LocalRule name, Rule rule, RowMatrix W, const DenseMatrix<double>& samples,
                       const LocalRuleParams& params,
-                      const std::function<void(std::int64_t, std::int64_t)>& progress) {
+                      const core::ProgressFn& progress) {
   const std::int64_t S = samples.rows, M = W.rows();
   const ConstRowMap X = view(samples);
   LocalRuleResult result;
@@ -185,17 +185,6 @@ LocalRuleResult train(LocalRule name, Rule rule, RowMatrix W, const DenseMatrix<
 
 }  // namespace
 
-const char* to_string(LocalRule rule) {
-  switch (rule) {
-    case LocalRule::Hebb: return "hebb";
-    case LocalRule::Covariance: return "covariance";
-    case LocalRule::Bcm: return "bcm";
-    case LocalRule::Oja: return "oja";
-    case LocalRule::Sanger: return "sanger";
-  }
-  return "?";
-}
-
 void LocalRuleParams::validate() const {
   core::require(std::isfinite(rate) && rate > 0, "--rate", "must be positive and finite");
   core::require(std::isfinite(anneal_epochs) && anneal_epochs >= 0, "--anneal",
@@ -216,7 +205,7 @@ double LocalRuleParams::rate_at(std::int64_t presentation, std::int64_t samples)
 
 LocalRuleResult train_local_rule(LocalRule rule, const DenseMatrix<double>& samples,
                                  const LocalRuleParams& params,
-                                 const std::function<void(std::int64_t, std::int64_t)>& progress) {
+                                 const core::ProgressFn& progress) {
   params.validate();
   check_samples(samples);
   const std::int64_t D = samples.cols;

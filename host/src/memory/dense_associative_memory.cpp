@@ -457,17 +457,18 @@ void DamCapacityParams::validate() const {
                 "must lie in [0, 0.5] (a flip probability)");
   core::require(trials >= 1 && trials <= 10'000, "--trials", "must lie in [1, 10000]");
   core::require(cues >= 1 && cues <= 1'000'000, "--cues", "must lie in [1, 1000000]");
-  core::require(mode != core::Dynamics::Continuous, "--mode", "must be sync or async");
+  core::require(dynamics == core::Dynamics::DiscreteSync || dynamics == core::Dynamics::DiscreteAsync,
+                "--dynamics", "must be discrete-sync or discrete-async");
   core::require(std::isfinite(beta) && beta > 0, "--beta", "must be finite and positive");
   core::require(max_steps >= 1, "--steps", "must be at least 1");
   core::require(match_overlap > 0 && match_overlap <= 1, "--match", "must lie in (0, 1]");
 }
 
 std::vector<core::StateResult> run_memory(const MemoryKind& kind, const core::PatternSet& patterns,
-                                          core::StateBatch& states, core::Dynamics mode,
+                                          core::StateBatch& states, core::Dynamics dynamics,
                                           double beta, Index max_steps, std::uint64_t seed) {
   core::require(states.n == patterns.n, "states", "need one value per neuron of the patterns");
-  core::require(kind.softmax || mode != core::Dynamics::Continuous, "mode",
+  core::require(kind.softmax || dynamics != core::Dynamics::Continuous, "dynamics",
                 "a dense associative memory updates discrete-sync or discrete-async");
   core::require(max_steps >= 1, "max_steps", "must be at least 1");
   std::optional<DenseAssociativeMemory> dam;
@@ -484,7 +485,7 @@ std::vector<core::StateResult> run_memory(const MemoryKind& kind, const core::Pa
     std::vector<double> x(states.state(b), states.state(b) + n);
     if (kind.softmax) {
       results[b] = modern->run(x, max_steps);
-    } else if (mode == core::Dynamics::DiscreteAsync) {
+    } else if (dynamics == core::Dynamics::DiscreteAsync) {
       results[b] = dam->run_async(x, max_steps, seed, static_cast<std::uint32_t>(b));
     } else {
       results[b] = dam->run_sync(x, max_steps);
@@ -495,7 +496,7 @@ std::vector<core::StateResult> run_memory(const MemoryKind& kind, const core::Pa
 }
 
 std::vector<DamCapacityPoint> run_dam_capacity(const DamCapacityParams& params,
-                                               const ProgressFn& progress) {
+                                               const core::ProgressFn& progress) {
   params.validate();
   const Index n = params.n;
   const std::size_t kinds = params.kinds.size(), loads = params.alphas.size();
@@ -519,7 +520,7 @@ std::vector<DamCapacityPoint> run_dam_capacity(const DamCapacityParams& params,
         std::vector<char> exact(overlap.size());
         core::StateBatch x = start;
         const auto results =
-            run_memory(kind, patterns, x, params.mode, params.beta, params.max_steps, seed);
+            run_memory(kind, patterns, x, params.dynamics, params.beta, params.max_steps, seed);
         for (Index b = 0; b < cues; ++b) {
           overlap[b] = patterns.overlap(b, x.state(b));
           exact[b] = same_signs(patterns.pattern(b), x.state(b), n);

@@ -18,7 +18,7 @@ constexpr std::int64_t kMaxFactoredN = 100'000'000;  // 8 B·N stays sane for sm
 constexpr double kMaxBytes = 64.0 * (1 << 30);
 
 void check_common(std::int64_t n, Storage storage, std::int64_t max_steps, double match_overlap,
-                  core::Dynamics mode) {
+                  core::Dynamics dynamics) {
   const std::int64_t max_n =
       resolve_storage(storage, n) == Storage::Dense ? kMaxDenseN : kMaxFactoredN;
   core::require(n >= 2 && n <= max_n, "--n",
@@ -27,7 +27,8 @@ void check_common(std::int64_t n, Storage storage, std::int64_t max_steps, doubl
                     std::to_string(n));
   core::require(max_steps >= 1, "--steps", "must be at least 1");
   core::require(match_overlap > 0 && match_overlap <= 1, "--match", "must lie in (0, 1]");
-  core::require(mode != core::Dynamics::Continuous, "--mode", "must be sync or async");
+  core::require(dynamics == core::Dynamics::DiscreteSync || dynamics == core::Dynamics::DiscreteAsync,
+                "--dynamics", "must be discrete-sync or discrete-async");
 }
 
 // Bytes of weights (dense or factored) plus B states of N float64 values.
@@ -44,30 +45,13 @@ void check_memory(std::int64_t n, std::int64_t patterns, std::int64_t states, St
 
 }  // namespace
 
-Storage parse_storage(const std::string& name, const std::string& what) {
-  for (auto s : {Storage::Auto, Storage::Dense, Storage::Factored}) {
-    if (name == to_string(s)) return s;
-  }
-  throw core::InputError(what + ": unknown storage '" + name +
-                         "' (expected auto, dense or factored)");
-}
-
-const char* to_string(Storage storage) {
-  switch (storage) {
-    case Storage::Auto: return "auto";
-    case Storage::Dense: return "dense";
-    case Storage::Factored: return "factored";
-  }
-  return "?";
-}
-
 Storage resolve_storage(Storage storage, std::int64_t n) {
   if (storage != Storage::Auto) return storage;
   return n <= 8192 ? Storage::Dense : Storage::Factored;
 }
 
 void RecallParams::validate() const {
-  check_common(n, storage, max_steps, match_overlap, mode);
+  check_common(n, storage, max_steps, match_overlap, dynamics);
   core::require(patterns >= 1 && patterns <= n, "--patterns",
                 "must lie in [1, N], got " + std::to_string(patterns));
   core::require(cues >= 1 && cues <= 1'000'000, "--cues",
@@ -89,7 +73,7 @@ void CapacityParams::validate() const {
                 std::string("factored weights hold only Hebb's rule; --rule ") + to_string(rule) +
                     " needs dense weights");
   const Storage weights = resolved_storage();
-  check_common(n, weights, max_steps, match_overlap, mode);
+  check_common(n, weights, max_steps, match_overlap, dynamics);
   core::require(!alphas.empty(), "--alphas", "needs at least one load");
   for (double alpha : alphas) {
     if (rule == StorageRule::PseudoInverse && std::isfinite(alpha) && alpha > 0) {
@@ -111,7 +95,7 @@ void CapacityParams::validate() const {
 }
 
 RecallReport run_recall(const RecallParams& params, core::Engine& engine,
-                        const ProgressFn& progress) {
+                        const core::ProgressFn& progress) {
   params.validate();
   RecallReport report;
   report.params = params;
@@ -122,7 +106,7 @@ RecallReport run_recall(const RecallParams& params, core::Engine& engine,
   core::StateBatch states = noisy_cues(patterns, params.cues, params.noise, params.seed);
 
   core::RunOptions options;
-  options.dynamics = params.mode;
+  options.dynamics = params.dynamics;
   options.max_steps = params.max_steps;
   options.match_overlap = params.match_overlap;
   options.seed = params.seed;
@@ -152,7 +136,7 @@ RecallReport run_recall(const RecallParams& params, core::Engine& engine,
 }
 
 std::vector<CapacityPoint> run_capacity(const CapacityParams& params, core::Engine& engine,
-                                        const ProgressFn& progress) {
+                                        const core::ProgressFn& progress) {
   params.validate();
   std::vector<CapacityPoint> curve;
   const std::int64_t total = static_cast<std::int64_t>(params.alphas.size()) * params.trials;
@@ -171,7 +155,7 @@ std::vector<CapacityPoint> run_capacity(const CapacityParams& params, core::Engi
       core::StateBatch states(point.patterns, params.n);
       for (std::size_t k = 0; k < patterns.values.size(); ++k) states.values[k] = patterns.values[k];
       core::RunOptions options;
-      options.dynamics = params.mode;
+      options.dynamics = params.dynamics;
       options.max_steps = params.max_steps;
       options.seed = seed;
       const core::RunResult result = engine.run(network, states, options);

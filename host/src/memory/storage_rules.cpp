@@ -21,23 +21,6 @@ constexpr std::int64_t kStorkeyParallelMinN = 2048;
 
 }  // namespace
 
-StorageRule parse_storage_rule(const std::string& name, const std::string& what) {
-  for (auto rule : {StorageRule::Hebb, StorageRule::Storkey, StorageRule::PseudoInverse}) {
-    if (name == to_string(rule)) return rule;
-  }
-  throw core::InputError(what + ": unknown storage rule '" + name +
-                         "' (expected hebb, storkey or pinv)");
-}
-
-const char* to_string(StorageRule rule) {
-  switch (rule) {
-    case StorageRule::Hebb: return "hebb";
-    case StorageRule::Storkey: return "storkey";
-    case StorageRule::PseudoInverse: return "pinv";
-  }
-  return "?";
-}
-
 void storkey_store(core::DenseMatrix<double>& T, const double* xi) {
   const std::int64_t n = T.rows;
   core::require(n > 0 && T.cols == n, "storkey", "the weights must be a non-empty square matrix");

@@ -13,13 +13,6 @@ namespace attractor {
 
 using core::require;
 
-ModeMethod parse_mode_method(const std::string& text) {
-  if (text == "auto") return ModeMethod::Auto;
-  if (text == "dense") return ModeMethod::Dense;
-  if (text == "shift-invert") return ModeMethod::ShiftInvert;
-  throw core::InputError("--method: '" + text + "' is not auto, dense or shift-invert");
-}
-
 namespace {
 
 // Spectra's shift-solve operator, y = (H − σI)⁻¹ x, on one sparse Cholesky factor: Spectra's

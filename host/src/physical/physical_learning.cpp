@@ -19,20 +19,6 @@ namespace attractor {
 
 using core::require;
 
-HessianMethod parse_hessian_method(const std::string& text) {
-  if (text == "cholesky") return HessianMethod::Cholesky;
-  if (text == "cg") return HessianMethod::ConjugateGradient;
-  throw core::InputError("--solver: '" + text + "' is not cholesky or cg");
-}
-
-ClampRule parse_clamp_rule(const std::string& text) {
-  if (text == "nudge") return ClampRule::Nudge;
-  if (text == "couple") return ClampRule::Couple;
-  throw core::InputError("--rule: '" + text + "' is not nudge or couple");
-}
-
-const char* to_string(ClampRule rule) { return rule == ClampRule::Nudge ? "nudge" : "couple"; }
-
 HessianSolver::HessianSolver(HessianMethod method, double cg_tolerance)
     : method_(method), cg_tolerance_(cg_tolerance) {}
 
@@ -462,7 +448,7 @@ FeatureTable parse_feature_csv(std::istream& in, const std::string& path) {
       used = 0;
     }
     require(used == text.size() && !text.empty(), path,
-            "line " + std::to_string(line_no) + ": '" + printable_excerpt(text) +
+            "line " + std::to_string(line_no) + ": '" + core::printable_excerpt(text) +
                 "' is not an integer");
     return value;
   };
@@ -495,7 +481,7 @@ FeatureTable parse_feature_csv(std::istream& in, const std::string& path) {
       }
       require(used == row[static_cast<std::size_t>(f)].size() && used > 0 && std::isfinite(value),
               path, "line " + std::to_string(line_no) + ": '" +
-                        printable_excerpt(row[static_cast<std::size_t>(f)]) +
+                        core::printable_excerpt(row[static_cast<std::size_t>(f)]) +
                         "' is not a finite number");
       table.x.push_back(value);
     }

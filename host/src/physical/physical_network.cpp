@@ -20,39 +20,6 @@ namespace attractor {
 
 using core::require;
 
-const char* to_string(PhysicalKind kind) {
-  switch (kind) {
-    case PhysicalKind::Flow: return "flow";
-    case PhysicalKind::Elastic: return "elastic";
-    case PhysicalKind::Linear: return "linear";
-  }
-  return "?";
-}
-
-const char* to_string(EdgeResponse phi) {
-  switch (phi) {
-    case EdgeResponse::Linear: return "linear";
-    case EdgeResponse::Square: return "square";
-    case EdgeResponse::Exp: return "exp";
-  }
-  return "?";
-}
-
-PhysicalKind parse_physical_kind(const std::string& text) {
-  if (text == "flow") return PhysicalKind::Flow;
-  if (text == "elastic") return PhysicalKind::Elastic;
-  if (text == "linear") return PhysicalKind::Linear;
-  throw core::InputError("network kind: '" + printable_excerpt(text) +
-                         "' is not flow, elastic or linear");
-}
-
-EdgeResponse parse_edge_response(const std::string& text) {
-  if (text == "linear") return EdgeResponse::Linear;
-  if (text == "square") return EdgeResponse::Square;
-  if (text == "exp") return EdgeResponse::Exp;
-  throw core::InputError("phi: '" + printable_excerpt(text) + "' is not linear, square or exp");
-}
-
 double edge_phi(EdgeResponse phi, double w) {
   switch (phi) {
     case EdgeResponse::Linear: return w;
@@ -396,12 +363,6 @@ std::vector<std::int64_t> make_ground(const PhysicalNetwork& net, Grounding grou
 
 }  // namespace
 
-Grounding parse_grounding(const std::string& text) {
-  if (text == "node") return Grounding::Node;
-  if (text == "boundary") return Grounding::Boundary;
-  throw core::InputError("--ground: '" + text + "' is not node or boundary");
-}
-
 PhysicalNetwork random_geometric_network(PhysicalKind kind, std::int64_t nodes, int space_dim,
                                          double mean_degree, std::uint64_t seed,
                                          Grounding grounding) {
@@ -576,8 +537,8 @@ PhysicalNetwork read_physical_network(const std::string& path) {
   require(doc.is_object(), path, "must hold a JSON object");
   PhysicalNetwork net;
   try {
-    net.kind = parse_physical_kind(field<std::string>(doc, "kind", path));
-    if (doc.contains("phi")) net.phi = parse_edge_response(field<std::string>(doc, "phi", path));
+    net.kind = parse_enum<PhysicalKind>(field<std::string>(doc, "kind", path), "kind");
+    if (doc.contains("phi")) net.phi = parse_enum<EdgeResponse>(field<std::string>(doc, "phi", path), "phi");
   } catch (const core::InputError& e) {
     const std::string message = e.what();
     if (message.rfind(path, 0) == 0) throw;

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "attractor/core/config.hpp"
+#include "attractor/core/enum_names.hpp"
 
 namespace attractor::core {
 
@@ -12,6 +13,14 @@ namespace attractor::core {
 // where v0 is the point with g⁻¹(v0) = 0 (0 for tanh and linear, ½ for the logistic).
 // Sign is the discrete neuron: g⁻¹ and G are not defined for it (its energy has no G term).
 enum class ActivationKind { Sign, Tanh, Logistic, Linear };
+constexpr NameTable<ActivationKind, 4> enum_names(ActivationKind) {
+  return {"activation",
+         {{
+          {ActivationKind::Sign, "sign"},
+          {ActivationKind::Tanh, "tanh"},
+          {ActivationKind::Logistic, "logistic"},
+          {ActivationKind::Linear, "linear"}}}};
+}
 
 struct Activation {
   ActivationKind kind = ActivationKind::Tanh;
@@ -101,7 +110,5 @@ ATTRACTOR_HD double activate_energy_term(ActivationKind kind, double gain, doubl
 }
 
 // "sign", "tanh", "logistic", "linear" ⇄ ActivationKind; parse throws InputError naming `what`.
-ActivationKind parse_activation(const std::string& name, const std::string& what);
-const char* to_string(ActivationKind kind);
 
 }  // namespace attractor::core

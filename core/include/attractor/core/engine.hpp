@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "attractor/core/network.hpp"
+#include "attractor/core/progress.hpp"
 #include "attractor/core/state_batch.hpp"
+#include "attractor/core/enum_names.hpp"
 
 namespace attractor::core {
 
@@ -15,12 +17,41 @@ namespace attractor::core {
 // temperature (glauber: asynchronous sweeps, Glauber's single-spin dynamics; glauber-sync: every
 // neuron at once, Little's dynamics). Continuous dynamics integrate du/dt = T g(u) − u + b.
 enum class Dynamics { DiscreteSync, DiscreteAsync, GlauberSync, GlauberAsync, Continuous };
+constexpr NameTable<Dynamics, 5> enum_names(Dynamics) {
+  return {"dynamics",
+         {{
+          {Dynamics::DiscreteSync, "discrete-sync"},
+          {Dynamics::DiscreteAsync, "discrete-async"},
+          {Dynamics::GlauberSync, "glauber-sync"},
+          {Dynamics::GlauberAsync, "glauber"},
+          {Dynamics::Continuous, "continuous"}}}};
+}
 enum class Integrator { Euler, RK4, Dopri5 };
+constexpr NameTable<Integrator, 3> enum_names(Integrator) {
+  return {"integrator",
+         {{
+          {Integrator::Euler, "euler"},
+          {Integrator::RK4, "rk4"},
+          {Integrator::Dopri5, "dopri5"}}}};
+}
 enum class Outcome { FixedPoint, LimitCycle, Wandering };
+constexpr NameTable<Outcome, 3> enum_names(Outcome) {
+  return {"outcome",
+         {{
+          {Outcome::FixedPoint, "fixed_point"},
+          {Outcome::LimitCycle, "limit_cycle"},
+          {Outcome::Wandering, "wandering"}}}};
+}
 // Arithmetic of a backend's weights and states. The CPU engine is float64 throughout; the CUDA
 // engine offers float32 (its fast path: half the bytes per synapse) and float64 (the same
 // arithmetic as the reference, for checks and for dynamics that need it).
 enum class Precision { Float32, Float64 };
+constexpr NameTable<Precision, 2> enum_names(Precision) {
+  return {"precision",
+         {{
+          {Precision::Float32, "float32"},
+          {Precision::Float64, "float64"}}}};
+}
 
 // How to evolve a batch. "Step" means one synchronous update, one asynchronous sweep (each neuron
 // once, in a fresh seeded random order), or one accepted integrator step.
@@ -45,7 +76,7 @@ struct RunOptions {
   bool record_states = false;
   const PatternSet* patterns = nullptr;  // for overlaps m^μ = (1/N) Σ_i ξ^μ_i x_i; may be null
   // Called from the calling thread with (steps done by the slowest state, max_steps).
-  std::function<void(std::int64_t, std::int64_t)> progress;
+  ProgressFn progress;
 
   // Throws InputError for out-of-range values (non-positive dt, negative steps, ...).
   void validate() const;
@@ -104,12 +135,5 @@ inline bool is_glauber(Dynamics d) {
 }
 inline bool is_discrete(Dynamics d) { return d != Dynamics::Continuous; }
 
-const char* to_string(Dynamics dynamics);
-const char* to_string(Integrator integrator);
-const char* to_string(Outcome outcome);
-const char* to_string(Precision precision);
-Precision parse_precision(const std::string& name, const std::string& what);
-Dynamics parse_dynamics(const std::string& name, const std::string& what);
-Integrator parse_integrator(const std::string& name, const std::string& what);
 
 }  // namespace attractor::core

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace attractor::core {
@@ -13,6 +14,11 @@ class InputError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// At most `max_chars` characters of `text` for an error message: every byte outside printable
+// ASCII (control characters, escape sequences, NULs, non-ASCII) becomes '?', and a longer text
+// ends in "...". A file's content reaches a message only through this.
+std::string printable_excerpt(std::string_view text, std::size_t max_chars = 40);
 
 // Throws InputError("<what>: <problem>") unless `condition` holds.
 inline void require(bool condition, const std::string& what, const std::string& problem) {

@@ -88,7 +88,7 @@ ControlBatchReport run_control_batch(const ControlNetworkExample& example,
                                      const std::vector<double>& cues, core::ControlBatch& batch,
                                      core::Engine& engine, const SolveOptions& solve = {},
                                      const OutcomeOptions& outcome = {},
-                                     const ProgressFn& progress = {});
+                                     const core::ProgressFn& progress = {});
 
 // Recording a sequence: the network keeps a trace M of the changes it records, M ← M + ξ_∞ after
 // each recorded pattern, while the synapse itself cannot leave its bound: the efficacy is
@@ -142,7 +142,7 @@ MemoryExperimentReport run_memory_experiment(const ControlNetworkExample& exampl
                                              core::ControlBatch& batch, core::Engine& engine,
                                              const SolveOptions& solve = {},
                                              const OutcomeOptions& outcome = {},
-                                             const ProgressFn& progress = {});
+                                             const core::ProgressFn& progress = {});
 
 // The Pareto sweep over μ: the same cues solved at each μ, with both cost terms and the outcomes.
 // For exact minimizers of (1−μ) F + μ G the unweighted terms are monotone: F = ∫|X|² e^{−λt} never
@@ -162,6 +162,6 @@ std::vector<ParetoPoint> run_pareto_sweep(const ControlNetworkExample& example,
                                           core::ControlBatch& batch, core::Engine& engine,
                                           const SolveOptions& solve = {},
                                           const OutcomeOptions& outcome = {},
-                                          const ProgressFn& progress = {});
+                                          const core::ProgressFn& progress = {});
 
 }  // namespace attractor

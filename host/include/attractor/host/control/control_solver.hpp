@@ -11,6 +11,7 @@
 #include "attractor/core/control.hpp"
 #include "attractor/core/engine.hpp"
 #include "attractor/core/network.hpp"
+#include "attractor/core/enum_names.hpp"
 
 namespace attractor {
 
@@ -56,8 +57,6 @@ struct BatchSolution {
   double seconds = 0.0;
 };
 
-using SolveProgress = std::function<void(std::int64_t done, std::int64_t total)>;
-
 // Solves the problems starting from u0 (B × N) together: each round evaluates every pending trial
 // of the batch in one backend call (one launch sequence on a GPU). Each problem follows exactly
 // the iterations it would follow alone, so the results do not depend on the batch. The solver's
@@ -68,7 +67,7 @@ BatchSolution solve_control_batch(const core::ControlledNetwork& net,
                                   const std::vector<double>& u0, core::ControlBatch& batch,
                                   const SolveOptions& options = {},
                                   const std::vector<double>& initial_controls = {},
-                                  const SolveProgress& progress = {});
+                                  const core::ProgressFn& progress = {});
 
 // One problem on the CPU reference backend.
 SolveResult solve_control(const core::ControlledNetwork& net, const core::ControlProblem& problem,
@@ -85,7 +84,14 @@ SolveResult solve_control(const core::ControlledNetwork& net, const core::Contro
 //   limit cycle the continuation cycles (an association), with its period;
 //   wandering   none of these within the budget.
 enum class ControlOutcome { Recognized, Recorded, LimitCycle, Wandering };
-const char* to_string(ControlOutcome outcome);
+constexpr core::NameTable<ControlOutcome, 4> enum_names(ControlOutcome) {
+  return {"control outcome",
+         {{
+          {ControlOutcome::Recognized, "recognized"},
+          {ControlOutcome::Recorded, "recorded"},
+          {ControlOutcome::LimitCycle, "limit_cycle"},
+          {ControlOutcome::Wandering, "wandering"}}}};
+}
 
 struct OutcomeOptions {
   double same_overlap = 0.95;      // (1/N) Σ sign(u_A) sign(u**) from here: A already had u**

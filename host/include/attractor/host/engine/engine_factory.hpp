@@ -7,13 +7,20 @@
 #include "attractor/core/control.hpp"
 #include "attractor/core/engine.hpp"
 #include "attractor/core/ensemble.hpp"
+#include "attractor/core/enum_names.hpp"
 
 namespace attractor {
 
 enum class Backend { Auto, Cpu, Cuda };
+constexpr core::NameTable<Backend, 3> enum_names(Backend) {
+  return {"backend",
+         {{
+          {Backend::Auto, "auto"},
+          {Backend::Cpu, "cpu"},
+          {Backend::Cuda, "cuda"}}}};
+}
 
 // "auto", "cpu", "cuda" → Backend; throws core::InputError naming `what`.
-Backend parse_backend(const std::string& name, const std::string& what);
 
 // True when this build has the CUDA backend and a device is visible.
 bool cuda_available();

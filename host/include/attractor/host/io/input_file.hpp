@@ -47,11 +47,6 @@ class InputFile {
   std::unique_ptr<std::istream> stream_;
 };
 
-// At most `max_chars` characters of `text` for an error message: every byte outside printable
-// ASCII (control characters, escape sequences, NULs, non-ASCII) becomes '?', and a longer text
-// ends in "...". A file's content reaches a message only through this.
-std::string printable_excerpt(std::string_view text, std::size_t max_chars = 40);
-
 // A whole message made safe for a terminal, as the command line prints errors: valid UTF-8 is
 // kept (messages say "×" and "≥"), while control characters (C0, DEL and C1, which include
 // escape sequences and newlines), NULs and bytes that are not UTF-8 become '?'; a message longer

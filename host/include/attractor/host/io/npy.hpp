@@ -5,6 +5,7 @@
 
 #include "attractor/core/buffer.hpp"
 #include "attractor/core/state_batch.hpp"
+#include "attractor/core/enum_names.hpp"
 
 namespace attractor {
 
@@ -12,6 +13,14 @@ namespace attractor {
 // ('<f4'), float64 ('<f8'), int8 ('|i1') or int32 ('<i4'). Values are widened to double on read:
 // every value of those dtypes is exactly representable.
 enum class NpyDtype { Float32, Float64, Int8, Int32 };
+constexpr core::NameTable<NpyDtype, 4> enum_names(NpyDtype) {
+  return {"dtype",
+         {{
+          {NpyDtype::Float32, "float32"},
+          {NpyDtype::Float64, "float64"},
+          {NpyDtype::Int8, "int8"},
+          {NpyDtype::Int32, "int32"}}}};
+}
 
 struct NpyArray {
   NpyDtype dtype = NpyDtype::Float64;
@@ -30,7 +39,6 @@ NpyArray read_npy(const std::string& path);
 void write_npy(const std::string& path, const std::vector<std::int64_t>& shape,
                core::ConstSpan<double> values, NpyDtype dtype = NpyDtype::Float64);
 
-const char* to_string(NpyDtype dtype);  // "float32", "float64", "int8", "int32"
 
 // "(2, 3)" / "(3,)": an array's shape as NumPy prints it.
 std::string shape_text(const std::vector<std::int64_t>& shape);

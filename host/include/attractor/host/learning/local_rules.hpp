@@ -10,12 +10,22 @@
 #include <vector>
 
 #include "attractor/core/dense_matrix.hpp"
+#include "attractor/core/progress.hpp"
+#include "attractor/core/enum_names.hpp"
 
 namespace attractor {
 
 enum class LocalRule { Hebb, Covariance, Bcm, Oja, Sanger };
+constexpr core::NameTable<LocalRule, 5> enum_names(LocalRule) {
+  return {"local rule",
+         {{
+          {LocalRule::Hebb, "hebb"},
+          {LocalRule::Covariance, "covariance"},
+          {LocalRule::Bcm, "bcm"},
+          {LocalRule::Oja, "oja"},
+          {LocalRule::Sanger, "sanger"}}}};
+}
 
-const char* to_string(LocalRule rule);  // "hebb", "covariance", "bcm", "oja", "sanger"
 
 // Training: `epochs` passes over the S samples, each in its own seeded random order
 // (epoch_order), one update per sample. The learning rate is annealed,
@@ -87,7 +97,7 @@ struct LocalRuleResult {
 //                         W_m → ±v_m, the first M principal components in order. Oja is M = 1.
 LocalRuleResult train_local_rule(
     LocalRule rule, const core::DenseMatrix<double>& samples, const LocalRuleParams& params,
-    const std::function<void(std::int64_t, std::int64_t)>& progress = {});
+    const core::ProgressFn& progress = {});
 
 // The default spectrum of the synthetic data in `dims` dimensions: 5, 3, 2, 1, then halving
 // (0.5, 0.25, ...): distinct eigenvalues with gaps the rules resolve in tens of epochs.

@@ -166,9 +166,9 @@ std::string to_string(const MemoryKind& kind);
 
 // Every state of `states` (B × N, updated in place) run to convergence on the memory of `kind`
 // storing `patterns`: a DAM by asynchronous sweeps (seeded order, stream b for state b) or
-// synchronous steps (`mode`), or the softmax update with `beta`; at most max_steps each.
+// synchronous steps (`dynamics`), or the softmax update with `beta`; at most max_steps each.
 std::vector<core::StateResult> run_memory(const MemoryKind& kind, const core::PatternSet& patterns,
-                                          core::StateBatch& states, core::Dynamics mode,
+                                          core::StateBatch& states, core::Dynamics dynamics,
                                           double beta, std::int64_t max_steps, std::uint64_t seed);
 
 // For each kind and load α: P = round(α N) random patterns (the same networks for every kind),
@@ -187,7 +187,7 @@ struct DamCapacityParams {
   double noise = 0.0;
   std::int64_t trials = 3;
   std::int64_t cues = 100;  // most patterns probed per network
-  core::Dynamics mode = core::Dynamics::DiscreteAsync;
+  core::Dynamics dynamics = core::Dynamics::DiscreteAsync;
   double beta = 1.0;  // softmax inverse temperature
   std::int64_t max_steps = 100;
   double match_overlap = 0.95;
@@ -209,6 +209,6 @@ struct DamCapacityPoint {
 
 // Points ordered by kind, then by load; progress counts (kind, load, trial) triples.
 std::vector<DamCapacityPoint> run_dam_capacity(const DamCapacityParams& params,
-                                               const ProgressFn& progress = {});
+                                               const core::ProgressFn& progress = {});
 
 }  // namespace attractor

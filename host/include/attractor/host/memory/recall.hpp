@@ -6,17 +6,20 @@
 
 #include "attractor/core/engine.hpp"
 #include "attractor/host/memory/storage_rules.hpp"
+#include "attractor/core/enum_names.hpp"
 
 namespace attractor {
-
-// (done, total) in units the experiment chooses; called from the calling thread.
-using ProgressFn = std::function<void(std::int64_t, std::int64_t)>;
 
 // How the Hebbian weights are held: a dense N × N matrix, or factored as the patterns
 // (core::FactoredWeights). Auto takes dense while it needs at most 512 MiB (N ≤ 8192).
 enum class Storage { Auto, Dense, Factored };
-Storage parse_storage(const std::string& name, const std::string& what);
-const char* to_string(Storage storage);
+constexpr core::NameTable<Storage, 3> enum_names(Storage) {
+  return {"storage",
+         {{
+          {Storage::Auto, "auto"},
+          {Storage::Dense, "dense"},
+          {Storage::Factored, "factored"}}}};
+}
 // The storage Auto resolves to for N neurons; the others resolve to themselves.
 Storage resolve_storage(Storage storage, std::int64_t n);
 // The same for the weights of `rule`: only Hebb's can be factored, so Auto is dense for the others.
@@ -29,7 +32,7 @@ struct RecallParams {
   std::int64_t patterns = 150;
   std::int64_t cues = 64;
   double noise = 0.1;
-  core::Dynamics mode = core::Dynamics::DiscreteSync;
+  core::Dynamics dynamics = core::Dynamics::DiscreteSync;
   std::int64_t max_steps = 100;
   double match_overlap = 0.95;
   std::uint64_t seed = 1;
@@ -53,7 +56,7 @@ struct RecallReport {
 };
 
 RecallReport run_recall(const RecallParams& params, core::Engine& engine,
-                        const ProgressFn& progress = {});
+                        const core::ProgressFn& progress = {});
 
 // Storage capacity: for each load α, P = round(α N) random patterns are stored by `rule` and
 // each pattern is used as its own initial state; a pattern is retrieved when the state it settles
@@ -66,7 +69,7 @@ struct CapacityParams {
   std::int64_t n = 1000;
   std::vector<double> alphas{0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20};
   std::int64_t trials = 3;
-  core::Dynamics mode = core::Dynamics::DiscreteAsync;
+  core::Dynamics dynamics = core::Dynamics::DiscreteAsync;
   std::int64_t max_steps = 200;
   double match_overlap = 0.95;
   std::uint64_t seed = 1;
@@ -90,6 +93,6 @@ struct CapacityPoint {
 };
 
 std::vector<CapacityPoint> run_capacity(const CapacityParams& params, core::Engine& engine,
-                                        const ProgressFn& progress = {});
+                                        const core::ProgressFn& progress = {});
 
 }  // namespace attractor

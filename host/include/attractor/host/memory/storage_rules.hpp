@@ -4,6 +4,7 @@
 #include "attractor/core/dense_matrix.hpp"
 #include "attractor/core/network.hpp"
 #include "attractor/core/state_batch.hpp"
+#include "attractor/core/enum_names.hpp"
 
 namespace attractor {
 
@@ -13,9 +14,14 @@ namespace attractor {
 //   PseudoInverse   the projection rule of Personnaz, Guyon & Dreyfus (1985): every stored
 //                   pattern is a fixed point while the patterns are linearly independent.
 enum class StorageRule { Hebb, Storkey, PseudoInverse };
+constexpr core::NameTable<StorageRule, 3> enum_names(StorageRule) {
+  return {"storage rule",
+         {{
+          {StorageRule::Hebb, "hebb"},
+          {StorageRule::Storkey, "storkey"},
+          {StorageRule::PseudoInverse, "pinv"}}}};
+}
 // "hebb", "storkey" or "pinv"; anything else is an InputError naming `what` (the option).
-StorageRule parse_storage_rule(const std::string& name, const std::string& what);
-const char* to_string(StorageRule rule);
 
 // Storkey's rule (A. Storkey, "Increasing the capacity of a Hopfield network without sacrificing
 // functionality", ICANN 1997) stores one pattern ξ into T:

@@ -15,11 +15,18 @@
 #include <vector>
 
 #include "attractor/host/physical/physical_learning.hpp"
+#include "attractor/core/enum_names.hpp"
 
 namespace attractor {
 
 enum class ModeMethod { Auto, Dense, ShiftInvert };
-ModeMethod parse_mode_method(const std::string& text);  // "auto" | "dense" | "shift-invert"
+constexpr core::NameTable<ModeMethod, 3> enum_names(ModeMethod) {
+  return {"mode method",
+         {{
+          {ModeMethod::Auto, "auto"},
+          {ModeMethod::Dense, "dense"},
+          {ModeMethod::ShiftInvert, "shift-invert"}}}};
+}
 
 struct HessianModes {
   Eigen::VectorXd values;   // ascending

@@ -19,11 +19,17 @@
 #include <vector>
 
 #include "attractor/host/physical/physical_network.hpp"
+#include "attractor/core/enum_names.hpp"
 
 namespace attractor {
 
 enum class HessianMethod { Cholesky, ConjugateGradient };
-HessianMethod parse_hessian_method(const std::string& text);  // "cholesky" | "cg"
+constexpr core::NameTable<HessianMethod, 2> enum_names(HessianMethod) {
+  return {"Hessian solver",
+         {{
+          {HessianMethod::Cholesky, "cholesky"},
+          {HessianMethod::ConjugateGradient, "cg"}}}};
+}
 
 // Solves H u = b for one H. Sparse Cholesky (Eigen's SimplicialLLT with AMD ordering): the
 // symbolic analysis is kept while the pattern stays, so each weight update costs one numeric
@@ -79,8 +85,12 @@ Eigen::VectorXd free_state(const HessianSolver& solver, const PhysicalTask& task
 Eigen::VectorXd task_error(const PhysicalTask& task, const Eigen::VectorXd& u);
 
 enum class ClampRule { Nudge, Couple };
-ClampRule parse_clamp_rule(const std::string& text);  // "nudge" | "couple"
-const char* to_string(ClampRule rule);
+constexpr core::NameTable<ClampRule, 2> enum_names(ClampRule) {
+  return {"clamping rule",
+         {{
+          {ClampRule::Nudge, "nudge"},
+          {ClampRule::Couple, "couple"}}}};
+}
 
 Eigen::VectorXd clamped_state(const HessianSolver& solver, const PhysicalTask& task,
                               const Eigen::VectorXd& u_free, ClampRule rule, double eta);

@@ -16,18 +16,29 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+#include "attractor/core/enum_names.hpp"
 
 namespace attractor {
 
 enum class PhysicalKind { Flow, Elastic, Linear };
+constexpr core::NameTable<PhysicalKind, 3> enum_names(PhysicalKind) {
+  return {"network kind",
+         {{
+          {PhysicalKind::Flow, "flow"},
+          {PhysicalKind::Elastic, "elastic"},
+          {PhysicalKind::Linear, "linear"}}}};
+}
 // The edgewise response φ(w): the conductance or stiffness an edge's learning variable sets.
 // linear: φ = w (w > 0), square: φ = w² (w > 0), exp: φ = eʷ (w is a log-conductance).
 enum class EdgeResponse { Linear, Square, Exp };
+constexpr core::NameTable<EdgeResponse, 3> enum_names(EdgeResponse) {
+  return {"edge response",
+         {{
+          {EdgeResponse::Linear, "linear"},
+          {EdgeResponse::Square, "square"},
+          {EdgeResponse::Exp, "exp"}}}};
+}
 
-const char* to_string(PhysicalKind kind);
-const char* to_string(EdgeResponse phi);
-PhysicalKind parse_physical_kind(const std::string& text);  // InputError for an unknown name
-EdgeResponse parse_edge_response(const std::string& text);
 
 double edge_phi(EdgeResponse phi, double w);
 double edge_phi_derivative(EdgeResponse phi, double w);
@@ -92,7 +103,12 @@ class PhysicalSystem {
 // the origin of an elastic one, which pins its rigid motions), or its boundary (every node within
 // half a mean spacing of the bounding box's faces), which keeps the softest modes inside.
 enum class Grounding { Node, Boundary };
-Grounding parse_grounding(const std::string& text);  // "node" | "boundary"
+constexpr core::NameTable<Grounding, 2> enum_names(Grounding) {
+  return {"grounding",
+         {{
+          {Grounding::Node, "node"},
+          {Grounding::Boundary, "boundary"}}}};
+}
 
 // Builders. Positions come from CounterRng(seed) (RngPurpose::Graph).
 //
