@@ -72,7 +72,7 @@ struct SolveClock {
   Index rounds = 0;
   json milestones = json::object();
 
-  SolveProgress callback() {
+  core::ProgressFn callback() {
     return [this](Index done, Index total) {
       ++rounds;
       for (const double fraction : {0.5, 0.9, 0.99, 1.0}) {
