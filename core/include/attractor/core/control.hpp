@@ -18,9 +18,10 @@
 
 namespace attractor::core {
 
-// A and the controllable synapses as one CSR (DESIGN.md): the union of A's entries and the silent
-// candidates, each row's active entries (A_ij ≠ 0 in A's pattern) before its silent ones, so the
-// class of an entry is a split point per row. ξ lives on this pattern: one value per entry.
+// A and the controllable synapses as one CSR (docs/architecture.md, "Core concepts"): the union
+// of A's entries and the silent candidates, each row's active entries (A_ij ≠ 0 in A's pattern)
+// before its silent ones, so the class of an entry is a split point per row. ξ lives on this
+// pattern: one value per entry.
 struct ControlledNetwork {
   CsrMatrix<double> T;              // union pattern; values A_ij (0 on silent entries)
   std::vector<std::int64_t> split;  // row i: active entries [row_ptr[i], split[i]), silent after
