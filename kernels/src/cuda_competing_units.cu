@@ -1,5 +1,4 @@
-#include <cfloat>
-
+#include "attractor/core/competing_units.hpp"
 #include "attractor/core/error.hpp"
 #include "attractor/cuda/cuda_competing_units.hpp"
 #include "device_buffer.hpp"
@@ -33,84 +32,54 @@ __global__ void gather_kernel(const float* samples, const std::int32_t* order, f
   }
 }
 
-// The strict total order of ranks: larger I first, ties to the lower index; -1 is "none".
-__device__ bool better(float a, int ia, float b, int ib) {
-  if (ib < 0) return ia >= 0;
-  if (ia < 0) return false;
-  return a > b || (a == b && ia < ib);
-}
+using Candidate = core::RankCandidate<float>;
+using RankReduction = BlockReduction<Candidate, kThreads>;
+using MaxReduction = BlockReduction<float, kThreads>;
 
 // One block per sample (sample first + blockIdx.x): k rounds of a block-wide arg-max over the
 // sample's H unit inputs (I is batch × H, the sample's row contiguous, so the strided reads
 // coalesce), each round over the units ranked below the previous round's winner. Writes the first
-// and the k-th winner. k ≤ H rounds of H/256 reads a thread; k = 7, H = 2000 is 56 reads.
-__global__ void rank_kernel(const float* I, Index H, int k, Index first, std::int32_t* top,
-                            std::int32_t* kth) {
-  __shared__ float best_value[kThreads / kWarp];
-  __shared__ int best_index[kThreads / kWarp];
-  __shared__ float last_value;
-  __shared__ int last_index;
+// and the k-th winner. k ≤ H rounds of H/256 reads a thread; k = 7, H = 2000 is 56 reads. The
+// arg-max combines by core::RanksFirst, the CPU's order (larger I, ties to the lower index): any
+// reduction tree gives the CPU's ranks bit for bit.
+__global__ void __launch_bounds__(kThreads)
+    rank_kernel(const float* I, Index H, int k, Index first, std::int32_t* top, std::int32_t* kth) {
+  __shared__ RankReduction::TempStorage storage;
+  __shared__ Candidate last;  // the previous round's winner
   const Index sample = first + blockIdx.x;
   const float* row = I + sample * H;
-  const int lane = static_cast<int>(threadIdx.x) % kWarp,
-            warp = static_cast<int>(threadIdx.x) / kWarp;
-  if (threadIdx.x == 0) {
-    last_value = 0.0f;
-    last_index = -1;
-  }
+  constexpr Candidate none{0.0f, -1};
+  if (threadIdx.x == 0) last = none;
   __syncthreads();
   for (int round = 0; round < k; ++round) {
-    const float previous_value = last_value;
-    const int previous_index = last_index;
-    float value = -FLT_MAX;
-    int index = -1;
+    const Candidate previous = last;
+    Candidate best = none;
     for (Index mu = threadIdx.x; mu < H; mu += blockDim.x) {
-      const float x = row[mu];
-      const int m = static_cast<int>(mu);
-      const bool eligible = previous_index < 0 || better(previous_value, previous_index, x, m);
-      if (eligible && better(x, m, value, index)) {
-        value = x;
-        index = m;
+      const Candidate unit{row[mu], static_cast<std::int32_t>(mu)};
+      if (previous.unit < 0 || core::ranks_before(previous, unit)) {
+        best = core::RanksFirst{}(best, unit);
       }
     }
-    for (int offset = kWarp / 2; offset > 0; offset /= 2) {
-      const float other_value = __shfl_down_sync(kFullMask, value, offset);
-      const int other_index = __shfl_down_sync(kFullMask, index, offset);
-      if (better(other_value, other_index, value, index)) {
-        value = other_value;
-        index = other_index;
-      }
-    }
-    if (lane == 0) {
-      best_value[warp] = value;
-      best_index[warp] = index;
-    }
-    __syncthreads();
+    best = RankReduction(storage).Reduce(best, core::RanksFirst{});
     if (threadIdx.x == 0) {
-      for (int w = 1; w < static_cast<int>(blockDim.x) / kWarp; ++w) {
-        if (better(best_value[w], best_index[w], value, index)) {
-          value = best_value[w];
-          index = best_index[w];
-        }
-      }
-      last_value = value;
-      last_index = index;
-      if (round == 0) top[sample] = index;
-      if (round == k - 1) kth[sample] = index;
+      last = best;
+      if (round == 0) top[sample] = best.unit;
+      if (round == k - 1) kth[sample] = best.unit;
     }
-    __syncthreads();
+    __syncthreads();  // `last` is out, and thread 0 is done with `storage`
   }
 }
 
 // One block per unit μ = first + blockIdx.x, threads over its D inputs:
 // dS_μi = Σ_b g_μb v_bi − c_μ W_μi with c_μ = Σ_b g_μb I_bμ, both sums in sample order (each
-// thread scans the 2·batch winners, cached broadcast reads), then max|dS| into *max_bits
-// (non-negative floats order as their bit patterns, so an integer atomicMax is exact and
+// thread scans the 2·batch winners, cached broadcast reads), then the block's max|dS| into
+// *max_bits (non-negative floats order as their bit patterns, so an integer atomicMax is exact and
 // order-free). Reads W and v once, writes dS.
-__global__ void delta_kernel(const float* W, const float* v, const float* I,
-                             const std::int32_t* top, const std::int32_t* kth, Index batch, Index H,
-                             Index D, Index first, float minus_delta, float* dS,
-                             unsigned* max_bits) {
+__global__ void __launch_bounds__(kThreads)
+    delta_kernel(const float* W, const float* v, const float* I, const std::int32_t* top,
+                 const std::int32_t* kth, Index batch, Index H, Index D, Index first,
+                 float minus_delta, float* dS, unsigned* max_bits) {
+  __shared__ MaxReduction::TempStorage storage;
   const int mu = static_cast<int>(first + blockIdx.x);
   float c = 0.0f;
   for (Index b = 0; b < batch; ++b) {
@@ -128,10 +97,8 @@ __global__ void delta_kernel(const float* W, const float* v, const float* I,
     dS[mu * D + i] = d;
     local_max = fmaxf(local_max, fabsf(d));
   }
-  for (int offset = kWarp / 2; offset > 0; offset /= 2) {
-    local_max = fmaxf(local_max, __shfl_down_sync(kFullMask, local_max, offset));
-  }
-  if (threadIdx.x % kWarp == 0) atomicMax(max_bits, __float_as_uint(local_max));
+  const float block_max = MaxReduction(storage).Reduce(local_max, Fmax{});
+  if (threadIdx.x == 0) atomicMax(max_bits, __float_as_uint(block_max));
 }
 
 // W += (ε / max|dS|) dS, one thread per entry (grid-stride); nothing when max|dS| = 0.

@@ -64,55 +64,39 @@ __device__ Scratch slot_of(const Scratch& s, const NetView& v, Index slot) {
           s.lambda + slot * v.n, s.xi_by_column + slot * v.synapses};
 }
 
-// Row i's Σ_e (A_e + ξ_e) V[col_e] by a group of `group` consecutive lanes: lane l of the group
-// takes entries l, l + group, … (consecutive lanes read consecutive entries), a tree of shuffles
-// within the group adds them, and the group's first lane holds the total. Every lane of the warp
-// must call it (rows ≥ N contribute nothing), so the shuffles are convergent.
+// Row i's Σ_e (A_e + ξ_e) V[col_e] by a group of kGroup consecutive lanes: lane l of the group
+// takes entries l, l + kGroup, … (consecutive lanes read consecutive entries), warp_sum adds them
+// within the group (a logical warp of kGroup lanes), and the group's first lane holds the total.
+// Every lane of the warp must call it (rows ≥ N contribute nothing), so the shuffles are
+// convergent.
+template <int kGroup>
 __device__ double row_product(const NetView& v, const double* xi, const double* V, Index i,
                               int lane_in_group) {
   double partial = 0.0;
   if (i < v.n) {
     const Index end = v.row_ptr[i + 1];
-    for (Index e = v.row_ptr[i] + lane_in_group; e < end; e += v.group) {
+    for (Index e = v.row_ptr[i] + lane_in_group; e < end; e += kGroup) {
       partial += (v.A[e] + xi[e]) * V[v.col_idx[e]];
     }
   }
-  for (int offset = v.group / 2; offset > 0; offset /= 2) {
-    partial += __shfl_down_sync(kFullMask, partial, offset, v.group);
-  }
-  return partial;
+  return warp_sum<kGroup>(partial);
 }
 
-__device__ double block_max(double v, double* scratch) {
-  const int lane = static_cast<int>(threadIdx.x) % kWarp;
-  const int warp = static_cast<int>(threadIdx.x) / kWarp;
-  for (int offset = kWarp / 2; offset > 0; offset /= 2) {
-    v = fmax(v, __shfl_down_sync(kFullMask, v, offset));
-  }
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    double total = 0.0;
-    for (int w = 0; w < static_cast<int>(blockDim.x) / kWarp; ++w) total = fmax(total, scratch[w]);
-    scratch[32] = total;
-  }
-  __syncthreads();
-  const double total = scratch[32];
-  __syncthreads();
-  return total;
-}
+// Sums and maxima over one problem's entries, by its block: every launch here has kBlock threads.
+using ProblemReduction = BlockReduction<double, kBlock>;
 
 // Forward pass of listed problem `first + blockIdx.x` (p = which[…]) under `controls` (B × dim):
 //   u_{k+1} = u_k + dt X_k,  X_k = (A + ξ_c(k)) g(u_k) − u_k + b,
 // keeping u_k and X_k in the block's slot, then J's terms (4 values per listed problem in
-// `costs`) and u at the horizon into u_final (B × N). Thread mapping: groups of v.group lanes own
-// rows r, r + rows_per_pass, … (row_product); one barrier per step, V double-buffered. Bytes per
-// step: the row's ξ (8 B/synapse, coalesced within a group) plus A, columns and V[col], which the
-// L1/L2 caches serve for every problem after the first.
+// `costs`) and u at the horizon into u_final (B × N). Thread mapping: groups of kGroup = v.group
+// lanes own rows r, r + rows_per_pass, … (row_product); one barrier per step, V double-buffered.
+// Bytes per step: the row's ξ (8 B/synapse, coalesced within a group) plus A, columns and V[col],
+// which the L1/L2 caches serve for every problem after the first.
+template <int kGroup>
 __global__ void __launch_bounds__(kBlock)
     forward_kernel(NetView v, const double* controls, const double* u0, const Index* which,
                    Index first, Scratch scratch, double* u_final, double* costs) {
-  __shared__ double reduce_scratch[33];
+  __shared__ ProblemReduction::TempStorage storage;
   const Index listed = first + blockIdx.x;
   const Index p = which[listed];
   const Index n = v.n, dim = v.intervals * v.synapses;
@@ -124,8 +108,8 @@ __global__ void __launch_bounds__(kBlock)
     s.V[i] = core::activate(v.kind, v.gain, s.u[i]);
   }
   __syncthreads();
-  const int lane_in_group = static_cast<int>(threadIdx.x) % v.group;
-  const Index first_row = tid / v.group, rows_per_pass = threads / v.group;
+  const int lane_in_group = static_cast<int>(threadIdx.x) % kGroup;
+  const Index first_row = tid / kGroup, rows_per_pass = threads / kGroup;
   double state_acc = 0.0;
   for (Index k = 0; k < v.steps; ++k) {
     const double* xi = xi_all + (k / v.steps_per_interval) * v.synapses;
@@ -137,7 +121,7 @@ __global__ void __launch_bounds__(kBlock)
     const double w = v.step_weight[k];
     for (Index r = 0; r < n; r += rows_per_pass) {
       const Index i = r + first_row;
-      const double product = row_product(v, xi, Vk, i, lane_in_group);
+      const double product = row_product<kGroup>(v, xi, Vk, i, lane_in_group);
       if (lane_in_group == 0 && i < n) {
         const double X = product + v.b[i] - uk[i];
         Xk[i] = X;
@@ -156,22 +140,25 @@ __global__ void __launch_bounds__(kBlock)
   double final_acc = 0.0;
   for (Index r = 0; r < n; r += rows_per_pass) {
     const Index i = r + first_row;
-    const double product = row_product(v, xi_last, V_end, i, lane_in_group);
+    const double product = row_product<kGroup>(v, xi_last, V_end, i, lane_in_group);
     if (lane_in_group == 0 && i < n) {
       const double X = product + v.b[i] - u_end[i];
       final_acc += X * X;
     }
   }
-  // μ Σ_c W_c |ξ_c|²: each interval's norm by one block reduction.
+  // μ Σ_c W_c |ξ_c|²: each interval's norm by one block reduction. The sums land in thread 0,
+  // which alone writes the costs; the barrier after each lets the next reuse `storage`.
   double control = 0.0;
   for (Index c = 0; c < v.intervals; ++c) {
     const double* xi = xi_all + c * v.synapses;
     double part = 0.0;
     for (Index e = tid; e < v.synapses; e += threads) part += xi[e] * xi[e];
-    control += v.W[c] * block_sum(part, reduce_scratch);
+    control += v.W[c] * ProblemReduction(storage).Sum(part);
+    __syncthreads();
   }
-  const double state = (1.0 - v.mu) * block_sum(state_acc, reduce_scratch);
-  const double final2 = block_sum(final_acc, reduce_scratch);
+  const double state = (1.0 - v.mu) * ProblemReduction(storage).Sum(state_acc);
+  __syncthreads();
+  const double final2 = ProblemReduction(storage).Sum(final_acc);
   for (Index i = tid; i < n; i += threads) u_final[p * n + i] = u_end[i];
   if (threadIdx.x == 0) {
     double* out = costs + listed * 4;
@@ -253,7 +240,8 @@ __global__ void __launch_bounds__(kBlock)
 __global__ void __launch_bounds__(kBlock)
     directions_kernel(NetView v, const double* x, const double* g, double* d, const Index* which,
                       Index first, const double* alpha, double* out) {
-  __shared__ double reduce_scratch[33];
+  __shared__ ProblemReduction::TempStorage max_storage;
+  __shared__ ProblemReduction::TempStorage sum_storage;
   const Index listed = first + blockIdx.x;
   const Index p = which[listed];
   const Index dim = v.intervals * v.synapses;
@@ -270,8 +258,9 @@ __global__ void __launch_bounds__(kBlock)
       slope += ge * de;
     }
   }
-  worst = block_max(worst, reduce_scratch);
-  slope = block_sum(slope, reduce_scratch);
+  // In thread 0, which alone writes them.
+  worst = ProblemReduction(max_storage).Reduce(worst, Fmax{});
+  slope = ProblemReduction(sum_storage).Sum(slope);
   if (threadIdx.x == 0) {
     out[2 * listed] = worst;
     out[2 * listed + 1] = slope;
@@ -300,7 +289,7 @@ __global__ void __launch_bounds__(kBlock)
     accept_kernel(NetView v, double* x, double* g, const double* t, const double* gt,
                   double* u_final, const double* u_final_trial, const Index* which, Index first,
                   double* out) {
-  __shared__ double reduce_scratch[33];
+  __shared__ ProblemReduction::TempStorage storage;
   const Index listed = first + blockIdx.x;
   const Index p = which[listed];
   const Index dim = v.intervals * v.synapses;
@@ -315,9 +304,11 @@ __global__ void __launch_bounds__(kBlock)
       x[offset + e] = t[offset + e];
       g[offset + e] = gt[offset + e];
     }
-    sDs += v.W[c] * block_sum(ss, reduce_scratch);
+    // In thread 0, which alone writes the sums; the barrier lets the next reuse `storage`.
+    sDs += v.W[c] * ProblemReduction(storage).Sum(ss);
+    __syncthreads();
   }
-  sy = block_sum(sy, reduce_scratch);
+  sy = ProblemReduction(storage).Sum(sy);
   for (Index i = threadIdx.x; i < v.n; i += blockDim.x) {
     u_final[p * v.n + i] = u_final_trial[p * v.n + i];
   }
@@ -345,6 +336,18 @@ int lanes_per_row(Index synapses, Index n) {
   int group = 1;
   while (group < kWarp && group < mean) group *= 2;
   return group;
+}
+
+// The forward pass for `group` lanes per row (one of lanes_per_row's values).
+auto forward_kernel_for(int group) {
+  switch (group) {
+    case 1: return forward_kernel<1>;
+    case 2: return forward_kernel<2>;
+    case 4: return forward_kernel<4>;
+    case 8: return forward_kernel<8>;
+    case 16: return forward_kernel<16>;
+    default: return forward_kernel<32>;
+  }
 }
 
 }  // namespace
@@ -380,8 +383,8 @@ struct CudaControlBatch::Impl {
                 std::vector<core::CostTerms>& out) {
     const cudaStream_t stream = resources.stream();
     for (const LaunchSlice& slice : block_per_item_launches(count, kBlock, per_launch)) {
-      launch_kernel(forward_kernel, slice.shape, stream, view, controls, u0.data(), which.data(),
-                    slice.first_item, scratch(), u_end, results.data());
+      launch_kernel(forward_kernel_for(view.group), slice.shape, stream, view, controls, u0.data(),
+                    which.data(), slice.first_item, scratch(), u_end, results.data());
       launch_kernel(backward_kernel, slice.shape, stream, view, controls, which.data(),
                     slice.first_item, scratch(), gradient);
     }

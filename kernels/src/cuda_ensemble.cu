@@ -132,7 +132,9 @@ __device__ Index staged_weight_bytes(const EnsembleView<Real, W>& v) {
 // be another cluster block's shared memory) — and returns whether s differs from `old` in any of
 // those neurons. A word is two ballots of its halves (lane l reads neurons 64w + l and
 // 64w + 32 + l: consecutive shared-memory words, no bank conflicts), not 64 serial reads by one
-// thread; lane 0 adds it. Every thread of the block must call this (the ballots take whole warps).
+// thread; lane 0 adds it. Kept by hand: a ballot builds the 32 bits in one instruction, which no
+// CUB reduction matches, and the atomics make the words' sum order-free. Every thread of the block
+// must call this (the ballots take whole warps).
 template <class Real>
 __device__ bool add_word_hashes(const Real* s, const Real* old, int begin, int end,
                                 unsigned long long* hash) {

@@ -54,7 +54,7 @@ __device__ __forceinline__ void add_column(Real (&acc)[kStates], Real v, const R
 // 8 bytes per synapse in float32 — and each pair multiplies the kStates entries of its column in
 // the state-major copy xt (xt[c ld + j] = state j's entry c): contiguous, one or two sectors per
 // synapse instead of kStates scattered ones. Tiles of up to 32 states hold a batch of 32 in one
-// tile, so the matrix is streamed once per product. A shuffle tree sums the lanes. Rows of a
+// tile, so the matrix is streamed once per product. warp_sum adds the lanes. Rows of a
 // network are near-uniform in length, so warps balance. More tiles than grid.y holds run as
 // slices (csr_product_launches); `first` is the slice's first state.
 template <class Real, int kStates>
@@ -77,10 +77,7 @@ __global__ void __launch_bounds__(kThreads)
   }
 #pragma unroll
   for (int j = 0; j < kStates; ++j) {
-    Real sum = acc[j];
-    for (int offset = kWarp / 2; offset > 0; offset /= 2) {
-      sum += __shfl_down_sync(kFullMask, sum, offset);
-    }
+    const Real sum = warp_sum(acc[j]);
     if (lane == 0 && j < states) y[(first_state + j) * n + row] = sum;
   }
 }
@@ -159,7 +156,7 @@ __global__ void __launch_bounds__(kThreads)
   __shared__ double scratch[kAcc][kThreads / kWarp];
   const Index first_pattern = static_cast<Index>(blockIdx.x) * kFactoredPatterns;
   const Index first_state = static_cast<Index>(blockIdx.y) * kFactoredStates;
-  double acc[kFactoredPatterns][kFactoredStates] = {};
+  double acc[kAcc] = {};  // pattern q, state j at q kFactoredStates + j
   for (Index i = threadIdx.x; i < n; i += blockDim.x) {
     double xv[kFactoredStates];
 #pragma unroll
@@ -173,26 +170,16 @@ __global__ void __launch_bounds__(kThreads)
       if (first_pattern + q >= patterns) break;
       const bool plus = (xi[(first_pattern + q) * words + word] >> bit) & 1u;
 #pragma unroll
-      for (int j = 0; j < kFactoredStates; ++j) acc[q][j] += plus ? xv[j] : -xv[j];
+      for (int j = 0; j < kFactoredStates; ++j) {
+        acc[q * kFactoredStates + j] += plus ? xv[j] : -xv[j];
+      }
     }
   }
-  const int lane = static_cast<int>(threadIdx.x) % kWarp;
-  const int warp = static_cast<int>(threadIdx.x) / kWarp;
-#pragma unroll
-  for (int q = 0; q < kFactoredPatterns; ++q) {
-#pragma unroll
-    for (int j = 0; j < kFactoredStates; ++j) {
-      const double v = warp_sum(acc[q][j]);
-      if (lane == 0) scratch[q * kFactoredStates + j][warp] = v;
-    }
-  }
-  __syncthreads();
+  const double total = block_sums<kThreads>(acc, scratch);
   if (threadIdx.x < kAcc) {
     const int q = static_cast<int>(threadIdx.x) / kFactoredStates;
     const int j = static_cast<int>(threadIdx.x) % kFactoredStates;
     if (first_pattern + q < patterns && first_state + j < m) {
-      double total = 0.0;
-      for (int w = 0; w < kThreads / kWarp; ++w) total += scratch[threadIdx.x][w];
       sums[(first_state + j) * patterns + first_pattern + q] = total;
     }
   }
@@ -217,15 +204,18 @@ __global__ void __launch_bounds__(kThreads)
     popcount_sums_kernel(Index n, Index patterns, Index words, const std::uint32_t* __restrict__ xi,
                          const std::uint32_t* __restrict__ bits, Index first,
                          double* __restrict__ sums) {
-  __shared__ double scratch[33];
+  using CountReduction = BlockReduction<long long, kThreads>;
+  __shared__ CountReduction::TempStorage storage;
   const Index mu = blockIdx.x;
   const Index j = first + static_cast<Index>(blockIdx.y);
   long long differ = 0;
   for (Index w = threadIdx.x; w < words; w += blockDim.x) {
     differ += __popc(xi[mu * words + w] ^ bits[j * words + w]);
   }
-  const double total = block_sum(static_cast<double>(differ), scratch);
-  if (threadIdx.x == 0) sums[j * patterns + mu] = static_cast<double>(n) - 2.0 * total;
+  const long long total = CountReduction(storage).Sum(differ);
+  if (threadIdx.x == 0) {
+    sums[j * patterns + mu] = static_cast<double>(n) - 2.0 * static_cast<double>(total);
+  }
 }
 
 // Factored, second product: y_{j,i} = (Σ_μ ξ^μ_i sums[j P + μ] − P x_{j,i}) / N. One thread per

@@ -70,8 +70,9 @@ struct SyncRule {
 // ballots give the word's sign bits, hashed as core::hash_signs hashes them, and whether anything
 // flipped; the block sums its warps' word hashes (mod 2^64, so order-free) in shared memory and
 // adds them to the column's fingerprint with one atomic, so a step costs ⌈N / 512⌉ atomics per
-// column rather than one per word. changed and fingerprint are this step's row of the chunk's
-// flags (zeroed before the chunk).
+// column rather than one per word. That sum stays by hand: a word exists in its warp's lane 0
+// only, so a cub::BlockReduce over the 256 threads would add 248 zeros to reach the same 8 terms.
+// changed and fingerprint are this step's row of the chunk's flags (zeroed before the chunk).
 template <class Real>
 __global__ void __launch_bounds__(kThreads)
     sync_update_kernel(Real* __restrict__ x, const Real* __restrict__ y, const Real* __restrict__ b,
@@ -327,7 +328,8 @@ __global__ void __launch_bounds__(kThreads)
                         Index* __restrict__ steps, int* __restrict__ settled,
                         std::uint32_t* __restrict__ order_all,
                         std::uint32_t* __restrict__ draws_all, double* __restrict__ sums_all) {
-  __shared__ double scratch[33];
+  using FieldReduction = BlockReduction<double, kThreads>;
+  __shared__ FieldReduction::TempStorage storage;
   __shared__ int flips;
   __shared__ int flipped;
   const Index b = which[blockIdx.x];
@@ -368,7 +370,9 @@ __global__ void __launch_bounds__(kThreads)
           part += plus ? m[mu] : -m[mu];
         }
       }
-      const double total = block_sum(part, scratch);
+      // In thread 0, which alone updates s_i; the barrier after it lets the next field reuse
+      // `storage`.
+      const double total = FieldReduction(storage).Sum(part);
       if (tid == 0) {
         const Real old = s[i];
         const double f =

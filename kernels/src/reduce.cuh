@@ -1,10 +1,30 @@
 #pragma once
-// Internal to kernels/: deterministic reductions. Every sum is taken in a fixed order that
-// depends only on the problem size (never on timing or on which other states run), in float64,
-// so reruns reproduce every bit and a state's result does not depend on its batch.
+// Internal to kernels/: deterministic reductions, on CUB's warp and block reductions. Every sum is
+// taken in a fixed order that depends only on the problem size (never on timing or on which other
+// states run), in float64 where the kernels accumulate in it, so reruns reproduce every bit and a
+// state's result does not depend on its batch.
+//
+// The order is the one CUB's code follows (CUB documents none; the algorithm is pinned here).
+// cub::WarpReduce over a power-of-two logical warp is its shuffle form: a balanced tree over
+// consecutive lanes (lane l adds lane l + 1's value, then l + 2's, l + 4's, …), the total in the
+// first lane. cub::BlockReduce with BLOCK_REDUCE_RAKING over B threads: every thread stores its
+// value, then lane l of the first warp adds the values of threads l S … l S + S − 1 in thread
+// order (S = B / 32), and that warp adds its lanes as above; the total is in thread 0. Neither
+// uses atomics or a data-dependent choice, so for one block size (a template parameter, equal to
+// every launch's block) and one CUB version the tree is fixed: another CUB version may change it,
+// and with it the last bits of floating-point sums, but never a rerun's.
+//
+// Against the CPU reference, which adds in index order: max, arg-max and integer sums do not
+// depend on the order and match it bit for bit; floating-point sums differ from it by rounding,
+// which every parity test allows for (a rounding tolerance, or inputs whose sums are exact in any
+// order, such as the dyadic test weights).
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <cub/block/block_reduce.cuh>
+#include <cub/util_ptx.cuh>
+#include <cub/warp/warp_reduce.cuh>
+#include <type_traits>
 
 #include "cuda_check.hpp"
 #include "launch.hpp"
@@ -14,36 +34,67 @@ namespace attractor::cuda {
 constexpr int kWarp = 32;
 constexpr unsigned kFullMask = 0xFFFFFFFFu;
 
-// Σ over the 32 lanes by a fixed tree (shuffle down); the total is in lane 0.
-template <class T>
+// Every block reduction takes this algorithm, so the order stated above holds for all of them.
+// Raking rather than BLOCK_REDUCE_WARP_REDUCTIONS: with that one, ptxas (CUDA 13.0, sm_90) gave
+// async_sweeps_kernel<float> a 16-byte local-memory stack frame of spills; raking keeps every
+// kernel at none.
+template <class T, int kBlockThreads>
+using BlockReduction = cub::BlockReduce<T, kBlockThreads, cub::BLOCK_REDUCE_RAKING>;
+
+// Σ over each logical warp of kLanes consecutive lanes (a power of two ≤ 32), in its first lane.
+// Every lane of the warp calls it.
+template <int kLanes = kWarp, class T>
 __device__ T warp_sum(T v) {
-  for (int offset = kWarp / 2; offset > 0; offset /= 2) v += __shfl_down_sync(kFullMask, v, offset);
-  return v;
+  static_assert(kLanes >= 1 && kLanes <= kWarp && (kLanes & (kLanes - 1)) == 0,
+                "a logical warp is a power of two of at most 32 lanes");
+  if constexpr (kLanes == 1) {
+    return v;
+  } else {
+    using WarpSum = cub::WarpReduce<T, kLanes>;
+    // The shuffle form keeps nothing in memory: its storage is a placeholder, and a local one
+    // costs no shared memory (and, unused, no stack).
+    static_assert(std::is_empty_v<typename WarpSum::InternalWarpReduce::TempStorage>,
+                  "power-of-two logical warps reduce by shuffles");
+    typename WarpSum::TempStorage placeholder;
+    return WarpSum(placeholder).Sum(v);
+  }
 }
 
 // The same total given to every lane: lane 0's, so every lane holds the same association of the
-// terms (a butterfly would give each lane its own) and decisions made from it agree.
+// terms and decisions made from it agree.
 template <class T>
 __device__ T warp_sum_to_all(T v) {
-  return __shfl_sync(kFullMask, warp_sum(v), 0);
+  return cub::ShuffleIndex<kWarp>(warp_sum(v), 0, kFullMask);
 }
 
-// Sum of `v` over the block, returned to every thread. `scratch` holds ≥ 33 doubles of shared
-// memory; the block size is a multiple of 32. Two barriers; the last one makes `scratch` reusable.
-__device__ inline double block_sum(double v, double* scratch) {
+// fmax as a reduction operator: order-free, so a block's maximum is the CPU's bit for bit.
+struct Fmax {
+  template <class T>
+  __device__ T operator()(T a, T b) const {
+    return fmax(a, b);
+  }
+};
+
+// K sums over the block at once, for kernels that keep K accumulators per thread: warp_sum for
+// each, then thread k < K adds sum k's warp totals in warp order. This last stage stays by hand:
+// cub::BlockReduce reduces one value per call, so K calls would cost K barriers, and one call
+// over a K-vector would hold 2 K doubles per raking lane (K = 32 for the factored overlaps).
+// `scratch` is shared; the result is sum threadIdx.x in the threads below K. One barrier; the
+// caller does not reuse `scratch`.
+template <int kBlockThreads, int K>
+__device__ double block_sums(const double (&acc)[K], double (&scratch)[K][kBlockThreads / kWarp]) {
+  static_assert(kBlockThreads % kWarp == 0 && K <= kBlockThreads, "whole warps, a thread a sum");
   const int lane = static_cast<int>(threadIdx.x) % kWarp;
   const int warp = static_cast<int>(threadIdx.x) / kWarp;
-  v = warp_sum(v);
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    double total = 0.0;
-    for (int w = 0; w < static_cast<int>(blockDim.x) / kWarp; ++w) total += scratch[w];
-    scratch[32] = total;
+#pragma unroll
+  for (int k = 0; k < K; ++k) {
+    const double total = warp_sum(acc[k]);
+    if (lane == 0) scratch[k][warp] = total;
   }
   __syncthreads();
-  const double total = scratch[32];
-  __syncthreads();
+  if (threadIdx.x >= K) return 0.0;
+  double total = scratch[threadIdx.x][0];
+  for (int w = 1; w < kBlockThreads / kWarp; ++w) total += scratch[threadIdx.x][w];
   return total;
 }
 
@@ -57,7 +108,7 @@ template <class Term, int K>
 __global__ void __launch_bounds__(kReduceThreads)
     reduce_partials_kernel(Term term, std::int64_t n, std::int64_t first_item, double* partials) {
   // One block owns a strided slice of one item's n elements and writes K partial sums.
-  __shared__ double scratch[K][33];
+  __shared__ double scratch[K][kReduceThreads / kWarp];
   const int item = static_cast<int>(first_item) + static_cast<int>(blockIdx.y);
   double acc[K];
 #pragma unroll
@@ -67,17 +118,8 @@ __global__ void __launch_bounds__(kReduceThreads)
        i += stride) {
     term.add(item, i, acc);
   }
-  const int lane = static_cast<int>(threadIdx.x) % kWarp;
-  const int warp = static_cast<int>(threadIdx.x) / kWarp;
-#pragma unroll
-  for (int k = 0; k < K; ++k) {
-    const double v = warp_sum(acc[k]);
-    if (lane == 0) scratch[k][warp] = v;
-  }
-  __syncthreads();
+  const double total = block_sums<kReduceThreads>(acc, scratch);
   if (threadIdx.x < K) {
-    double total = 0.0;
-    for (int w = 0; w < kReduceThreads / kWarp; ++w) total += scratch[threadIdx.x][w];
     partials[(static_cast<std::int64_t>(item) * gridDim.x + blockIdx.x) * K + threadIdx.x] = total;
   }
 }

@@ -61,17 +61,19 @@ void CompetingUnitsUpdate<Scalar>::operator()(Scalar* W, const Scalar* v, std::i
       Eigen::Map<const RowMatrix>(v, batch, D) * Eigen::Map<const RowMatrix>(Wp_.data(), H, D).transpose();
 
   // Ranks: the k best units of each sample, kept sorted in a k-slot array while the units are
-  // scanned in index order; "better" is a strict total order (I descending, then index ascending),
-  // so the result is the same as a full sort's.
+  // scanned in index order; core::ranks_before (I descending, then index ascending) is a strict
+  // total order, so the result is the same as a full sort's, and the GPU's arg-max reductions
+  // follow the same order.
   top_.resize(static_cast<std::size_t>(batch));
   kth_.resize(static_cast<std::size_t>(batch));
   for (std::int64_t b = 0; b < batch; ++b) {
     const Scalar* I = I_.data() + b * H;
+    const auto unit = [I](std::int32_t mu) { return core::RankCandidate<Scalar>{I[mu], mu}; };
     std::int64_t filled = 0;
     for (std::int32_t mu = 0; mu < H; ++mu) {
-      if (filled == k && !(I[mu] > I[ranked_[k - 1]])) continue;  // equal: the lower index stays
+      if (filled == k && !core::ranks_before(unit(mu), unit(ranked_[k - 1]))) continue;
       std::int64_t at = filled < k ? filled++ : k - 1;
-      while (at > 0 && I[mu] > I[ranked_[at - 1]]) {
+      while (at > 0 && core::ranks_before(unit(mu), unit(ranked_[at - 1]))) {
         ranked_[at] = ranked_[at - 1];
         --at;
       }

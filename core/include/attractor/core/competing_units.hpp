@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "attractor/core/config.hpp"
+
 namespace attractor::core {
 
 // Krotov & Hopfield (PNAS 2019), unsupervised learning by competing hidden units, in the fast
@@ -19,6 +21,33 @@ struct CompetingUnitsRule {
   double delta = 0.4;      // Δ: the strength of that anti-Hebbian push
 
   void validate(std::int64_t hidden) const;  // InputError for out-of-range values
+};
+
+// A candidate for a rank: a unit and its input I. unit < 0 is "none", ranked below every unit.
+template <class Real>
+struct RankCandidate {
+  Real input;
+  std::int32_t unit;
+};
+
+// Whether a ranks before b: larger I first, ties to the lower unit index. A strict total order on
+// inputs without NaN, shared by the CPU's scan and the GPU's block reductions.
+template <class Real>
+ATTRACTOR_HD bool ranks_before(const RankCandidate<Real>& a, const RankCandidate<Real>& b) {
+  if (b.unit < 0) return a.unit >= 0;
+  if (a.unit < 0) return false;
+  return a.input > b.input || (a.input == b.input && a.unit < b.unit);
+}
+
+// The combining operator of an arg-max over candidates: the one that ranks first. It picks the
+// first of a strict total order, so it is associative and commutative, and every reduction tree
+// (a scan in unit order, a GPU block reduction's) ends on the same unit.
+struct RanksFirst {
+  template <class Real>
+  ATTRACTOR_HD RankCandidate<Real> operator()(const RankCandidate<Real>& a,
+                                              const RankCandidate<Real>& b) const {
+    return ranks_before(b, a) ? b : a;
+  }
 };
 
 // One backend's copy of W (H × D, row-major float32) and of the training inputs, and the update
