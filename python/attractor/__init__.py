@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from ._attractor import ControlledNetwork, InputError, Network  # noqa: F401
+from ._attractor import ControlledNetwork, InputError, Network, __version__  # noqa: F401
 from . import _attractor as _core
 
 __all__ = ["InputError", "Network", "network", "weights", "memory", "run", "run_ensemble",
