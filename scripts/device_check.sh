@@ -4,10 +4,10 @@
 # into calls of at most 8 minutes each, the build included:
 #
 #   scripts/device_check.sh parity-bench   call 1: configure and build the tests and the GPU bench
-#                                          programs, run the CUDA and parity tests (ctest -R
-#                                          'cuda|Cuda|Parity', never the CPU-only suite), then the
-#                                          GPU benchmarks against PyTorch (bench/run_gpu_bench.py,
-#                                          bench/run_control_bench.py)
+#                                          programs, run the tests labelled gpu (ctest -L gpu:
+#                                          the CUDA and parity tests, never the CPU-only suite),
+#                                          then the GPU benchmarks against PyTorch
+#                                          (bench/run_gpu_bench.py, bench/run_control_bench.py)
 #   scripts/device_check.sh sanitize       call 2: build the tests (a no-op while the machine is
 #                                          still warm), compute-sanitizer memcheck and racecheck on
 #                                          the short list of gtest filters `sanitize_filters` below
@@ -284,12 +284,13 @@ do_parity_bench() {
     attractor_tests attractor_bench_gpu attractor_bench_control
   [[ -f $build_dir/build.ninja ]] || ((dry_run)) || return
 
-  # The CUDA cases of every engine suite (".../cuda") and the parity suites, 16 processes sharing
-  # the GPU (~0.5 GB of context each); two OpenMP threads each for their CPU reference runs.
+  # The gpu label (tests/CMakeLists.txt): the CUDA cases of every engine suite (".../cuda") and
+  # the Cuda* and *Parity suites, 16 processes sharing the GPU (~0.5 GB of context each); two
+  # OpenMP threads each for their CPU reference runs.
   local limit
   limit=$(at_most "$test_s" $(($(remaining) - gpu_bench_min_s - control_s)))
   step tests "$limit" "$limit" "$OUT/ctest.log" \
-    env OMP_NUM_THREADS=2 ctest --test-dir "$build_dir" -R 'cuda|Cuda|Parity' -j "$jobs" \
+    env OMP_NUM_THREADS=2 ctest --test-dir "$build_dir" -L gpu -j "$jobs" \
     --timeout "$limit" --no-tests=error --output-on-failure \
     --output-junit "$(realpath -m "$build_dir")/ctest-junit.xml"
   cap_log "$OUT/ctest.log"

@@ -8,6 +8,7 @@
 #include "attractor/core/error.hpp"
 #include "attractor/host/io/input_file.hpp"
 #include "attractor/host/engine/processes.hpp"
+#include "attractor/version.hpp"
 #include "common.hpp"
 
 int main(int argc, char** argv) {
@@ -18,7 +19,7 @@ int main(int argc, char** argv) {
   CLI::App app{"attractor: Hopfield-family recurrent networks — dynamics, recall and capacity",
                "attractor"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "attractor 0.1.0");
+  app.set_version_flag("--version", "attractor " ATTRACTOR_VERSION);
   app.footer("Run `attractor <command> --help` for the options of one command.");
   // A usage error quotes what was typed: made printable like every other message.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {

@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from ._attractor import ControlledNetwork, InputError, Network  # noqa: F401
+from ._attractor import ControlledNetwork, InputError, Network, __version__  # noqa: F401
 from . import _attractor as _core
 
 # The names every string argument accepts, by kind ("dynamics", "backend", "storage_rule", ...):

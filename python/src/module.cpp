@@ -29,6 +29,7 @@
 #include "attractor/host/physical/physical_learning.hpp"
 #include "attractor/host/physical/physical_network.hpp"
 #include "attractor/host/memory/storage_rules.hpp"
+#include "attractor/version.hpp"
 #include "bindings.hpp"
 
 namespace py = pybind11;
@@ -183,6 +184,7 @@ PhysicalNetwork physical_network_from(const py::dict& d) {
 
 PYBIND11_MODULE(_attractor, m) {
   m.doc() = "attractor: Hopfield-family networks, their dynamics and learning rules";
+  m.attr("__version__") = ATTRACTOR_VERSION;
   py::register_exception<core::InputError>(m, "InputError", PyExc_ValueError);
   bind_control(m);
   bind_supervised(m);
