@@ -38,9 +38,6 @@ void CommonOptions::add_to(CLI::App& command, const std::vector<core::Precision>
 void RecallOptions::add_to(CLI::App& command, std::int64_t& neurons, std::int64_t& steps,
                            double& overlap, const std::string& steps_help,
                            const std::string& match_help) {
-  n = &neurons;
-  max_steps = &steps;
-  match = &overlap;
   command.add_option("--n", neurons, "Number of neurons N")->capture_default_str();
   dynamics_option_ =
       command

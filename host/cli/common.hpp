@@ -48,9 +48,6 @@ struct RecallOptions {
   explicit RecallOptions(std::string default_dynamics) : dynamics(std::move(default_dynamics)) {}
 
   std::string dynamics;
-  std::int64_t* n = nullptr;
-  std::int64_t* max_steps = nullptr;
-  double* match = nullptr;
 
   // Registers the options on `command`, bound to the experiment's own fields; the help texts say
   // what a step and a match mean for this command.
