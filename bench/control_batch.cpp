@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -158,7 +159,7 @@ void export_peer(const Settings& settings, const ControlNetworkExample& ex,
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   Settings settings;
   for (int a = 1; a < argc; ++a) {
     const std::string arg = argv[a];
@@ -338,4 +339,8 @@ int main(int argc, char** argv) {
 #endif
   std::cout << out.dump(2) << '\n';
   return 0;
+} catch (const std::exception& e) {
+  // A bad option value (std::stoll) or a failed run: one line and status 1, not std::terminate.
+  std::cerr << "attractor_bench_control: " << e.what() << '\n';
+  return 1;
 }

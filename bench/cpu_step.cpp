@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -61,7 +62,7 @@ nlohmann::json time_case(const std::string& name, const core::Network& net, std:
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   bench::BenchArgs args;
   const int exit_code = bench::parse_bench_args(
       argc, argv, args,
@@ -108,4 +109,8 @@ int main(int argc, char** argv) {
                               {"cases", cases}};
   std::cout << out.dump(2) << '\n';
   return 0;
+} catch (const std::exception& e) {
+  // A failed run: one line and status 1, not std::terminate.
+  std::cerr << "attractor_bench_cpu: " << e.what() << '\n';
+  return 1;
 }

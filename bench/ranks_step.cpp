@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <exception>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -63,10 +64,8 @@ double time_exchange(const Processes& processes, std::int64_t n, std::int64_t m)
   return median(times);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const Processes processes(argc, argv);
+// One process's part of the benchmark; main() stops every process when one fails.
+int run(const Processes& processes, int argc, char** argv) {
   bench::BenchArgs args;
   const int exit_code = bench::parse_bench_args(
       argc, argv, args, "usage: mpiexec -n P attractor_bench_ranks [--quick] [--export DIR]\n",
@@ -85,10 +84,11 @@ int main(int argc, char** argv) {
                        const core::RunOptions& options, bool continuous) {
     const double t = time_steps(processes, net, options, batch, repeats, continuous);
     const double exchange = processes.size() > 1 ? time_exchange(processes, n, batch) : 0.0;
-    // What one process receives per step: every other process's rows of the fields.
-    const double received = 8.0 * static_cast<double>(batch) *
-                            static_cast<double>(n - n / processes.size()) * multiplications *
-                            (processes.size() > 1 ? 1.0 : 0.0);
+    // What one process receives per step: every other process's rows of the fields (it keeps
+    // n / P whole rows itself).
+    const std::int64_t own_rows = n / processes.size();
+    const double received = 8.0 * static_cast<double>(batch) * static_cast<double>(n - own_rows) *
+                            multiplications * (processes.size() > 1 ? 1.0 : 0.0);
     cases.push_back({{"name", name},
                      {"n", n},
                      {"synapses", csr.nnz()},
@@ -127,4 +127,18 @@ int main(int argc, char** argv) {
               << '\n';
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Processes processes(argc, argv);
+  try {
+    return run(processes, argc, argv);
+  } catch (const std::exception& e) {
+    // One line, and every process stopped: the others would wait for this one for ever.
+    std::cerr << "attractor_bench_ranks: failed on process " << processes.rank() << ": " << e.what()
+              << '\n';
+    processes.abort(1);
+  }
 }

@@ -78,7 +78,7 @@ void CommonOptions::require_cpu_backend(const std::string& command) const {
 }
 
 Action run_parsed(std::shared_ptr<Subcommands> commands) {
-  return [commands]() {
+  return [commands = std::move(commands)]() {
     for (auto& [command, action] : *commands) {
       if (command->parsed()) return action();
     }

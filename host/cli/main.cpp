@@ -11,7 +11,7 @@
 #include "attractor/version.hpp"
 #include "common.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace attractor;
   // Under mpirun every process runs this program; the first one speaks for all of them.
   const Processes processes(argc, argv);
@@ -82,4 +82,9 @@ int main(int argc, char** argv) {
     processes.abort(3);
   }
   return 2;
+} catch (const std::exception& e) {
+  // What the handlers above let through (setting up the commands, writing a message): a failure
+  // like any other, not std::terminate.
+  std::cerr << "attractor: failed: " << e.what() << '\n';
+  return 3;
 }

@@ -89,10 +89,11 @@ void set_schedule(Params& p, std::optional<Index> epochs, std::optional<Index> b
 void bind_supervised(py::module_& m) {
   m.def("_train_top_layer",
         [](const Array<float>& weights, const Array<float>& x, const Array<std::int64_t>& labels,
-           std::optional<Array<float>> test_x, std::optional<Array<std::int64_t>> test_labels,
-           std::optional<Index> classes, std::optional<double> n, std::optional<double> power,
-           std::optional<double> beta, std::optional<Index> epochs, std::optional<Index> batch,
-           std::optional<double> lr0, std::optional<double> lr_end, std::uint64_t seed) {
+           const std::optional<Array<float>>& test_x,
+           const std::optional<Array<std::int64_t>>& test_labels, std::optional<Index> classes,
+           std::optional<double> n, std::optional<double> power, std::optional<double> beta,
+           std::optional<Index> epochs, std::optional<Index> batch, std::optional<double> lr0,
+           std::optional<double> lr_end, std::uint64_t seed) {
           TopLayerParams p;
           set_if(p.n, n);
           set_if(p.m, power);
@@ -130,10 +131,10 @@ void bind_supervised(py::module_& m) {
 
   m.def("_train_mlp",
         [](const Array<float>& x, const Array<std::int64_t>& labels,
-           std::optional<Array<float>> test_x, std::optional<Array<std::int64_t>> test_labels,
-           std::optional<Index> classes, std::optional<Index> hidden, std::optional<Index> epochs,
-           std::optional<Index> batch, std::optional<double> lr0, std::optional<double> lr_end,
-           std::uint64_t seed) {
+           const std::optional<Array<float>>& test_x,
+           const std::optional<Array<std::int64_t>>& test_labels, std::optional<Index> classes,
+           std::optional<Index> hidden, std::optional<Index> epochs, std::optional<Index> batch,
+           std::optional<double> lr0, std::optional<double> lr_end, std::uint64_t seed) {
           MlpParams p;
           set_if(p.hidden, hidden);
           set_schedule(p, epochs, batch, lr0, lr_end, seed);

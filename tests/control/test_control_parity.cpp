@@ -166,7 +166,7 @@ TEST(ControlParity, ABatchSplitOverLaunchesGivesIdenticalResults) {
   const auto net = test::random_controlled_network(30, 0.2, 41, core::ActivationKind::Logistic);
   core::ControlProblem problem;
   problem.intervals = 4;
-  const auto u0 = test::random_vector(5 * 30, 1.0, 42);
+  const auto u0 = test::random_vector(std::size_t{5} * 30, 1.0, 42);
   const auto plan = core::plan_horizon(net, problem, u0);
   std::vector<core::CostTerms> a, b;
   whole->start(net, problem, plan, u0, {}, a);

@@ -134,7 +134,8 @@ TEST(IntegerWeights, LargerLoadsUseFloat16WhoseFloat32SumsAreExact) {
 // fp16's exact range, rows whose fp32 sums could pass 2^24, and the empty matrix.
 TEST(IntegerWeights, MatricesWithoutAnExactFormAreRefused) {
   core::DenseMatrix<double> gaussian(64, 64);
-  for (Index e = 0; e < 64 * 64; ++e) gaussian.values[e] = std::sin(static_cast<double>(e) + 0.5);
+  for (Index e = 0; e < Index{64} * 64; ++e)
+    gaussian.values[e] = std::sin(static_cast<double>(e) + 0.5);
   EXPECT_FALSE(core::exact_integer_form(gaussian).has_value());
 
   auto off = dense_hebbian(21, 200, 8);

@@ -17,6 +17,7 @@ namespace {
 using attractor::core::InputError;
 using namespace attractor::cuda;  // NOLINT(google-build-using-namespace): the suite's subject
 using Index = std::int64_t;
+constexpr std::size_t kKiB = 1024;
 
 // Around every boundary: warps, blocks of 256, 64-neuron words, the grid's 65,535 along y, and
 // the slice boundaries of the 8-state CSR tiles (524,280) and 4-state factored tiles (262,140),
@@ -181,7 +182,7 @@ TEST(LaunchGeometry, TransposeCoversEveryTileWithinTheLimits) {
   for (const Index rows : kNeurons) {
     for (const Index m : kStates) {
       const LaunchShape shape = transpose_launch(rows, m);
-      EXPECT_EQ(shape.block, Index{kTransposeTile * 8});
+      EXPECT_EQ(shape.block, Index{kTransposeTile} * 8);
       EXPECT_GE(Index{shape.grid[0]}, 1);
       EXPECT_LE(Index{shape.grid[0]}, kTransposeMaxBlocks);
       EXPECT_EQ(shape.grid[1], 1u);
@@ -277,8 +278,8 @@ TEST(LaunchGeometry, BlockPerItemSlicesHoldAtMostTheirSlotsAndTheGridXLimit) {
 TEST(LaunchGeometry, EnsembleLaunchFitsTheOptInSharedMemoryOrRefusesTheState) {
   // Opt-in ceilings of real devices: none (48 KiB), GeForce Ampere/Ada (99 KiB), A100 (163 KiB),
   // H100 (227 KiB).
-  const std::vector<std::size_t> optins = {48 * 1024, 99 * 1024, 163 * 1024, 227 * 1024};
-  const std::vector<std::size_t> statics = {0, 12, 16 * 1024};
+  const std::vector<std::size_t> optins = {48 * kKiB, 99 * kKiB, 163 * kKiB, 227 * kKiB};
+  const std::vector<std::size_t> statics = {0, 12, 16 * kKiB};
   const std::vector<Index> sizes_n = {1,   2,   7,    8,    9,     100,           127,
                                       128, 129, 1000, 5000, 20000, Index{1} << 24};
   const std::vector<Index> counts = {1, 1000, kEnsembleMaxBlocks, kEnsembleMaxBlocks + 1, 10000000};
@@ -337,7 +338,7 @@ TEST(LaunchGeometry, EnsembleLaunchFitsTheOptInSharedMemoryOrRefusesTheState) {
 // clusters of 8; never asynchronous or sparse ones, never without cluster support, and never a
 // plan with an idle block.
 TEST(LaunchGeometry, ClustersStageWeightsThatOneBlockCannot) {
-  const std::size_t optin = 227 * 1024, fixed = 16;
+  const std::size_t optin = 227 * kKiB, fixed = 16;
   const auto plan = [&](Index n, std::size_t weight, bool sync, bool sparse, Index max_cluster) {
     const Index per_network = sparse ? 10 * n : n * n;
     return ensemble_launch(EnsembleShape{4096, n, per_network, sync, sparse, 4, weight}, optin,
@@ -383,7 +384,7 @@ TEST(LaunchGeometry, ClustersStageWeightsThatOneBlockCannot) {
 TEST(LaunchGeometry, GridStrideLaunchesCoverEveryElementWithinTheirBlockBudget) {
   for (const Index elements : kElements) {
     for (const std::uint32_t block : {32u, 128u, 256u, 1024u}) {
-      for (const Index max_blocks : {Index{1}, Index{132 * 8}, Index{4096}, kMaxGridX}) {
+      for (const Index max_blocks : {Index{1}, Index{132} * 8, Index{4096}, kMaxGridX}) {
         SCOPED_TRACE(sizes(elements, block) + " at most " + std::to_string(max_blocks));
         const LaunchShape shape = grid_stride_launch(elements, block, max_blocks);
         expect_within_limits(shape, 0);

@@ -298,7 +298,7 @@ TEST_F(Checkpoints, FieldsOfTheWrongTypeOrRangeAreInputErrors) {
 
 // --columns 1431655766 wrapped the picture's int width; tiles were then written past the pixels.
 TEST_F(Files, AReceptiveFieldGridTooLargeToDrawIsAnInputError) {
-  const std::vector<float> W(100 * 28 * 28, 1.0f);
+  const std::vector<float> W(std::size_t{100} * 28 * 28, 1.0f);
   for (const std::int64_t columns : {std::int64_t{1431655766}, std::int64_t{100000000000}}) {
     expect_input_error([&] { receptive_field_grid(W, 100, 28, 28, columns); },
                        "receptive fields", {"more than the limit"});

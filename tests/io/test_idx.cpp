@@ -94,7 +94,7 @@ TEST(FashionMnist, HasTheDocumentedSizesAndBalancedClasses) {
 // The header's sizes are multiplied in 64 bits against a limit before anything is allocated:
 // 65536 × 65536 wrapped to 0 in 32 bits and was accepted.
 TEST_F(Idx, HeaderSizesAreCheckedBeforeAllocating) {
-  const auto header = [](std::vector<std::uint32_t> extents) {
+  const auto header = [](const std::vector<std::uint32_t>& extents) {
     std::string bytes = {0, 0, 8, static_cast<char>(extents.size())};
     for (const std::uint32_t e : extents) {
       for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>(e >> shift);
@@ -140,7 +140,7 @@ TEST_F(Image, ReceptiveFieldGridDrawsSignsPerUnitScale) {
   const attractor::Image image = receptive_field_grid(W, 2, 2, 2);
   ASSERT_EQ(image.width, 2 * 3 + 1);  // ⌈√2⌉ = 2 tiles a row, 1-pixel gaps
   ASSERT_EQ(image.height, 1 * 3 + 1);
-  const auto pixel = [&](int x, int y) {
+  const auto pixel = [&](std::ptrdiff_t x, std::ptrdiff_t y) {
     const std::uint8_t* p = image.pixels.data() + (y * image.width + x) * 3;
     return std::vector<int>{p[0], p[1], p[2]};
   };

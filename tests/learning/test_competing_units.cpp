@@ -264,7 +264,8 @@ TEST_P(CompetingUnitsBackend, NoEntryMovesMoreThanEpsilonPerUpdate) {
   step->set_weights(W0);
   step->load_inputs(x.data(), S);
   double allowed = 0;
-  const double updates = static_cast<double>((S + params.batch - 1) / params.batch);
+  const std::int64_t minibatches = (S + params.batch - 1) / params.batch;  // ⌈S / batch⌉
+  const double updates = static_cast<double>(minibatches);
   for (std::int64_t epoch = 0; epoch < params.epochs; ++epoch) {
     train_competing_epoch(*step, params, S, epoch);
     allowed += competing_learning_rate(params, epoch) * updates;

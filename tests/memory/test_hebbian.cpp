@@ -54,7 +54,8 @@ TEST(Hebbian, WeightsEqualOuterProductSumOverNExactly) {
     for (std::int64_t i = 0; i < n; ++i) {
       for (std::int64_t j = 0; j < n; ++j) {
         std::int64_t sum = 0;
-        for (std::int64_t mu = 0; mu < p; ++mu) sum += xi.pattern(mu)[i] * xi.pattern(mu)[j];
+        for (std::int64_t mu = 0; mu < p; ++mu)
+          sum += std::int64_t{xi.pattern(mu)[i]} * xi.pattern(mu)[j];
         const double expected = i == j ? 0.0 : to_double(sum) / to_double(n);
         ASSERT_EQ(T(i, j), expected)
             << "P = " << p << ", N = " << n << ", i = " << i << ", j = " << j;
@@ -113,7 +114,7 @@ TEST(Hebbian, RandomPatternsAreSignsReproducibleFromSeed) {
   const PatternSet b = random_patterns(9, 301, 12345);
   ASSERT_EQ(a.count, 9);
   ASSERT_EQ(a.n, 301);
-  ASSERT_EQ(a.values.size(), std::size_t{9 * 301});
+  ASSERT_EQ(a.values.size(), std::size_t{9} * 301);
   for (const std::int8_t value : a.values) ASSERT_TRUE(value == 1 || value == -1) << int{value};
   EXPECT_EQ(a.values, b.values);
 }

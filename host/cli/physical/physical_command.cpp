@@ -79,7 +79,7 @@ struct NetworkOptions {
                     "must lie in [2, " + std::to_string(core::kMaxNeurons) + "]");
       if (physical_kind == PhysicalKind::Linear) {
         // N × N couplings, their Hessian and the solver's dense factor.
-        core::require_memory(core::checked_product({nodes, nodes, 3 * 8}, core::kMaxEstimate,
+        core::require_memory(core::checked_product({nodes, nodes, 3, 8}, core::kMaxEstimate,
                                                    "--nodes", "the couplings' memory"),
                              "--nodes (a linear network)");
         net = linear_network(nodes, seed);
@@ -243,8 +243,8 @@ void add_train(CLI::App& physical, Subcommands& commands) {
     // Every task holds its forces and targets, every step its cost (and its place in the JSON).
     const std::int64_t kMax = core::kMaxEstimate;
     core::require_memory(
-        core::checked_product({std::max<std::int64_t>(o->tasks, 1), system.free_dofs(), 4 * 8},
-                              kMax, "--tasks", "the tasks' memory") +
+        core::checked_product({std::max<std::int64_t>(o->tasks, 1), system.free_dofs(), 4, 8}, kMax,
+                              "--tasks", "the tasks' memory") +
             core::checked_product({params.steps, 64}, kMax, "--steps", "the cost curve's memory"),
         "--tasks and --steps");
     std::vector<double> w = system.network().w;

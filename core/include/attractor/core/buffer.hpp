@@ -30,6 +30,7 @@ class Buffer {
   Buffer(It first, It last) : own_(first, last) {}
 
   // A view of `count` values at `data`, which stay valid while `keeper` lives.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): moved below (a clang-tidy 14 slip)
   static Buffer borrow(const T* data, std::size_t count, std::shared_ptr<const void> keeper) {
     Buffer b;
     b.view_ = data;

@@ -20,7 +20,7 @@ constexpr std::int64_t kMaxGridX = 2147483647;  // 2^31 − 1
 constexpr std::int64_t kMaxGridY = 65535;
 constexpr std::int64_t kMaxGridZ = 65535;
 constexpr std::int64_t kMaxThreadsPerBlock = 1024;
-constexpr std::size_t kMaxStaticSharedBytes = 48 * 1024;
+constexpr std::size_t kMaxStaticSharedBytes = std::size_t{48} * 1024;
 constexpr std::int64_t kThreadsPerWarp = 32;
 
 // Threads per block of the element-wise and per-neuron kernels: 8 warps, enough to hide memory
@@ -43,7 +43,7 @@ constexpr std::int64_t kTransposeMaxBlocks = std::int64_t{1} << 16;
 constexpr int kFactoredPatterns = 8;
 constexpr int kFactoredStates = 4;
 constexpr int kSumsChunk = 512;
-static_assert(kSumsChunk * kFactoredStates * sizeof(double) <= kMaxStaticSharedBytes,
+static_assert(sizeof(double) * kSumsChunk * kFactoredStates <= kMaxStaticSharedBytes,
               "the factored field's staged sums must fit static shared memory");
 
 // Ensemble kernels (kernels/src/cuda_ensemble.cu): at most this many blocks per launch (block g

@@ -14,9 +14,10 @@
 
 namespace attractor {
 
-// The next line of `in` without its '\n' (and a '\r' before it); false at the end of the text.
-// InputError naming `what` and `line_no` when a line is longer than core::kMaxLineBytes.
-bool read_line(std::istream& in, std::string& line, std::int64_t line_no, const std::string& what);
+// The next line of `stream` without its '\n' (and a '\r' before it); false at the end of the
+// text. InputError naming `what` and `line_no` when a line is longer than core::kMaxLineBytes.
+bool read_line(std::istream& stream, std::string& line, std::int64_t line_no,
+               const std::string& what);
 
 class InputFile {
  public:

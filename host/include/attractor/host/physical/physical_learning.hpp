@@ -139,8 +139,8 @@ struct FeatureTable {
 // scikit-learn's bundled CSV layout: a header "count,features,name0,name1,…" then one row per
 // sample, the features and an integer label. InputError for a malformed or truncated file.
 FeatureTable read_feature_csv(const std::string& path);
-// The same from text already in memory; `what` names it in messages.
-FeatureTable parse_feature_csv(std::istream& in, const std::string& what);
+// The same from text already in memory; messages name it `path` (a file, or a description).
+FeatureTable parse_feature_csv(std::istream& in, const std::string& path);
 // Fisher's iris flowers (150 flowers, 4 features, 3 species; data/iris.csv), built into the
 // program.
 FeatureTable iris_table();
