@@ -4,11 +4,11 @@
 // fill rows in parallel (OpenMP) and still produce the same data for any thread count.
 #include <algorithm>
 #include <chrono>
-#include <cstring>
-#include <iostream>
-#include <filesystem>
-#include <string>
 #include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <string>
 #include <vector>
 
 #include "attractor/core/csr_matrix.hpp"
@@ -208,11 +208,9 @@ inline void export_csr(const std::string& dir, const core::CsrMatrix<double>& cs
   fs::create_directories(dir);
   const auto path = [&](const char* name) { return (fs::path(dir) / name).string(); };
   write_npy(path("row_ptr.npy"), {csr.rows + 1},
-                  std::vector<double>(csr.row_ptr.begin(), csr.row_ptr.end()),
-                  NpyDtype::Float64);
+            std::vector<double>(csr.row_ptr.begin(), csr.row_ptr.end()), NpyDtype::Float64);
   write_npy(path("col_idx.npy"), {csr.nnz()},
-                  std::vector<double>(csr.col_idx.begin(), csr.col_idx.end()),
-                  NpyDtype::Int32);
+            std::vector<double>(csr.col_idx.begin(), csr.col_idx.end()), NpyDtype::Int32);
   write_npy(path("values.npy"), {csr.nnz()}, csr.values);
 }
 

@@ -81,7 +81,8 @@ json time_epochs(core::CompetingUnitsStep& step, const Dataset& train,
           {"median_epoch_seconds", median},
           {"flops_per_epoch", flops_per_epoch},
           {"achieved_flops", flops_per_epoch / median},
-          {"converged_fraction_after", converged_fraction(step.weights(), params.hidden, params.rule.p)}};
+          {"converged_fraction_after",
+           converged_fraction(step.weights(), params.hidden, params.rule.p)}};
 }
 
 }  // namespace
@@ -124,21 +125,23 @@ int main(int argc, char** argv) {
                  D = static_cast<double>(train.dims);
     const double minibatches = std::ceil(S / static_cast<double>(params.batch));
     const double flops = 2 * S * H * D + 5 * minibatches * H * D;
-    json out = {{"name", "competing_units_epoch"},
-                {"commit", settings.commit},
-                {"threads", omp_get_max_threads()},
+    json out = {
+      {"name", "competing_units_epoch"},
+      {"commit", settings.commit},
+      {"threads", omp_get_max_threads()},
 #if defined(ATTRACTOR_NATIVE)
-                {"cpu_build", "-march=native (ATTRACTOR_NATIVE=ON)"},
+      {"cpu_build", "-march=native (ATTRACTOR_NATIVE=ON)"},
 #else
-                {"cpu_build", "generic x86-64 (ATTRACTOR_NATIVE=OFF)"},
+      {"cpu_build", "generic x86-64 (ATTRACTOR_NATIVE=OFF)"},
 #endif
-                {"hidden", params.hidden},
-                {"inputs", train.dims},
-                {"samples", train.count},
-                {"batch", params.batch},
-                {"p", params.rule.p},
-                {"k", params.rule.rank},
-                {"delta", params.rule.delta}};
+      {"hidden", params.hidden},
+      {"inputs", train.dims},
+      {"samples", train.count},
+      {"batch", params.batch},
+      {"p", params.rule.p},
+      {"k", params.rule.rank},
+      {"delta", params.rule.delta}
+    };
     const double gemm = eigen_gemm_flops(train.dims, params.hidden);
     CpuCompetingUnits cpu(params.hidden, train.dims, params.rule);
     json cpu_json = time_epochs(cpu, train, params, flops);
@@ -147,12 +150,12 @@ int main(int argc, char** argv) {
     out["cpu"] = cpu_json;
 #if defined(ATTRACTOR_HAVE_CUDA)
     if (settings.gpu && cuda_available()) {
-      auto gpu = make_competing_units_step(Backend::Cuda, params.hidden, train.dims,
-                                                 params.rule);
+      auto gpu = make_competing_units_step(Backend::Cuda, params.hidden, train.dims, params.rule);
       json gpu_json = time_epochs(*gpu, train, params, flops);
       const cuda::DeviceInfo info = cuda::device_info(0);
       gpu_json["device"] = bench::device_json(info);
-      gpu_json["fraction_of_fp32_peak"] = gpu_json["achieved_flops"].get<double>() / info.peak_fp32_flops();
+      gpu_json["fraction_of_fp32_peak"] =
+          gpu_json["achieved_flops"].get<double>() / info.peak_fp32_flops();
       out["cuda"] = gpu_json;
     }
 #endif

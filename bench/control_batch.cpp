@@ -133,28 +133,29 @@ void export_peer(const Settings& settings, const ControlNetworkExample& ex,
                  const std::vector<double>& cues) {
   namespace fs = std::filesystem;
   fs::create_directories(settings.export_dir);
-  const auto path = [&](const char* name) { return (fs::path(settings.export_dir) / name).string(); };
+  const auto path = [&](const char* name) {
+    return (fs::path(settings.export_dir) / name).string();
+  };
   const auto& T = ex.net.T;
   write_npy(path("row_ptr.npy"), {T.rows + 1},
-                  std::vector<double>(T.row_ptr.begin(), T.row_ptr.end()));
-  write_npy(path("col_idx.npy"), {T.nnz()},
-                  std::vector<double>(T.col_idx.begin(), T.col_idx.end()), NpyDtype::Int32);
+            std::vector<double>(T.row_ptr.begin(), T.row_ptr.end()));
+  write_npy(path("col_idx.npy"), {T.nnz()}, std::vector<double>(T.col_idx.begin(), T.col_idx.end()),
+            NpyDtype::Int32);
   write_npy(path("A.npy"), {T.nnz()}, T.values);
   write_npy(path("b.npy"), {T.rows}, ex.net.b);
   const Index count = std::min<Index>(settings.peer_problems, settings.problems);
   write_npy(path("u0.npy"), {count, T.rows},
-                  std::vector<double>(cues.begin(), cues.begin() + count * T.rows));
+            std::vector<double>(cues.begin(), cues.begin() + count * T.rows));
   std::vector<double> weights;
   for (Index k = 0; k < plan.steps; ++k) weights.push_back(core::step_weight(problem, k));
   write_npy(path("step_weight.npy"), {plan.steps}, weights);
-  std::ofstream(path("problem.json"))
-      << json{{"mu", problem.mu},
-              {"dt", problem.dt},
-              {"gain", ex.net.activation.gain},
-              {"steps", plan.steps},
-              {"steps_per_interval", plan.steps_per_interval},
-              {"intervals", problem.intervals}}
-             .dump(2);
+  std::ofstream(path("problem.json")) << json{
+      {"mu", problem.mu},
+      {"dt", problem.dt},
+      {"gain", ex.net.activation.gain},
+      {"steps", plan.steps},
+      {"steps_per_interval", plan.steps_per_interval},
+      {"intervals", problem.intervals}}.dump(2);
 }
 
 }  // namespace
@@ -213,15 +214,18 @@ int main(int argc, char** argv) try {
   json out{{"benchmark", "control_batch"},
            {"commit", settings.commit},
            {"threads", omp_get_max_threads()},
-           {"problem", {{"mu", problem.mu}, {"lambda", problem.lambda}, {"dt", problem.dt},
-                        {"intervals", problem.intervals}, {"tail_tol", problem.tail_tol},
-                        {"gtol", solve.gtol}}}};
+           {"problem",
+            {{"mu", problem.mu},
+             {"lambda", problem.lambda},
+             {"dt", problem.dt},
+             {"intervals", problem.intervals},
+             {"tail_tol", problem.tail_tol},
+             {"gtol", solve.gtol}}}};
   CpuEngine cpu_engine;
   progress("building the network and its equilibria");
   const auto ex = control_network_example(params, cpu_engine);
   const Index stored = settings.problems / 2;
-  const auto cues =
-      control_cues(ex, stored, 0.0, 0.03, settings.problems - stored, params.seed);
+  const auto cues = control_cues(ex, stored, 0.0, 0.03, settings.problems - stored, params.seed);
   // Interleave the kinds, so that the CPU's subset (the first problems) holds both.
   std::vector<double> batch_cues(cues.size());
   const Index n = ex.net.n();
@@ -234,15 +238,15 @@ int main(int argc, char** argv) try {
   const double bytes = evaluation_bytes(ex.net, plan, problem.intervals);
   const double flops = flops_per_evaluation(ex.net, plan);
   out["network"] = {{"n", n}, {"synapses", ex.net.synapses()}, {"K", ex.net.K}, {"k", ex.net.k}};
-  out["plan"] = {{"steps", plan.steps}, {"horizon", plan.horizon},
-                 {"tail_bound", plan.tail_bound}};
+  out["plan"] = {{"steps", plan.steps}, {"horizon", plan.horizon}, {"tail_bound", plan.tail_bound}};
   out["problems"] = settings.problems;
   out["bytes_per_evaluation_per_problem"] = bytes;
   out["flops_per_evaluation_per_problem"] = flops;
   if (!settings.export_dir.empty()) export_peer(settings, ex, problem, plan, batch_cues);
 
   // The CPU: the first cpu_problems of the batch.
-  const std::vector<double> cpu_cues(batch_cues.begin(), batch_cues.begin() + settings.cpu_problems * n);
+  const std::vector<double> cpu_cues(batch_cues.begin(),
+                                     batch_cues.begin() + settings.cpu_problems * n);
   CpuControlBatch cpu;
   progress("CPU: one evaluation of " + std::to_string(settings.cpu_problems) + " problems");
   const double cpu_eval = time_evaluation(cpu, ex.net, problem, plan, cpu_cues, settings.repeats);
@@ -263,21 +267,22 @@ int main(int argc, char** argv) try {
                             {"converged", p.converged},
                             {"J", p.cost.J}});
   }
-  out["cpu"] = {{"copy_bandwidth_bytes_per_s", copy_cpu},
-                {"problems_measured", settings.cpu_problems},
-                {"evaluation_seconds", cpu_eval},
-                {"evaluation_seconds_per_problem", cpu_eval * per_problem},
-                {"evaluation_fraction_of_copy_bandwidth",
-                 bytes * static_cast<double>(settings.cpu_problems) / cpu_eval / copy_cpu},
-                {"evaluation_gflops", flops * static_cast<double>(settings.cpu_problems) / cpu_eval * 1e-9},
-                {"solve_seconds", cpu_solve},
-                {"solve_seconds_per_problem", cpu_solve * per_problem},
-                {"solve_seconds_scaled_to_batch",
-                 cpu_solve * per_problem * static_cast<double>(settings.problems)},
-                {"mean_iterations", cpu_iterations * per_problem},
-                {"solve_milestones", cpu_clock.milestones},
-                {"per_problem", cpu_problems},
-                {"outcomes", outcome_counts(cpu_outcomes)}};
+  out["cpu"] = {
+      {"copy_bandwidth_bytes_per_s", copy_cpu},
+      {"problems_measured", settings.cpu_problems},
+      {"evaluation_seconds", cpu_eval},
+      {"evaluation_seconds_per_problem", cpu_eval * per_problem},
+      {"evaluation_fraction_of_copy_bandwidth",
+       bytes * static_cast<double>(settings.cpu_problems) / cpu_eval / copy_cpu},
+      {"evaluation_gflops", flops * static_cast<double>(settings.cpu_problems) / cpu_eval * 1e-9},
+      {"solve_seconds", cpu_solve},
+      {"solve_seconds_per_problem", cpu_solve * per_problem},
+      {"solve_seconds_scaled_to_batch",
+       cpu_solve * per_problem * static_cast<double>(settings.problems)},
+      {"mean_iterations", cpu_iterations * per_problem},
+      {"solve_milestones", cpu_clock.milestones},
+      {"per_problem", cpu_problems},
+      {"outcomes", outcome_counts(cpu_outcomes)}};
 
 #if defined(ATTRACTOR_HAVE_CUDA)
   if (settings.gpu) {
@@ -292,8 +297,8 @@ int main(int argc, char** argv) try {
           time_evaluation(gpu, ex.net, problem, plan, batch_cues, settings.repeats);
       progress("GPU: solving " + std::to_string(settings.problems) + " problems");
       SolveClock gpu_clock;
-      const auto gpu_solution = solve_control_batch(ex.net, problem, batch_cues, gpu, solve,
-                                                          {}, gpu_clock.callback());
+      const auto gpu_solution =
+          solve_control_batch(ex.net, problem, batch_cues, gpu, solve, {}, gpu_clock.callback());
       const double gpu_solve = seconds_since(gpu_clock.start);
       double iterations = 0, max_iterations = 0;
       Index converged = 0;
@@ -312,8 +317,8 @@ int main(int argc, char** argv) try {
       for (Index b = 0; b < settings.cpu_problems; ++b) {
         agree += gpu_outcomes[b].outcome == cpu_outcomes[b].outcome;
         const double J = cpu_solution.problems[b].cost.J;
-        J_difference = std::max(J_difference,
-                                std::fabs(gpu_solution.problems[b].cost.J - J) / std::max(J, 1e-300));
+        J_difference = std::max(
+            J_difference, std::fabs(gpu_solution.problems[b].cost.J - J) / std::max(J, 1e-300));
       }
       const double B = static_cast<double>(settings.problems);
       out["gpu"] = {{"copy_bandwidth_bytes_per_s", copy_gpu},

@@ -86,8 +86,8 @@ int main(int argc, char** argv) try {
                          static_cast<double>(n_sparse + 1) * 8.0 +
                          2.0 * 8.0 * static_cast<double>(batch * n_sparse);
     const double flops = 2.0 * static_cast<double>(csr.nnz() * batch);
-    cases.push_back(time_case("csr_sync_step", sparse, batch, quick ? 5 : 20, quick ? 3 : 7,
-                              bytes, flops, bandwidth));
+    cases.push_back(time_case("csr_sync_step", sparse, batch, quick ? 5 : 20, quick ? 3 : 7, bytes,
+                              flops, bandwidth));
   }
   if (!export_dir.empty()) bench::export_csr(export_dir, csr);
 

@@ -341,8 +341,7 @@ Timing time_runs(const std::string& id, const RunOnce& run_once, int repeats) {
 class Suite {
  public:
   Suite(Settings settings, double copy_bandwidth, double peak_bandwidth)
-      : settings_(std::move(settings)),
-        copy_bandwidth_(copy_bandwidth),
+      : settings_(std::move(settings)), copy_bandwidth_(copy_bandwidth),
         peak_bandwidth_(peak_bandwidth) {}
 
   bool selected(const std::string& name) const {

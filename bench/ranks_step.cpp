@@ -89,16 +89,16 @@ int run(const Processes& processes, int argc, char** argv) {
     const std::int64_t own_rows = n / processes.size();
     const double received = 8.0 * static_cast<double>(batch) * static_cast<double>(n - own_rows) *
                             multiplications * (processes.size() > 1 ? 1.0 : 0.0);
-    cases.push_back({{"name", name},
-                     {"n", n},
-                     {"synapses", csr.nnz()},
-                     {"batch", batch},
-                     {"seconds_per_step", t},
-                     {"exchanges_per_step", multiplications},
-                     {"exchange_seconds_per_step", exchange * multiplications},
-                     {"bytes_received_per_process_per_step", received},
-                     {"synaptic_events_per_s",
-                      static_cast<double>(batch * csr.nnz() * multiplications) / t}});
+    cases.push_back(
+        {{"name", name},
+         {"n", n},
+         {"synapses", csr.nnz()},
+         {"batch", batch},
+         {"seconds_per_step", t},
+         {"exchanges_per_step", multiplications},
+         {"exchange_seconds_per_step", exchange * multiplications},
+         {"bytes_received_per_process_per_step", received},
+         {"synaptic_events_per_s", static_cast<double>(batch * csr.nnz() * multiplications) / t}});
   };
   core::RunOptions sync;
   sync.dynamics = core::Dynamics::DiscreteSync;

@@ -21,8 +21,7 @@ namespace attractor::test {
 
 // A test parameterized over backends that builds its engine with `make` in `precision` (CUDA only:
 // the CPU is float64 always), skipping with the reason where that backend cannot run.
-template <class EngineType,
-          std::unique_ptr<EngineType> (*make)(Backend, core::Precision, int),
+template <class EngineType, std::unique_ptr<EngineType> (*make)(Backend, core::Precision, int),
           core::Precision precision>
 class BackendTest : public ::testing::TestWithParam<Backend> {
  protected:
@@ -49,8 +48,7 @@ inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
 
 }  // namespace attractor::test
 
-#define ATTRACTOR_ON_EACH_BACKEND(suite)                                                      \
-  INSTANTIATE_TEST_SUITE_P(Backends, suite,                                                  \
-                           ::testing::Values(attractor::Backend::Cpu,                  \
-                                             attractor::Backend::Cuda),                \
+#define ATTRACTOR_ON_EACH_BACKEND(suite)                                                         \
+  INSTANTIATE_TEST_SUITE_P(Backends, suite,                                                      \
+                           ::testing::Values(attractor::Backend::Cpu, attractor::Backend::Cuda), \
                            attractor::test::backend_name)

@@ -37,8 +37,7 @@ inline core::StateBatch random_signs(std::int64_t batch, std::int64_t n, std::ui
   core::StateBatch s(batch, n);
   for (std::int64_t b = 0; b < batch; ++b) {
     for (std::int64_t i = 0; i < n; ++i) {
-      s.state(b)[i] =
-          rng.sign(core::RngPurpose::InitialState, static_cast<std::uint32_t>(b), i);
+      s.state(b)[i] = rng.sign(core::RngPurpose::InitialState, static_cast<std::uint32_t>(b), i);
     }
   }
   return s;

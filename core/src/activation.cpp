@@ -2,6 +2,4 @@
 
 #include "attractor/core/error.hpp"
 
-namespace attractor::core {
-
-}  // namespace attractor::core
+namespace attractor::core {}  // namespace attractor::core

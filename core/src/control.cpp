@@ -13,9 +13,9 @@ namespace attractor::core {
 using Index = std::int64_t;
 
 ControlledNetwork ControlledNetwork::build(const CsrMatrix<double>& A,
-                                          const CsrMatrix<double>& silent_mask,
-                                          Activation activation, double K, double k,
-                                          std::vector<double> b) {
+                                           const CsrMatrix<double>& silent_mask,
+                                           Activation activation, double K, double k,
+                                           std::vector<double> b) {
   const std::string what = "controlled network";
   require(A.rows == A.cols && A.rows > 0, what, "A must be square and non-empty");
   require(silent_mask.rows == A.rows && silent_mask.cols == A.cols, what,
@@ -23,8 +23,7 @@ ControlledNetwork ControlledNetwork::build(const CsrMatrix<double>& A,
   require(all_finite(A.values), what, "A contains NaN or Inf");
   require(std::isfinite(K) && std::isfinite(k) && K >= 0 && k >= 0 && k <= K, what,
           "bounds must satisfy 0 <= k <= K");
-  require(activation.kind == ActivationKind::Tanh ||
-              activation.kind == ActivationKind::Logistic,
+  require(activation.kind == ActivationKind::Tanh || activation.kind == ActivationKind::Logistic,
           what, "needs a bounded activation (tanh or logistic): the tail bound uses |g| <= 1");
   require(std::isfinite(activation.gain) && activation.gain > 0, what, "gain must be positive");
   const Index n = A.rows;
@@ -151,10 +150,12 @@ ControlPlan plan_horizon(const ControlledNetwork& net, const ControlProblem& pro
   const double geometric = problem.dt / -std::expm1(-decay);  // dt / (1 − e^{−λ dt})
   ControlPlan plan;
   double steps = 1.0;
-  if (C * geometric > problem.tail_tol) steps = std::ceil(std::log(C * geometric / problem.tail_tol) / decay);
-  require(steps < 1e9, "control problem", "the horizon needs more than 1e9 steps (raise dt or lambda)");
-  plan.steps_per_interval =
-      std::max<Index>(1, static_cast<Index>(std::ceil(steps / static_cast<double>(problem.intervals))));
+  if (C * geometric > problem.tail_tol)
+    steps = std::ceil(std::log(C * geometric / problem.tail_tol) / decay);
+  require(steps < 1e9, "control problem",
+          "the horizon needs more than 1e9 steps (raise dt or lambda)");
+  plan.steps_per_interval = std::max<Index>(
+      1, static_cast<Index>(std::ceil(steps / static_cast<double>(problem.intervals))));
   plan.steps = plan.steps_per_interval * problem.intervals;  // every interval the same length
   plan.horizon = static_cast<double>(plan.steps) * problem.dt;
   plan.tail_bound = C * geometric * std::exp(-decay * static_cast<double>(plan.steps));
@@ -162,11 +163,10 @@ ControlPlan plan_horizon(const ControlledNetwork& net, const ControlProblem& pro
   // gradient, direction, trial, trial gradient) and the results' copy, and one trajectory of u
   // and X per problem solved at a time.
   const std::int64_t controls =
-      checked_product({6, batch, problem.intervals, net.synapses(), 8}, kMaxEstimate, "control problem",
-                      "the memory for the controls");
-  const std::int64_t trajectory =
-      checked_product({2, plan.steps + 1, net.n(), 8}, kMaxEstimate, "control problem",
-                      "the memory for a trajectory");
+      checked_product({6, batch, problem.intervals, net.synapses(), 8}, kMaxEstimate,
+                      "control problem", "the memory for the controls");
+  const std::int64_t trajectory = checked_product({2, plan.steps + 1, net.n(), 8}, kMaxEstimate,
+                                                  "control problem", "the memory for a trajectory");
   require_memory(controls + trajectory, "control problem (--intervals, the cues, the network)");
   return plan;
 }

@@ -7,8 +7,8 @@
 #include <stdexcept>
 
 #include "attractor/core/ensemble_checks.hpp"
-#include "attractor/core/observers.hpp"
 #include "attractor/core/error.hpp"
+#include "attractor/core/observers.hpp"
 
 namespace attractor::core {
 

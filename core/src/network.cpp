@@ -53,9 +53,9 @@ void Network::validate(const std::string& what) const {
         weights);
   }
   if (const auto* dense = std::get_if<DenseMatrix<double>>(&weights)) {
-    require(static_cast<std::int64_t>(dense->values.size()) == dense->rows * dense->cols, what,
-            "dense weights hold " + std::to_string(dense->values.size()) +
-                " values, not rows x cols");
+    require(
+        static_cast<std::int64_t>(dense->values.size()) == dense->rows * dense->cols, what,
+        "dense weights hold " + std::to_string(dense->values.size()) + " values, not rows x cols");
   }
   if (const auto* csr = std::get_if<CsrMatrix<double>>(&weights)) {
     require(static_cast<std::int64_t>(csr->row_ptr.size()) == csr->rows + 1 &&

@@ -24,14 +24,12 @@ double ObservedNetwork::energy(const double* x, const double* tx, const double* 
   return e;
 }
 
-void check_run_inputs(const Network& network, const StateBatch& states,
-                      const RunOptions& options) {
+void check_run_inputs(const Network& network, const StateBatch& states, const RunOptions& options) {
   network.validate("network");
   options.validate();
   const Index n = network.size();
   require(states.n == n, "initial states",
-          "have " + std::to_string(states.n) + " neurons but the network has " +
-              std::to_string(n));
+          "have " + std::to_string(states.n) + " neurons but the network has " + std::to_string(n));
   require(states.batch >= 0 && static_cast<Index>(states.values.size()) == states.batch * n,
           "initial states", "size does not match batch x N");
   require(all_finite(states.values), "initial states", "contain NaN or Inf");
@@ -124,7 +122,8 @@ void finish_run(const ObservedNetwork& network, const RunOptions& options, const
     auto& r = out.states[b];
     const double* xb = x + b * n;
     const double* txb = out.energy_defined ? tx + b * n : nullptr;
-    if (out.energy_defined) r.energy = network.energy(xb, txb, continuous ? states.state(b) : nullptr);
+    if (out.energy_defined)
+      r.energy = network.energy(xb, txb, continuous ? states.state(b) : nullptr);
     if (options.patterns != nullptr && options.patterns->count > 0) {
       const std::size_t first = out.overlaps.size();
       append_overlaps(*options.patterns, xb, out.overlaps);

@@ -32,13 +32,8 @@ class Driver {
  public:
   Driver(const Network& network, StateBatch& states, const RunOptions& options, Stepper& stepper,
          RunResult& out)
-      : states_(states),
-        options_(options),
-        stepper_(stepper),
-        out_(out),
-        observed_(network),
-        n_(network.size()),
-        batch_(states.batch),
+      : states_(states), options_(options), stepper_(stepper), out_(out), observed_(network),
+        n_(network.size()), batch_(states.batch),
         recorder_(observed_, options, states.batch, options.dynamics == Dynamics::Continuous,
                   out.energy_defined) {}
 

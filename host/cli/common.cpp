@@ -10,9 +10,9 @@
 
 #include "attractor/core/error.hpp"
 #include "attractor/host/engine/cpu_engine.hpp"
-#include "attractor/host/io/npy.hpp"
 #include "attractor/host/engine/processes.hpp"
 #include "attractor/host/engine/split_batch_engine.hpp"
+#include "attractor/host/io/npy.hpp"
 
 namespace attractor::cli {
 
@@ -89,20 +89,20 @@ Action run_parsed(std::shared_ptr<Subcommands> commands) {
 std::unique_ptr<core::Engine> CommonOptions::make_engine() const {
   const auto& processes = Processes::world();
   auto engine = attractor::make_engine(parse_enum<Backend>(backend, "--backend"),
-                                  parse_enum<core::Precision>(precision, "--precision"),
-                                  device_for(processes.local_rank()));
+                                       parse_enum<core::Precision>(precision, "--precision"),
+                                       device_for(processes.local_rank()));
   if (processes.size() == 1) return engine;
   return std::make_unique<SplitBatchEngine>(std::move(engine), processes);
 }
 
 std::unique_ptr<core::EnsembleEngine> CommonOptions::make_ensemble_engine() const {
   return attractor::make_ensemble_engine(parse_enum<Backend>(backend, "--backend"),
-                                    parse_enum<core::Precision>(precision, "--precision"),
-                                    device_for(Processes::world().local_rank()));
+                                         parse_enum<core::Precision>(precision, "--precision"),
+                                         device_for(Processes::world().local_rank()));
 }
 
-std::unique_ptr<core::Engine> CommonOptions::make_row_engine(const core::Network& network,
-                                                             const core::RunOptions& options) const {
+std::unique_ptr<core::Engine> CommonOptions::make_row_engine(
+    const core::Network& network, const core::RunOptions& options) const {
   const auto& processes = Processes::world();
   if (processes.size() == 1) return make_engine();
   core::require(backend != "cuda", "--backend",
@@ -129,8 +129,8 @@ void Progress::update(std::int64_t done, std::int64_t total) {
   if (elapsed < 1.0 || since_last < (tty_ ? 0.25 : 5.0)) return;
   last_ = now;
   printed_ = true;
-  const double percent = total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total)
-                                   : 0.0;
+  const double percent =
+      total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0.0;
   char line[160];
   std::snprintf(line, sizeof line, "%s: %3.0f%% (%lld/%lld), %.1f s", label_.c_str(), percent,
                 static_cast<long long>(done), static_cast<long long>(total), elapsed);

@@ -6,8 +6,8 @@
 #include <new>
 
 #include "attractor/core/error.hpp"
-#include "attractor/host/io/input_file.hpp"
 #include "attractor/host/engine/processes.hpp"
+#include "attractor/host/io/input_file.hpp"
 #include "attractor/version.hpp"
 #include "common.hpp"
 
@@ -53,11 +53,12 @@ int main(int argc, char** argv) try {
     for (auto& [command, action] : actions) {
       if (!command->parsed()) continue;
       const std::string name = command->get_name();
-      core::require(processes.size() == 1 || name == "run" || name == "recall" ||
-                        name == "demo" || name == "ensemble",
-                    name, "runs on one process; under mpirun use run (a sparse network's rows "
-                          "shared out), recall or demo (the cues shared out) or ensemble (the "
-                          "networks shared out)");
+      core::require(processes.size() == 1 || name == "run" || name == "recall" || name == "demo" ||
+                        name == "ensemble",
+                    name,
+                    "runs on one process; under mpirun use run (a sparse network's rows "
+                    "shared out), recall or demo (the cues shared out) or ensemble (the "
+                    "networks shared out)");
       return action();
     }
   } catch (const core::InputError& e) {

@@ -83,15 +83,19 @@ __global__ void __launch_bounds__(kThreads)
   const int mu = static_cast<int>(first + blockIdx.x);
   float c = 0.0f;
   for (Index b = 0; b < batch; ++b) {
-    if (top[b] == mu) c = __fadd_rn(c, I[b * H + mu]);
-    else if (kth[b] == mu) c = __fadd_rn(c, __fmul_rn(minus_delta, I[b * H + mu]));
+    if (top[b] == mu)
+      c = __fadd_rn(c, I[b * H + mu]);
+    else if (kth[b] == mu)
+      c = __fadd_rn(c, __fmul_rn(minus_delta, I[b * H + mu]));
   }
   float local_max = 0.0f;
   for (Index i = threadIdx.x; i < D; i += blockDim.x) {
     float acc = 0.0f;
     for (Index b = 0; b < batch; ++b) {
-      if (top[b] == mu) acc = __fadd_rn(acc, v[b * D + i]);
-      else if (kth[b] == mu) acc = __fadd_rn(acc, __fmul_rn(minus_delta, v[b * D + i]));
+      if (top[b] == mu)
+        acc = __fadd_rn(acc, v[b * D + i]);
+      else if (kth[b] == mu)
+        acc = __fadd_rn(acc, __fmul_rn(minus_delta, v[b * D + i]));
     }
     const float d = __fsub_rn(acc, __fmul_rn(c, W[mu * D + i]));
     dS[mu * D + i] = d;
@@ -129,8 +133,8 @@ struct CudaCompetingUnits::Impl {
   Index sample_count = 0, batch_capacity = 0;
 
   Impl(Index hidden, Index inputs, core::CompetingUnitsRule r)
-      : H(hidden), D(inputs), rule(r), W(static_cast<std::size_t>(hidden * inputs)),
-        Wp(W.size()), dS(W.size()) {
+      : H(hidden), D(inputs), rule(r), W(static_cast<std::size_t>(hidden * inputs)), Wp(W.size()),
+        dS(W.size()) {
     ATTRACTOR_CUDA_CHECK(cudaMemsetAsync(W.data(), 0, W.bytes(), resources.stream()));
   }
 
@@ -152,11 +156,10 @@ struct CudaCompetingUnits::Impl {
                   device_order, v.data(), batch, D);
     // Column-major view: I (H × batch) = Wpᵀᵀ v, i.e. Wp (row-major H × D) times v's columns.
     const float one = 1.0f, zero = 0.0f;
-    ATTRACTOR_CUBLAS_CHECK(cublasSgemm(resources.blas(), CUBLAS_OP_T, CUBLAS_OP_N,
-                                       static_cast<int>(H), static_cast<int>(batch),
-                                       static_cast<int>(D), &one, Wp.data(), static_cast<int>(D),
-                                       v.data(), static_cast<int>(D), &zero, I.data(),
-                                       static_cast<int>(H)));
+    ATTRACTOR_CUBLAS_CHECK(cublasSgemm(
+        resources.blas(), CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(H), static_cast<int>(batch),
+        static_cast<int>(D), &one, Wp.data(), static_cast<int>(D), v.data(), static_cast<int>(D),
+        &zero, I.data(), static_cast<int>(H)));
     for (const LaunchSlice& slice : block_per_item_launches(batch, kThreads)) {
       launch_kernel(rank_kernel, slice.shape, stream, I.data(), H, static_cast<int>(rule.rank),
                     slice.first_item, top.data(), kth.data());

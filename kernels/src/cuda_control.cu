@@ -1,7 +1,7 @@
 // The controlled-plasticity batch on the GPU (attractor/cuda/cuda_control.hpp). Every kernel gives
 // one thread block one problem of the batch; the formulas are core/control.hpp's, shared with the
-// CPU reference (host/src/engine/cpu_control_batch.cpp), and every sum over a problem's entries is taken in
-// a fixed order that depends only on its size, so reruns reproduce every bit.
+// CPU reference (host/src/engine/cpu_control_batch.cpp), and every sum over a problem's entries is
+// taken in a fixed order that depends only on its size, so reruns reproduce every bit.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -31,17 +31,17 @@ constexpr double kScratchShare = 0.8;
 
 // The network and the discretized problem on the device, passed by value to every launch.
 struct NetView {
-  const Index* row_ptr;          // union pattern, N + 1
-  const std::int32_t* col_idx;   // S
-  const double* A;               // S: A_ij (0 on silent entries)
-  const double* bound;           // S: K or k
-  const double* b;               // N
-  const Index* column_ptr;       // the pattern by columns, N + 1
-  const Index* column_entry;     // S
+  const Index* row_ptr;            // union pattern, N + 1
+  const std::int32_t* col_idx;     // S
+  const double* A;                 // S: A_ij (0 on silent entries)
+  const double* bound;             // S: K or k
+  const double* b;                 // N
+  const Index* column_ptr;         // the pattern by columns, N + 1
+  const Index* column_entry;       // S
   const std::int32_t* column_row;  // S
-  const double* A_by_column;     // S: A in the column order (A[column_entry[q]])
-  const double* step_weight;     // w_k, steps
-  const double* W;               // W_c, intervals
+  const double* A_by_column;       // S: A in the column order (A[column_entry[q]])
+  const double* step_weight;       // w_k, steps
+  const double* W;                 // W_c, intervals
   Index n, synapses, steps, steps_per_interval, intervals;
   double mu, dt, gain;
   core::ActivationKind kind;

@@ -40,9 +40,11 @@ class CudaStepper final : public core::Stepper {
               const Resources& resources)
       : network_(network), options_(options), resources_(resources), stream_(resources.stream()),
         n_(network.size()), batch_(batch), slots_(std::max<Index>(batch, 1)),
-        continuous_(options.dynamics == Dynamics::Continuous),
-        rule_{core::is_glauber(options.dynamics), options.temperature,
-              core::CounterRng{options.seed}, options.stream_offset},
+        continuous_(options.dynamics == Dynamics::Continuous), rule_{core::is_glauber(
+                                                                         options.dynamics),
+                                                                     options.temperature,
+                                                                     core::CounterRng{options.seed},
+                                                                     options.stream_offset},
         plan_(DeviceModel<Real>::plan(network, !continuous_,
                                       !core::is_asynchronous(options.dynamics))) {
     check_allocation(plan_bytes());  // the whole plan, before any of it is allocated
@@ -166,8 +168,8 @@ class CudaStepper final : public core::Stepper {
       model_->multiply(v_.data(), tv_.data(), m);
       for (const LaunchSlice& slice : sign_word_launches(n_, m)) {
         launch_kernel(sync_update_kernel<Real>, slice.shape, stream_, v_.data(), tv_.data(),
-                      model_->view().b, n_, slice.first_item, list, steps_.data(),
-                      frozen_.data(), rule_, changed, fingerprint);
+                      model_->view().b, n_, slice.first_item, list, steps_.data(), frozen_.data(),
+                      rule_, changed, fingerprint);
       }
       launch_kernel(sync_classify_kernel, thread_per_item_launch(m, 128), stream_,
                     static_cast<int>(m), list, rule_.glauber, options_.max_period, changed,
@@ -241,8 +243,7 @@ class CudaStepper final : public core::Stepper {
   }
 
   std::vector<double> dopri_error(const std::vector<Index>& which, const double* E,
-                                  const std::vector<double>& h, double atol,
-                                  double rtol) override {
+                                  const std::vector<double>& h, double atol, double rtol) override {
     const DopriErrorTerm<Real> term{combination(E, 7), s_.data(), stage_.data(), set_item_values(h),
                                     set_list(which),   n_,        atol,          rtol};
     return reduce<1>(term, which.size());
@@ -265,9 +266,10 @@ class CudaStepper final : public core::Stepper {
                                             const std::vector<Index>& last_slot) override {
     const std::vector<int> slots(last_slot.begin(), last_slot.end());
     upload(slots.data(), last_slot_.data(), slots.size(), stream_);
-    const SettleTerm<Real> term{k_[0].data(), s_.data(),    u_prev_.data(),    f_prev_.data(),
-                                sections_.data(), w_.data(), set_list(which), last_slot_.data(),
-                                n_,           slots_};
+    const SettleTerm<Real> term{k_[0].data(),    s_.data(),         u_prev_.data(),
+                                f_prev_.data(),  sections_.data(),  w_.data(),
+                                set_list(which), last_slot_.data(), n_,
+                                slots_};
     const std::vector<double> r = reduce<6>(term, which.size());
     std::vector<core::SettleSums> sums(which.size());
     for (std::size_t j = 0; j < which.size(); ++j) {
@@ -280,7 +282,8 @@ class CudaStepper final : public core::Stepper {
   void section_points(const std::vector<core::SectionJob>& jobs) override {
     std::vector<HermiteJob> device_jobs;
     for (const auto& job : jobs) {
-      device_jobs.push_back(HermiteJob{static_cast<int>(job.state), static_cast<int>(job.slot),
+      device_jobs.push_back(HermiteJob{static_cast<int>(job.state),
+                                       static_cast<int>(job.slot),
                                        {job.u0, job.f0, job.u1, job.f1}});
     }
     upload(device_jobs.data(), jobs_.data(), device_jobs.size(), stream_);

@@ -375,8 +375,8 @@ __global__ void async_kernel(EnsembleView<Real, W> v, Index first_sweep, Index l
   Real* const s = reinterpret_cast<Real*>(shared_bytes);
   Real* const b = s + n;
   W* const shared_T = reinterpret_cast<W*>(b + n);
-  auto* const order = reinterpret_cast<std::uint32_t*>(
-      reinterpret_cast<unsigned char*>(shared_T) + staged_weight_bytes(v));
+  auto* const order = reinterpret_cast<std::uint32_t*>(reinterpret_cast<unsigned char*>(shared_T) +
+                                                       staged_weight_bytes(v));
   std::uint32_t* const draws = order + n;
   auto* const shared_cols = reinterpret_cast<std::int32_t*>(draws + n);
 
@@ -469,8 +469,8 @@ EnsembleLaunch plan_launch(Kernel* kernel, const EnsembleShape& ensemble, int de
       ensemble_launch(ensemble, static_cast<std::size_t>(optin), fixed, max_cluster);
   const auto bytes = static_cast<int>(launch.shape.shared_bytes);
   if (launch.cluster > 1) {
-    ATTRACTOR_CUDA_CHECK(cudaFuncSetAttribute(cluster_kernel,
-                                              cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
+    ATTRACTOR_CUDA_CHECK(
+        cudaFuncSetAttribute(cluster_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
   } else {
     ATTRACTOR_CUDA_CHECK(
         cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
@@ -491,10 +491,9 @@ class CudaEnsembleStepper final : public core::EnsembleStepper {
         sync_(options.dynamics == core::Dynamics::DiscreteSync) {
     const auto* csr = std::get_if<core::Ensemble::SharedCsr>(&ensemble.weights);
     const Index per_network = csr ? static_cast<Index>(csr->pattern.col_idx.size()) : n_ * n_;
-    const EnsembleShape shape{count_, n_,         per_network, sync_,
+    const EnsembleShape shape{count_,         n_,           per_network, sync_,
                               csr != nullptr, sizeof(Real), sizeof(W)};
-    launch_ = sync_ ? plan_launch(sync_kernel<Real, W>, shape, device,
-                                  sync_cluster_kernel<Real, W>)
+    launch_ = sync_ ? plan_launch(sync_kernel<Real, W>, shape, device, sync_cluster_kernel<Real, W>)
                     : plan_launch(async_kernel<Real, W>, shape, device);
     std::vector<double> bias(static_cast<std::size_t>(count_ * n_));  // b = h − a, in float64
     for (std::size_t k = 0; k < bias.size(); ++k) {
@@ -512,10 +511,11 @@ class CudaEnsembleStepper final : public core::EnsembleStepper {
     rings_ = DeviceBuffer<std::uint64_t>(
         sync_ ? static_cast<std::size_t>(count_) * static_cast<std::size_t>(options.max_period + 1)
               : 0);
-    view_ = EnsembleView<Real, W>{weights_.data(), col_idx_.data(), row_ptr_.data(), bias_.data(),
-                                  states_.data(),  status_.data(),  rings_.data(),   count_,
-                                  static_cast<int>(n_), per_network, csr != nullptr,
-                                  launch_.weights_in_shared, denominator};
+    view_ = EnsembleView<Real, W>{weights_.data(), col_idx_.data(), row_ptr_.data(),
+                                  bias_.data(),    states_.data(),  status_.data(),
+                                  rings_.data(),   count_,          static_cast<int>(n_),
+                                  per_network,     csr != nullptr,  launch_.weights_in_shared,
+                                  denominator};
     // About kSyncVisitsPerLaunch (kAsyncVisitsPerLaunch) weight and state visits per launch:
     // long enough to hide the launch, short enough for progress and an early end.
     const double visits = static_cast<double>(count_) * static_cast<double>(per_network + n_);
@@ -560,8 +560,8 @@ class CudaEnsembleStepper final : public core::EnsembleStepper {
 
   void store(core::StateBatch& states) override {
     std::vector<Real> final_states(states.values.size());
-    ATTRACTOR_CUDA_CHECK(cudaMemcpy(final_states.data(), states_.data(), states_.bytes(),
-                                    cudaMemcpyDeviceToHost));
+    ATTRACTOR_CUDA_CHECK(
+        cudaMemcpy(final_states.data(), states_.data(), states_.bytes(), cudaMemcpyDeviceToHost));
     std::transform(final_states.begin(), final_states.end(), states.values.begin(),
                    [](Real x) { return static_cast<double>(x); });
   }
@@ -594,11 +594,10 @@ core::RunResult run_ensemble(const core::Ensemble& ensemble, core::StateBatch& s
     return core::run_ensemble(ensemble, states, options, idle);
   }
   const auto* dense = std::get_if<core::Ensemble::DenseStack>(&ensemble.weights);
-  const auto form = dense != nullptr
-                        ? core::exact_integer_form(dense->values.data(),
-                                                   static_cast<Index>(dense->values.size()),
-                                                   ensemble.n)
-                        : std::nullopt;
+  const auto form = dense != nullptr ? core::exact_integer_form(
+                                           dense->values.data(),
+                                           static_cast<Index>(dense->values.size()), ensemble.n)
+                                     : std::nullopt;
   if (form && form->storage == core::IntegerStorage::Int8) {
     const std::vector<std::int8_t> k(form->values.begin(), form->values.end());
     CudaEnsembleStepper<Real, std::int8_t> stepper(ensemble, states, options, device, k,
@@ -608,8 +607,8 @@ core::RunResult run_ensemble(const core::Ensemble& ensemble, core::StateBatch& s
   const std::vector<double>& values =
       dense != nullptr ? dense->values
                        : std::get<core::Ensemble::SharedCsr>(ensemble.weights).values;
-  CudaEnsembleStepper<Real, Real> stepper(ensemble, states, options, device,
-                                          to_real<Real>(values), 1.0);
+  CudaEnsembleStepper<Real, Real> stepper(ensemble, states, options, device, to_real<Real>(values),
+                                          1.0);
   return core::run_ensemble(ensemble, states, options, stepper);
 }
 

@@ -30,12 +30,11 @@ int attribute(cudaDeviceAttr what, int device) {
 
 OutOfDeviceMemory::OutOfDeviceMemory(std::size_t bytes_requested, std::size_t bytes_free,
                                      std::size_t bytes_total)
-    : CudaError("out of device memory: requested " + std::to_string(bytes_requested) +
-                " bytes (" + mib(bytes_requested) + "), " + std::to_string(bytes_free) +
-                " bytes (" + mib(bytes_free) + ") free of " + std::to_string(bytes_total) +
-                " bytes (" + mib(bytes_total) + ")"),
-      bytes_requested_(bytes_requested),
-      bytes_free_(bytes_free) {}
+    : CudaError("out of device memory: requested " + std::to_string(bytes_requested) + " bytes (" +
+                mib(bytes_requested) + "), " + std::to_string(bytes_free) + " bytes (" +
+                mib(bytes_free) + ") free of " + std::to_string(bytes_total) + " bytes (" +
+                mib(bytes_total) + ")"),
+      bytes_requested_(bytes_requested), bytes_free_(bytes_free) {}
 
 int device_count() {
   int count = 0;
@@ -77,9 +76,7 @@ DeviceInfo device_info(int device) {
   return info;
 }
 
-void check_allocation(std::size_t bytes) {
-  const DeviceBuffer<unsigned char> probe(bytes);
-}
+void check_allocation(std::size_t bytes) { const DeviceBuffer<unsigned char> probe(bytes); }
 
 double measure_copy_bandwidth(std::size_t bytes, int repeats) {
   if (bytes == 0 || repeats < 1) {
@@ -92,7 +89,7 @@ double measure_copy_bandwidth(std::size_t bytes, int repeats) {
   ATTRACTOR_CUDA_CHECK(cudaMemset(source.data(), 1, bytes));
   std::vector<double> seconds;
   for (int r = 0; r <= repeats; ++r) {  // r = 0: the warm-up, not timed
-    DeviceTimer timer;  // events on the default stream, around the copy alone
+    DeviceTimer timer;                  // events on the default stream, around the copy alone
     timer.start(nullptr);
     ATTRACTOR_CUDA_CHECK(
         cudaMemcpyAsync(target.data(), source.data(), bytes, cudaMemcpyDeviceToDevice, nullptr));

@@ -312,15 +312,15 @@ void gemm(cublasHandle_t handle, int n, int m, const Real* T, const Real* x, Rea
     if (m == 1) {
       ATTRACTOR_CUBLAS_CHECK(cublasSgemv(handle, CUBLAS_OP_T, n, n, &one, T, n, x, 1, &zero, y, 1));
     } else {
-      ATTRACTOR_CUBLAS_CHECK(cublasSgemm(handle, CUBLAS_OP_T, CUBLAS_OP_N, n, m, n, &one, T, n, x,
-                                         n, &zero, y, n));
+      ATTRACTOR_CUBLAS_CHECK(
+          cublasSgemm(handle, CUBLAS_OP_T, CUBLAS_OP_N, n, m, n, &one, T, n, x, n, &zero, y, n));
     }
   } else {
     if (m == 1) {
       ATTRACTOR_CUBLAS_CHECK(cublasDgemv(handle, CUBLAS_OP_T, n, n, &one, T, n, x, 1, &zero, y, 1));
     } else {
-      ATTRACTOR_CUBLAS_CHECK(cublasDgemm(handle, CUBLAS_OP_T, CUBLAS_OP_N, n, m, n, &one, T, n, x,
-                                         n, &zero, y, n));
+      ATTRACTOR_CUBLAS_CHECK(
+          cublasDgemm(handle, CUBLAS_OP_T, CUBLAS_OP_N, n, m, n, &one, T, n, x, n, &zero, y, n));
     }
   }
 }
@@ -374,8 +374,8 @@ std::size_t DeviceModel<Real>::bytes_needed(const core::Network& network, Index 
     if (max_states > 1)
       bytes += n * static_cast<std::size_t>(state_major_stride(max_states)) * sizeof(Real);
   } else {
-    const auto p = static_cast<std::size_t>(std::get<core::FactoredWeights>(network.weights)
-                                                .patterns.count);
+    const auto p =
+        static_cast<std::size_t>(std::get<core::FactoredWeights>(network.weights).patterns.count);
     bytes += (p + static_cast<std::size_t>(max_states)) * ((n + 31) / 32) * 4 +
              8 * p * static_cast<std::size_t>(max_states);
   }
@@ -383,9 +383,8 @@ std::size_t DeviceModel<Real>::bytes_needed(const core::Network& network, Index 
 }
 
 template <class Real>
-DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states,
-                               bool binary_states, const Plan& plan,
-                               const Resources& resources)
+DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states, bool binary_states,
+                               const Plan& plan, const Resources& resources)
     : resources_(resources), n_(network.size()), max_states_(max_states),
       binary_states_(binary_states) {
   const cudaStream_t stream = resources.stream();
@@ -471,8 +470,8 @@ DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states,
     }
     xi_ = DeviceBuffer<std::uint32_t>(bits.size());
     upload(bits.data(), xi_.data(), bits.size(), stream);
-    sums_ = DeviceBuffer<double>(
-        static_cast<std::size_t>(patterns_ * std::max<Index>(max_states, 1)));
+    sums_ =
+        DeviceBuffer<double>(static_cast<std::size_t>(patterns_ * std::max<Index>(max_states, 1)));
     if (binary_states_) {
       packed_ = DeviceBuffer<std::uint32_t>(
           static_cast<std::size_t>(words_ * std::max<Index>(max_states, 1)));
@@ -485,9 +484,8 @@ DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states,
 
 template <class Real>
 WeightView<Real> DeviceModel<Real>::view() const {
-  return WeightView<Real>{kind_,        n_,          dense_.data(), row_ptr_.data(),
-                          col_.data(),  values_.data(), xi_.data(), patterns_,
-                          words_,       b_.data()};
+  return WeightView<Real>{kind_,          n_,         dense_.data(), row_ptr_.data(), col_.data(),
+                          values_.data(), xi_.data(), patterns_,     words_,          b_.data()};
 }
 
 template <class Real>
@@ -507,9 +505,8 @@ void DeviceModel<Real>::overlap_sums(const Real* x, double* sums, Index m) const
     return;
   }
   for (const LaunchSlice& slice : factored_overlap_launches(patterns_, m)) {
-    launch_kernel(overlap_sums_kernel<Real>, slice.shape, stream, n_, patterns_, words_,
-                  xi_.data(), x + slice.first_item * n_, slice.items,
-                  sums + slice.first_item * patterns_);
+    launch_kernel(overlap_sums_kernel<Real>, slice.shape, stream, n_, patterns_, words_, xi_.data(),
+                  x + slice.first_item * n_, slice.items, sums + slice.first_item * patterns_);
   }
 }
 
@@ -520,12 +517,9 @@ void DeviceModel<Real>::multiply(const Real* x, Real* y, Index m) const {
   const cudaStream_t stream = resources_.stream();
   switch (kind_) {
     case WeightKind::Dense:
-      gemm<Real>(resources_.blas(), static_cast<int>(n_), static_cast<int>(m), dense_.data(), x,
-                 y);
+      gemm<Real>(resources_.blas(), static_cast<int>(n_), static_cast<int>(m), dense_.data(), x, y);
       return;
-    case WeightKind::Integer:
-      integer_multiply(x, y, m);
-      return;
+    case WeightKind::Integer: integer_multiply(x, y, m); return;
     case WeightKind::Sell: {
       const Real* xt = state_major(x, m);
       with_state_tile(m, [&](auto tile) {
@@ -550,8 +544,8 @@ void DeviceModel<Real>::multiply(const Real* x, Real* y, Index m) const {
     }
     case WeightKind::Factored: {
       if (patterns_ == 0) {
-        ATTRACTOR_CUDA_CHECK(cudaMemsetAsync(y, 0, static_cast<std::size_t>(n_ * m) * sizeof(Real),
-                                             stream));
+        ATTRACTOR_CUDA_CHECK(
+            cudaMemsetAsync(y, 0, static_cast<std::size_t>(n_ * m) * sizeof(Real), stream));
         return;
       }
       overlap_sums(x, sums_.data(), m);

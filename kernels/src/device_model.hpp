@@ -97,7 +97,7 @@ class DeviceModel {
   DeviceBuffer<std::uint32_t> xi_;
   std::int64_t max_states_;
   bool binary_states_;
-  mutable DeviceBuffer<double> sums_;  // factored multiply: P × max_states overlap sums
+  mutable DeviceBuffer<double> sums_;           // factored multiply: P × max_states overlap sums
   mutable DeviceBuffer<std::uint32_t> packed_;  // factored, binary states: ⌈N/32⌉ × max_states
   mutable DeviceBuffer<Real> interleaved_;      // CSR, several states: N × max_states, state-major
   DeviceBuffer<std::int64_t> slice_ptr_;        // SELL (with col_ and values_)

@@ -104,11 +104,10 @@ __global__ void __launch_bounds__(kThreads)
     if (i < n) {
       const Real old = s[i];
       const Real next =
-          rule.glauber
-              ? static_cast<Real>(core::heat_bath_update(
-                    static_cast<double>(field[i]) + static_cast<double>(b[i]), rule.temperature,
-                    core::heat_bath_draw(rule.rng, stream, t, n, i)))
-              : core::sign_update(field[i] + b[i], old);
+          rule.glauber ? static_cast<Real>(core::heat_bath_update(
+                             static_cast<double>(field[i]) + static_cast<double>(b[i]),
+                             rule.temperature, core::heat_bath_draw(rule.rng, stream, t, n, i)))
+                       : core::sign_update(field[i] + b[i], old);
       flipped = next != old;
       s[i] = next;
       plus = next > Real(0);
@@ -119,10 +118,9 @@ __global__ void __launch_bounds__(kThreads)
   if (lane == 0) {
     const std::uint64_t bits =
         static_cast<std::uint64_t>(halves[0]) | (static_cast<std::uint64_t>(halves[1]) << 32);
-    block_hash[warp] = word < (n + 63) / 64
-                           ? static_cast<unsigned long long>(
-                                 core::word_hash(bits, static_cast<std::uint64_t>(word)))
-                           : 0ull;
+    block_hash[warp] = word < (n + 63) / 64 ? static_cast<unsigned long long>(core::word_hash(
+                                                  bits, static_cast<std::uint64_t>(word)))
+                                            : 0ull;
     if (any_change) block_changed = 1;
   }
   __syncthreads();
@@ -290,8 +288,8 @@ struct DopriErrorTerm {
     for (int j = 0; j < 7; ++j) {
       if (j < error.terms) e += error.c[j] * static_cast<double>(error.v[j][at]);
     }
-    const double scale = atol + rtol * fmax(fabs(static_cast<double>(u[at])),
-                                            fabs(static_cast<double>(next[at])));
+    const double scale =
+        atol + rtol * fmax(fabs(static_cast<double>(u[at])), fabs(static_cast<double>(next[at])));
     const double ratio = h[item] * e / scale;
     acc[0] += ratio * ratio;
   }
@@ -318,9 +316,10 @@ struct SectionDistanceTerm {
 // block whose state has settled returns at once). Per sweep the block draws the Fisher–Yates swaps
 // in parallel (draw for position p keyed by (AsyncOrder, stream_offset + b, sweep·N + p), bound
 // p + 1), thread 0 applies them in order (the shuffle is sequential by definition), then the
-// neurons are updated one at a time in that order; the block parallelizes each field (a dense row, a CSR
-// row, or P overlap terms for factored weights) and reduces it with a fixed tree. Bytes per sweep:
-// the row reads, N² · sizeof(Real) for dense weights; O(N P) bits for factored; 8 nnz for CSR.
+// neurons are updated one at a time in that order; the block parallelizes each field (a dense row,
+// a CSR row, or P overlap terms for factored weights) and reduces it with a fixed tree. Bytes per
+// sweep: the row reads, N² · sizeof(Real) for dense weights; O(N P) bits for factored; 8 nnz for
+// CSR.
 template <class Real>
 __global__ void __launch_bounds__(kThreads)
     async_sweeps_kernel(WeightView<Real> w, Real* __restrict__ states,
@@ -380,12 +379,10 @@ __global__ void __launch_bounds__(kThreads)
                 ? (total - static_cast<double>(w.patterns) * static_cast<double>(old)) /
                       static_cast<double>(n)
                 : total;
-        const Real next =
-            rule.glauber
-                ? static_cast<Real>(core::heat_bath_update(
-                      f + static_cast<double>(w.b[i]), rule.temperature,
-                      core::heat_bath_draw(rng, stream, sweep, n, i)))
-                : core::sign_update(static_cast<Real>(f) + w.b[i], old);
+        const Real next = rule.glauber ? static_cast<Real>(core::heat_bath_update(
+                                             f + static_cast<double>(w.b[i]), rule.temperature,
+                                             core::heat_bath_draw(rng, stream, sweep, n, i)))
+                                       : core::sign_update(static_cast<Real>(f) + w.b[i], old);
         flipped = next != old;
         if (flipped) {
           s[i] = next;

@@ -144,9 +144,9 @@ LaunchSlices block_per_item_launches(Index items, std::uint32_t block, Index max
 
 EnsembleLaunch ensemble_launch(const EnsembleShape& e, std::size_t shared_optin_bytes,
                                std::size_t static_shared_bytes, Index max_cluster) {
-  require(e.networks >= 0 && e.n >= 1 && e.per_network >= 0 && e.real_bytes >= 1 &&
-              e.weight_bytes >= 1,
-          "an ensemble needs networks ≥ 0, N ≥ 1 and per-network weights ≥ 0");
+  require(
+      e.networks >= 0 && e.n >= 1 && e.per_network >= 0 && e.real_bytes >= 1 && e.weight_bytes >= 1,
+      "an ensemble needs networks ≥ 0, N ≥ 1 and per-network weights ≥ 0");
   // Synchronous: s, s_next, b. Asynchronous: s, b and the order and its draws. Plus the weights,
   // padded to 16 bytes so what follows stays aligned (and, sparse, their columns) when staged.
   // In 64 bits: per_network · 8 stays below 2^63 for any ensemble that fits in memory.

@@ -334,8 +334,8 @@ void bind_control(py::module_& m) {
     ControlBatchReport report;
     {
       py::gil_scoped_release release;
-      report = run_control_batch(c.example, s.problem, u0, *on.batch, *on.engine, s.solve,
-                                       s.outcome);
+      report =
+          run_control_batch(c.example, s.problem, u0, *on.batch, *on.engine, s.solve, s.outcome);
     }
     return control_dict(c, s, u0, std::move(report), traces);
   });
@@ -355,7 +355,7 @@ void bind_control(py::module_& m) {
     {
       py::gil_scoped_release release;
       points = run_pareto_sweep(c.example, s.problem, mus, u0, *on.batch, *on.engine, s.solve,
-                                      s.outcome);
+                                s.outcome);
     }
     py::list out;
     for (const auto& p : points) {
@@ -397,8 +397,8 @@ void bind_control(py::module_& m) {
     MemoryExperimentReport report;
     {
       py::gil_scoped_release release;
-      report = run_memory_experiment(c.example, s.problem, p, *on.batch, *on.engine, s.solve,
-                                           s.outcome);
+      report =
+          run_memory_experiment(c.example, s.problem, p, *on.batch, *on.engine, s.solve, s.outcome);
     }
     py::list stages, events;
     for (const auto& stage : report.stages) stages.append(stage_dict(stage));

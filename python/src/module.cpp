@@ -18,17 +18,17 @@
 #include "arrays.hpp"
 #include "attractor/core/ensemble.hpp"
 #include "attractor/core/error.hpp"
-#include "attractor/host/learning/competing_units.hpp"
-#include "attractor/host/memory/dense_associative_memory.hpp"
 #include "attractor/host/engine/engine_factory.hpp"
-#include "attractor/host/memory/recall.hpp"
-#include "attractor/host/memory/hebbian.hpp"
-#include "attractor/host/physical/hessian_modes.hpp"
-#include "attractor/host/learning/local_rules.hpp"
 #include "attractor/host/io/npy.hpp"
+#include "attractor/host/learning/competing_units.hpp"
+#include "attractor/host/learning/local_rules.hpp"
+#include "attractor/host/memory/dense_associative_memory.hpp"
+#include "attractor/host/memory/hebbian.hpp"
+#include "attractor/host/memory/recall.hpp"
+#include "attractor/host/memory/storage_rules.hpp"
+#include "attractor/host/physical/hessian_modes.hpp"
 #include "attractor/host/physical/physical_learning.hpp"
 #include "attractor/host/physical/physical_network.hpp"
-#include "attractor/host/memory/storage_rules.hpp"
 #include "attractor/version.hpp"
 #include "bindings.hpp"
 
@@ -239,8 +239,8 @@ PYBIND11_MODULE(_attractor, m) {
         [](const Array<double>& patterns, const std::string& rule, const std::string& storage) {
           const auto xi = to_patterns(patterns, "patterns");
           const auto r = parse_enum<StorageRule>(rule, "rule");
-          const bool factored = resolve_storage(parse_enum<Storage>(storage, "storage"), xi.n,
-                                                      r) == Storage::Factored;
+          const bool factored = resolve_storage(parse_enum<Storage>(storage, "storage"), xi.n, r) ==
+                                Storage::Factored;
           py::gil_scoped_release release;
           return memory_network(r, xi, factored);
         });
@@ -277,7 +277,7 @@ PYBIND11_MODULE(_attractor, m) {
       options.patterns = &xi;
     }
     return run_released(make_engine(parse_enum<Backend>(backend, "backend"),
-                                          parse_enum<core::Precision>(precision, "precision")),
+                                    parse_enum<core::Precision>(precision, "precision")),
                         net, std::move(batch), options);
   });
 
@@ -299,42 +299,43 @@ PYBIND11_MODULE(_attractor, m) {
     auto options = run_options(dynamics, "rk4", steps, 0.05,
                                std::numeric_limits<double>::infinity(), 1e-6, seed, 0, false, 32);
     return run_released(make_ensemble_engine(parse_enum<Backend>(backend, "backend"),
-                                                   parse_enum<core::Precision>(precision, "precision")),
+                                             parse_enum<core::Precision>(precision, "precision")),
                         ensemble, std::move(batch), options);
   });
 
-  m.def("_recall", [](Index n, Index patterns, Index cues, double noise, const std::string& dynamics,
-                      Index steps, double match, std::uint64_t seed, const std::string& storage,
-                      const std::string& backend, const std::string& precision) {
-    RecallParams p;
-    p.n = n;
-    p.patterns = patterns;
-    p.cues = cues;
-    p.noise = noise;
-    p.dynamics = parse_enum<core::Dynamics>(dynamics, "dynamics");
-    p.max_steps = steps;
-    p.match_overlap = match;
-    p.seed = seed;
-    p.storage = parse_enum<Storage>(storage, "storage");
-    p.validate();
-    auto engine = make_engine(parse_enum<Backend>(backend, "backend"),
+  m.def("_recall",
+        [](Index n, Index patterns, Index cues, double noise, const std::string& dynamics,
+           Index steps, double match, std::uint64_t seed, const std::string& storage,
+           const std::string& backend, const std::string& precision) {
+          RecallParams p;
+          p.n = n;
+          p.patterns = patterns;
+          p.cues = cues;
+          p.noise = noise;
+          p.dynamics = parse_enum<core::Dynamics>(dynamics, "dynamics");
+          p.max_steps = steps;
+          p.match_overlap = match;
+          p.seed = seed;
+          p.storage = parse_enum<Storage>(storage, "storage");
+          p.validate();
+          auto engine = make_engine(parse_enum<Backend>(backend, "backend"),
                                     parse_enum<core::Precision>(precision, "precision"));
-    RecallReport r;
-    {
-      py::gil_scoped_release release;
-      r = run_recall(p, *engine);
-    }
-    py::dict d;
-    d["recall_rate"] = r.recall_rate;
-    d["mean_overlap"] = r.mean_overlap;
-    d["mean_steps"] = r.mean_steps;
-    d["target_overlap"] = to_array(r.target_overlap, {static_cast<py::ssize_t>(cues)});
-    d["steps"] = to_array(r.steps, {static_cast<py::ssize_t>(cues)});
-    d["storage"] = to_string(r.storage);
-    d["backend"] = r.backend;
-    d["seconds"] = r.seconds;
-    return d;
-  });
+          RecallReport r;
+          {
+            py::gil_scoped_release release;
+            r = run_recall(p, *engine);
+          }
+          py::dict d;
+          d["recall_rate"] = r.recall_rate;
+          d["mean_overlap"] = r.mean_overlap;
+          d["mean_steps"] = r.mean_steps;
+          d["target_overlap"] = to_array(r.target_overlap, {static_cast<py::ssize_t>(cues)});
+          d["steps"] = to_array(r.steps, {static_cast<py::ssize_t>(cues)});
+          d["storage"] = to_string(r.storage);
+          d["backend"] = r.backend;
+          d["seconds"] = r.seconds;
+          return d;
+        });
 
   // Dense associative memories (Krotov & Hopfield's F = xⁿ or eˣ) and the modern softmax
   // network, run from cues; and the capacity experiment that compares them.
@@ -490,8 +491,8 @@ PYBIND11_MODULE(_attractor, m) {
           const Index count = info.shape[0], inputs = info.shape[1];
           require_unit_interval(samples, "samples");
           const float* x = samples.data();
-          auto step = make_competing_units_step(parse_enum<Backend>(backend, "backend"),
-                                                      hidden, inputs, params.rule);
+          auto step = make_competing_units_step(parse_enum<Backend>(backend, "backend"), hidden,
+                                                inputs, params.rule);
           {
             py::gil_scoped_release release;
             step->set_weights(initial_competing_weights(hidden, inputs, seed));
@@ -504,14 +505,14 @@ PYBIND11_MODULE(_attractor, m) {
 
   // Physical learning: a built network, trained on allostery, with the cost at every step and
   // the lowest Hessian eigenvalues every `analyze_every` steps.
-  m.def("_physical_network",
-        [](const std::string& kind, Index nodes, int dim, double degree, std::uint64_t seed,
-           const std::string& ground, const std::string& phi) {
-          auto net = random_geometric_network(parse_enum<PhysicalKind>(kind, "kind"), nodes, dim,
-                                                    degree, seed, parse_enum<Grounding>(ground, "ground"));
-          net.phi = parse_enum<EdgeResponse>(phi, "phi");
-          return physical_network_dict(net);
-        });
+  m.def("_physical_network", [](const std::string& kind, Index nodes, int dim, double degree,
+                                std::uint64_t seed, const std::string& ground,
+                                const std::string& phi) {
+    auto net = random_geometric_network(parse_enum<PhysicalKind>(kind, "kind"), nodes, dim, degree,
+                                        seed, parse_enum<Grounding>(ground, "ground"));
+    net.phi = parse_enum<EdgeResponse>(phi, "phi");
+    return physical_network_dict(net);
+  });
   m.def("_physical_modes", [](const py::dict& network, Index count, const std::string& method,
                               double tolerance, Index forces, std::uint64_t seed) {
     core::require(count >= 1, "count", "must be at least 1");
@@ -563,7 +564,7 @@ PYBIND11_MODULE(_attractor, m) {
                                   const std::string& rule, double alpha, double eta, double floor,
                                   Index steps, Index analyze_every, Index modes) {
     auto net = random_geometric_network(parse_enum<PhysicalKind>(kind, "kind"), nodes, dim, degree,
-                                              seed, Grounding::Boundary);
+                                        seed, Grounding::Boundary);
     net.phi = parse_enum<EdgeResponse>(phi, "phi");
     const PhysicalSystem system(net);
     std::vector<double> w = system.network().w;
@@ -585,8 +586,7 @@ PYBIND11_MODULE(_attractor, m) {
     const auto nan = std::numeric_limits<double>::quiet_NaN();
     {
       py::gil_scoped_release release;
-      const auto task_list =
-          allostery_tasks(system, w, tasks, inputs, outputs, gain, force, seed);
+      const auto task_list = allostery_tasks(system, w, tasks, inputs, outputs, gain, force, seed);
       train_physical(
           system, w, task_list, params,
           [&](Index step, const std::vector<double>& now, double cost) {

@@ -22,7 +22,7 @@ using Index = std::int64_t;
 
 // Samples (count × D, in [0, 1]) and their labels in [0, classes).
 Dataset to_dataset(const Array<float>& x, const Array<std::int64_t>& labels, Index classes,
-                         const std::string& what) {
+                   const std::string& what) {
   const auto info = x.request();
   require_2d(info, what.c_str());
   require_unit_interval(x, what.c_str());

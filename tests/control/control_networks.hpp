@@ -22,16 +22,15 @@ inline core::ControlledNetwork random_controlled_network(std::int64_t n, double 
       const auto index = static_cast<std::uint64_t>(i * n + j);
       if (i == j) continue;
       if (rng.uniform(core::RngPurpose::Weights, 0, index) < density) {
-        a.push_back(
-            {i, j, scale * (2.0 * rng.uniform(core::RngPurpose::Weights, 1, index) - 1.0)});
+        a.push_back({i, j, scale * (2.0 * rng.uniform(core::RngPurpose::Weights, 1, index) - 1.0)});
       } else if (rng.uniform(core::RngPurpose::Weights, 2, index) < density) {
         mask.push_back({i, j, 1.0});
       }
     }
   }
   return core::ControlledNetwork::build(core::csr_from_triplets(n, n, a, "A"),
-                                        core::csr_from_triplets(n, n, mask, "mask"),
-                                        {kind, 1.5}, 0.5, 0.05);
+                                        core::csr_from_triplets(n, n, mask, "mask"), {kind, 1.5},
+                                        0.5, 0.05);
 }
 
 // `size` values uniform in (−scale, scale), from (InitialState, stream, index).

@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "attractor/core/control.hpp"
 #include "attractor/core/error.hpp"
 #include "attractor/core/philox.hpp"
-#include "attractor/core/control.hpp"
 #include "attractor/host/control/control_solver.hpp"
 #include "control_networks.hpp"
 
@@ -104,7 +104,8 @@ TEST(Control, TruncatedTailIsBelowItsBoundAndTheTolerance) {
   const auto plan = core::plan_horizon(net, problem, u0);
   EXPECT_LE(plan.tail_bound, problem.tail_tol);
   EXPECT_GT(plan.tail_bound, 0.0);
-  const auto xi = random_vector(static_cast<std::size_t>(problem.intervals * net.synapses()), 0.03, 9);
+  const auto xi =
+      random_vector(static_cast<std::size_t>(problem.intervals * net.synapses()), 0.03, 9);
   const double J = evaluate_control(net, problem, plan, xi, u0, false).cost.J;
 
   auto longer_problem = problem;
@@ -113,7 +114,8 @@ TEST(Control, TruncatedTailIsBelowItsBoundAndTheTolerance) {
   longer.steps = 2 * plan.steps;
   auto longer_xi = xi;
   longer_xi.resize(2 * xi.size(), 0.0);
-  const double J_longer = evaluate_control(net, longer_problem, longer, longer_xi, u0, false).cost.J;
+  const double J_longer =
+      evaluate_control(net, longer_problem, longer, longer_xi, u0, false).cost.J;
   EXPECT_GE(J_longer, J);
   EXPECT_LE(J_longer - J, plan.tail_bound);
 }

@@ -88,7 +88,7 @@ class ControlOutcomes : public ::testing::TestWithParam<Backend> {
   // Solves and classifies, checking what every reported solve must satisfy: the truncated tail
   // below its tolerance, every control inside its box, the solver stationary.
   ControlBatchReport solve(const ControlNetworkExample& ex, const std::vector<double>& cues,
-                                 const core::ControlProblem& p = problem()) {
+                           const core::ControlProblem& p = problem()) {
     auto report = run_control_batch(ex, p, cues, *batch_, *engine_, solve_options());
     EXPECT_LE(report.solution.plan.tail_bound, p.tail_tol);
     EXPECT_GT(report.solution.plan.tail_bound, 0.0);
@@ -136,7 +136,8 @@ TEST_P(ControlOutcomes, ACueNearAStoredPatternIsRecognizedWithControlsLinearInIt
     std::vector<double> per_cue;
     for (Index b = 0; b < 2; ++b) {
       const auto& outcome = report.outcomes[b];
-      EXPECT_EQ(outcome.outcome, ControlOutcome::Recognized) << "jitter " << jitter << ", cue " << b;
+      EXPECT_EQ(outcome.outcome, ControlOutcome::Recognized)
+          << "jitter " << jitter << ", cue " << b;
       EXPECT_EQ(sign_overlap(outcome.u_limit.data(), ex.equilibria.data() + b * n, n), 1.0);
       const double xi_max = max_abs(report.solution.problems[b].controls);
       EXPECT_LE(xi_max, 0.02 * ex.net.K) << "jitter " << jitter << ", cue " << b;
@@ -187,8 +188,7 @@ TEST_P(ControlOutcomes, ABatchSolvesEachProblemAsIfAlone) {
   const auto& ex = example(0.3);
   const Index n = ex.net.n();
   const auto cues = control_cues(ex, 1, 0.0, 0.03, 2, 12);
-  const auto together =
-      solve_control_batch(ex.net, problem(), cues, *batch_, solve_options());
+  const auto together = solve_control_batch(ex.net, problem(), cues, *batch_, solve_options());
   for (Index b = 0; b < 3; ++b) {
     const std::vector<double> one(cues.begin() + b * n, cues.begin() + (b + 1) * n);
     const auto alone = solve_control_batch(ex.net, problem(), one, *batch_, solve_options());
@@ -206,11 +206,11 @@ TEST_P(ControlOutcomes, AMemoryIsForgottenPastTheBoundAndRecoveredWithinIt) {
   const auto& ex = example(0.1);
   MemoryExperimentParams params;
   params.sequence = {0, 1, 2, -2, -3};
-  const auto bounded = run_memory_experiment(ex, problem(), params, *batch_, *engine_,
-                                                   solve_options());
+  const auto bounded =
+      run_memory_experiment(ex, problem(), params, *batch_, *engine_, solve_options());
   params.bounded = false;
-  const auto unbounded = run_memory_experiment(ex, problem(), params, *batch_, *engine_,
-                                                     solve_options());
+  const auto unbounded =
+      run_memory_experiment(ex, problem(), params, *batch_, *engine_, solve_options());
   ASSERT_EQ(bounded.stages.size(), 5u);
   for (const auto& stage : bounded.stages) {
     if (!stage.release) {
@@ -258,12 +258,14 @@ TEST_P(ControlOutcomes, ParetoSweepTradesControlForStateCost) {
   ASSERT_EQ(points.size(), mus.size());
   for (std::size_t m = 0; m < points.size(); ++m) {
     EXPECT_LE(points[m].tail_bound, problem().tail_tol);
-    EXPECT_EQ(points[m].recognized + points[m].recorded + points[m].limit_cycles +
-                  points[m].wandering,
-              3);
+    EXPECT_EQ(
+        points[m].recognized + points[m].recorded + points[m].limit_cycles + points[m].wandering,
+        3);
     if (m == 0) continue;
-    EXPECT_GE(points[m].state_integral, points[m - 1].state_integral * (1 - 1e-6)) << "mu " << mus[m];
-    EXPECT_LE(points[m].control_integral, points[m - 1].control_integral * (1 + 1e-6)) << "mu " << mus[m];
+    EXPECT_GE(points[m].state_integral, points[m - 1].state_integral * (1 - 1e-6))
+        << "mu " << mus[m];
+    EXPECT_LE(points[m].control_integral, points[m - 1].control_integral * (1 + 1e-6))
+        << "mu " << mus[m];
     EXPECT_LE(points[m].recorded, points[m - 1].recorded) << "mu " << mus[m];
   }
   EXPECT_EQ(points.front().recorded, 2);

@@ -37,7 +37,7 @@ std::unique_ptr<core::ControlBatch> cuda_batch(Index max_per_launch = 0) {
 #endif
 }
 
-#define ATTRACTOR_NEED_CUDA(batch)                                                        \
+#define ATTRACTOR_NEED_CUDA(batch) \
   if (!(batch)) GTEST_SKIP() << "no CUDA device (or this build has no CUDA backend)"
 
 // ρ = β · max(‖|A| + |ξ|‖∞, ‖|A| + |ξ|‖₁) over every interval's controls: with ρ < 1 the Euler map
@@ -80,7 +80,8 @@ TEST(ControlParity, EvaluationAgreesWithTheReferenceToRounding) {
   const Index batch = 3, n = net.n(), dim = problem.intervals * net.synapses();
   const auto u0 = test::random_vector(static_cast<std::size_t>(batch * n), 1.0, 22);
   auto controls = test::random_vector(static_cast<std::size_t>(batch * dim), 0.1, 23);
-  for (Index p = 0; p < batch; ++p) core::project(net, problem.intervals, controls.data() + p * dim);
+  for (Index p = 0; p < batch; ++p)
+    core::project(net, problem.intervals, controls.data() + p * dim);
   const auto plan = core::plan_horizon(net, problem, u0);
 
   std::vector<core::CostTerms> costs;
@@ -100,8 +101,8 @@ TEST(ControlParity, EvaluationAgreesWithTheReferenceToRounding) {
 
     double u_max = 0.0;
     for (const double u : start) u_max = std::max(u_max, std::fabs(u));
-    const double delta = static_cast<double>(m_max + 8) * DBL_EPSILON *
-                         (1.0 + u_max + rho / net.activation.gain);
+    const double delta =
+        static_cast<double>(m_max + 8) * DBL_EPSILON * (1.0 + u_max + rho / net.activation.gain);
     const double du = delta / (1.0 - rho);
     const double J_X = reference.cost.state_cost / (1.0 - problem.mu);
     const double dJ = 2.0 * std::sqrt(double(n)) * (1.0 + rho) * du * std::sqrt(W_total * J_X) +

@@ -332,7 +332,8 @@ TEST(Activation, ParseAndToStringRoundTrip) {
   for (const ActivationKind kind : {ActivationKind::Sign, ActivationKind::Tanh,
                                     ActivationKind::Logistic, ActivationKind::Linear}) {
     const std::string name = attractor::core::to_string(kind);
-    EXPECT_EQ(attractor::parse_enum<attractor::core::ActivationKind>(name, "--activation"), kind) << name;
+    EXPECT_EQ(attractor::parse_enum<attractor::core::ActivationKind>(name, "--activation"), kind)
+        << name;
   }
   EXPECT_STREQ(attractor::core::to_string(ActivationKind::Logistic), "logistic");
 }

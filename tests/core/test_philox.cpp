@@ -19,8 +19,8 @@ using attractor::core::RngPurpose;
 void expect_philox(Philox4x32 ctr, std::uint32_t key0, std::uint32_t key1, Philox4x32 expected) {
   const Philox4x32 out = philox4x32_10(ctr, key0, key1);
   for (int w = 0; w < 4; ++w) {
-    EXPECT_EQ(out.v[w], expected.v[w]) << "word " << w << std::hex << " got 0x" << out.v[w]
-                                       << ", want 0x" << expected.v[w];
+    EXPECT_EQ(out.v[w], expected.v[w])
+        << "word " << w << std::hex << " got 0x" << out.v[w] << ", want 0x" << expected.v[w];
   }
 }
 
@@ -189,9 +189,9 @@ TEST(Philox, DifferentPurposesStreamsSeedsAndIndicesAreIndependent) {
       std::abs(correlation(rng, RngPurpose::Patterns, 0, other_seed, RngPurpose::Patterns, 0)),
       bound);
   // Index i and i + 2³² share the low counter word only.
-  EXPECT_LT(std::abs(correlation(rng, RngPurpose::Patterns, 0, rng, RngPurpose::Patterns, 0,
-                                 1ULL << 32)),
-            bound);
+  EXPECT_LT(
+      std::abs(correlation(rng, RngPurpose::Patterns, 0, rng, RngPurpose::Patterns, 0, 1ULL << 32)),
+      bound);
 }
 
 }  // namespace

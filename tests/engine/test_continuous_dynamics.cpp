@@ -56,8 +56,8 @@ class IntegratorOrder : public test::OnEachBackend {
     const Eigen::Vector3d u_star = -A.ldlt().solve(h);
     Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> eig(A);
     const Eigen::Vector3d decay = (eig.eigenvalues() * t).array().exp();
-    return u_star + eig.eigenvectors() * decay.asDiagonal() * eig.eigenvectors().transpose() *
-                        (u0 - u_star);
+    return u_star +
+           eig.eigenvectors() * decay.asDiagonal() * eig.eigenvectors().transpose() * (u0 - u_star);
   }
   double error_at_t1(Integrator integrator, double dt) {
     const auto net = system();

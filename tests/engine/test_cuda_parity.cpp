@@ -15,8 +15,8 @@
 
 #include "attractor/core/error.hpp"
 #include "attractor/core/integer_weights.hpp"
-#include "attractor/cuda/sell_matrix.hpp"
 #include "attractor/core/philox.hpp"
+#include "attractor/cuda/sell_matrix.hpp"
 #include "attractor/host/engine/cpu_engine.hpp"
 #include "attractor/host/engine/engine_factory.hpp"
 #include "attractor/host/memory/hebbian.hpp"
@@ -115,16 +115,17 @@ struct DiscreteCase {
 
 TEST_F(CudaParity, DiscreteDynamicsAgreeStateForStateOnDenseAndCsrWeights) {
   constexpr Index kN = 200, kBatch = 24;
-  for (const DiscreteCase c : {DiscreteCase{"sync symmetric dense", true, false, Dynamics::DiscreteSync},
-                               DiscreteCase{"sync asymmetric dense", false, false, Dynamics::DiscreteSync},
-                               DiscreteCase{"sync asymmetric csr", false, true, Dynamics::DiscreteSync},
-                               DiscreteCase{"async symmetric dense", true, false, Dynamics::DiscreteAsync},
-                               DiscreteCase{"async symmetric csr", true, true, Dynamics::DiscreteAsync},
-                               DiscreteCase{"async asymmetric csr", false, true, Dynamics::DiscreteAsync}}) {
+  for (const DiscreteCase c :
+       {DiscreteCase{"sync symmetric dense", true, false, Dynamics::DiscreteSync},
+        DiscreteCase{"sync asymmetric dense", false, false, Dynamics::DiscreteSync},
+        DiscreteCase{"sync asymmetric csr", false, true, Dynamics::DiscreteSync},
+        DiscreteCase{"async symmetric dense", true, false, Dynamics::DiscreteAsync},
+        DiscreteCase{"async symmetric csr", true, true, Dynamics::DiscreteAsync},
+        DiscreteCase{"async asymmetric csr", false, true, Dynamics::DiscreteAsync}}) {
     SCOPED_TRACE(c.name);
     const auto T = dyadic_weights(kN, c.symmetric, 7, c.csr ? 0.1 : 1.0);
-    const auto net = network_of(c.csr ? core::Weights{to_csr(T)} : core::Weights{T},
-                                core::ActivationKind::Sign);
+    const auto net =
+        network_of(c.csr ? core::Weights{to_csr(T)} : core::Weights{T}, core::ActivationKind::Sign);
     core::RunOptions options;
     options.dynamics = c.dynamics;
     options.max_steps = 200;

@@ -460,8 +460,8 @@ TEST(EnsembleModel, EmptyEnsembleRunsToNothing) {
   core::Ensemble empty;
   empty.weights = core::Ensemble::DenseStack{};
   core::StateBatch none(0, 0);
-  const core::RunResult r = make_ensemble_engine(Backend::Cpu)
-                                ->run(empty, none, discrete(Dynamics::DiscreteSync, 10));
+  const core::RunResult r =
+      make_ensemble_engine(Backend::Cpu)->run(empty, none, discrete(Dynamics::DiscreteSync, 10));
   EXPECT_TRUE(r.states.empty());
   EXPECT_EQ(r.neuron_updates, 0);
 }

@@ -68,8 +68,8 @@ class InputFile {
  private:
   InputFile() {
     const char* dir = std::getenv("TMPDIR");
-    std::string pattern = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") +
-                          "/attractor-fuzz-XXXXXX";
+    std::string pattern =
+        std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/attractor-fuzz-XXXXXX";
     std::vector<char> name(pattern.begin(), pattern.end());
     name.push_back('\0');
     fd_ = ::mkstemp(name.data());
@@ -104,8 +104,8 @@ int read_input(const std::uint8_t* data, std::size_t size, Read&& read) {
 }
 
 [[noreturn]] inline void check_failed(const char* condition, const char* file, int line) {
-  std::fprintf(stderr, "%s:%d: ATTRACTOR_FUZZ_CHECK(%s) failed on an accepted input\n", file,
-               line, condition);
+  std::fprintf(stderr, "%s:%d: ATTRACTOR_FUZZ_CHECK(%s) failed on an accepted input\n", file, line,
+               condition);
   std::abort();
 }
 
@@ -116,19 +116,19 @@ int read_input(const std::uint8_t* data, std::size_t size, Read&& read) {
   ((condition) ? (void)0 : ::attractor::fuzz::check_failed(#condition, __FILE__, __LINE__))
 
 // The fuzz entry point for `reader(const std::string& path)`.
-#define ATTRACTOR_FUZZ_READER(reader)                                                      \
-  extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {       \
-    return ::attractor::fuzz::read_input(data, size,                                        \
+#define ATTRACTOR_FUZZ_READER(reader)                                                          \
+  extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {          \
+    return ::attractor::fuzz::read_input(data, size,                                           \
                                          [](const std::string& path) { (void)reader(path); }); \
   }
 
 // The same, followed by a block that checks the reader's result, named `result`.
-#define ATTRACTOR_FUZZ_READER_CHECKED(reader, result)                                      \
-  template <typename Result>                                                                \
-  static void attractor_fuzz_check(const Result& result);                                   \
-  extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {       \
-    return ::attractor::fuzz::read_input(                                                   \
-        data, size, [](const std::string& path) { attractor_fuzz_check(reader(path)); });   \
-  }                                                                                         \
-  template <typename Result>                                                                \
+#define ATTRACTOR_FUZZ_READER_CHECKED(reader, result)                                     \
+  template <typename Result>                                                              \
+  static void attractor_fuzz_check(const Result& result);                                 \
+  extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {     \
+    return ::attractor::fuzz::read_input(                                                 \
+        data, size, [](const std::string& path) { attractor_fuzz_check(reader(path)); }); \
+  }                                                                                       \
+  template <typename Result>                                                              \
   static void attractor_fuzz_check(const Result& result)

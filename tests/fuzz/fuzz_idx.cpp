@@ -22,8 +22,7 @@ ATTRACTOR_FUZZ_READER_CHECKED(attractor::read_idx, array) {
 #include <random>
 #include <vector>
 
-extern "C" std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size,
-                                        std::size_t max_size);
+extern "C" std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size, std::size_t max_size);
 
 namespace {
 
@@ -79,8 +78,7 @@ extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t s
   if (codec.ready && rng() % 4 != 0) plain_size = codec.gunzip(data, size);
   if (plain_size >= 0) {
     const auto old_size = static_cast<std::size_t>(plain_size);
-    const std::size_t capacity =
-        std::min(kMaxPlainBytes, std::max<std::size_t>(2 * old_size, 64));
+    const std::size_t capacity = std::min(kMaxPlainBytes, std::max<std::size_t>(2 * old_size, 64));
     const std::size_t new_size = LLVMFuzzerMutate(codec.plain.data(), old_size, capacity);
     const std::size_t packed = codec.gzip(new_size, static_cast<int>(rng() % 10));
     if (packed > 0 && packed <= max_size) {

@@ -48,8 +48,7 @@ TEST_F(Files, InputsMustBeRegularFiles) {
   const std::string fifo = path("fifo");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   expect_input_error([&] { InputFile(fifo, "a .npy file"); }, fifo, {"not a regular file"});
-  expect_input_error([&] { InputFile(path("missing"), "x"); }, path("missing"),
-                     {"cannot open"});
+  expect_input_error([&] { InputFile(path("missing"), "x"); }, path("missing"), {"cannot open"});
   const std::string file = write_file("f", "abc");
   InputFile input(file, "a file");
   EXPECT_EQ(input.size(), 3u);
@@ -85,18 +84,18 @@ TEST_F(Files, AtomicWritesNeverFollowAPlantedLink) {
   EXPECT_FALSE(fs::is_symlink(link));
   EXPECT_EQ(read_file(link), "replaced");
   // Nothing but the planted link and the results: no temporary left behind.
-  EXPECT_EQ(names(path("")), (std::vector<std::string>{"linked.json", "result.json",
-                                                       fs::path(planted).filename().string(),
-                                                       "victim.txt"}));
+  EXPECT_EQ(names(path("")),
+            (std::vector<std::string>{"linked.json", "result.json",
+                                      fs::path(planted).filename().string(), "victim.txt"}));
 }
 
 TEST_F(Files, AFailedWriteLeavesTheOldFileAndNoTemporary) {
   const std::string target = write_file("a.json", "old");
-  EXPECT_THROW(write_file_atomically(
-                   target, [](std::ostream& out) {
-                     out << "partial";
-                     throw std::runtime_error("interrupted");
-                   }),
+  EXPECT_THROW(write_file_atomically(target,
+                                     [](std::ostream& out) {
+                                       out << "partial";
+                                       throw std::runtime_error("interrupted");
+                                     }),
                std::runtime_error);
   EXPECT_EQ(read_file(target), "old");
   EXPECT_EQ(names(path("")), std::vector<std::string>{"a.json"});
@@ -156,8 +155,7 @@ TEST_F(Files, AnOutputFolderHoldsOneRunsResultsAtATime) {
             (std::vector<std::string>{"final.npy", "notes.txt", "summary.json", "xi_1.mtx"}));
   EXPECT_EQ(read_file(out + "/final.npy"), "2");
   EXPECT_EQ(read_file(out + "/summary.json"), "2");
-  EXPECT_THROW(OutputFolder(out, outputs, "summary.json").path("../escape"),
-               std::logic_error);
+  EXPECT_THROW(OutputFolder(out, outputs, "summary.json").path("../escape"), std::logic_error);
 }
 
 // A run killed mid-write (no destructor runs) leaves the previous results whole and only its
@@ -196,10 +194,9 @@ TEST_F(Files, AnOutputFolderThatCannotBeMadeIsAnInputError) {
   write_file("file", "a file where a folder should be");
   const std::string out = path("file/sub");
   expect_input_error([&] { OutputFolder(out, {"a"}, "a"); }, out, {"cannot create"});
-  expect_input_error([&] { require_writable_file(path("no/such/x.json"), "--out"); },
-                     "--out", {"does not exist"});
-  expect_input_error([&] { require_writable_file(path(""), "--out"); }, "--out",
-                     {"is a folder"});
+  expect_input_error([&] { require_writable_file(path("no/such/x.json"), "--out"); }, "--out",
+                     {"does not exist"});
+  expect_input_error([&] { require_writable_file(path(""), "--out"); }, "--out", {"is a folder"});
 }
 
 // Checkpoints name their arrays; a name that leads outside the folder, or any file not of the
@@ -221,8 +218,7 @@ TEST_F(Checkpoints, ResumeRestoresTheSavedArraysAndRemovesOnlyItsOwnFiles) {
   saved.save("units", 1, {{{{"W", &W}}, &steps}}, R"({"loss": [0.5]})");
   W = {4, 5, 6};
   saved.save("units", 2, {{{{"W", &W}}, &steps}}, R"({"loss": [0.5, 0.25]})");
-  EXPECT_EQ(names(folder()),
-            (std::vector<std::string>{"checkpoint-2-W.npy", "checkpoint.json"}));
+  EXPECT_EQ(names(folder()), (std::vector<std::string>{"checkpoint-2-W.npy", "checkpoint.json"}));
 
   std::vector<float> restored(3);
   std::int64_t restored_steps = 0;
@@ -235,8 +231,7 @@ TEST_F(Checkpoints, ResumeRestoresTheSavedArraysAndRemovesOnlyItsOwnFiles) {
   EXPECT_EQ(restored, W);
   EXPECT_EQ(restored_steps, 7);
   resumed.save("units", 3, {{{{"W", &restored}}, &restored_steps}}, "{}");
-  EXPECT_EQ(names(folder()),
-            (std::vector<std::string>{"checkpoint-3-W.npy", "checkpoint.json"}));
+  EXPECT_EQ(names(folder()), (std::vector<std::string>{"checkpoint-3-W.npy", "checkpoint.json"}));
   expect_input_error([&] { Checkpoint(folder(), R"({"run": 2})").open(); },
                      folder() + "/checkpoint.json", {"other parameters"});
 }
@@ -253,8 +248,8 @@ TEST_F(Checkpoints, ANameOutsideTheFolderIsRefusedAndNothingIsRemoved) {
   EXPECT_EQ(read_file(victim), "precious");
   write_meta(R"({"identity": 1, "phase": "units", "epochs_done": 1, "generation": 1,
                  "arrays": {"../x": "checkpoint-1-../x.npy"}, "history": {}, "steps": [0]})");
-  expect_input_error([&] { Checkpoint(folder(), "1").open(); },
-                     folder() + "/checkpoint.json", {"not an identifier"});
+  expect_input_error([&] { Checkpoint(folder(), "1").open(); }, folder() + "/checkpoint.json",
+                     {"not an identifier"});
 }
 
 TEST_F(Checkpoints, FieldsOfTheWrongTypeOrRangeAreInputErrors) {
@@ -292,16 +287,19 @@ TEST_F(Checkpoints, FieldsOfTheWrongTypeOrRangeAreInputErrors) {
   Checkpoint checkpoint(folder(), "1");
   const auto record = checkpoint.open();
   std::vector<float> W(1);
-  expect_input_error([&] { checkpoint.restore(record, {{{{"W", &W}}, nullptr}}); }, path,
-                     {"\"steps\" has 0 entries, expected 1"});
+  expect_input_error(
+      [&] {
+        checkpoint.restore(record, {{{{"W", &W}}, nullptr}});
+      },
+      path, {"\"steps\" has 0 entries, expected 1"});
 }
 
 // --columns 1431655766 wrapped the picture's int width; tiles were then written past the pixels.
 TEST_F(Files, AReceptiveFieldGridTooLargeToDrawIsAnInputError) {
   const std::vector<float> W(std::size_t{100} * 28 * 28, 1.0f);
   for (const std::int64_t columns : {std::int64_t{1431655766}, std::int64_t{100000000000}}) {
-    expect_input_error([&] { receptive_field_grid(W, 100, 28, 28, columns); },
-                       "receptive fields", {"more than the limit"});
+    expect_input_error([&] { receptive_field_grid(W, 100, 28, 28, columns); }, "receptive fields",
+                       {"more than the limit"});
   }
   EXPECT_EQ(receptive_field_grid(W, 100, 28, 28, 100).width, 100 * 29 + 1);
 }

@@ -13,7 +13,6 @@
 namespace attractor::test {
 namespace {
 
-
 const std::string kImages = kDataDir + "/tiny-images-idx3-ubyte";
 const std::string kLabels = kDataDir + "/tiny-labels-idx1-ubyte";
 
@@ -64,10 +63,8 @@ TEST_F(Idx, RejectsTruncatedCorruptAndMalformedFiles) {
 
 TEST_F(Idx, RejectsImagesAndLabelsThatDisagree) {
   // The labels file read as images, and the images' 3 labels against a 1-D file of 8 entries.
-  expect_input_error([&] { read_labeled_images(kLabels, kLabels); }, kLabels,
-                     {"3 dimensions"});
-  expect_input_error([&] { read_labeled_images(kImages, kImages); }, kImages,
-                     {"1 dimension"});
+  expect_input_error([&] { read_labeled_images(kLabels, kLabels); }, kLabels, {"3 dimensions"});
+  expect_input_error([&] { read_labeled_images(kImages, kImages); }, kImages, {"1 dimension"});
 }
 
 // The real data where Debian's dataset-fashion-mnist is installed: 60 000 + 10 000 images of
@@ -76,7 +73,8 @@ TEST(FashionMnist, HasTheDocumentedSizesAndBalancedClasses) {
   if (!std::filesystem::exists(std::string(kFashionMnistDir) + "/t10k-labels-idx1-ubyte.gz")) {
     GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   }
-  for (const auto& [split, count] : {std::pair<std::string, int>{"train", 60000}, {"t10k", 10000}}) {
+  for (const auto& [split, count] :
+       {std::pair<std::string, int>{"train", 60000}, {"t10k", 10000}}) {
     const LabeledImages set = read_fashion_mnist(kFashionMnistDir, split);
     EXPECT_EQ(set.count, count);
     EXPECT_EQ(set.rows, 28);
@@ -89,7 +87,6 @@ TEST(FashionMnist, HasTheDocumentedSizesAndBalancedClasses) {
     for (const int n : per_class) EXPECT_EQ(n, count / 10);
   }
 }
-
 
 // The header's sizes are multiplied in 64 bits against a limit before anything is allocated:
 // 65536 × 65536 wrapped to 0 in 32 bits and was accepted.
@@ -159,8 +156,7 @@ TEST_F(Image, ReceptiveFieldGridDrawsSignsPerUnitScale) {
   EXPECT_EQ(bytes.substr(12, 4), "IHDR");
   EXPECT_EQ(static_cast<unsigned char>(bytes[19]), image.width);  // big-endian width, low byte
   EXPECT_EQ(static_cast<unsigned char>(bytes[23]), image.height);
-  expect_input_error([&] { receptive_field_grid(W, 3, 2, 2); }, "receptive fields",
-                     {"8 entries"});
+  expect_input_error([&] { receptive_field_grid(W, 3, 2, 2); }, "receptive fields", {"8 entries"});
 }
 
 }  // namespace

@@ -267,11 +267,10 @@ TEST_F(MatrixMarket, WriteRejectsNonSquareSymmetricMatrix) {
                      {"square", "2 x 3"});
 }
 
-
 // A 60-byte size line asked for 16 GiB of row offsets before any entry was read.
 TEST_F(MatrixMarket, RejectsSizesBeyondTheLimitBeforeAllocating) {
-  for (const std::string size : {"2147483647 2147483647 0", "214004736 214004736 0",
-                                 "3 99999999999 0"}) {
+  for (const std::string size :
+       {"2147483647 2147483647 0", "214004736 214004736 0", "3 99999999999 0"}) {
     const std::string p =
         write_file("huge.mtx", "%%MatrixMarket matrix coordinate real general\n" + size + "\n");
     expect_input_error([&] { read_matrix_market(p); }, p, {"line 2", "limit"});
@@ -291,7 +290,9 @@ TEST_F(MatrixMarket, RejectsRepeatedEntriesThatSumBeyondDoublesRange) {
 TEST_F(MatrixMarket, QuotesBadTokensAsShortPrintableExcerpts) {
   const std::string header = "%%MatrixMarket matrix coordinate real general\n2 2 1\n";
   for (const std::string& value : {std::string(100000, '9') + "x", std::string("\x1b[31mred"),
-                                  std::string("1\0" "5", 3)}) {
+                                   std::string("1\0"
+                                               "5",
+                                               3)}) {
     const std::string p = write_file("bad.mtx", header + "1 1 " + value + "\n");
     try {
       read_matrix_market(p);
@@ -304,8 +305,7 @@ TEST_F(MatrixMarket, QuotesBadTokensAsShortPrintableExcerpts) {
   }
   const std::string p = write_file("long.mtx", header + std::string(core::kMaxLineBytes + 1, ' '));
   expect_input_error([&] { read_matrix_market(p); }, p, {"line 3", "longer than"});
-  expect_input_error([&] { read_matrix_market("/dev/zero"); }, "/dev/zero",
-                     {"not a regular file"});
+  expect_input_error([&] { read_matrix_market("/dev/zero"); }, "/dev/zero", {"not a regular file"});
 }
 
 }  // namespace

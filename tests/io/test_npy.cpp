@@ -150,8 +150,8 @@ TEST_F(Npy, ReadsFilesWrittenByNumpy) {
   const NpyArray f32 = read_npy(kData + "/float32_1d.npy");
   EXPECT_EQ(f32.dtype, NpyDtype::Float32);
   EXPECT_EQ(f32.shape, (std::vector<std::int64_t>{4}));
-  EXPECT_EQ(f32.values, (Values{0.1f, -1.5f, 3.4028235e38f,
-                                             std::numeric_limits<float>::denorm_min()}));
+  EXPECT_EQ(f32.values,
+            (Values{0.1f, -1.5f, 3.4028235e38f, std::numeric_limits<float>::denorm_min()}));
 
   const NpyArray i8 = read_npy(kData + "/int8_2d.npy");
   EXPECT_EQ(i8.dtype, NpyDtype::Int8);
@@ -197,8 +197,7 @@ TEST_F(Npy, RejectsBigEndian) {
 
 TEST_F(Npy, RejectsUnsupportedDtypeNamingIt) {
   for (const std::string descr : {"<c16", "<i8", "|b1", "<U3", "<f2", "|u1"}) {
-    const std::string p =
-        write_file("a.npy", npy_bytes(dict(descr, "(1,)"), std::string(16, 'x')));
+    const std::string p = write_file("a.npy", npy_bytes(dict(descr, "(1,)"), std::string(16, 'x')));
     expect_input_error([&] { read_npy(p); }, p, {"dtype", "'" + descr + "'"});
   }
   const std::string p = write_file(

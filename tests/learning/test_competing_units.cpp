@@ -16,7 +16,6 @@
 namespace attractor::test {
 namespace {
 
-
 // v: batch × D inputs uniform in [0, 1) (float values, so every precision sees the same data).
 std::vector<float> uniform_inputs(std::int64_t batch, std::int64_t D, std::uint64_t seed) {
   std::vector<float> v(static_cast<std::size_t>(batch * D));
@@ -45,7 +44,10 @@ Transcription transcribe(std::vector<double> W, const std::vector<double>& v, st
       double sum = 0;
       for (std::int64_t i = 0; i < D; ++i) {
         const double w = W[mu * D + i];
-        const double weighting = (w > 0 ? 1.0 : w < 0 ? -1.0 : 0.0) * std::pow(std::abs(w), rule.p - 1);
+        const double weighting = (w > 0   ? 1.0
+                                  : w < 0 ? -1.0
+                                          : 0.0) *
+                                 std::pow(std::abs(w), rule.p - 1);
         sum += weighting * v[b * D + i];
       }
       t.I[mu * B + b] = sum;
@@ -178,9 +180,11 @@ TEST_P(CompetingUnitsBackend, Float32UpdateMatchesFloat64WithinRoundingBound) {
   std::vector<double> a(W.size(), 0.0), a_abs(W.size(), 0.0), da(W.size(), 0.0);
   std::vector<double> c(static_cast<std::size_t>(H), 0.0), dc(static_cast<std::size_t>(H), 0.0);
   for (std::int64_t b = 0; b < B; ++b) {
-    for (const auto& [mu, g] : {std::pair<int, double>{ref.top[b], 1.0}, {ref.kth[b], -rule.delta}}) {
+    for (const auto& [mu, g] :
+         {std::pair<int, double>{ref.top[b], 1.0}, {ref.kth[b], -rule.delta}}) {
       c[mu] += g * ref.I[mu * B + b];
-      dc[mu] += std::abs(g) * (E[mu * B + b] + gamma(static_cast<double>(B + 1)) * std::abs(ref.I[mu * B + b]));
+      dc[mu] += std::abs(g) *
+                (E[mu * B + b] + gamma(static_cast<double>(B + 1)) * std::abs(ref.I[mu * B + b]));
       for (std::int64_t i = 0; i < D; ++i) {
         a[mu * D + i] += g * x[b * D + i];
         a_abs[mu * D + i] += std::abs(g) * x[b * D + i];
@@ -202,8 +206,8 @@ TEST_P(CompetingUnitsBackend, Float32UpdateMatchesFloat64WithinRoundingBound) {
   const double s = eps / M, ds = s * (dM / M + 2 * u);
   double worst_ratio = 0;
   for (std::size_t e = 0; e < W.size(); ++e) {
-    const double bound = 2 * (u * std::abs(ref.W[e]) + s * (ddS[e] + u * std::abs(dS[e])) +
-                              ds * std::abs(dS[e]));
+    const double bound =
+        2 * (u * std::abs(ref.W[e]) + s * (ddS[e] + u * std::abs(dS[e])) + ds * std::abs(dS[e]));
     const double error = std::abs(static_cast<double>(W[e]) - ref.W[e]);
     worst_ratio = std::max(worst_ratio, error / bound);
     ASSERT_LE(error, bound) << step->backend() << ": entry " << e << " of " << W.size();
@@ -272,7 +276,8 @@ TEST_P(CompetingUnitsBackend, NoEntryMovesMoreThanEpsilonPerUpdate) {
   }
   const std::vector<float> W = step->weights();
   double moved = 0;
-  for (std::size_t e = 0; e < W.size(); ++e) moved = std::max(moved, std::abs(double{W[e]} - W0[e]));
+  for (std::size_t e = 0; e < W.size(); ++e)
+    moved = std::max(moved, std::abs(double{W[e]} - W0[e]));
   EXPECT_GT(moved, 0.0);
   EXPECT_LE(moved, allowed * (1 + 1e-5));
 }
@@ -357,8 +362,7 @@ TEST(CompetingUnits, SplitTrainingEndsOnTheSameBitsAsOneRun) {
   params.hidden = H;
   params.epochs = 6;
   params.batch = 32;
-  CpuCompetingUnits whole(H, D, params.rule), first(H, D, params.rule),
-      second(H, D, params.rule);
+  CpuCompetingUnits whole(H, D, params.rule), first(H, D, params.rule), second(H, D, params.rule);
   for (auto* step : {&whole, &first}) {
     step->set_weights(initial_competing_weights(H, D, params.seed));
     step->load_inputs(x.data(), S);

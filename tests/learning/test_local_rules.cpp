@@ -17,8 +17,6 @@
 
 namespace {
 
-using attractor::core::DenseMatrix;
-using attractor::core::InputError;
 using attractor::default_spectrum;
 using attractor::eigenvector_alignment;
 using attractor::gaussian_samples;
@@ -27,6 +25,8 @@ using attractor::LocalRule;
 using attractor::LocalRuleParams;
 using attractor::LocalRuleResult;
 using attractor::train_local_rule;
+using attractor::core::DenseMatrix;
+using attractor::core::InputError;
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 Eigen::Map<const RowMatrix> view(const DenseMatrix<double>& m) {

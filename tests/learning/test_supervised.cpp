@@ -46,7 +46,8 @@ TEST(TopLayer, LearnsPrototypeClassesFromFrozenUnits) {
   CpuCompetingUnits step(H, D, units.rule);
   step.set_weights(initial_competing_weights(H, D, units.seed));
   step.load_inputs(train.x.data(), train.count);
-  for (std::int64_t e = 0; e < units.epochs; ++e) train_competing_epoch(step, units, train.count, e);
+  for (std::int64_t e = 0; e < units.epochs; ++e)
+    train_competing_epoch(step, units, train.count, e);
   TopLayerParams params;
   params.epochs = 30;
   params.lr0 = 1e-2;

@@ -1,7 +1,7 @@
-// Dense associative memories (host/memory/dense_associative_memory.hpp): the binary DAM against the Hebbian network
-// it generalizes, energy descent of the binary, continuous (Lagrangian) and modern (softmax)
-// networks, the Lagrangian's Hessian, one-step softmax retrieval, a capacity beyond 0.138 N, and
-// bad input. Rounding tolerances come from the arithmetic, integrator tolerances from the
+// Dense associative memories (host/memory/dense_associative_memory.hpp): the binary DAM against the
+// Hebbian network it generalizes, energy descent of the binary, continuous (Lagrangian) and modern
+// (softmax) networks, the Lagrangian's Hessian, one-step softmax retrieval, a capacity beyond 0.138
+// N, and bad input. Rounding tolerances come from the arithmetic, integrator tolerances from the
 // integrator's own error estimate; every seed is fixed.
 #include <gtest/gtest.h>
 
@@ -561,12 +561,10 @@ TEST(DenseLagrangian, RejectsBadInput) {
 
 TEST(DamCapacity, RejectsBadParameters) {
   using test::expect_input_error;
-  expect_input_error([] { parse_memory_kind("poly1", "--kinds"); }, "--kinds",
-                     {"degree", "got 1"});
+  expect_input_error([] { parse_memory_kind("poly1", "--kinds"); }, "--kinds", {"degree", "got 1"});
   expect_input_error([] { parse_memory_kind("cubic", "--kinds"); }, "--kinds",
                      {"unknown kind 'cubic'"});
-  expect_input_error([] { parse_memory_kind("poly", "--kinds"); }, "--kinds",
-                     {"unknown kind"});
+  expect_input_error([] { parse_memory_kind("poly", "--kinds"); }, "--kinds", {"unknown kind"});
   EXPECT_EQ(to_string(parse_memory_kind("poly2", "k")), "hebbian");
   EXPECT_EQ(to_string(parse_memory_kind("poly7", "k")), "poly7");
   const auto rejects = [](auto change, const std::string& option, const std::string& word) {
@@ -586,7 +584,8 @@ TEST(DamCapacity, RejectsBadParameters) {
   rejects([](auto& p) { p.cues = 0; }, "--cues", "[1, 1000000]");
   rejects([](auto& p) { p.kinds = {}; }, "--kinds", "at least one");
   rejects([](auto& p) { p.kinds.push_back(p.kinds.front()); }, "--kinds", "twice");
-  rejects([](auto& p) { p.dynamics = core::Dynamics::Continuous; }, "--dynamics", "discrete-sync or discrete-async");
+  rejects([](auto& p) { p.dynamics = core::Dynamics::Continuous; }, "--dynamics",
+          "discrete-sync or discrete-async");
 }
 
 }  // namespace

@@ -17,13 +17,13 @@
 
 namespace {
 
-using attractor::core::DenseMatrix;
-using attractor::core::PatternSet;
-using attractor::core::StateBatch;
 using attractor::hebbian_store;
 using attractor::hebbian_weights;
 using attractor::noisy_cues;
 using attractor::random_patterns;
+using attractor::core::DenseMatrix;
+using attractor::core::PatternSet;
+using attractor::core::StateBatch;
 
 constexpr double kEps = DBL_EPSILON;
 

@@ -18,8 +18,8 @@
 
 #include "attractor/core/error.hpp"
 #include "attractor/host/engine/engine_factory.hpp"
-#include "attractor/host/memory/recall.hpp"
 #include "attractor/host/memory/hebbian.hpp"
+#include "attractor/host/memory/recall.hpp"
 #include "attractor/host/memory/storage_rules.hpp"
 
 namespace attractor {
@@ -243,8 +243,7 @@ TEST(PseudoInverse, EveryPatternIsAnExactFixedPointAtHalfLoad) {
   core::RunOptions options;
   options.dynamics = core::Dynamics::DiscreteSync;
   options.max_steps = 10;
-  const core::RunResult result =
-      make_engine(Backend::Cpu)->run(network, states, options);
+  const core::RunResult result = make_engine(Backend::Cpu)->run(network, states, options);
   for (std::int64_t mu = 0; mu < kP; ++mu) {
     ASSERT_EQ(result.states[mu].outcome, core::Outcome::FixedPoint) << "pattern " << mu;
     ASSERT_EQ(result.states[mu].steps, 1) << "pattern " << mu;
@@ -329,7 +328,7 @@ TEST(StorageRuleCapacity, ImpossibleCombinationsAreRejectedBeforeAnyWork) {
 // Capacity at N = 1000 (the Hebbian curve itself is tested in test_capacity.cpp)
 
 CapacityPoint capacity_at(StorageRule rule, double alpha, std::int64_t trials,
-                                core::Engine& engine) {
+                          core::Engine& engine) {
   CapacityParams params;
   params.n = 1000;
   params.alphas = {alpha};

@@ -34,11 +34,12 @@ std::pair<double, double> train_costs(const PhysicalSystem& system, std::vector<
                                       const std::vector<PhysicalTask>& tasks,
                                       const PhysicalTrainParams& params) {
   double first = 0, last = 0;
-  train_physical(system, w, tasks, params, [&](std::int64_t step, const std::vector<double>&, double cost) {
-    if (step == 0) first = cost;
-    last = cost;
-    return true;
-  });
+  train_physical(system, w, tasks, params,
+                 [&](std::int64_t step, const std::vector<double>&, double cost) {
+                   if (step == 0) first = cost;
+                   last = cost;
+                   return true;
+                 });
   return {first, last};
 }
 
@@ -64,8 +65,8 @@ double condition_number(const Eigen::MatrixXd& H) {
 std::vector<PhysicalSystem> test_systems() {
   std::vector<PhysicalSystem> out;
   out.emplace_back(random_geometric_network(PhysicalKind::Flow, 150, 2, 4.0, 3));
-  PhysicalNetwork elastic = random_geometric_network(PhysicalKind::Elastic, 150, 2, 8.0, 4,
-                                                     Grounding::Boundary);
+  PhysicalNetwork elastic =
+      random_geometric_network(PhysicalKind::Elastic, 150, 2, 8.0, 4, Grounding::Boundary);
   elastic.phi = EdgeResponse::Square;
   out.emplace_back(elastic);
   out.emplace_back(linear_network(30, 5));
@@ -117,7 +118,8 @@ TEST(PhysicalSolve, HeldSourcesAndClampedOutputsAgreeWithTheDenseKktSystem) {
       return Eigen::VectorXd(K.fullPivLu().solve(rhs).head(n));
     };
     Eigen::MatrixXd G_s = Eigen::MatrixXd::Zero(Eigen::Index(task.source_dofs.size()), n);
-    for (std::size_t s = 0; s < task.source_dofs.size(); ++s) G_s(Eigen::Index(s), task.source_dofs[s]) = 1;
+    for (std::size_t s = 0; s < task.source_dofs.size(); ++s)
+      G_s(Eigen::Index(s), task.source_dofs[s]) = 1;
     const Eigen::VectorXd u_F_dense = kkt_solve(G_s, task.source_values);
     Eigen::MatrixXd G(G_s.rows() + task.A.rows(), n);
     G << G_s, Eigen::MatrixXd(task.A);
@@ -138,8 +140,8 @@ TEST(PhysicalSolve, HeldSourcesAndClampedOutputsAgreeWithTheDenseKktSystem) {
 }
 
 TEST(PhysicalSolve, ConjugateGradientsAgreeWithCholesky) {
-  const PhysicalSystem system(random_geometric_network(PhysicalKind::Flow, 300, 2, 4.0, 6,
-                                                       Grounding::Boundary));
+  const PhysicalSystem system(
+      random_geometric_network(PhysicalKind::Flow, 300, 2, 4.0, 6, Grounding::Boundary));
   const auto w = varied_weights(system);
   const auto tasks = allostery_tasks(system, w, 1, 2, 1, 1.0, 1.0, 3);
   HessianSolver cholesky, cg(HessianMethod::ConjugateGradient, 1e-13);
@@ -183,11 +185,13 @@ TEST(ContrastiveRule, NudgeTendsToTheTrueGradientOfTheCost) {
     EXPECT_LE((g_small - fd).cwiseAbs().maxCoeff(), 1e-6 * scale);
 
     for (const double eta : {1e-1, 1e-2, 1e-3}) {
-      const Eigen::VectorXd g = contrastive_gradient(system, w, tasks, ClampRule::Nudge, eta, solver);
+      const Eigen::VectorXd g =
+          contrastive_gradient(system, w, tasks, ClampRule::Nudge, eta, solver);
       Eigen::VectorXd bias = Eigen::VectorXd::Zero(g.size());
       for (const auto& task : tasks) {
         const Eigen::VectorXd u_F = free_state(solver, task);
-        const Eigen::VectorXd v = (clamped_state(solver, task, u_F, ClampRule::Nudge, eta) - u_F) / eta;
+        const Eigen::VectorXd v =
+            (clamped_state(solver, task, u_F, ClampRule::Nudge, eta) - u_F) / eta;
         // ½ φ'(w)(Bv)² is ∂E/∂w at v, whatever the network's kind.
         bias += system.energy_gradient(w, v) * (eta / double(tasks.size()));
       }
@@ -242,8 +246,8 @@ TEST(CoupledLearning, ReproducesTheFlowNetworkReferencePoint) {
 // the softest mode softens, becomes the one that carries the response, and aligns with the
 // input force and the output; the response dimension falls toward one mode.
 TEST(Allostery, TrainingLeavesASoftModeAlignedWithTheTask) {
-  const PhysicalSystem system(random_geometric_network(PhysicalKind::Flow, 512, 2, 4.0, 1,
-                                                       Grounding::Boundary));
+  const PhysicalSystem system(
+      random_geometric_network(PhysicalKind::Flow, 512, 2, 4.0, 1, Grounding::Boundary));
   std::vector<double> w = system.network().w;
   const auto tasks = allostery_tasks(system, w, 1, 2, 1, 1.0, 1.0, 1);
   const auto [before, aligned_before] = analyze_task(system, w, tasks[0]);
@@ -270,7 +274,8 @@ TEST(Allostery, TrainingLeavesASoftModeAlignedWithTheTask) {
 // and output. With φ = eʷ a conductance moves by a factor per step and never meets the floor; with
 // φ = w the same task drives the output's own edges onto the floor, cutting it loose.
 TEST(Allostery, AnAmplifiedResponseNeedsAModeOrdersOfMagnitudeSofter) {
-  PhysicalNetwork net = random_geometric_network(PhysicalKind::Flow, 512, 2, 4.0, 1, Grounding::Boundary);
+  PhysicalNetwork net =
+      random_geometric_network(PhysicalKind::Flow, 512, 2, 4.0, 1, Grounding::Boundary);
   net.phi = EdgeResponse::Exp;
   const PhysicalSystem system(net);
   std::vector<double> w = system.network().w;
@@ -303,8 +308,8 @@ TEST(Allostery, AnAmplifiedResponseNeedsAModeOrdersOfMagnitudeSofter) {
 // the network stiffens toward the silent cost ½⟨|B|²⟩. A 64-node network (~130 edges) learns one
 // task by softening; 256 tasks at once it cannot learn, and it stiffens instead.
 TEST(Allostery, PastCapacityTheResponseStiffensAndStaysLowDimensional) {
-  const PhysicalSystem system(random_geometric_network(PhysicalKind::Flow, 64, 2, 4.0, 2,
-                                                       Grounding::Boundary));
+  const PhysicalSystem system(
+      random_geometric_network(PhysicalKind::Flow, 64, 2, 4.0, 2, Grounding::Boundary));
   const auto spectrum = [&](const std::vector<double>& w) {
     const auto modes = lowest_modes(system.hessian(w), system.free_dofs());
     return std::make_pair(modes.values[0], response_spectrum(modes.values));
@@ -336,8 +341,10 @@ TEST(Allostery, PastCapacityTheResponseStiffensAndStaysLowDimensional) {
 
 TEST(HessianModes, ShiftInvertLanczosAgreesWithTheDenseEigensolver) {
   std::vector<PhysicalSystem> systems;
-  systems.emplace_back(random_geometric_network(PhysicalKind::Flow, 700, 2, 4.0, 8, Grounding::Boundary));
-  systems.emplace_back(random_geometric_network(PhysicalKind::Elastic, 300, 2, 8.0, 9, Grounding::Boundary));
+  systems.emplace_back(
+      random_geometric_network(PhysicalKind::Flow, 700, 2, 4.0, 8, Grounding::Boundary));
+  systems.emplace_back(
+      random_geometric_network(PhysicalKind::Elastic, 300, 2, 8.0, 9, Grounding::Boundary));
   for (const PhysicalSystem& system : systems) {
     SCOPED_TRACE(to_string(system.network().kind));
     const auto H = system.hessian(varied_weights(system));
@@ -350,7 +357,8 @@ TEST(HessianModes, ShiftInvertLanczosAgreesWithTheDenseEigensolver) {
       // i.e. n ε κ relative for the lowest: both well inside 1e-8 at κ ≲ 1e4.
       EXPECT_NEAR(sparse.values[n], dense.values[n], 1e-8 * dense.values[n]) << "mode " << n;
       // Eigenvector error ~ residual / gap; the gaps here are ≥ 1e-3 of λ.
-      EXPECT_GT(std::abs(sparse.vectors.col(n).dot(dense.vectors.col(n))), 1 - 1e-6) << "mode " << n;
+      EXPECT_GT(std::abs(sparse.vectors.col(n).dot(dense.vectors.col(n))), 1 - 1e-6)
+          << "mode " << n;
     }
   }
 }
@@ -395,8 +403,8 @@ TEST(HessianModes, ResponseSpectrumFollowsItsDefinition) {
 // for Wishart Ĉ), 0.018 at M = 10⁵, and its bias −(1 + PR)/M is smaller still; 5% is ≥ 2.7
 // of those spreads.
 TEST(HessianModes, RandomForceEnsembleDimensionTendsToTheSpectralFormula) {
-  const PhysicalSystem system(random_geometric_network(PhysicalKind::Elastic, 60, 2, 8.0, 2,
-                                                       Grounding::Boundary));
+  const PhysicalSystem system(
+      random_geometric_network(PhysicalKind::Elastic, 60, 2, 8.0, 2, Grounding::Boundary));
   const auto H = system.hessian(varied_weights(system));
   const auto spectral = response_spectrum(lowest_modes(H, system.free_dofs()).values);
   ASSERT_GT(spectral.participation, 2.0);
@@ -532,13 +540,19 @@ TEST_F(PhysicalFiles, MalformedNetworkFilesAreRejected) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {good.substr(0, good.size() / 2), "not valid JSON"},
       {"[1, 2]", "JSON object"},
-      {R"({"kind": "foam", "nodes": 3})", "unknown network kind 'foam' (expected flow, elastic or linear)"},
+      {R"({"kind": "foam", "nodes": 3})",
+       "unknown network kind 'foam' (expected flow, elastic or linear)"},
       {R"({"kind": "flow", "edges": [[0, 1]], "weights": [1], "ground": [0]})", "\"nodes\""},
-      {R"({"kind": "flow", "nodes": 3, "edges": [[0, 1, 2]], "weights": [1], "ground": [0]})", "pair"},
-      {R"({"kind": "flow", "nodes": 3, "edges": [[0, 1], [1, 2]], "weights": ["a", 2], "ground": [0]})", "wrong type"},
-      {R"({"kind": "flow", "nodes": 3, "edges": [[0, 1], [1, 2]], "weights": [1, 2], "ground": []})", "ungrounded"},
-      {R"({"kind": "flow", "nodes": 4, "edges": [[0, 1], [2, 3]], "weights": [1, 2], "ground": [0]})", "disconnected"},
-      {R"({"kind": "flow", "nodes": 3, "edges": [[0, 1], [1, 2]], "weights": [1, -2], "ground": [0]})", "positive"},
+      {R"({"kind": "flow", "nodes": 3, "edges": [[0, 1, 2]], "weights": [1], "ground": [0]})",
+       "pair"},
+      {R"({"kind": "flow", "nodes": 3, "edges": [[0, 1], [1, 2]], "weights": ["a", 2], "ground": [0]})",
+       "wrong type"},
+      {R"({"kind": "flow", "nodes": 3, "edges": [[0, 1], [1, 2]], "weights": [1, 2], "ground": []})",
+       "ungrounded"},
+      {R"({"kind": "flow", "nodes": 4, "edges": [[0, 1], [2, 3]], "weights": [1, 2], "ground": [0]})",
+       "disconnected"},
+      {R"({"kind": "flow", "nodes": 3, "edges": [[0, 1], [1, 2]], "weights": [1, -2], "ground": [0]})",
+       "positive"},
   };
   for (const auto& [text, words] : cases) {
     const std::string file = write_file("bad.json", text);
@@ -576,30 +590,35 @@ TEST_F(PhysicalFiles, FeatureTablesAreReadAndCheckedLikeScikitLearnsCsv) {
   }
 }
 
-
 // Sizes and indices in a graph are integers checked before use: a node count alone asked for
 // 16 GiB, 1e300 was undefined behaviour in the conversion, 2.9 was read as 2.
 TEST_F(PhysicalFiles, GraphNumbersMustBeIntegersInRange) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {R"({"kind": "flow", "nodes": 2147483648, "edges": [[0, 1]], "weights": [1], "ground": [0]})", "\"nodes\""},
-      {R"({"kind": "flow", "nodes": 1e300, "edges": [[0, 1]], "weights": [1], "ground": [0]})", "\"nodes\""},
-      {R"({"kind": "flow", "nodes": 3.5, "edges": [[0, 1]], "weights": [1], "ground": [0]})", "\"nodes\""},
-      {R"({"kind": "flow", "nodes": 16000000, "edges": [[0, 1]], "weights": [1], "ground": [0]})", "at least 15999999 edges"},
-      {R"({"kind": "flow", "nodes": 3, "edges": [[0, 1], [2.9, 1]], "weights": [1, 2], "ground": [0]})", "edge's node"},
-      {R"({"kind": "flow", "nodes": 3, "edges": [[0, 1], [1, 2]], "weights": [1, 2], "ground": [0.5]})", "ground node"},
-      {R"({"kind": "elastic", "nodes": 3, "space_dim": 2.5, "edges": [[0, 1], [1, 2]], "weights": [1, 2], "ground": [0]})", "\"space_dim\""},
+      {R"({"kind": "flow", "nodes": 2147483648, "edges": [[0, 1]], "weights": [1], "ground": [0]})",
+       "\"nodes\""},
+      {R"({"kind": "flow", "nodes": 1e300, "edges": [[0, 1]], "weights": [1], "ground": [0]})",
+       "\"nodes\""},
+      {R"({"kind": "flow", "nodes": 3.5, "edges": [[0, 1]], "weights": [1], "ground": [0]})",
+       "\"nodes\""},
+      {R"({"kind": "flow", "nodes": 16000000, "edges": [[0, 1]], "weights": [1], "ground": [0]})",
+       "at least 15999999 edges"},
+      {R"({"kind": "flow", "nodes": 3, "edges": [[0, 1], [2.9, 1]], "weights": [1, 2], "ground": [0]})",
+       "edge's node"},
+      {R"({"kind": "flow", "nodes": 3, "edges": [[0, 1], [1, 2]], "weights": [1, 2], "ground": [0.5]})",
+       "ground node"},
+      {R"({"kind": "elastic", "nodes": 3, "space_dim": 2.5, "edges": [[0, 1], [1, 2]], "weights": [1, 2], "ground": [0]})",
+       "\"space_dim\""},
   };
   for (const auto& [text, words] : cases) {
     const std::string file = write_file("bad.json", text);
     test::expect_input_error([&] { read_physical_network(file); }, file, {words});
   }
   test::expect_input_error([&] { read_physical_network("/dev/zero"); }, "/dev/zero",
-                     {"not a regular file"});
+                           {"not a regular file"});
 }
 
 TEST_F(PhysicalFiles, FeatureTableSizesAreChecked) {
-  const std::string file =
-      write_file("huge.csv", "150,9223372036854775807,a,b\n1,2,0\n");
+  const std::string file = write_file("huge.csv", "150,9223372036854775807,a,b\n1,2,0\n");
   test::expect_input_error([&] { read_feature_csv(file); }, file, {"line 1", "limit"});
   const std::string escape = write_file("escape.csv", "3,2,a,b\n1,\x1b[2J,0\n");
   test::expect_input_error([&] { read_feature_csv(escape); }, escape, {"'?[2J'"});
@@ -623,8 +642,8 @@ TEST_F(PhysicalFiles, TheBuiltInIrisTableIsTheShippedCsv) {
 // the network must close most of the gap from its initial cost to that floor, never cross it,
 // and classify the 30 held-out flowers far above chance (1/3).
 TEST(Classification, AFlowNetworkLearnsTheIrisFlowersUpToTheLinearBound) {
-  const PhysicalSystem system(random_geometric_network(PhysicalKind::Flow, 64, 2, 4.0, 1,
-                                                       Grounding::Boundary));
+  const PhysicalSystem system(
+      random_geometric_network(PhysicalKind::Flow, 64, 2, 4.0, 1, Grounding::Boundary));
   const auto data = classification_tasks(system, iris_table(), 0.2, 1.0, 1.0, 1);
   const auto bound = linear_response_bound(system, data);
   std::vector<double> w = system.network().w;

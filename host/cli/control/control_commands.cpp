@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "attractor/core/error.hpp"
-#include "attractor/host/io/atomic_file.hpp"
 #include "attractor/host/control/control_experiments.hpp"
+#include "attractor/host/io/atomic_file.hpp"
 #include "attractor/host/io/matrix_market.hpp"
 #include "attractor/host/io/npy.hpp"
 #include "attractor/host/io/output_folder.hpp"
@@ -44,8 +44,7 @@ struct NetworkOptions {
     group->add_option("--gain", params.gain, "beta of the tanh neurons")->capture_default_str();
     group->add_option("--K", params.K, "Bound |xi| <= K on existing synapses")
         ->capture_default_str();
-    group->add_option("--k", params.k, "Bound |xi| <= k on silent synapses")
-        ->capture_default_str();
+    group->add_option("--k", params.k, "Bound |xi| <= k on silent synapses")->capture_default_str();
     group->add_option("--A", A_path, "A as a Matrix Market .mtx (its entries: existing synapses)");
     group->add_option("--mask", mask_path,
                       "Silent candidates as a Matrix Market .mtx (with --A; default none)");
@@ -82,14 +81,14 @@ struct NetworkOptions {
     std::vector<double> b;
     if (!bias_path.empty()) {
       auto array = read_npy(bias_path);
-      require(array.shape.size() == 1 && array.shape[0] == A.rows, bias_path,
-              fmt::format("the bias must have shape ({},), got {}", A.rows,
-                          shape_text(array.shape)));
+      require(
+          array.shape.size() == 1 && array.shape[0] == A.rows, bias_path,
+          fmt::format("the bias must have shape ({},), got {}", A.rows, shape_text(array.shape)));
       require_finite(array.values, bias_path);
       b = std::move(array.values);
     }
-    require(std::isfinite(params.K) && std::isfinite(params.k) && params.K >= 0 &&
-                params.k >= 0 && params.k <= params.K,
+    require(std::isfinite(params.K) && std::isfinite(params.k) && params.K >= 0 && params.k >= 0 &&
+                params.k <= params.K,
             "--k", "the bounds must satisfy 0 <= k <= K");
     ControlNetworkExample example;
     example.net = core::ControlledNetwork::build(A, mask, {core::ActivationKind::Tanh, params.gain},
@@ -121,7 +120,6 @@ struct NetworkOptions {
 
 // The control problem, the solver and the outcome rules as options, from the library's settings.
 struct ProblemOptions : ControlSettings {
-
   void add_to(CLI::App& command) {
     auto* group = command.add_option_group("problem", "The control problem and its solver");
     group->add_option("--mu", problem.mu, "Weight of |xi|^2 against |X|^2 in J, in [0, 1]")
@@ -145,9 +143,12 @@ struct ProblemOptions : ControlSettings {
   }
 
   nlohmann::json to_json() const {
-    return {{"mu", problem.mu},           {"lambda", problem.lambda},
-            {"dt", problem.dt},           {"intervals", problem.intervals},
-            {"tail_tol", problem.tail_tol}, {"gtol", solve.gtol},
+    return {{"mu", problem.mu},
+            {"lambda", problem.lambda},
+            {"dt", problem.dt},
+            {"intervals", problem.intervals},
+            {"tail_tol", problem.tail_tol},
+            {"gtol", solve.gtol},
             {"max_iterations", solve.max_iterations}};
   }
 };
@@ -157,8 +158,7 @@ nlohmann::json plan_json(const core::ControlPlan& plan) {
 }
 
 std::unique_ptr<core::Engine> float64_engine(const CommonOptions& common) {
-  return make_engine(parse_enum<Backend>(common.backend, "--backend"),
-                           core::Precision::Float64);
+  return make_engine(parse_enum<Backend>(common.backend, "--backend"), core::Precision::Float64);
 }
 
 // The network the control of stage r ran on, with ξ_∞ as its values: ξ_∞ on the union pattern.
@@ -292,7 +292,7 @@ struct ControlCli {
     {
       Progress progress("control");
       report = run_control_batch(ex, problem.problem, cues, *batch, *engine, problem.solve,
-                                       problem.outcome, progress.callback());
+                                 problem.outcome, progress.callback());
     }
     result["plan"] = plan_json(report.solution.plan);
     result["seconds"] = report.solution.seconds;
@@ -336,20 +336,21 @@ struct ControlCli {
     write_npy(folder->path("residual.npy"), {count, points}, residual);
     write_npy(folder->path("control_norm.npy"), {count, points}, control);
     write_npy(folder->path("time.npy"), {points}, time);
-    result["files"] = {"summary.json", "xi_inf_<cue>.mtx", "u_limit.npy", "residual.npy",
-                       "control_norm.npy", "time.npy"};
+    result["files"] = {"summary.json", "xi_inf_<cue>.mtx", "u_limit.npy",
+                       "residual.npy", "control_norm.npy", "time.npy"};
     write_file_atomically(folder->path("summary.json"),
-                                [&](std::ostream& out) { out << result.dump(2) << '\n'; });
+                          [&](std::ostream& out) { out << result.dump(2) << '\n'; });
     folder->commit();
   }
 
   void print_table(const ControlBatchReport& report, const std::vector<std::string>& kinds,
                    const nlohmann::json& result) const {
     const auto& plan = report.solution.plan;
-    fmt::print("attractor control: {} neurons, {} synapses ({} silent), K = {}, k = {}, backend {}\n",
-               result["network"]["n"].get<Index>(), result["network"]["synapses"].get<Index>(),
-               result["network"]["silent"].get<Index>(), result["network"]["K"].get<double>(),
-               result["network"]["k"].get<double>(), report.solution.backend);
+    fmt::print(
+        "attractor control: {} neurons, {} synapses ({} silent), K = {}, k = {}, backend {}\n",
+        result["network"]["n"].get<Index>(), result["network"]["synapses"].get<Index>(),
+        result["network"]["silent"].get<Index>(), result["network"]["K"].get<double>(),
+        result["network"]["k"].get<double>(), report.solution.backend);
     fmt::print("  J = int ((1-mu)|X|^2 + mu|xi|^2) e^(-lambda t) dt, mu = {}, lambda = {}\n",
                problem.problem.mu, problem.problem.lambda);
     fmt::print("  horizon {} ({} Euler steps of {}, {} control intervals), tail of J <= {:.2e}\n",
@@ -375,7 +376,7 @@ struct ControlCli {
     {
       Progress progress("control sweep");
       points = run_pareto_sweep(ex, problem.problem, mus, cues, batch, engine, problem.solve,
-                                      problem.outcome, progress.callback());
+                                problem.outcome, progress.callback());
     }
     nlohmann::json sweep = nlohmann::json::array();
     for (const auto& p : points) {
@@ -397,7 +398,7 @@ struct ControlCli {
     result["pareto"] = sweep;
     if (folder) {
       write_file_atomically(folder->path("summary.json"),
-                                  [&](std::ostream& out) { out << result.dump(2) << '\n'; });
+                            [&](std::ostream& out) { out << result.dump(2) << '\n'; });
       folder->commit();
     }
     if (common.json) {
@@ -467,8 +468,8 @@ struct MemoryCli {
     MemoryExperimentReport report;
     {
       Progress progress("memory-experiment");
-      report = run_memory_experiment(ex, problem.problem, params, *batch, *engine,
-                                           problem.solve, problem.outcome, progress.callback());
+      report = run_memory_experiment(ex, problem.problem, params, *batch, *engine, problem.solve,
+                                     problem.outcome, progress.callback());
     }
     nlohmann::json stages = nlohmann::json::array();
     for (const auto& s : report.stages) {
@@ -503,7 +504,7 @@ struct MemoryCli {
     if (folder) {
       write_matrix_market(folder->path("trace.mtx"), on_union_pattern(ex.net, report.trace));
       write_file_atomically(folder->path("summary.json"),
-                                  [&](std::ostream& out) { out << result.dump(2) << '\n'; });
+                            [&](std::ostream& out) { out << result.dump(2) << '\n'; });
       folder->commit();
     }
     if (common.json) {

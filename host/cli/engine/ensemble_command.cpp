@@ -8,9 +8,9 @@
 #include "attractor/core/ensemble.hpp"
 #include "attractor/core/error.hpp"
 #include "attractor/core/philox.hpp"
-#include "attractor/host/memory/hebbian.hpp"
 #include "attractor/host/engine/processes.hpp"
 #include "attractor/host/engine/split_batch_engine.hpp"
+#include "attractor/host/memory/hebbian.hpp"
 #include "common.hpp"
 
 namespace attractor::cli {
@@ -197,7 +197,8 @@ Action add_ensemble(CLI::App& app) {
       "Many small Hebbian networks at once, each recalling its own pattern from a "
       "noisy cue (one ensemble engine run)");
   auto cli = std::make_shared<EnsembleCli>();
-  cli->common.add_to(*command, {core::Precision::Float32, core::Precision::Float64}, kEnginePrecisionHelp);
+  cli->common.add_to(*command, {core::Precision::Float32, core::Precision::Float64},
+                     kEnginePrecisionHelp);
   command->add_option("--networks", cli->networks, "Number of independent networks")
       ->capture_default_str();
   command->add_option("--patterns", cli->patterns, "Random patterns P stored in each network")

@@ -6,11 +6,11 @@
 #include <limits>
 
 #include "attractor/core/error.hpp"
+#include "attractor/host/engine/processes.hpp"
 #include "attractor/host/io/atomic_file.hpp"
 #include "attractor/host/io/matrix_market.hpp"
 #include "attractor/host/io/npy.hpp"
 #include "attractor/host/io/output_folder.hpp"
-#include "attractor/host/engine/processes.hpp"
 #include "common.hpp"
 
 namespace attractor::cli {
@@ -54,7 +54,6 @@ core::Weights read_weights(const std::string& path) {
   return dense;
 }
 
-
 nlohmann::json summary_json(const RunCli& cli, const core::Network& network,
                             const core::RunResult& result, const core::StateBatch& states,
                             const std::vector<std::string>& files) {
@@ -73,8 +72,8 @@ nlohmann::json summary_json(const RunCli& cli, const core::Network& network,
     }
     if (cli.options.patterns != nullptr) {
       s["best_overlap"] = r.best_overlap;
-      s["matched_pattern"] = r.matched_pattern >= 0 ? nlohmann::json(r.matched_pattern)
-                                                    : nlohmann::json(nullptr);
+      s["matched_pattern"] =
+          r.matched_pattern >= 0 ? nlohmann::json(r.matched_pattern) : nlohmann::json(nullptr);
     }
     per_state.push_back(std::move(s));
   }
@@ -131,8 +130,9 @@ int run(RunCli& cli) {
   network.weights = read_weights(cli.weights_path);
   const std::int64_t n = network.size();
   network.threshold = cli.threshold;
-  network.activation = {continuous ? parse_enum<core::ActivationKind>(cli.activation, "--activation")
-                                   : core::ActivationKind::Sign,
+  network.activation = {continuous
+                            ? parse_enum<core::ActivationKind>(cli.activation, "--activation")
+                            : core::ActivationKind::Sign,
                         cli.gain};
   if (!cli.bias_path.empty()) {
     auto bias = read_npy(cli.bias_path);
@@ -152,8 +152,7 @@ int run(RunCli& cli) {
     auto array = read_npy(cli.patterns_path);
     require(array.shape.size() == 2 && array.shape[1] == n, cli.patterns_path,
             fmt::format("patterns must have shape (P, {}), got {}", n, shape_text(array.shape)));
-    require(core::all_signs(array.values), cli.patterns_path,
-            "patterns must hold +1 and -1 only");
+    require(core::all_signs(array.values), cli.patterns_path, "patterns must hold +1 and -1 only");
     patterns.count = array.shape[0];
     patterns.n = n;
     patterns.values.assign(array.values.begin(), array.values.end());
@@ -219,7 +218,7 @@ int run(RunCli& cli) {
   const nlohmann::json summary = summary_json(cli, network, result, states, files);
   if (writer) {
     write_file_atomically(folder->path("summary.json"),
-                                [&](std::ostream& out) { out << summary.dump(2) << '\n'; });
+                          [&](std::ostream& out) { out << summary.dump(2) << '\n'; });
     folder->commit();
   }
 
@@ -249,10 +248,12 @@ int run(RunCli& cli) {
 
 Action add_run(CLI::App& app) {
   auto* command = app.add_subcommand(
-      "run", "Evolve initial states of a network read from files (.npy dense or .mtx sparse "
-             "weights) and write final states, energies, trajectories and a JSON summary");
+      "run",
+      "Evolve initial states of a network read from files (.npy dense or .mtx sparse "
+      "weights) and write final states, energies, trajectories and a JSON summary");
   auto cli = std::make_shared<RunCli>();
-  cli->common.add_to(*command, {core::Precision::Float32, core::Precision::Float64}, kEnginePrecisionHelp);
+  cli->common.add_to(*command, {core::Precision::Float32, core::Precision::Float64},
+                     kEnginePrecisionHelp);
   command->add_option("--weights", cli->weights_path, "N x N weights: W.npy (dense) or W.mtx")
       ->required();
   command->add_option("--init", cli->init_path, "Initial states X.npy of shape (B, N) or (N,)")
@@ -282,8 +283,7 @@ Action add_run(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--dt", cli->options.dt, "Continuous: time step (first step for dopri5)")
       ->capture_default_str();
-  command->add_option("--steps", cli->steps,
-                      "Step budget (default 1000; unlimited with --t-end)");
+  command->add_option("--steps", cli->steps, "Step budget (default 1000; unlimited with --t-end)");
   command->add_option("--t-end", cli->t_end, "Continuous: integrate until this time");
   command->add_option("--tol", cli->options.tol, "Continuous: fixed point when |du/dt| <= tol")
       ->capture_default_str();

@@ -13,15 +13,15 @@
 
 #include "attractor/core/error.hpp"
 #include "attractor/core/limits.hpp"
+#include "attractor/host/engine/engine_factory.hpp"
 #include "attractor/host/io/atomic_file.hpp"
 #include "attractor/host/io/checkpoint.hpp"
-#include "attractor/host/learning/competing_units.hpp"
-#include "attractor/host/engine/engine_factory.hpp"
 #include "attractor/host/io/idx.hpp"
 #include "attractor/host/io/image.hpp"
 #include "attractor/host/io/input_file.hpp"
 #include "attractor/host/io/npy.hpp"
 #include "attractor/host/io/output_folder.hpp"
+#include "attractor/host/learning/competing_units.hpp"
 #include "attractor/host/learning/supervised.hpp"
 #include "common.hpp"
 
@@ -41,7 +41,8 @@ double seconds_since(Clock::time_point start) {
 double median_seconds(const json& list) {
   std::vector<double> seconds = list.get<std::vector<double>>();
   if (seconds.empty()) return 0.0;
-  std::nth_element(seconds.begin(), seconds.begin() + static_cast<std::ptrdiff_t>(seconds.size() / 2),
+  std::nth_element(seconds.begin(),
+                   seconds.begin() + static_cast<std::ptrdiff_t>(seconds.size() / 2),
                    seconds.end());
   return seconds[seconds.size() / 2];
 }
@@ -58,8 +59,8 @@ struct DataOptions {
     command.add_flag("--synthetic", synthetic,
                      "Synthetic data instead: 10 classes of 14 × 14 binary prototypes, 2000 "
                      "training and 500 test samples (a quick run that needs no dataset)");
-    command.add_option("--train-limit", train_limit,
-                       "Use only the first N training samples (0: all)")
+    command
+        .add_option("--train-limit", train_limit, "Use only the first N training samples (0: all)")
         ->capture_default_str();
   }
 
@@ -108,8 +109,7 @@ std::int64_t image_side(const Dataset& data) {
 
 void write_floats(const std::string& path, const std::vector<std::int64_t>& shape,
                   const std::vector<float>& values) {
-  write_npy(path, shape, std::vector<double>(values.begin(), values.end()),
-                  NpyDtype::Float32);
+  write_npy(path, shape, std::vector<double>(values.begin(), values.end()), NpyDtype::Float32);
 }
 
 // The receptive fields of the first 100 units over square images as a PNG grid (nothing for
@@ -129,17 +129,19 @@ struct RunOptions {
   bool resume = false;
 
   void add_to(CLI::App& command) {
-    command.add_option("--out", out,
-                       "Folder for the weights (.npy), the receptive fields (.png), result.json and "
-                       "the checkpoint written after every epoch");
+    command.add_option(
+        "--out", out,
+        "Folder for the weights (.npy), the receptive fields (.png), result.json and "
+        "the checkpoint written after every epoch");
     command.add_flag("--resume", resume, "Continue from the checkpoint in --out");
   }
   void validate() const {
     core::require(!resume || !out.empty(), "--resume", "needs --out, the folder of the checkpoint");
     if (!out.empty() && !resume) {
       core::require(!fs::exists(out + "/checkpoint.json"), "--out",
-                    out + " holds a checkpoint already; pass --resume to continue it, or choose "
-                          "another folder");
+                    out +
+                        " holds a checkpoint already; pass --resume to continue it, or choose "
+                        "another folder");
     }
   }
   // The output folder, opened after the inputs are read and before any work (none without
@@ -152,8 +154,8 @@ struct RunOptions {
   // a bad one is refused with the folder untouched. `history` is a new run's: the checkpoint's
   // must have the same lists of numbers.
   std::optional<CheckpointRecord> resumed(Checkpoint& checkpoint,
-                                                const std::vector<std::string>& phases,
-                                                json& history) const {
+                                          const std::vector<std::string>& phases,
+                                          json& history) const {
     if (!resume) return std::nullopt;
     CheckpointRecord record = checkpoint.open();
     const std::string path = checkpoint.json_path();
@@ -166,7 +168,8 @@ struct RunOptions {
                            saved[item.key()].is_array() &&
                            std::all_of(saved[item.key()].begin(), saved[item.key()].end(),
                                        [](const json& v) { return v.is_number(); });
-      core::require(numbers, path, "\"history\" must hold a list of numbers \"" + item.key() + "\"");
+      core::require(numbers, path,
+                    "\"history\" must hold a list of numbers \"" + item.key() + "\"");
     }
     history = saved;
     return record;
@@ -191,8 +194,10 @@ struct KrotovCli {
                        "Trained units (the W.npy of an earlier run, H × D): skip the unsupervised "
                        "epochs and train only the top layer on them");
     command.add_option("--hidden", units.hidden, "Hidden units H")->capture_default_str();
-    command.add_option("--p", units.rule.p, "Lebesgue norm p of the synapses")->capture_default_str();
-    command.add_option("--k", units.rule.rank, "Rank of the anti-Hebbian unit")->capture_default_str();
+    command.add_option("--p", units.rule.p, "Lebesgue norm p of the synapses")
+        ->capture_default_str();
+    command.add_option("--k", units.rule.rank, "Rank of the anti-Hebbian unit")
+        ->capture_default_str();
     command.add_option("--delta", units.rule.delta, "Strength Δ of the anti-Hebbian push")
         ->capture_default_str();
     command.add_option("--eps0", units.eps0, "Initial learning rate ε₀ (falls linearly to 0)")
@@ -213,11 +218,22 @@ struct KrotovCli {
   }
 
   json identity() const {
-    return {{"command", "learn krotov"}, {"seed", common.seed}, {"data", data.describe()},
-            {"hidden", units.hidden}, {"p", units.rule.p}, {"k", units.rule.rank},
-            {"delta", units.rule.delta}, {"eps0", units.eps0}, {"batch", units.batch},
-            {"epochs", units.epochs}, {"top_epochs", top.epochs}, {"n", top.n}, {"m", top.m},
-            {"beta", top.beta}, {"top_lr", top.lr0}, {"top_lr_end", top.lr_end},
+    return {{"command", "learn krotov"},
+            {"seed", common.seed},
+            {"data", data.describe()},
+            {"hidden", units.hidden},
+            {"p", units.rule.p},
+            {"k", units.rule.rank},
+            {"delta", units.rule.delta},
+            {"eps0", units.eps0},
+            {"batch", units.batch},
+            {"epochs", units.epochs},
+            {"top_epochs", top.epochs},
+            {"n", top.n},
+            {"m", top.m},
+            {"beta", top.beta},
+            {"top_lr", top.lr0},
+            {"top_lr_end", top.lr_end},
             {"units_file", units_file}};
   }
 
@@ -225,8 +241,9 @@ struct KrotovCli {
   std::vector<float> read_units(std::int64_t inputs) const {
     const NpyArray array = read_npy(units_file);
     core::require(array.shape == std::vector<std::int64_t>{units.hidden, inputs}, units_file,
-                  "expected shape (" + std::to_string(units.hidden) + ", " + std::to_string(inputs) +
-                      ") for --hidden and the data, got " + shape_text(array.shape));
+                  "expected shape (" + std::to_string(units.hidden) + ", " +
+                      std::to_string(inputs) + ") for --hidden and the data, got " +
+                      shape_text(array.shape));
     require_finite(array.values, units_file);
     return {array.values.begin(), array.values.end()};
   }
@@ -238,7 +255,8 @@ struct KrotovCli {
     run.validate();
     const Backend backend = parse_enum<Backend>(common.backend, "--backend");
     Checkpoint checkpoint(run.out, identity().dump());
-    json history = {{"epoch_seconds", json::array()}, {"converged", json::array()},
+    json history = {{"epoch_seconds", json::array()},
+                    {"converged", json::array()},
                     {"top_loss", json::array()}};
     const auto resumed = run.resumed(checkpoint, {"units", "top"}, history);
     const auto [train, test] = data.load();
@@ -256,8 +274,10 @@ struct KrotovCli {
     if (resumed) {
       phase = resumed->phase;
       done = resumed->epochs_done;
-      if (phase == "units") checkpoint.restore(*resumed, {units_state});
-      else checkpoint.restore(*resumed, {units_state, layer.state()});
+      if (phase == "units")
+        checkpoint.restore(*resumed, {units_state});
+      else
+        checkpoint.restore(*resumed, {units_state, layer.state()});
     }
 
     // Unsupervised: the competing units (skipped for --units and for a run resumed in the top
@@ -288,7 +308,8 @@ struct KrotovCli {
       Progress progress("learn krotov: top layer");
       for (std::int64_t epoch = done; epoch < top.epochs; ++epoch) {
         history["top_loss"].push_back(layer.train_epoch(h_train, train.labels, epoch));
-        if (!run.out.empty()) checkpoint.save("top", epoch + 1, {units_state, layer.state()}, history.dump());
+        if (!run.out.empty())
+          checkpoint.save("top", epoch + 1, {units_state, layer.state()}, history.dump());
         progress.update(epoch + 1, top.epochs);
       }
     }
@@ -317,7 +338,7 @@ struct KrotovCli {
       write_floats(folder->path("S.npy"), {train.classes, units.hidden}, layer.S());
       write_fields(folder->path("fields.png"), W, units.hidden, train);
       write_file_atomically(folder->path("result.json"),
-                                  [&](std::ostream& out) { out << result.dump(2) << '\n'; });
+                            [&](std::ostream& out) { out << result.dump(2) << '\n'; });
       folder->commit();
     }
     if (common.json) {
@@ -331,7 +352,8 @@ struct KrotovCli {
       }
       fmt::print("  test accuracy (top layer)        {:.2f}%   (train {:.2f}%)\n",
                  100 * test_accuracy, 100 * train_accuracy);
-      if (!run.out.empty()) fmt::print("  wrote {}/W.npy, S.npy, fields.png, result.json\n", run.out);
+      if (!run.out.empty())
+        fmt::print("  wrote {}/W.npy, S.npy, fields.png, result.json\n", run.out);
     }
     return 0;
   }
@@ -357,9 +379,14 @@ struct BackpropCli {
   }
 
   json identity() const {
-    return {{"command", "learn backprop"}, {"seed", common.seed}, {"data", data.describe()},
-            {"hidden", params.hidden}, {"epochs", params.epochs}, {"batch", params.batch},
-            {"lr", params.lr0}, {"lr_end", params.lr_end}};
+    return {{"command", "learn backprop"},
+            {"seed", common.seed},
+            {"data", data.describe()},
+            {"hidden", params.hidden},
+            {"epochs", params.epochs},
+            {"batch", params.batch},
+            {"lr", params.lr0},
+            {"lr_end", params.lr_end}};
   }
 
   int execute() {
@@ -391,16 +418,21 @@ struct BackpropCli {
     }
     const double median_epoch = median_seconds(history["epoch_seconds"]);
     const double test_accuracy = mlp.accuracy(test), train_accuracy = mlp.accuracy(train);
-    json result = {{"command", "learn backprop"},    {"backend", "cpu"},
-                   {"params", identity()},           {"train_samples", train.count},
-                   {"test_samples", test.count},     {"inputs", train.dims},
-                   {"test_accuracy", test_accuracy}, {"train_accuracy", train_accuracy},
-                   {"median_epoch_seconds", median_epoch}, {"history", history}};
+    json result = {{"command", "learn backprop"},
+                   {"backend", "cpu"},
+                   {"params", identity()},
+                   {"train_samples", train.count},
+                   {"test_samples", test.count},
+                   {"inputs", train.dims},
+                   {"test_accuracy", test_accuracy},
+                   {"train_accuracy", train_accuracy},
+                   {"median_epoch_seconds", median_epoch},
+                   {"history", history}};
     if (folder) {
       write_floats(folder->path("W1.npy"), {params.hidden, train.dims}, mlp.W1());
       write_fields(folder->path("fields.png"), mlp.W1(), params.hidden, train);
       write_file_atomically(folder->path("result.json"),
-                                  [&](std::ostream& out) { out << result.dump(2) << '\n'; });
+                            [&](std::ostream& out) { out << result.dump(2) << '\n'; });
       folder->commit();
     }
     if (common.json) {
@@ -423,10 +455,12 @@ struct FieldsCli {
   std::int64_t units = 100, columns = 0;
 
   void add_to(CLI::App& command) {
-    command.add_option("weights", weights, "Weights .npy of shape (units, side × side)")->required();
+    command.add_option("weights", weights, "Weights .npy of shape (units, side × side)")
+        ->required();
     command.add_option("png", png, "The picture to write")->required();
     command.add_option("--units", units, "Draw the first N units (0: all)")->capture_default_str();
-    command.add_option("--columns", columns, "Tiles a row (0: about square)")->capture_default_str();
+    command.add_option("--columns", columns, "Tiles a row (0: about square)")
+        ->capture_default_str();
   }
 
   int execute() const {
@@ -435,7 +469,8 @@ struct FieldsCli {
     const NpyArray array = read_npy(weights);
     core::require(array.shape.size() == 2, weights,
                   "expected a (units, inputs) array, got shape " + shape_text(array.shape));
-    const auto side = static_cast<std::int64_t>(std::lround(std::sqrt(static_cast<double>(array.shape[1]))));
+    const auto side =
+        static_cast<std::int64_t>(std::lround(std::sqrt(static_cast<double>(array.shape[1]))));
     core::require(side * side == array.shape[1], weights,
                   std::to_string(array.shape[1]) + " inputs are not a square image");
     require_finite(array.values, weights);
@@ -458,8 +493,9 @@ void add_competing_unit_commands(CLI::App& learn, Subcommands& out) {
 
   auto krotov = std::make_shared<KrotovCli>();
   CLI::App* k = learn.add_subcommand(
-      "krotov", "Krotov–Hopfield competing hidden units (unsupervised), then the supervised top "
-                "layer on them; test accuracy, converged units, receptive fields");
+      "krotov",
+      "Krotov–Hopfield competing hidden units (unsupervised), then the supervised top "
+      "layer on them; test accuracy, converged units, receptive fields");
   krotov->add_to(*k);
   out.emplace_back(k, [krotov] { return krotov->execute(); });
 

@@ -11,15 +11,14 @@
 
 #include "attractor/core/error.hpp"
 #include "attractor/host/io/atomic_file.hpp"
-#include "attractor/host/learning/local_rules.hpp"
 #include "attractor/host/io/npy.hpp"
 #include "attractor/host/io/output_folder.hpp"
+#include "attractor/host/learning/local_rules.hpp"
 #include "common.hpp"
 
 namespace attractor::cli {
 
 namespace {
-
 
 // The eigendecomposition behind the |cos| report costs O(D³); above this it is skipped.
 constexpr std::int64_t kMaxEigenDims = 2000;
@@ -168,8 +167,7 @@ struct LocalRuleCli {
     if (data.empty()) {
       core::require(dims >= 1 && dims <= 4096, "--dims", "must lie in [1, 4096]");
       if (rule() == LocalRule::Bcm) return sparse_patterns(samples, dims, common.seed);
-      return gaussian_samples(samples, default_spectrum(dims), mean, common.seed)
-          .samples;
+      return gaussian_samples(samples, default_spectrum(dims), mean, common.seed).samples;
     }
     auto array = read_npy(data);
     core::require(array.shape.size() == 2 && array.shape[0] >= 1 && array.shape[1] >= 1, data,
@@ -237,17 +235,15 @@ struct LocalRuleCli {
     if (folder) {
       const auto& W = result.weights;
       const bool one = W.rows == 1;
-      write_npy(
-          folder->path("weights.npy"),
-          one ? std::vector<std::int64_t>{W.cols} : std::vector<std::int64_t>{W.rows, W.cols},
-          W.values);
+      write_npy(folder->path("weights.npy"),
+                one ? std::vector<std::int64_t>{W.cols} : std::vector<std::int64_t>{W.rows, W.cols},
+                W.values);
       const auto& H = result.norm_history;
-      write_npy(
-          folder->path("norm_history.npy"),
-          one ? std::vector<std::int64_t>{H.rows} : std::vector<std::int64_t>{H.rows, H.cols},
-          H.values);
+      write_npy(folder->path("norm_history.npy"),
+                one ? std::vector<std::int64_t>{H.rows} : std::vector<std::int64_t>{H.rows, H.cols},
+                H.values);
       write_file_atomically(folder->path("summary.json"),
-                                  [&](std::ostream& file) { file << summary.dump(2) << '\n'; });
+                            [&](std::ostream& file) { file << summary.dump(2) << '\n'; });
       folder->commit();
     }
     if (common.json) {

@@ -122,8 +122,7 @@ struct DamCli {
       fmt::print(
           "  theory: {} retrieves without error up to P/N = {:.3g} (Krotov & Hopfield "
           "2016)\n",
-          to_string(kind),
-          polynomial_capacity(kind.F.degree, p.n) / static_cast<double>(p.n));
+          to_string(kind), polynomial_capacity(kind.F.degree, p.n) / static_cast<double>(p.n));
     }
     fmt::print("  {:.1f} s\n", seconds);
   }

@@ -14,9 +14,10 @@ namespace attractor::cli {
 namespace {
 
 void add_storage_option(CLI::App& command, std::string& storage) {
-  command.add_option("--storage", storage,
-                     "Hebbian weights: dense (8 N^2 bytes), factored (the patterns, P N bytes; "
-                     "T s = Xi^T Xi s / N - P s / N) or auto (dense up to N = 8192)")
+  command
+      .add_option("--storage", storage,
+                  "Hebbian weights: dense (8 N^2 bytes), factored (the patterns, P N bytes; "
+                  "T s = Xi^T Xi s / N - P s / N) or auto (dense up to N = 8192)")
       ->check(CLI::IsMember(enum_choices<Storage>()))
       ->capture_default_str();
 }
@@ -79,8 +80,8 @@ void print_table(const RecallReport& r, const char* title) {
              100 * p.noise);
   fmt::print("  dynamics           {}\n", core::to_string(p.dynamics));
   fmt::print("  weights            {}\n", r.storage == Storage::Factored
-                                             ? "factored Hebbian (patterns kept, P·N bytes)"
-                                             : "dense Hebbian matrix");
+                                              ? "factored Hebbian (patterns kept, P·N bytes)"
+                                              : "dense Hebbian matrix");
   fmt::print("  backend            {}\n", r.backend);
   fmt::print("  recall rate        {:.1f}%  (final overlap >= {})\n", 100 * r.recall_rate,
              p.match_overlap);
@@ -99,7 +100,8 @@ struct RecallCli {
   std::string storage = "auto";
 
   void add_to(CLI::App& command, bool full) {
-    common.add_to(command, {core::Precision::Float32, core::Precision::Float64}, kEnginePrecisionHelp);
+    common.add_to(command, {core::Precision::Float32, core::Precision::Float64},
+                  kEnginePrecisionHelp);
     if (!full) return;
     recall.add_to(command, params.n, params.max_steps, params.match_overlap,
                   "Step budget per cue (sweeps for discrete-async)",
@@ -137,8 +139,9 @@ struct RecallCli {
 
 Action add_demo(CLI::App& app) {
   auto* command = app.add_subcommand(
-      "demo", "Store random patterns in a Hebbian network and recall them from noisy cues "
-              "(an embedded default that runs in seconds)");
+      "demo",
+      "Store random patterns in a Hebbian network and recall them from noisy cues "
+      "(an embedded default that runs in seconds)");
   auto state = std::make_shared<RecallCli>();
   state->add_to(*command, false);
   return [state] {
@@ -147,17 +150,18 @@ Action add_demo(CLI::App& app) {
 }
 
 Action add_recall(CLI::App& app) {
-  auto* command = app.add_subcommand(
-      "recall", "Recall stored patterns from noisy cues in a Hebbian network");
+  auto* command =
+      app.add_subcommand("recall", "Recall stored patterns from noisy cues in a Hebbian network");
   auto state = std::make_shared<RecallCli>();
   state->add_to(*command, true);
   return [state] { return state->run("attractor recall"); };
 }
 
 Action add_capacity(CLI::App& app) {
-  auto* command = app.add_subcommand(
-      "capacity", "Retrieval against the load P/N, starting each run at a stored pattern "
-                  "(theory for Hebb's rule: collapse at P/N = 0.138)");
+  auto* command =
+      app.add_subcommand("capacity",
+                         "Retrieval against the load P/N, starting each run at a stored pattern "
+                         "(theory for Hebb's rule: collapse at P/N = 0.138)");
   struct State {
     CommonOptions common;
     CapacityParams params;
@@ -166,7 +170,8 @@ Action add_capacity(CLI::App& app) {
     std::string rule = "hebb";
   };
   auto state = std::make_shared<State>();
-  state->common.add_to(*command, {core::Precision::Float32, core::Precision::Float64}, kEnginePrecisionHelp);
+  state->common.add_to(*command, {core::Precision::Float32, core::Precision::Float64},
+                       kEnginePrecisionHelp);
   state->recall.add_to(*command, state->params.n, state->params.max_steps,
                        state->params.match_overlap, "Step budget per run",
                        "A pattern counts as retrieved when its final overlap reaches this");
@@ -176,10 +181,11 @@ Action add_capacity(CLI::App& app) {
   command->add_option("--trials", state->params.trials, "Independent networks per load")
       ->capture_default_str();
   add_storage_option(*command, state->storage);
-  command->add_option("--rule", state->rule,
-                      "Storage rule: hebb (outer products), storkey (Storkey 1997, incremental) "
-                      "or pinv (pseudo-inverse projection, needs P <= N; dense weights only for "
-                      "storkey and pinv)")
+  command
+      ->add_option("--rule", state->rule,
+                   "Storage rule: hebb (outer products), storkey (Storkey 1997, incremental) "
+                   "or pinv (pseudo-inverse projection, needs P <= N; dense weights only for "
+                   "storkey and pinv)")
       ->capture_default_str();
   return [state] {
     auto& p = state->params;
@@ -219,10 +225,9 @@ Action add_capacity(CLI::App& app) {
                   {"curve", points}});
       return 0;
     }
-    fmt::print("attractor capacity: N = {}, rule {}, {} trial(s) per load, {}, backend {}\n",
-               p.n, to_string(p.rule), p.trials, core::to_string(p.dynamics), engine->name());
-    fmt::print("  {:>6} {:>6} {:>10} {:>14} {:>8}\n", "P/N", "P", "retrieved", "overlap",
-               "steps");
+    fmt::print("attractor capacity: N = {}, rule {}, {} trial(s) per load, {}, backend {}\n", p.n,
+               to_string(p.rule), p.trials, core::to_string(p.dynamics), engine->name());
+    fmt::print("  {:>6} {:>6} {:>10} {:>14} {:>8}\n", "P/N", "P", "retrieved", "overlap", "steps");
     for (const auto& c : curve) {
       fmt::print("  {:>6.3f} {:>6} {:>9.1f}% {:>7.4f} ± {:.3f} {:>8.2f}\n", c.alpha, c.patterns,
                  100 * c.retrieval_rate, c.mean_overlap, c.overlap_stddev, c.mean_steps);

@@ -13,10 +13,10 @@
 #include "attractor/core/error.hpp"
 #include "attractor/core/limits.hpp"
 #include "attractor/host/io/atomic_file.hpp"
-#include "attractor/host/physical/hessian_modes.hpp"
 #include "attractor/host/io/matrix_market.hpp"
 #include "attractor/host/io/npy.hpp"
 #include "attractor/host/io/output_folder.hpp"
+#include "attractor/host/physical/hessian_modes.hpp"
 #include "attractor/host/physical/physical_learning.hpp"
 #include "common.hpp"
 
@@ -53,17 +53,20 @@ struct NetworkOptions {
     command.add_option("--degree", degree,
                        "Mean degree of a random network (default 4 flow, 8 elastic: nearest-"
                        "neighbour graphs below ~8 keep local floppy spots)");
-    command.add_option("--lattice", lattice,
-                       "Build a lattice of about --nodes nodes instead: square or triangular")
+    command
+        .add_option("--lattice", lattice,
+                    "Build a lattice of about --nodes nodes instead: square or triangular")
         ->check(CLI::IsMember({"none", "square", "triangular"}))
         ->capture_default_str();
-    command.add_option("--ground", ground,
-                       "node (one grounded node; pinned nodes for elastic), boundary (every node "
-                       "near the box's faces) or auto (what the task needs)")
+    command
+        .add_option("--ground", ground,
+                    "node (one grounded node; pinned nodes for elastic), boundary (every node "
+                    "near the box's faces) or auto (what the task needs)")
         ->check(CLI::IsMember({"auto", "node", "boundary"}))
         ->capture_default_str();
-    command.add_option("--phi", phi,
-                       "Edge response phi(w): linear (phi = w), square (w^2) or exp (e^w)")
+    command
+        .add_option("--phi", phi,
+                    "Edge response phi(w): linear (phi = w), square (w^2) or exp (e^w)")
         ->check(CLI::IsMember(enum_choices<EdgeResponse>()))
         ->capture_default_str();
   }
@@ -74,7 +77,8 @@ struct NetworkOptions {
       net = read_physical_network(graph);
     } else {
       const auto physical_kind = parse_enum<PhysicalKind>(kind, "--kind");
-      const auto grounding = ground == "auto" ? auto_ground : parse_enum<Grounding>(ground, "--ground");
+      const auto grounding =
+          ground == "auto" ? auto_ground : parse_enum<Grounding>(ground, "--ground");
       core::require(nodes >= 2 && nodes <= core::kMaxNeurons, "--nodes",
                     "must lie in [2, " + std::to_string(core::kMaxNeurons) + "]");
       if (physical_kind == PhysicalKind::Linear) {
@@ -85,13 +89,13 @@ struct NetworkOptions {
         net = linear_network(nodes, seed);
       } else if (lattice != "none") {
         core::require(nodes >= 4, "--nodes", "a lattice needs at least 4 nodes");
-        const auto side = static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(nodes))));
+        const auto side =
+            static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(nodes))));
         net = lattice_network(physical_kind, side, (nodes + side - 1) / side,
-                                    lattice == "triangular", grounding);
+                              lattice == "triangular", grounding);
       } else {
-        const double z = std::isnan(degree)
-                             ? (physical_kind == PhysicalKind::Elastic ? 8.0 : 4.0)
-                             : degree;
+        const double z =
+            std::isnan(degree) ? (physical_kind == PhysicalKind::Elastic ? 8.0 : 4.0) : degree;
         net = random_geometric_network(physical_kind, nodes, dim, z, seed, grounding);
       }
     }
@@ -106,7 +110,9 @@ json network_summary(const PhysicalSystem& system) {
           {"phi", to_string(net.phi)},
           {"nodes", net.nodes},
           {"edges", net.edges.size()},
-          {"mean_degree", net.nodes ? 2.0 * static_cast<double>(net.edges.size()) / static_cast<double>(net.nodes) : 0.0},
+          {"mean_degree",
+           net.nodes ? 2.0 * static_cast<double>(net.edges.size()) / static_cast<double>(net.nodes)
+                     : 0.0},
           {"grounded", net.ground.size()},
           {"free_dofs", system.free_dofs()},
           {"learning_dofs", system.learning_dofs()}};
@@ -128,9 +134,8 @@ json ensemble_json(const EnsembleDimension& ensemble) {
 }
 
 // One eigen-analysis of H(w) (analyze_modes) as the report lists it.
-json analyze(const PhysicalSystem& system, const std::vector<double>& w,
-             const PhysicalTask& task, std::int64_t modes_kept, std::int64_t forces,
-             std::uint64_t seed) {
+json analyze(const PhysicalSystem& system, const std::vector<double>& w, const PhysicalTask& task,
+             std::int64_t modes_kept, std::int64_t forces, std::uint64_t seed) {
   const auto r = analyze_modes(system, w, task, modes_kept, forces, seed);
   const auto& values = r.modes.values;
   const auto& alignment = r.alignment;
@@ -138,8 +143,8 @@ json analyze(const PhysicalSystem& system, const std::vector<double>& w,
   json out = {{"lowest_eigenvalues", std::vector<double>(values.data(), values.data() + kept)},
               {"f", std::vector<double>(alignment.f.begin(), alignment.f.begin() + kept)},
               {"a", std::vector<double>(alignment.a.begin(), alignment.a.begin() + kept)},
-              {"alignment", std::vector<double>(alignment.product.begin(),
-                                                alignment.product.begin() + kept)}};
+              {"alignment",
+               std::vector<double>(alignment.product.begin(), alignment.product.begin() + kept)}};
   if (r.spectrum) {
     add_spectrum(out, *r.spectrum);
     const std::size_t carrier = alignment.carrier;
@@ -186,25 +191,38 @@ void add_train(CLI::App& physical, Subcommands& commands) {
       ->check(CLI::IsMember({"allostery", "reference", "iris"}))
       ->capture_default_str();
   cmd->add_option("--inputs", o->inputs, "Input nodes per task (default 2 allostery, 5 reference)");
-  cmd->add_option("--outputs", o->outputs, "Output nodes per task (default 1 allostery, 3 reference)");
-  cmd->add_option("--tasks", o->tasks, "Tasks learned at once (allostery, reference)")->capture_default_str();
+  cmd->add_option("--outputs", o->outputs,
+                  "Output nodes per task (default 1 allostery, 3 reference)");
+  cmd->add_option("--tasks", o->tasks, "Tasks learned at once (allostery, reference)")
+      ->capture_default_str();
   cmd->add_option("--gain", o->gain,
                   "Allostery target: the output's response as a multiple of the input's own")
       ->capture_default_str();
-  cmd->add_option("--force", o->force, "Norm of the input force (allostery), or force per unit "
-                  "feature (iris)")->capture_default_str();
-  cmd->add_option("--target", o->target, "Iris: output target +target for the class, -target "
-                  "for the others")->capture_default_str();
-  cmd->add_option("--data", o->data,
-                  "Iris: a table in scikit-learn's CSV layout (default: the built-in iris flowers)");
-  cmd->add_option("--test-fraction", o->test_fraction, "Iris: held-out fraction")->capture_default_str();
-  cmd->add_option("--rule", o->rule, "nudge (contrastive) or couple (default: couple for "
+  cmd->add_option("--force", o->force,
+                  "Norm of the input force (allostery), or force per unit "
+                  "feature (iris)")
+      ->capture_default_str();
+  cmd->add_option("--target", o->target,
+                  "Iris: output target +target for the class, -target "
+                  "for the others")
+      ->capture_default_str();
+  cmd->add_option(
+      "--data", o->data,
+      "Iris: a table in scikit-learn's CSV layout (default: the built-in iris flowers)");
+  cmd->add_option("--test-fraction", o->test_fraction, "Iris: held-out fraction")
+      ->capture_default_str();
+  cmd->add_option("--rule", o->rule,
+                  "nudge (contrastive) or couple (default: couple for "
                   "reference, nudge otherwise)")
       ->check(CLI::IsMember(enum_choices<ClampRule>()));
-  cmd->add_option("--alpha", o->alpha, "Learning rate (default 0.3 allostery, 0.1 reference or a linear network, 1 iris)");
+  cmd->add_option(
+      "--alpha", o->alpha,
+      "Learning rate (default 0.3 allostery, 0.1 reference or a linear network, 1 iris)");
   cmd->add_option("--eta", o->eta, "Nudge or clamping strength")->capture_default_str();
-  cmd->add_option("--floor", o->floor, "Smallest conductance or stiffness phi(w) kept")->capture_default_str();
-  cmd->add_option("--steps", o->steps, "Weight updates (default 8000 allostery, 10000 reference, 2000 iris)");
+  cmd->add_option("--floor", o->floor, "Smallest conductance or stiffness phi(w) kept")
+      ->capture_default_str();
+  cmd->add_option("--steps", o->steps,
+                  "Weight updates (default 8000 allostery, 10000 reference, 2000 iris)");
   cmd->add_option("--solver", o->solver, "cholesky (one factor per step) or cg")
       ->check(CLI::IsMember(enum_choices<HessianMethod>()))
       ->capture_default_str();
@@ -220,7 +238,8 @@ void add_train(CLI::App& physical, Subcommands& commands) {
   commands.emplace_back(cmd, [common, network, o]() {
     common->require_cpu_backend("physical learning");
     const bool reference = o->task == "reference", iris = o->task == "iris";
-    const auto rule = parse_enum<ClampRule>(o->rule.empty() ? (reference ? "couple" : "nudge") : o->rule, "--rule");
+    const auto rule = parse_enum<ClampRule>(
+        o->rule.empty() ? (reference ? "couple" : "nudge") : o->rule, "--rule");
     PhysicalTrainParams params;
     params.rule = rule;
     // Plain gradient steps: a rate the default tasks learn with in a few thousand steps without
@@ -252,16 +271,15 @@ void add_train(CLI::App& physical, Subcommands& commands) {
     ClassificationTasks classes;
     if (reference) {
       tasks = source_target_tasks(system, o->tasks, o->inputs > 0 ? o->inputs : 5,
-                                        o->outputs > 0 ? o->outputs : 3, common->seed);
+                                  o->outputs > 0 ? o->outputs : 3, common->seed);
     } else if (iris) {
       const auto table = o->data.empty() ? iris_table() : read_feature_csv(o->data);
-      classes = classification_tasks(system, table, o->test_fraction, o->force, o->target,
-                                           common->seed);
+      classes =
+          classification_tasks(system, table, o->test_fraction, o->force, o->target, common->seed);
       tasks = classes.train;
     } else {
       tasks = allostery_tasks(system, w, o->tasks, o->inputs > 0 ? o->inputs : 2,
-                                    o->outputs > 0 ? o->outputs : 1, o->gain, o->force,
-                                    common->seed);
+                              o->outputs > 0 ? o->outputs : 1, o->gain, o->force, common->seed);
     }
     std::unique_ptr<OutputFolder> folder;
     if (!o->out.empty()) {
@@ -276,49 +294,48 @@ void add_train(CLI::App& physical, Subcommands& commands) {
     json analyses = json::array();
     Progress progress("physical train");
     train_physical(system, w, tasks, params,
-                         [&](std::int64_t step, const std::vector<double>& w_now, double cost) {
-                           costs.push_back(cost);
-                           if (step % every == 0 || step == params.steps) {
-                             json a = analyze(system, w_now, tasks[0], o->modes, o->forces, common->seed);
-                             a["step"] = step;
-                             a["cost"] = cost;
-                             if (iris) {
-                               a["train_accuracy"] = classification_accuracy(
-                                   system, w_now, classes.train, classes.train_labels);
-                               a["test_accuracy"] = classification_accuracy(
-                                   system, w_now, classes.test, classes.test_labels);
-                             }
-                             analyses.push_back(std::move(a));
-                           }
-                           progress.update(step, params.steps);
-                           return true;
-                         });
+                   [&](std::int64_t step, const std::vector<double>& w_now, double cost) {
+                     costs.push_back(cost);
+                     if (step % every == 0 || step == params.steps) {
+                       json a = analyze(system, w_now, tasks[0], o->modes, o->forces, common->seed);
+                       a["step"] = step;
+                       a["cost"] = cost;
+                       if (iris) {
+                         a["train_accuracy"] = classification_accuracy(system, w_now, classes.train,
+                                                                       classes.train_labels);
+                         a["test_accuracy"] = classification_accuracy(system, w_now, classes.test,
+                                                                      classes.test_labels);
+                       }
+                       analyses.push_back(std::move(a));
+                     }
+                     progress.update(step, params.steps);
+                     return true;
+                   });
     const double elapsed = seconds_since(start);
     const json& first = analyses.front();
     const json& last = analyses.back();
     std::int64_t at_floor = 0;
     const double floor = system.weight_floor(params.stiffness_floor);
     for (const double x : w) at_floor += x <= floor;
-    json result = {
-        {"command", "physical train"},
-        {"network", network_summary(system)},
-        {"task", o->task},
-        {"tasks", tasks.size()},
-        {"rule", to_string(rule)},
-        {"alpha", params.alpha},
-        {"eta", params.eta},
-        {"floor", params.stiffness_floor},
-        {"steps", params.steps},
-        {"seed", common->seed},
-        {"solver", o->solver},
-        {"seconds", elapsed},
-        {"initial_cost", costs.front()},
-        {"final_cost", costs.back()},
-        {"cost_ratio", costs.front() > 0 ? costs.back() / costs.front() : 0.0},
-        {"silent_cost", silent_cost(tasks)},
-        {"edges_at_floor", at_floor},
-        {"lowest_eigenvalue_before", first["lowest_eigenvalues"][0]},
-        {"lowest_eigenvalue_after", last["lowest_eigenvalues"][0]}};
+    json result = {{"command", "physical train"},
+                   {"network", network_summary(system)},
+                   {"task", o->task},
+                   {"tasks", tasks.size()},
+                   {"rule", to_string(rule)},
+                   {"alpha", params.alpha},
+                   {"eta", params.eta},
+                   {"floor", params.stiffness_floor},
+                   {"steps", params.steps},
+                   {"seed", common->seed},
+                   {"solver", o->solver},
+                   {"seconds", elapsed},
+                   {"initial_cost", costs.front()},
+                   {"final_cost", costs.back()},
+                   {"cost_ratio", costs.front() > 0 ? costs.back() / costs.front() : 0.0},
+                   {"silent_cost", silent_cost(tasks)},
+                   {"edges_at_floor", at_floor},
+                   {"lowest_eigenvalue_before", first["lowest_eigenvalues"][0]},
+                   {"lowest_eigenvalue_after", last["lowest_eigenvalues"][0]}};
     if (first.contains("d_eff")) {
       result["d_eff_before"] = first["d_eff"];
       result["d_eff_after"] = last["d_eff"];
@@ -342,7 +359,7 @@ void add_train(CLI::App& physical, Subcommands& commands) {
       write_physical_network(folder->path("network_before.json"), system.network());
       write_physical_network(folder->path("network_after.json"), after);
       write_file_atomically(folder->path("result.json"),
-                                  [&](std::ostream& out) { out << full.dump(1) << '\n'; });
+                            [&](std::ostream& out) { out << full.dump(1) << '\n'; });
       folder->commit();
     }
     if (common->json) {
@@ -372,14 +389,17 @@ void add_train(CLI::App& physical, Subcommands& commands) {
       fmt::print("  accuracy           train {:.1f}%, test {:.1f}% ({} held out)\n",
                  100 * result["train_accuracy"].get<double>(),
                  100 * result["test_accuracy"].get<double>(), classes.test.size());
-      fmt::print("  least squares      cost {:.3e}, train {:.1f}%, test {:.1f}% (the best any "
-                 "linear response can do)\n",
-                 result["least_squares"]["train_cost"].get<double>(),
-                 100 * result["least_squares"]["train_accuracy"].get<double>(),
-                 100 * result["least_squares"]["test_accuracy"].get<double>());
+      fmt::print(
+          "  least squares      cost {:.3e}, train {:.1f}%, test {:.1f}% (the best any "
+          "linear response can do)\n",
+          result["least_squares"]["train_cost"].get<double>(),
+          100 * result["least_squares"]["train_accuracy"].get<double>(),
+          100 * result["least_squares"]["test_accuracy"].get<double>());
     }
     fmt::print("  edges at the floor {}\n", at_floor);
-    if (!o->out.empty()) fmt::print("  wrote              {}/result.json, network_before.json, network_after.json\n", o->out);
+    if (!o->out.empty())
+      fmt::print("  wrote              {}/result.json, network_before.json, network_after.json\n",
+                 o->out);
     return 0;
   });
 }
@@ -405,17 +425,19 @@ void add_modes(CLI::App& physical, Subcommands& commands) {
   cmd->add_option("--method", o->method, "auto, dense or shift-invert")
       ->check(CLI::IsMember(enum_choices<ModeMethod>()))
       ->capture_default_str();
-  cmd->add_option("--tolerance", o->tolerance, "Lanczos convergence tolerance")->capture_default_str();
+  cmd->add_option("--tolerance", o->tolerance, "Lanczos convergence tolerance")
+      ->capture_default_str();
   cmd->add_option("--forces", o->forces, "Random forces for the measured response dimension")
       ->capture_default_str();
   cmd->add_option("--write-hessian", o->write_hessian, "Write H (free DOFs) as Matrix Market");
-  cmd->add_option("--write-modes", o->write_modes, "Write the eigenvalues and eigenvectors (.npy "
+  cmd->add_option("--write-modes", o->write_modes,
+                  "Write the eigenvalues and eigenvectors (.npy "
                   "prefix: PREFIX_values.npy, PREFIX_vectors.npy)");
   commands.emplace_back(cmd, [common, network, o]() {
     common->require_cpu_backend("the eigen-analysis");
     core::require(o->tolerance > 0 && o->tolerance < 1, "--tolerance", "must lie in (0, 1)");
     const PhysicalSystem system(network->build(common->seed, Grounding::Boundary),
-                                      network->graph.empty() ? "network" : network->graph);
+                                network->graph.empty() ? "network" : network->graph);
     if (!o->write_hessian.empty()) require_writable_file(o->write_hessian, "--write-hessian");
     if (!o->write_modes.empty()) {
       require_writable_file(o->write_modes + "_values.npy", "--write-modes");
@@ -429,7 +451,7 @@ void add_modes(CLI::App& physical, Subcommands& commands) {
     const double factor_s = seconds_since(start);
     start = Clock::now();
     const auto modes = lowest_modes(H, o->count, parse_enum<ModeMethod>(o->method, "--method"),
-                                          o->tolerance, &solver);
+                                    o->tolerance, &solver);
     const double modes_s = seconds_since(start);
     json result = {{"command", "physical modes"},
                    {"network", network_summary(system)},
@@ -457,15 +479,16 @@ void add_modes(CLI::App& physical, Subcommands& commands) {
         }
       }
       write_matrix_market(o->write_hessian,
-                                core::csr_from_triplets(H.rows(), H.cols(), std::move(entries), "H"),
-                                true);
+                          core::csr_from_triplets(H.rows(), H.cols(), std::move(entries), "H"),
+                          true);
       result["hessian_file"] = o->write_hessian;
     }
     if (!o->write_modes.empty()) {
       write_npy(o->write_modes + "_values.npy", {modes.values.size()}, to_vector(modes.values));
-      const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> V = modes.vectors;
+      const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> V =
+          modes.vectors;
       write_npy(o->write_modes + "_vectors.npy", {V.rows(), V.cols()},
-                      std::vector<double>(V.data(), V.data() + V.size()));
+                std::vector<double>(V.data(), V.data() + V.size()));
     }
     if (common->json) {
       print_json(result);
@@ -473,7 +496,8 @@ void add_modes(CLI::App& physical, Subcommands& commands) {
     }
     fmt::print("attractor physical modes: {} network, {} free DOFs, {} method\n",
                to_string(system.network().kind), system.free_dofs(), modes.method);
-    fmt::print("  H non-zeros        {}  (Cholesky factor {})\n", H.nonZeros(), solver.factor_nonzeros());
+    fmt::print("  H non-zeros        {}  (Cholesky factor {})\n", H.nonZeros(),
+               solver.factor_nonzeros());
     fmt::print("  seconds            assemble {:.3f}, factor {:.3f}, modes {:.3f}\n", assemble_s,
                factor_s, modes_s);
     fmt::print("  lowest eigenvalues");

@@ -55,7 +55,8 @@ void ControlNetworkParams::validate() const {
           "the union pattern would hold about " + std::to_string(synapses) +
               " synapses, more than 2e9");
   // Each synapse of the union pattern holds A, its index, its bound and the solver's state.
-  core::require_memory(static_cast<std::int64_t>(synapses) * 24, "--n, --connectivity and --silent");
+  core::require_memory(static_cast<std::int64_t>(synapses) * 24,
+                       "--n, --connectivity and --silent");
 }
 
 ControlNetworkExample control_network_example(const ControlNetworkParams& params,
@@ -81,10 +82,10 @@ ControlNetworkExample control_network_example(const ControlNetworkParams& params
       }
     }
   }
-  example.net = core::ControlledNetwork::build(
-      core::csr_from_triplets(n, n, std::move(A), "A"),
-      core::csr_from_triplets(n, n, std::move(mask), "silent mask"),
-      {core::ActivationKind::Tanh, params.gain}, params.K, params.k);
+  example.net =
+      core::ControlledNetwork::build(core::csr_from_triplets(n, n, std::move(A), "A"),
+                                     core::csr_from_triplets(n, n, std::move(mask), "silent mask"),
+                                     {core::ActivationKind::Tanh, params.gain}, params.K, params.k);
 
   // a = J tanh(β a): the fixed-point iteration converges from a = J (the map is a contraction
   // near the positive root when J β > 1).
@@ -141,11 +142,11 @@ std::vector<double> control_cues(const ControlNetworkExample& example, Index sto
     for (Index i = 0; i < n; ++i) {
       const bool flip = rng.uniform(core::RngPurpose::CueNoise, static_cast<std::uint32_t>(b),
                                     static_cast<std::uint64_t>(i)) < noise;
-      const double shift = jitter * example.amplitude *
-                           (2.0 * rng.uniform(core::RngPurpose::InitialState,
-                                              static_cast<std::uint32_t>(b),
-                                              static_cast<std::uint64_t>(i)) -
-                            1.0);
+      const double shift =
+          jitter * example.amplitude *
+          (2.0 * rng.uniform(core::RngPurpose::InitialState, static_cast<std::uint32_t>(b),
+                             static_cast<std::uint64_t>(i)) -
+           1.0);
       cues.push_back((flip ? -u[i] : u[i]) + shift);
     }
   }
@@ -163,7 +164,8 @@ ControlBatchReport run_control_batch(const ControlNetworkExample& example,
                                      const core::ControlProblem& problem,
                                      const std::vector<double>& cues, core::ControlBatch& batch,
                                      core::Engine& engine, const SolveOptions& solve,
-                                     const OutcomeOptions& outcome, const core::ProgressFn& progress) {
+                                     const OutcomeOptions& outcome,
+                                     const core::ProgressFn& progress) {
   ControlBatchReport report;
   report.solution = solve_control_batch(example.net, problem, cues, batch, solve, {}, progress);
   report.outcomes = classify_outcomes(example.net, problem, report.solution, engine, outcome);
@@ -202,8 +204,7 @@ void MemoryExperimentParams::validate() const {
   }
   require(std::isfinite(probe_noise) && probe_noise >= 0 && probe_noise < 0.5, "--probe-noise",
           "must lie in [0, 0.5)");
-  require(std::isfinite(overlap) && overlap > 0 && overlap <= 1, "--overlap",
-          "must lie in (0, 1]");
+  require(std::isfinite(overlap) && overlap > 0 && overlap <= 1, "--overlap", "must lie in (0, 1]");
 }
 
 Index MemoryExperimentParams::patterns() const {
@@ -212,13 +213,10 @@ Index MemoryExperimentParams::patterns() const {
   return count;
 }
 
-MemoryExperimentReport run_memory_experiment(const ControlNetworkExample& example,
-                                             const core::ControlProblem& problem,
-                                             const MemoryExperimentParams& params,
-                                             core::ControlBatch& batch, core::Engine& engine,
-                                             const SolveOptions& solve,
-                                             const OutcomeOptions& outcome,
-                                             const core::ProgressFn& progress) {
+MemoryExperimentReport run_memory_experiment(
+    const ControlNetworkExample& example, const core::ControlProblem& problem,
+    const MemoryExperimentParams& params, core::ControlBatch& batch, core::Engine& engine,
+    const SolveOptions& solve, const OutcomeOptions& outcome, const core::ProgressFn& progress) {
   params.validate();
   const auto& base = example.net;
   const Index n = base.n(), synapses = base.synapses(), patterns = params.patterns();
@@ -288,9 +286,8 @@ MemoryExperimentReport run_memory_experiment(const ControlNetworkExample& exampl
       probed.push_back(q);
       const auto stream = static_cast<std::uint32_t>(q * stages + s);
       for (Index i = 0; i < n; ++i) {
-        const bool flip =
-            rng.uniform(core::RngPurpose::CueNoise, stream, static_cast<std::uint64_t>(i)) <
-            params.probe_noise;
+        const bool flip = rng.uniform(core::RngPurpose::CueNoise, stream,
+                                      static_cast<std::uint64_t>(i)) < params.probe_noise;
         probes.push_back(flip ? -memories[q][i] : memories[q][i]);
       }
     }
@@ -321,8 +318,7 @@ std::vector<ParetoPoint> run_pareto_sweep(const ControlNetworkExample& example,
                                           const std::vector<double>& mus,
                                           const std::vector<double>& cues,
                                           core::ControlBatch& batch, core::Engine& engine,
-                                          const SolveOptions& solve,
-                                          const OutcomeOptions& outcome,
+                                          const SolveOptions& solve, const OutcomeOptions& outcome,
                                           const core::ProgressFn& progress) {
   require(!mus.empty(), "--mus", "need at least one value");
   for (const double mu : mus) {

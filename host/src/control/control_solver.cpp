@@ -147,8 +147,8 @@ BatchSolution solve_control_batch(const core::ControlledNetwork& net,
       batch.accept(accepted, curvatures);
       for (std::size_t a = 0; a < accepted.size(); ++a) {
         const auto& k = curvatures[a];
-        state[accepted[a]].alpha = k.sy > 0 ? std::clamp(k.sDs / k.sy, kAlphaMin, kAlphaMax)
-                                            : kAlphaMax;
+        state[accepted[a]].alpha =
+            k.sy > 0 ? std::clamp(k.sDs / k.sy, kAlphaMin, kAlphaMax) : kAlphaMax;
       }
       pending.swap(retry);
     }

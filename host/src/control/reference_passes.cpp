@@ -77,8 +77,7 @@ void backward(const core::ControlledNetwork& net, const core::ControlProblem& pr
   const auto& g = net.activation;
   const double mu = problem.mu, dt = problem.dt;
   std::fill(gradient, gradient + problem.intervals * synapses, 0.0);
-  std::vector<double> lambda(static_cast<std::size_t>(n), 0.0), q(lambda.size()),
-      V(lambda.size());
+  std::vector<double> lambda(static_cast<std::size_t>(n), 0.0), q(lambda.size()), V(lambda.size());
   for (Index k = plan.steps - 1; k >= 0; --k) {
     const double* uk = tr.u.data() + k * n;
     const double* Xk = tr.X.data() + k * n;
@@ -144,7 +143,8 @@ Evaluation evaluate_control(const core::ControlledNetwork& net, const core::Cont
   if (with_gradient) out.gradient.resize(controls.size());
   out.u_final.resize(u0.size());
   out.cost = control_reference::evaluate_into(net, problem, plan, controls.data(), u0.data(),
-                           with_gradient ? out.gradient.data() : nullptr, out.u_final.data());
+                                              with_gradient ? out.gradient.data() : nullptr,
+                                              out.u_final.data());
   return out;
 }
 

@@ -14,9 +14,8 @@ using Index = std::int64_t;
 using control_reference::evaluate_into;
 using control_reference::for_each_control;
 
-void CpuControlBatch::start(const core::ControlledNetwork& net,
-                            const core::ControlProblem& problem, const core::ControlPlan& plan,
-                            const std::vector<double>& u0,
+void CpuControlBatch::start(const core::ControlledNetwork& net, const core::ControlProblem& problem,
+                            const core::ControlPlan& plan, const std::vector<double>& u0,
                             const std::vector<double>& initial_controls,
                             std::vector<core::CostTerms>& costs) {
   const Index batch = core::check_batch(net, problem, plan, u0, initial_controls);

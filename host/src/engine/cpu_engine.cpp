@@ -14,8 +14,8 @@
 #include "attractor/core/error.hpp"
 #include "attractor/core/integrators.hpp"
 #include "attractor/core/observers.hpp"
-#include "attractor/core/run_dynamics.hpp"
 #include "attractor/core/philox.hpp"
+#include "attractor/core/run_dynamics.hpp"
 
 namespace attractor {
 
@@ -112,11 +112,11 @@ class Model {
   void sparse_row_range(const CsrMatrix<double>& T, const double* x, double* out, Index m,
                         Index begin, Index end) const {
     if (m == 1) {
-#pragma omp parallel for schedule(static) if(end - begin > kParallelWork)
+#pragma omp parallel for schedule(static) if (end - begin > kParallelWork)
       for (Index i = begin; i < end; ++i) out[i] = sparse_row_dot(T, i, x);
       return;
     }
-#pragma omp parallel for schedule(static) if((end - begin) * m > kParallelWork)
+#pragma omp parallel for schedule(static) if ((end - begin) * m > kParallelWork)
     for (Index i = begin; i < end; ++i) {
       double* o = out + i * m;
       for (Index k = T.row_ptr[i]; k < T.row_ptr[i + 1]; ++k) {
@@ -156,8 +156,8 @@ class Model {
   double field(Index i, const double* s, const double* scratch) const {
     if (xi_ != nullptr) return factored_row(i, scratch, s[i]);
     if (const auto* dense = std::get_if<DenseMatrix<double>>(&net_.weights)) {
-      return Eigen::Map<const Eigen::VectorXd>(dense->row(i), n_).dot(
-          Eigen::Map<const Eigen::VectorXd>(s, n_));
+      return Eigen::Map<const Eigen::VectorXd>(dense->row(i), n_)
+          .dot(Eigen::Map<const Eigen::VectorXd>(s, n_));
     }
     return sparse_row_dot(std::get<CsrMatrix<double>>(net_.weights), i, s);
   }
@@ -171,7 +171,7 @@ class Model {
   // M = Ξ X (P × m, column-major): overlap sums of each state with each pattern.
   void overlap_sums(const double* x, double* sums, Index m) const {
     const Index p = xi_->patterns.count;
-#pragma omp parallel for schedule(static) if(n_ * p * m > kParallelWork)
+#pragma omp parallel for schedule(static) if (n_ * p * m > kParallelWork)
     for (Index mu = 0; mu < p; ++mu) {
       const std::int8_t* bits = xi_->patterns.pattern(mu);
       for (Index j = 0; j < m; ++j) sums[j * p + mu] = signed_dot(bits, x + j * n_, n_);
@@ -190,8 +190,9 @@ class Model {
   // is exact whatever the order.
   static double signed_dot(const std::int8_t* bits, const double* x, Index count) {
     using Bits = Eigen::Matrix<std::int8_t, Eigen::Dynamic, 1>;
-    return Eigen::Map<const Bits>(bits, count).cast<double>().dot(
-        Eigen::Map<const Eigen::VectorXd>(x, count));
+    return Eigen::Map<const Bits>(bits, count)
+        .cast<double>()
+        .dot(Eigen::Map<const Eigen::VectorXd>(x, count));
   }
 
   // Y = (Ξᵀ (Ξ X) − P X) / N as two GEMMs over blocks of patterns widened to double, so the
@@ -225,8 +226,8 @@ class Model {
     row_begin_[0] = 0;
     for (int r = 1; r < ranks; ++r) {
       const Index target = nnz / ranks * r + std::min<Index>(r, nnz % ranks);
-      row_begin_[r] = std::lower_bound(T->row_ptr.begin(), T->row_ptr.end(), target) -
-                      T->row_ptr.begin();
+      row_begin_[r] =
+          std::lower_bound(T->row_ptr.begin(), T->row_ptr.end(), target) - T->row_ptr.begin();
       row_begin_[r] = std::clamp(row_begin_[r], row_begin_[r - 1], n_);
     }
   }
@@ -320,7 +321,7 @@ class CpuStepper final : public core::Stepper {
         std::copy_n(state(which[stepping[q]]), n_, x_.data() + q * n_);
       }
       model_.multiply(x_.data(), y_.data(), count);
-#pragma omp parallel for schedule(static) if(n_ * count > kParallelWork)
+#pragma omp parallel for schedule(static) if (n_ * count > kParallelWork)
       for (Index q = 0; q < count; ++q) {
         const Index j = stepping[q];
         const Index b = which[j];
@@ -363,7 +364,7 @@ class CpuStepper final : public core::Stepper {
     const auto m = static_cast<Index>(which.size());
     sweeps.assign(static_cast<std::size_t>(m), 0);
     settled.assign(static_cast<std::size_t>(m), 0);
-#pragma omp parallel if(m > 1 && n_ >= 32)
+#pragma omp parallel if (m > 1 && n_ >= 32)
     {
       std::vector<std::uint32_t> order(static_cast<std::size_t>(n_)), partner(order.size());
 #pragma omp for schedule(dynamic, 1)
@@ -408,14 +409,14 @@ class CpuStepper final : public core::Stepper {
     const auto& g = model_.activation();
     x_.resize(static_cast<std::size_t>(n_ * m));
     y_.resize(x_.size());
-#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+#pragma omp parallel for schedule(static) if (n_ * m > kParallelWork)
     for (Index j = 0; j < m; ++j) {
       const double* u = in.data() + which[j] * n_;
       for (Index i = 0; i < n_; ++i) x_[j * n_ + i] = core::activate(g.kind, g.gain, u[i]);
     }
     model_.multiply(x_.data(), y_.data(), m);
     std::vector<double>& k = k_[k_into];
-#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+#pragma omp parallel for schedule(static) if (n_ * m > kParallelWork)
     for (Index j = 0; j < m; ++j) {
       const double* u = in.data() + which[j] * n_;
       double* f = k.data() + which[j] * n_;
@@ -426,7 +427,7 @@ class CpuStepper final : public core::Stepper {
   void stage(const std::vector<Index>& which, int s, const double* a,
              const std::vector<double>& h) override {
     const auto m = static_cast<Index>(which.size());
-#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+#pragma omp parallel for schedule(static) if (n_ * m > kParallelWork)
     for (Index j = 0; j < m; ++j) {
       const Index at = which[j] * n_;
       for (Index i = 0; i < n_; ++i) {
@@ -438,11 +439,10 @@ class CpuStepper final : public core::Stepper {
   }
 
   std::vector<double> dopri_error(const std::vector<Index>& which, const double* E,
-                                  const std::vector<double>& h, double atol,
-                                  double rtol) override {
+                                  const std::vector<double>& h, double atol, double rtol) override {
     const auto m = static_cast<Index>(which.size());
     std::vector<double> err2(static_cast<std::size_t>(m), 0.0);
-#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+#pragma omp parallel for schedule(static) if (n_ * m > kParallelWork)
     for (Index j = 0; j < m; ++j) {
       const Index at = which[j] * n_;
       double acc = 0.0;
@@ -462,7 +462,7 @@ class CpuStepper final : public core::Stepper {
   void accept(const std::vector<Index>& which, const double* w, int terms,
               const std::vector<double>& h) override {
     const auto m = static_cast<Index>(which.size());
-#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+#pragma omp parallel for schedule(static) if (n_ * m > kParallelWork)
     for (Index j = 0; j < m; ++j) {
       const Index at = which[j] * n_;
       std::copy_n(s_.data() + at, n_, u_prev_.data() + at);
@@ -484,7 +484,7 @@ class CpuStepper final : public core::Stepper {
                                             const std::vector<Index>& last_slot) override {
     const auto m = static_cast<Index>(which.size());
     std::vector<core::SettleSums> sums(static_cast<std::size_t>(m));
-#pragma omp parallel for schedule(static) if(n_ * m > kParallelWork)
+#pragma omp parallel for schedule(static) if (n_ * m > kParallelWork)
     for (Index j = 0; j < m; ++j) {
       const Index b = which[j];
       const double* u = state(b);

@@ -35,8 +35,9 @@ bool use_cuda(Backend backend) {
   }
   return true;
 #else
-  throw core::InputError("--backend cuda: this build has no CUDA backend (configure with "
-                         "-DATTRACTOR_CUDA=ON on a machine with nvcc)");
+  throw core::InputError(
+      "--backend cuda: this build has no CUDA backend (configure with "
+      "-DATTRACTOR_CUDA=ON on a machine with nvcc)");
 #endif
 }
 
@@ -84,8 +85,10 @@ std::unique_ptr<core::ControlBatch> make_control_batch(Backend backend) {
   return std::make_unique<CpuControlBatch>();
 }
 
-std::unique_ptr<core::CompetingUnitsStep> make_competing_units_step(
-    Backend backend, std::int64_t hidden, std::int64_t inputs, core::CompetingUnitsRule rule) {
+std::unique_ptr<core::CompetingUnitsStep> make_competing_units_step(Backend backend,
+                                                                    std::int64_t hidden,
+                                                                    std::int64_t inputs,
+                                                                    core::CompetingUnitsRule rule) {
 #if defined(ATTRACTOR_HAVE_CUDA)
   if (use_cuda(backend)) return std::make_unique<cuda::CudaCompetingUnits>(hidden, inputs, rule);
 #else

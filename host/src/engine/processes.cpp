@@ -27,8 +27,8 @@ const Processes* g_world = nullptr;
 // singleton MPI_Init costs a noticeable start-up and can print transport warnings for a program
 // that will only ever be one process.
 bool launched_by_mpi() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK",
-                           "MPI_LOCALNRANKS"}) {
+  for (const char* name :
+       {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK", "MPI_LOCALNRANKS"}) {
     if (std::getenv(name) != nullptr) return true;
   }
   return false;

@@ -44,8 +44,7 @@ std::string folder_of(const std::string& path) {
 int create_temporary(const std::string& prefix, std::string& name) {
   for (int attempt = 0; attempt < 100; ++attempt) {
     name = prefix + std::string(kTemporaryMark) + random_suffix();
-    const int fd =
-        ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd >= 0 || errno != EEXIST) return fd;
   }
   return -1;

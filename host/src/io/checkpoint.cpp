@@ -19,11 +19,9 @@ using nlohmann::json;
 
 // Array names are identifiers, so a file name made from one stays inside the folder.
 bool is_array_name(const std::string& name) {
-  return !name.empty() && name.size() <= 64 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '_';
-         });
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 // A non-negative integer field, read without json's conversions (which would turn 2.9 into 2 or
@@ -33,7 +31,8 @@ std::int64_t count_field(const json& meta, const char* key, const std::string& p
   const json& value = meta.at(key);
   core::require(value.is_number_integer() && value.get<std::int64_t>() >= 0 &&
                     !(value.is_number_unsigned() &&
-                      value.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())),
+                      value.get<std::uint64_t>() >
+                          static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())),
                 path, std::string("\"") + key + "\" must be a non-negative integer");
   return value.get<std::int64_t>();
 }
@@ -79,15 +78,16 @@ void Checkpoint::save(const std::string& phase, std::int64_t epochs_done,
 CheckpointRecord Checkpoint::open() {
   const std::string path = json_path();
   std::error_code ec;
-  core::require(std::filesystem::symlink_status(path, ec).type() !=
-                    std::filesystem::file_type::not_found,
-                path, "no checkpoint to resume from");
+  core::require(
+      std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found,
+      path, "no checkpoint to resume from");
   const json meta = read_json_file(path, "a checkpoint");
   core::require(meta.is_object() && meta.contains("identity"), path,
                 "not a checkpoint of attractor learn");
   if (meta["identity"] != json::parse(identity_)) {
-    throw core::InputError(path + ": written by a run with other parameters or data; resume "
-                                  "with the same options");
+    throw core::InputError(path +
+                           ": written by a run with other parameters or data; resume "
+                           "with the same options");
   }
   CheckpointRecord record;
   core::require(meta.contains("phase") && meta["phase"].is_string(), path,
@@ -99,11 +99,12 @@ CheckpointRecord Checkpoint::open() {
   core::require(meta.contains("arrays") && meta["arrays"].is_object(), path,
                 "\"arrays\" must be an object");
   for (const auto& item : meta["arrays"].items()) {
-    core::require(is_array_name(item.key()), path,
-                  "array name \"" + core::printable_excerpt(item.key()) + "\" is not an identifier");
-    core::require(item.value() == array_file(record.generation, item.key()), path,
-                  "array \"" + item.key() + "\" must be in " +
-                      array_file(record.generation, item.key()));
+    core::require(
+        is_array_name(item.key()), path,
+        "array name \"" + core::printable_excerpt(item.key()) + "\" is not an identifier");
+    core::require(
+        item.value() == array_file(record.generation, item.key()), path,
+        "array \"" + item.key() + "\" must be in " + array_file(record.generation, item.key()));
     record.arrays.push_back(item.key());
   }
   core::require(meta.contains("steps") && meta["steps"].is_array(), path,
@@ -126,8 +127,8 @@ void Checkpoint::restore(const CheckpointRecord& record,
                     std::to_string(states.size()));
   for (std::size_t s = 0; s < states.size(); ++s) {
     for (const auto& [name, values] : states[s].arrays) {
-      core::require(std::count(record.arrays.begin(), record.arrays.end(), name) == 1,
-                    json_path(), "has no array '" + name + "'");
+      core::require(std::count(record.arrays.begin(), record.arrays.end(), name) == 1, json_path(),
+                    "has no array '" + name + "'");
       const std::string path = folder_ + "/" + array_file(record.generation, name);
       const NpyArray array = read_npy(path);
       core::require(array.values.size() == values->size(), path,

@@ -41,8 +41,9 @@ class IdxBytes {
     stream_.next_in = input_.data();
     stream_.avail_in = 2;
 #else
-    throw core::InputError(what_ + ": this build reads no gzip files (it was built without "
-                                   "zlib); decompress the file with gunzip");
+    throw core::InputError(what_ +
+                           ": this build reads no gzip files (it was built without "
+                           "zlib); decompress the file with gunzip");
 #endif
   }
   ~IdxBytes() {
@@ -81,9 +82,9 @@ class IdxBytes {
       } else if (status == Z_BUF_ERROR && stream_.avail_in == 0 && input_ended_) {
         throw core::InputError(what_ + ": truncated: the compressed data ends early");
       } else if (status != Z_OK && status != Z_BUF_ERROR) {
-        throw core::InputError(what_ + ": corrupt compressed data (" +
-                               core::printable_excerpt(stream_.msg ? stream_.msg : "inflate failed") +
-                               ")");
+        throw core::InputError(
+            what_ + ": corrupt compressed data (" +
+            core::printable_excerpt(stream_.msg ? stream_.msg : "inflate failed") + ")");
       }
     }
 #endif
@@ -140,8 +141,8 @@ IdxArray read_idx(const std::string& path) {
   std::int64_t count = 1;
   for (std::size_t d = 0; d < dims; ++d) {
     array.shape.push_back(big_u32(extents.data() + 4 * d));
-    count = core::checked_product({count, array.shape.back()}, core::kMaxIdxBytes, what,
-                                  "the data");
+    count =
+        core::checked_product({count, array.shape.back()}, core::kMaxIdxBytes, what, "the data");
   }
   const auto header = static_cast<std::int64_t>(4 + 4 * dims);
   if (!bytes.gzip()) {
@@ -178,8 +179,8 @@ LabeledImages read_labeled_images(const std::string& images_path, const std::str
                 "holds no pixels: its shape is " + shape_text(images.shape));
   core::require(labels.shape.size() == 1, labels_path, "labels must have 1 dimension");
   core::require(labels.shape[0] == images.shape[0], labels_path,
-                std::to_string(labels.shape[0]) + " labels for " +
-                    std::to_string(images.shape[0]) + " images in " + images_path);
+                std::to_string(labels.shape[0]) + " labels for " + std::to_string(images.shape[0]) +
+                    " images in " + images_path);
   LabeledImages set;
   set.count = images.shape[0];
   set.rows = images.shape[1];

@@ -27,10 +27,12 @@ void write_png(const std::string& path, const Image& image) {
 Image receptive_field_grid(const std::vector<float>& W, std::int64_t units, std::int64_t rows,
                            std::int64_t cols, std::int64_t grid_cols) {
   core::require(units > 0 && rows > 0 && cols > 0, "receptive fields", "need a positive size");
-  const std::int64_t drawn_pixels = core::checked_product(
-      {units, rows, cols}, core::kMaxPicturePixels, "receptive fields", "the number of pixels drawn");
-  core::require(static_cast<std::int64_t>(W.size()) == drawn_pixels, "receptive fields",
-                "the weights have " + std::to_string(W.size()) + " entries, not units × rows × cols");
+  const std::int64_t drawn_pixels =
+      core::checked_product({units, rows, cols}, core::kMaxPicturePixels, "receptive fields",
+                            "the number of pixels drawn");
+  core::require(
+      static_cast<std::int64_t>(W.size()) == drawn_pixels, "receptive fields",
+      "the weights have " + std::to_string(W.size()) + " entries, not units × rows × cols");
   core::require(grid_cols >= 0, "receptive fields", "the grid width must not be negative");
   if (grid_cols == 0) {
     grid_cols = static_cast<std::int64_t>(std::ceil(std::sqrt(static_cast<double>(units))));
@@ -41,11 +43,10 @@ Image receptive_field_grid(const std::vector<float>& W, std::int64_t units, std:
   const std::int64_t width =
       core::checked_product({grid_cols, cols + 1}, core::kMaxPicturePixels, what, "the width") + 1;
   const std::int64_t height =
-      core::checked_product({grid_rows, rows + 1}, core::kMaxPicturePixels, what, "the height") +
-      1;
-  core::checked_product({width, height}, core::kMaxPicturePixels, what,
-                        "a picture of " + std::to_string(width) + " x " + std::to_string(height) +
-                            " pixels");
+      core::checked_product({grid_rows, rows + 1}, core::kMaxPicturePixels, what, "the height") + 1;
+  core::checked_product(
+      {width, height}, core::kMaxPicturePixels, what,
+      "a picture of " + std::to_string(width) + " x " + std::to_string(height) + " pixels");
   Image image;
   image.width = static_cast<int>(width);
   image.height = static_cast<int>(height);
@@ -64,8 +65,7 @@ Image receptive_field_grid(const std::vector<float>& W, std::int64_t units, std:
         // x in [−1, 1]: −1 blue (0, 0, 255), 0 white, +1 red (255, 0, 0).
         const float x = scale > 0 ? std::clamp(w[r * cols + c] / scale, -1.0f, 1.0f) : 0.0f;
         const auto fade = static_cast<std::uint8_t>(std::lround(255.0f * (1.0f - std::abs(x))));
-        std::uint8_t* px =
-            image.pixels.data() + ((top + r) * width + (left + c)) * 3;
+        std::uint8_t* px = image.pixels.data() + ((top + r) * width + (left + c)) * 3;
         px[0] = x < 0 ? fade : 255;
         px[1] = fade;
         px[2] = x > 0 ? fade : 255;

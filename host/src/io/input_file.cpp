@@ -73,8 +73,11 @@ std::string printable_message(std::string_view text, std::size_t max_bytes) {
   for (std::size_t k = 0; k < text.size();) {
     const auto byte = static_cast<unsigned char>(text[k]);
     // The sequence's length from its first byte (RFC 3629); 0 for a byte that cannot start one.
-    const std::size_t length = byte < 0x80 ? 1 : (byte >> 5) == 0x6 ? 2 : (byte >> 4) == 0xE ? 3
-                               : (byte >> 3) == 0x1E ? 4 : 0;
+    const std::size_t length = byte < 0x80           ? 1
+                               : (byte >> 5) == 0x6  ? 2
+                               : (byte >> 4) == 0xE  ? 3
+                               : (byte >> 3) == 0x1E ? 4
+                                                     : 0;
     bool valid = length > 0 && k + length <= text.size();
     std::uint32_t code = length == 1 ? byte : byte & (0x7Fu >> length);
     for (std::size_t i = 1; valid && i < length; ++i) {

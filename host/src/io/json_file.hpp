@@ -18,7 +18,8 @@ inline nlohmann::json read_json_file(const std::string& path, const std::string&
   try {
     return nlohmann::json::parse(file.stream());
   } catch (const nlohmann::json::exception& e) {
-    throw core::InputError(path + ": not valid JSON (" + core::printable_excerpt(e.what(), 160) + ")");
+    throw core::InputError(path + ": not valid JSON (" + core::printable_excerpt(e.what(), 160) +
+                           ")");
   }
 }
 

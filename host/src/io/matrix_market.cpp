@@ -102,13 +102,15 @@ class Reader {
     const std::string format = lower(tokens[2]);
     const std::string field = lower(tokens[3]);
     const std::string symmetry = lower(tokens[4]);
-    if (object != "matrix") fail("unsupported object '" + core::printable_excerpt(object) + "' in banner, " + expected);
+    if (object != "matrix")
+      fail("unsupported object '" + core::printable_excerpt(object) + "' in banner, " + expected);
     if (format == "array") {
       fail(
           "the dense 'array' format is not supported; write the matrix in 'coordinate' format "
           "(e.g. scipy.io.mmwrite of a scipy.sparse matrix)");
     }
-    if (format != "coordinate") fail("unknown format '" + core::printable_excerpt(format) + "' in banner, " + expected);
+    if (format != "coordinate")
+      fail("unknown format '" + core::printable_excerpt(format) + "' in banner, " + expected);
     if (field == "real") {
       field_ = Field::Real;
     } else if (field == "integer") {
@@ -145,7 +147,8 @@ class Reader {
     std::array<std::int64_t, 3> size{};
     bool ok = tokenize(line_, tokens) == 3;
     for (std::size_t k = 0; ok && k < 3; ++k) ok = parse_number(tokens[k], size[k]) && size[k] >= 0;
-    if (!ok) fail("bad size line '" + core::printable_excerpt(line_) + "', expected 'rows cols entries'");
+    if (!ok)
+      fail("bad size line '" + core::printable_excerpt(line_) + "', expected 'rows cols entries'");
     rows_ = size[0];
     cols_ = size[1];
     entries_ = size[2];

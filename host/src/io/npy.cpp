@@ -122,8 +122,7 @@ void encode(unsigned char* p, double v, NpyDtype dtype) {
 }
 
 // Messages are built only on failure: this runs once per value of possibly large arrays.
-void check_representable(const std::string& path, core::ConstSpan<double> values,
-                         NpyDtype dtype) {
+void check_representable(const std::string& path, core::ConstSpan<double> values, NpyDtype dtype) {
   if (dtype == NpyDtype::Float64) return;
   if (dtype == NpyDtype::Float32) {
     // A finite double beyond the float range has no float value (converting it is undefined).

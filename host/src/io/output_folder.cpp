@@ -32,8 +32,7 @@ void move(const std::string& from, const std::string& to) {
 
 }  // namespace
 
-OutputFolder::OutputFolder(std::string folder, std::vector<std::string> outputs,
-                           std::string record)
+OutputFolder::OutputFolder(std::string folder, std::vector<std::string> outputs, std::string record)
     : folder_(std::move(folder)), outputs_(std::move(outputs)), record_(std::move(record)) {
   std::error_code ec;
   fs::create_directories(folder_, ec);

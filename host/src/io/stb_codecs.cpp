@@ -16,7 +16,8 @@ std::vector<std::uint8_t> encode_png(int width, int height, int channels,
     const auto* begin = static_cast<const std::uint8_t*>(bytes);
     sink->insert(sink->end(), begin, begin + size);
   };
-  if (stbi_write_png_to_func(append, &png, width, height, channels, pixels, width * channels) == 0) {
+  if (stbi_write_png_to_func(append, &png, width, height, channels, pixels, width * channels) ==
+      0) {
     throw std::runtime_error("PNG encoding failed");
   }
   return png;

@@ -58,7 +58,8 @@ void CompetingUnitsUpdate<Scalar>::operator()(Scalar* W, const Scalar* v, std::i
   // I (batch × H, each sample's unit inputs contiguous) = v Wpᵀ.
   I_.resize(static_cast<std::size_t>(batch * H));
   Eigen::Map<RowMatrix>(I_.data(), batch, H).noalias() =
-      Eigen::Map<const RowMatrix>(v, batch, D) * Eigen::Map<const RowMatrix>(Wp_.data(), H, D).transpose();
+      Eigen::Map<const RowMatrix>(v, batch, D) *
+      Eigen::Map<const RowMatrix>(Wp_.data(), H, D).transpose();
 
   // Ranks: the k best units of each sample, kept sorted in a k-slot array while the units are
   // scanned in index order; core::ranks_before (I descending, then index ascending) is a strict
@@ -119,8 +120,7 @@ template class CompetingUnitsUpdate<float>;
 template class CompetingUnitsUpdate<double>;
 
 void CompetingUnitsParams::validate() const {
-  core::require(hidden > 0 && hidden <= (std::int64_t{1} << 24), "hidden",
-                "must lie in [1, 2^24]");
+  core::require(hidden > 0 && hidden <= (std::int64_t{1} << 24), "hidden", "must lie in [1, 2^24]");
   rule.validate(hidden);
   core::require(std::isfinite(eps0) && eps0 > 0 && eps0 <= 1, "eps0", "must lie in (0, 1]");
   core::require(batch > 0 && batch <= 65536, "batch", "must lie in [1, 65536]");
@@ -133,7 +133,8 @@ std::vector<float> initial_competing_weights(std::int64_t hidden, std::int64_t i
   const core::CounterRng rng{seed};
 #pragma omp parallel for schedule(static)
   for (std::int64_t e = 0; e < hidden * inputs; ++e) {
-    W[e] = static_cast<float>(rng.normal(core::RngPurpose::Weights, 0, static_cast<std::uint64_t>(e)));
+    W[e] =
+        static_cast<float>(rng.normal(core::RngPurpose::Weights, 0, static_cast<std::uint64_t>(e)));
   }
   return W;
 }
@@ -158,7 +159,8 @@ double converged_fraction(const std::vector<float>& W, std::int64_t hidden, doub
 #pragma omp parallel for schedule(static) reduction(+ : converged)
   for (std::int64_t mu = 0; mu < hidden; ++mu) {
     double norm = 0;  // Σ_i |W_μi|^p, accumulated in double
-    for (std::int64_t i = 0; i < D; ++i) norm += std::pow(std::abs(static_cast<double>(W[mu * D + i])), p);
+    for (std::int64_t i = 0; i < D; ++i)
+      norm += std::pow(std::abs(static_cast<double>(W[mu * D + i])), p);
     converged += std::abs(norm - 1.0) < tolerance;
   }
   return static_cast<double>(converged) / static_cast<double>(hidden);

@@ -132,8 +132,7 @@ void check_samples(const DenseMatrix<double>& samples) {
 // histories at the end of each epoch.
 template <class Rule>
 LocalRuleResult train(LocalRule name, Rule rule, RowMatrix W, const DenseMatrix<double>& samples,
-                      const LocalRuleParams& params,
-                      const core::ProgressFn& progress) {
+                      const LocalRuleParams& params, const core::ProgressFn& progress) {
   const std::int64_t S = samples.rows, M = W.rows();
   const ConstRowMap X = view(samples);
   LocalRuleResult result;
@@ -204,8 +203,7 @@ double LocalRuleParams::rate_at(std::int64_t presentation, std::int64_t samples)
 }
 
 LocalRuleResult train_local_rule(LocalRule rule, const DenseMatrix<double>& samples,
-                                 const LocalRuleParams& params,
-                                 const core::ProgressFn& progress) {
+                                 const LocalRuleParams& params, const core::ProgressFn& progress) {
   params.validate();
   check_samples(samples);
   const std::int64_t D = samples.cols;

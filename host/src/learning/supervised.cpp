@@ -75,8 +75,9 @@ Dataset synthetic_prototypes(std::int64_t count, std::int64_t side, std::int64_t
     data.labels[s] = label;
     for (std::int64_t i = 0; i < D; ++i) {
       const bool kept = rng.uniform(core::RngPurpose::Samples, 3, s * D + i) < keep;
-      const bool pixel = kept ? prototypes.uniform(core::RngPurpose::Samples, 4, label * D + i) < 0.5
-                              : rng.uniform(core::RngPurpose::Samples, 5, s * D + i) < 0.5;
+      const bool pixel = kept
+                             ? prototypes.uniform(core::RngPurpose::Samples, 4, label * D + i) < 0.5
+                             : rng.uniform(core::RngPurpose::Samples, 5, s * D + i) < 0.5;
       data.x[s * D + i] = pixel ? 1.0f : 0.0f;
     }
   }
@@ -98,7 +99,8 @@ void Adam::step(const std::vector<std::vector<float>*>& params,
   ++steps;
   // Bias corrections folded into the step size (Kingma & Ba, Algorithm 1, last paragraph of §2).
   const double t = static_cast<double>(steps);
-  const auto alpha = static_cast<float>(lr * std::sqrt(1 - std::pow(beta2, t)) / (1 - std::pow(beta1, t)));
+  const auto alpha =
+      static_cast<float>(lr * std::sqrt(1 - std::pow(beta2, t)) / (1 - std::pow(beta1, t)));
   const auto b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
   const auto eps = static_cast<float>(epsilon);
   for (std::size_t a = 0; a < params.size(); ++a) {
@@ -210,7 +212,8 @@ double TopLayer::accuracy(const std::vector<float>& features,
   const RowMatrix z = ConstMap(features.data(), count, hidden_) *
                       ConstMap(S_.data(), classes_, hidden_).transpose();
   std::int64_t correct = 0;
-  for (std::int64_t b = 0; b < count; ++b) correct += argmax_row(z.row(b).data(), classes_) == labels[b];
+  for (std::int64_t b = 0; b < count; ++b)
+    correct += argmax_row(z.row(b).data(), classes_) == labels[b];
   return static_cast<double>(correct) / static_cast<double>(count);
 }
 
@@ -234,7 +237,8 @@ Mlp::Mlp(std::int64_t dims, std::int64_t classes, const MlpParams& params)
   b2_.assign(static_cast<std::size_t>(classes), 0.0f);
   // He initialization, N(0, 2 / fan-in): keeps the ReLU layer's activations of order one.
   const core::CounterRng rng{params.seed};
-  const double s1 = std::sqrt(2.0 / static_cast<double>(dims)), s2 = std::sqrt(2.0 / static_cast<double>(H));
+  const double s1 = std::sqrt(2.0 / static_cast<double>(dims)),
+               s2 = std::sqrt(2.0 / static_cast<double>(H));
   for (std::size_t e = 0; e < W1_.size(); ++e) {
     W1_[e] = static_cast<float>(s1 * rng.normal(core::RngPurpose::Weights, 2, e));
   }
@@ -309,10 +313,18 @@ double Mlp::accuracy(const Dataset& data) const {
 }
 
 TrainingState Mlp::state() {
-  return {{{"W1", &W1_}, {"b1", &b1_}, {"W2", &W2_}, {"b2", &b2_},
-           {"adam_m_W1", &adam_.m[0]}, {"adam_m_b1", &adam_.m[1]}, {"adam_m_W2", &adam_.m[2]},
-           {"adam_m_b2", &adam_.m[3]}, {"adam_v_W1", &adam_.v[0]}, {"adam_v_b1", &adam_.v[1]},
-           {"adam_v_W2", &adam_.v[2]}, {"adam_v_b2", &adam_.v[3]}},
+  return {{{"W1", &W1_},
+           {"b1", &b1_},
+           {"W2", &W2_},
+           {"b2", &b2_},
+           {"adam_m_W1", &adam_.m[0]},
+           {"adam_m_b1", &adam_.m[1]},
+           {"adam_m_W2", &adam_.m[2]},
+           {"adam_m_b2", &adam_.m[3]},
+           {"adam_v_W1", &adam_.v[0]},
+           {"adam_v_b1", &adam_.v[1]},
+           {"adam_v_W2", &adam_.v[2]},
+           {"adam_v_b2", &adam_.v[3]}},
           &adam_.steps};
 }
 

@@ -457,8 +457,9 @@ void DamCapacityParams::validate() const {
                 "must lie in [0, 0.5] (a flip probability)");
   core::require(trials >= 1 && trials <= 10'000, "--trials", "must lie in [1, 10000]");
   core::require(cues >= 1 && cues <= 1'000'000, "--cues", "must lie in [1, 1000000]");
-  core::require(dynamics == core::Dynamics::DiscreteSync || dynamics == core::Dynamics::DiscreteAsync,
-                "--dynamics", "must be discrete-sync or discrete-async");
+  core::require(
+      dynamics == core::Dynamics::DiscreteSync || dynamics == core::Dynamics::DiscreteAsync,
+      "--dynamics", "must be discrete-sync or discrete-async");
   core::require(std::isfinite(beta) && beta > 0, "--beta", "must be finite and positive");
   core::require(max_steps >= 1, "--steps", "must be at least 1");
   core::require(match_overlap > 0 && match_overlap <= 1, "--match", "must lie in (0, 1]");

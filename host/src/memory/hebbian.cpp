@@ -10,7 +10,8 @@ namespace attractor {
 
 core::PatternSet random_patterns(std::int64_t count, std::int64_t n, std::uint64_t seed) {
   core::require(count >= 0 && n > 0, "patterns", "need a positive N and a non-negative count");
-  core::PatternSet patterns{count, n, std::vector<std::int8_t>(static_cast<std::size_t>(count * n))};
+  core::PatternSet patterns{count, n,
+                            std::vector<std::int8_t>(static_cast<std::size_t>(count * n))};
   const core::CounterRng rng{seed};
   // Each bit is addressed by (μ, i), so threads fill rows independently and the result does not
   // depend on their number (10⁹ draws for a million-neuron network with 1000 patterns).
@@ -65,8 +66,7 @@ core::StateBatch noisy_cues(const core::PatternSet& patterns, std::int64_t cues,
                             std::uint64_t seed) {
   core::require(patterns.count > 0, "cues", "need at least one stored pattern");
   core::require(cues >= 0, "cues", "the number of cues must not be negative");
-  core::require(std::isfinite(noise) && noise >= 0 && noise <= 1, "noise",
-                "must lie in [0, 1]");
+  core::require(std::isfinite(noise) && noise >= 0 && noise <= 1, "noise", "must lie in [0, 1]");
   const std::int64_t n = patterns.n;
   core::StateBatch states(cues, n);
   const core::CounterRng rng{seed};

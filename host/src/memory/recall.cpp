@@ -23,12 +23,12 @@ void check_common(std::int64_t n, Storage storage, std::int64_t max_steps, doubl
       resolve_storage(storage, n) == Storage::Dense ? kMaxDenseN : kMaxFactoredN;
   core::require(n >= 2 && n <= max_n, "--n",
                 "must lie in [2, " + std::to_string(max_n) + "] with " +
-                    to_string(resolve_storage(storage, n)) + " weights, got " +
-                    std::to_string(n));
+                    to_string(resolve_storage(storage, n)) + " weights, got " + std::to_string(n));
   core::require(max_steps >= 1, "--steps", "must be at least 1");
   core::require(match_overlap > 0 && match_overlap <= 1, "--match", "must lie in (0, 1]");
-  core::require(dynamics == core::Dynamics::DiscreteSync || dynamics == core::Dynamics::DiscreteAsync,
-                "--dynamics", "must be discrete-sync or discrete-async");
+  core::require(
+      dynamics == core::Dynamics::DiscreteSync || dynamics == core::Dynamics::DiscreteAsync,
+      "--dynamics", "must be discrete-sync or discrete-async");
 }
 
 // Bytes of weights (dense or factored) plus B states of N float64 values.
@@ -148,12 +148,14 @@ std::vector<CapacityPoint> run_capacity(const CapacityParams& params, core::Engi
     double sum = 0, sum2 = 0, steps = 0, retrieved = 0;
     for (std::int64_t trial = 0; trial < params.trials; ++trial) {
       // One seed per (α, trial) so every point of the curve is reproducible on its own.
-      const std::uint64_t seed = params.seed * 1'000'003u + a * 10'007u + static_cast<std::uint64_t>(trial);
+      const std::uint64_t seed =
+          params.seed * 1'000'003u + a * 10'007u + static_cast<std::uint64_t>(trial);
       const core::PatternSet patterns = random_patterns(point.patterns, params.n, seed);
       const core::Network network =
           memory_network(params.rule, patterns, params.resolved_storage() == Storage::Factored);
       core::StateBatch states(point.patterns, params.n);
-      for (std::size_t k = 0; k < patterns.values.size(); ++k) states.values[k] = patterns.values[k];
+      for (std::size_t k = 0; k < patterns.values.size(); ++k)
+        states.values[k] = patterns.values[k];
       core::RunOptions options;
       options.dynamics = params.dynamics;
       options.max_steps = params.max_steps;
@@ -170,7 +172,8 @@ std::vector<CapacityPoint> run_capacity(const CapacityParams& params, core::Engi
     }
     const double count = static_cast<double>(point.patterns * params.trials);
     point.mean_overlap = sum / count;
-    point.overlap_stddev = std::sqrt(std::max(0.0, sum2 / count - point.mean_overlap * point.mean_overlap));
+    point.overlap_stddev =
+        std::sqrt(std::max(0.0, sum2 / count - point.mean_overlap * point.mean_overlap));
     point.retrieval_rate = retrieved / count;
     point.mean_steps = steps / count;
     curve.push_back(point);

@@ -103,7 +103,8 @@ class HeldSolve {
 
 // The rows that hold the task's sources: unit vectors on their DOFs.
 Eigen::MatrixXd source_rows(const PhysicalTask& task, Eigen::Index dofs) {
-  Eigen::MatrixXd G_t = Eigen::MatrixXd::Zero(dofs, static_cast<Eigen::Index>(task.source_dofs.size()));
+  Eigen::MatrixXd G_t =
+      Eigen::MatrixXd::Zero(dofs, static_cast<Eigen::Index>(task.source_dofs.size()));
   for (std::size_t s = 0; s < task.source_dofs.size(); ++s) {
     G_t(static_cast<Eigen::Index>(task.source_dofs[s]), static_cast<Eigen::Index>(s)) = 1.0;
   }
@@ -165,8 +166,8 @@ Eigen::VectorXd contrastive_gradient(const PhysicalSystem& system, const std::ve
     const Eigen::VectorXd u_F = sources.solve(task.force, task.source_values);
     C += 0.5 * per_task * task_error(task, u_F).squaredNorm();
     const Eigen::VectorXd u_C = clamped_state(sources, solver, task, u_F, rule, eta);
-    gradient += (per_task / eta) *
-                (system.energy_gradient(w, u_C) - system.energy_gradient(w, u_F));
+    gradient +=
+        (per_task / eta) * (system.energy_gradient(w, u_C) - system.energy_gradient(w, u_F));
   }
   if (cost != nullptr) *cost = C;
   return gradient;
@@ -265,10 +266,10 @@ std::vector<bool> task_eligible(const PhysicalSystem& system, std::int64_t min_h
 }
 
 // Draws `count` distinct nodes that are `eligible` and not in `taken`, in a seeded order.
-std::vector<std::int64_t> draw_nodes(const PhysicalSystem& system, const std::vector<bool>& eligible,
-                                     std::int64_t count, std::vector<std::int64_t>& taken,
-                                     const core::CounterRng& rng, std::uint32_t stream,
-                                     std::uint64_t& counter) {
+std::vector<std::int64_t> draw_nodes(const PhysicalSystem& system,
+                                     const std::vector<bool>& eligible, std::int64_t count,
+                                     std::vector<std::int64_t>& taken, const core::CounterRng& rng,
+                                     std::uint32_t stream, std::uint64_t& counter) {
   const PhysicalNetwork& net = system.network();
   auto usable = [&](std::int64_t i) {
     return eligible[static_cast<std::size_t>(i)] &&
@@ -278,8 +279,10 @@ std::vector<std::int64_t> draw_nodes(const PhysicalSystem& system, const std::ve
   std::int64_t available = 0;
   for (std::int64_t i = 0; i < net.nodes; ++i) available += usable(i);
   require(count <= available, "tasks",
-          "need " + std::to_string(count) + " more nodes far enough from the ground, the "
-          "network has " + std::to_string(available));
+          "need " + std::to_string(count) +
+              " more nodes far enough from the ground, the "
+              "network has " +
+              std::to_string(available));
   while (static_cast<std::int64_t>(nodes.size()) < count) {
     const auto node = static_cast<std::int64_t>(rng.below(
         core::RngPurpose::Tasks, stream, counter++, static_cast<std::uint32_t>(net.nodes)));
@@ -301,9 +304,11 @@ Eigen::VectorXd random_direction(int dims, const core::CounterRng& rng, std::uin
 }
 
 // One output row per node: d̂ᵀu_o along a random direction (a node's pressure in a flow network).
-Eigen::SparseMatrix<double, Eigen::RowMajor> output_rows(
-    const PhysicalSystem& system, const std::vector<std::int64_t>& nodes,
-    const core::CounterRng& rng, std::uint32_t stream, std::uint64_t& counter) {
+Eigen::SparseMatrix<double, Eigen::RowMajor> output_rows(const PhysicalSystem& system,
+                                                         const std::vector<std::int64_t>& nodes,
+                                                         const core::CounterRng& rng,
+                                                         std::uint32_t stream,
+                                                         std::uint64_t& counter) {
   const int k = system.network().node_dofs();
   std::vector<Eigen::Triplet<double>> entries;
   for (std::size_t o = 0; o < nodes.size(); ++o) {
@@ -347,7 +352,8 @@ std::vector<PhysicalTask> allostery_tasks(const PhysicalSystem& system,
     std::vector<std::int64_t> taken;
     task.input_nodes = draw_nodes(system, eligible, inputs, taken, rng, stream, counter);
     task.output_nodes = draw_nodes(system, eligible, outputs, taken, rng, stream, counter);
-    Eigen::VectorXd direction = random_direction(static_cast<int>(inputs) * k, rng, stream, counter);
+    Eigen::VectorXd direction =
+        random_direction(static_cast<int>(inputs) * k, rng, stream, counter);
     if (inputs >= 2) {
       // No net force: a net current or push would drain into the ground through every path and
       // drive the network's most global mode rather than a response between its nodes.
@@ -404,7 +410,8 @@ std::vector<PhysicalTask> source_target_tasks(const PhysicalSystem& system, std:
     task.source_values.resize(sources - 1);
     for (std::int64_t s = 0; s + 1 < sources; ++s) {
       task.source_dofs.push_back(system.dof(held[static_cast<std::size_t>(s)]));
-      const double p = 2.0 * rng.uniform(core::RngPurpose::Tasks, stream, counter++) - 1.0 - p_ground;
+      const double p =
+          2.0 * rng.uniform(core::RngPurpose::Tasks, stream, counter++) - 1.0 - p_ground;
       task.source_values[s] = p;
       low = std::min(low, p);
       high = std::max(high, p);
@@ -469,8 +476,8 @@ FeatureTable parse_feature_csv(std::istream& in, const std::string& path) {
     std::vector<std::string> row;
     for (std::string cell; std::getline(cells, cell, ',');) row.push_back(cell);
     require(static_cast<std::int64_t>(row.size()) == table.features + 1, path,
-            "line " + std::to_string(line_no) + ": expected " +
-                std::to_string(table.features + 1) + " values");
+            "line " + std::to_string(line_no) + ": expected " + std::to_string(table.features + 1) +
+                " values");
     for (std::int64_t f = 0; f < table.features; ++f) {
       std::size_t used = 0;
       double value = 0;
@@ -480,9 +487,10 @@ FeatureTable parse_feature_csv(std::istream& in, const std::string& path) {
         used = 0;
       }
       require(used == row[static_cast<std::size_t>(f)].size() && used > 0 && std::isfinite(value),
-              path, "line " + std::to_string(line_no) + ": '" +
-                        core::printable_excerpt(row[static_cast<std::size_t>(f)]) +
-                        "' is not a finite number");
+              path,
+              "line " + std::to_string(line_no) + ": '" +
+                  core::printable_excerpt(row[static_cast<std::size_t>(f)]) +
+                  "' is not a finite number");
       table.x.push_back(value);
     }
     const std::int64_t label = parse_int(row.back(), line_no);
@@ -508,12 +516,14 @@ ClassificationTasks classification_tasks(const PhysicalSystem& system, const Fea
   // other: a single node's response to its own force is positive everywhere (the Green's
   // function of a grounded Laplacian), a pair's can take either sign at an output.
   const std::vector<bool> eligible = task_eligible(system, 1);
-  const auto inputs = draw_nodes(system, eligible, 2 * (table.features + 1), taken, rng, 0, counter);
+  const auto inputs =
+      draw_nodes(system, eligible, 2 * (table.features + 1), taken, rng, 0, counter);
   const auto outputs = draw_nodes(system, eligible, table.classes, taken, rng, 0, counter);
   const auto A = output_rows(system, outputs, rng, 0, counter);
   std::vector<Eigen::VectorXd> input_directions;
   for (std::size_t i = 0; i < inputs.size(); i += 2) {
-    input_directions.push_back(k == 1 ? Eigen::VectorXd::Ones(1) : random_direction(k, rng, 0, counter));
+    input_directions.push_back(k == 1 ? Eigen::VectorXd::Ones(1)
+                                      : random_direction(k, rng, 0, counter));
   }
 
   // A seeded split, the same for every run with this seed.
@@ -533,13 +543,17 @@ ClassificationTasks classification_tasks(const PhysicalSystem& system, const Fea
       deviation(static_cast<std::size_t>(table.features), 0.0);
   for (std::int64_t s = 0; s < trains; ++s) {
     for (std::int64_t f = 0; f < table.features; ++f) {
-      mean[static_cast<std::size_t>(f)] += table.x[static_cast<std::size_t>(order[static_cast<std::size_t>(s)] * table.features + f)];
+      mean[static_cast<std::size_t>(f)] +=
+          table
+              .x[static_cast<std::size_t>(order[static_cast<std::size_t>(s)] * table.features + f)];
     }
   }
   for (double& m : mean) m /= static_cast<double>(trains);
   for (std::int64_t s = 0; s < trains; ++s) {
     for (std::int64_t f = 0; f < table.features; ++f) {
-      const double d = table.x[static_cast<std::size_t>(order[static_cast<std::size_t>(s)] * table.features + f)] - mean[static_cast<std::size_t>(f)];
+      const double d = table.x[static_cast<std::size_t>(
+                           order[static_cast<std::size_t>(s)] * table.features + f)] -
+                       mean[static_cast<std::size_t>(f)];
       deviation[static_cast<std::size_t>(f)] += d * d;
     }
   }
@@ -556,7 +570,9 @@ ClassificationTasks classification_tasks(const PhysicalSystem& system, const Fea
       double value = 1.0;  // the bias pair
       if (static_cast<std::int64_t>(i) < table.features) {
         const double sd = deviation[i];
-        value = sd > 0 ? (table.x[static_cast<std::size_t>(sample * table.features) + i] - mean[i]) / sd : 0.0;
+        value =
+            sd > 0 ? (table.x[static_cast<std::size_t>(sample * table.features) + i] - mean[i]) / sd
+                   : 0.0;
       }
       for (int c = 0; c < k; ++c) {
         task.force[system.dof(inputs[2 * i], c)] = force * value * input_directions[i][c];
@@ -602,7 +618,8 @@ double classification_accuracy(const PhysicalSystem& system, const std::vector<d
   solver.factorize(system.hessian(w));
   Eigen::MatrixXd outputs(static_cast<Eigen::Index>(tasks.size()), tasks.front().A.rows());
   for (std::size_t t = 0; t < tasks.size(); ++t) {
-    outputs.row(static_cast<Eigen::Index>(t)) = (tasks[t].A * free_state(solver, tasks[t])).transpose();
+    outputs.row(static_cast<Eigen::Index>(t)) =
+        (tasks[t].A * free_state(solver, tasks[t])).transpose();
   }
   return argmax_accuracy(outputs, labels);
 }
@@ -615,7 +632,8 @@ LinearResponseBound linear_response_bound(const PhysicalSystem& system,
     for (int c = 0; c < system.network().node_dofs(); ++c) dofs.push_back(system.dof(node, c));
   }
   auto design = [&](const std::vector<PhysicalTask>& tasks) {
-    Eigen::MatrixXd X(static_cast<Eigen::Index>(tasks.size()), static_cast<Eigen::Index>(dofs.size()));
+    Eigen::MatrixXd X(static_cast<Eigen::Index>(tasks.size()),
+                      static_cast<Eigen::Index>(dofs.size()));
     for (std::size_t t = 0; t < tasks.size(); ++t) {
       for (std::size_t d = 0; d < dofs.size(); ++d) {
         X(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(d)) = tasks[t].force[dofs[d]];
@@ -625,7 +643,8 @@ LinearResponseBound linear_response_bound(const PhysicalSystem& system,
   };
   const Eigen::MatrixXd X = design(data.train), X_test = design(data.test);
   Eigen::MatrixXd Y(X.rows(), data.train.front().B.size());
-  for (std::size_t t = 0; t < data.train.size(); ++t) Y.row(static_cast<Eigen::Index>(t)) = data.train[t].B.transpose();
+  for (std::size_t t = 0; t < data.train.size(); ++t)
+    Y.row(static_cast<Eigen::Index>(t)) = data.train[t].B.transpose();
   // The paired inputs make the columns dependent; the complete orthogonal decomposition gives
   // the minimum-norm least-squares map all the same.
   const Eigen::MatrixXd M = X.completeOrthogonalDecomposition().solve(Y);

@@ -105,21 +105,20 @@ void validate(const PhysicalNetwork& net, const std::string& what) {
   require(net.kind == PhysicalKind::Flow || !net.positions.empty(), what,
           "an elastic network needs node positions");
   require(!net.edges.empty(), what, "has no edges");
-  require(net.w.size() == net.edges.size(), what,
-          std::to_string(net.edges.size()) + " edges but " + std::to_string(net.w.size()) +
-              " weights");
+  require(
+      net.w.size() == net.edges.size(), what,
+      std::to_string(net.edges.size()) + " edges but " + std::to_string(net.w.size()) + " weights");
   // A connected graph of N nodes has at least N − 1 edges: checked before the sets are
   // allocated, so a node count alone cannot ask for memory.
   require(static_cast<std::int64_t>(net.edges.size()) >= net.nodes - 1, what,
           "the graph is disconnected: " + std::to_string(net.nodes) + " nodes need at least " +
-              std::to_string(net.nodes - 1) + " edges, it has " +
-              std::to_string(net.edges.size()));
+              std::to_string(net.nodes - 1) + " edges, it has " + std::to_string(net.edges.size()));
   std::set<std::pair<std::int64_t, std::int64_t>> seen;
   DisjointSets components(net.nodes);
   for (std::size_t e = 0; e < net.edges.size(); ++e) {
     const auto [i, j] = net.edges[e];
-    const std::string edge = "edge " + std::to_string(e) + " (" + std::to_string(i) + ", " +
-                             std::to_string(j) + ")";
+    const std::string edge =
+        "edge " + std::to_string(e) + " (" + std::to_string(i) + ", " + std::to_string(j) + ")";
     require(i >= 0 && i < net.nodes && j >= 0 && j < net.nodes, what,
             edge + " names a node outside 0.." + std::to_string(net.nodes - 1));
     require(i != j, what, edge + " is a self-loop");
@@ -135,8 +134,7 @@ void validate(const PhysicalNetwork& net, const std::string& what) {
   }
   for (std::int64_t node = 1; node < net.nodes; ++node) {
     require(components.find(node) == components.find(0), what,
-            "the graph is disconnected: node " + std::to_string(node) +
-                " has no path to node 0");
+            "the graph is disconnected: node " + std::to_string(node) + " has no path to node 0");
   }
   const std::size_t pins = net.kind == PhysicalKind::Elastic ? std::size_t(net.space_dim) : 1u;
   require(!net.ground.empty(), what,
@@ -185,7 +183,8 @@ PhysicalSystem::PhysicalSystem(PhysicalNetwork network, const std::string& what)
       if (dof(j, c) >= 0) entries.emplace_back(row, static_cast<int>(dof(j, c)), r_hat);
     }
   }
-  B_.resize(static_cast<Eigen::Index>(network_.edges.size()), static_cast<Eigen::Index>(free_dofs_));
+  B_.resize(static_cast<Eigen::Index>(network_.edges.size()),
+            static_cast<Eigen::Index>(free_dofs_));
   B_.setFromTriplets(entries.begin(), entries.end());
 }
 
@@ -231,8 +230,8 @@ Eigen::VectorXd PhysicalSystem::energy_gradient(const std::vector<double>& w,
   const Eigen::VectorXd b_u = extensions(u);
   Eigen::VectorXd gradient(b_u.size());
   for (Eigen::Index e = 0; e < b_u.size(); ++e) {
-    gradient[e] = 0.5 * edge_phi_derivative(network_.phi, w[static_cast<std::size_t>(e)]) *
-                  b_u[e] * b_u[e];
+    gradient[e] =
+        0.5 * edge_phi_derivative(network_.phi, w[static_cast<std::size_t>(e)]) * b_u[e] * b_u[e];
   }
   return gradient;
 }
@@ -290,7 +289,8 @@ std::vector<std::pair<double, std::array<std::int64_t, 2>>> nearest_pairs(
         }
         if (ring != r) continue;
         for (int c = d - 1; c >= 0; --c) {
-          const std::int64_t coord = home[static_cast<std::size_t>(c)] + delta[static_cast<std::size_t>(c)];
+          const std::int64_t coord =
+              home[static_cast<std::size_t>(c)] + delta[static_cast<std::size_t>(c)];
           inside = inside && coord >= 0 && coord < cells_per_axis;
           index = index * cells_per_axis + coord;
         }
@@ -306,7 +306,8 @@ std::vector<std::pair<double, std::array<std::int64_t, 2>>> nearest_pairs(
           }
         }
       }
-      if (static_cast<int>(best.size()) >= k && best.top().first <= static_cast<double>(r) * h) break;
+      if (static_cast<int>(best.size()) >= k && best.top().first <= static_cast<double>(r) * h)
+        break;
     }
     for (; !best.empty(); best.pop()) {
       const std::int64_t j = best.top().second;
@@ -327,12 +328,15 @@ std::vector<std::int64_t> make_ground(const PhysicalNetwork& net, Grounding grou
         high(static_cast<std::size_t>(net.space_dim), -1e300);
     for (std::int64_t i = 0; i < net.nodes; ++i) {
       for (int c = 0; c < net.space_dim; ++c) {
-        low[static_cast<std::size_t>(c)] = std::min(low[static_cast<std::size_t>(c)], position(net, i, c));
-        high[static_cast<std::size_t>(c)] = std::max(high[static_cast<std::size_t>(c)], position(net, i, c));
+        low[static_cast<std::size_t>(c)] =
+            std::min(low[static_cast<std::size_t>(c)], position(net, i, c));
+        high[static_cast<std::size_t>(c)] =
+            std::max(high[static_cast<std::size_t>(c)], position(net, i, c));
       }
     }
     double volume = 1;
-    for (int c = 0; c < net.space_dim; ++c) volume *= high[static_cast<std::size_t>(c)] - low[static_cast<std::size_t>(c)];
+    for (int c = 0; c < net.space_dim; ++c)
+      volume *= high[static_cast<std::size_t>(c)] - low[static_cast<std::size_t>(c)];
     const double margin =
         0.5 * std::pow(volume / static_cast<double>(net.nodes), 1.0 / net.space_dim);
     std::vector<std::int64_t> ground;
@@ -446,7 +450,8 @@ PhysicalNetwork lattice_network(PhysicalKind kind, std::int64_t rows, std::int64
   const double row_height = triangular ? std::sqrt(3.0) / 2.0 : 1.0;
   for (std::int64_t r = 0; r < rows; ++r) {
     for (std::int64_t c = 0; c < cols; ++c) {
-      net.positions.push_back(static_cast<double>(c) + (triangular ? 0.5 * static_cast<double>(r % 2) : 0.0));
+      net.positions.push_back(static_cast<double>(c) +
+                              (triangular ? 0.5 * static_cast<double>(r % 2) : 0.0));
       net.positions.push_back(static_cast<double>(r) * row_height);
     }
   }
@@ -538,7 +543,8 @@ PhysicalNetwork read_physical_network(const std::string& path) {
   PhysicalNetwork net;
   try {
     net.kind = parse_enum<PhysicalKind>(field<std::string>(doc, "kind", path), "kind");
-    if (doc.contains("phi")) net.phi = parse_enum<EdgeResponse>(field<std::string>(doc, "phi", path), "phi");
+    if (doc.contains("phi"))
+      net.phi = parse_enum<EdgeResponse>(field<std::string>(doc, "phi", path), "phi");
   } catch (const core::InputError& e) {
     const std::string message = e.what();
     if (message.rfind(path, 0) == 0) throw;

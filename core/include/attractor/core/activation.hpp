@@ -15,11 +15,10 @@ namespace attractor::core {
 enum class ActivationKind { Sign, Tanh, Logistic, Linear };
 constexpr NameTable<ActivationKind, 4> enum_names(ActivationKind) {
   return {"activation",
-         {{
-          {ActivationKind::Sign, "sign"},
-          {ActivationKind::Tanh, "tanh"},
-          {ActivationKind::Logistic, "logistic"},
-          {ActivationKind::Linear, "linear"}}}};
+          {{{ActivationKind::Sign, "sign"},
+            {ActivationKind::Tanh, "tanh"},
+            {ActivationKind::Logistic, "logistic"},
+            {ActivationKind::Linear, "linear"}}}};
 }
 
 struct Activation {
@@ -89,8 +88,8 @@ ATTRACTOR_HD double activate_inverse_integral(ActivationKind kind, double gain, 
 
 // G(g(u)), the same quantity as activate_inverse_integral(g(u)) but computed from u, which stays
 // accurate where the neuron saturates (there 1 − V² or 1 − V underflows and the V form loses
-// every digit). With x = βu:  tanh  [V x − ln cosh x] / β;  logistic  [V x − ln(1 + eˣ) + ln 2] / β;
-// linear  β u² / 2.
+// every digit). With x = βu:  tanh  [V x − ln cosh x] / β;  logistic  [V x − ln(1 + eˣ) + ln 2] /
+// β; linear  β u² / 2.
 ATTRACTOR_HD double activate_energy_term(ActivationKind kind, double gain, double u) {
   const double x = gain * u;
   const double ax = fabs(x);

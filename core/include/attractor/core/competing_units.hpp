@@ -16,9 +16,9 @@ namespace attractor::core {
 // Units converge to Σ_i |W_μi|^p = 1. Ranks are by I descending, ties to the lower unit index,
 // on every backend.
 struct CompetingUnitsRule {
-  double p = 3;            // the Lebesgue norm the synapses converge to
-  std::int64_t rank = 7;   // k: the k-th ranked unit of a sample is pushed away from it
-  double delta = 0.4;      // Δ: the strength of that anti-Hebbian push
+  double p = 3;           // the Lebesgue norm the synapses converge to
+  std::int64_t rank = 7;  // k: the k-th ranked unit of a sample is pushed away from it
+  double delta = 0.4;     // Δ: the strength of that anti-Hebbian push
 
   void validate(std::int64_t hidden) const;  // InputError for out-of-range values
 };

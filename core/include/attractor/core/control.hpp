@@ -99,8 +99,8 @@ std::int64_t check_batch(const ControlledNetwork& net, const ControlProblem& pro
                          const std::vector<double>& controls);
 
 // The element-wise steps of the projected-gradient solver, one definition for every backend. The
-// preconditioner is D = diag(1/W_c) on interval c (see attractor::SolveOptions), so a scaled gradient
-// step is x − α g / W_c; P clamps to the entry's box [−bound, bound].
+// preconditioner is D = diag(1/W_c) on interval c (see attractor::SolveOptions), so a scaled
+// gradient step is x − α g / W_c; P clamps to the entry's box [−bound, bound].
 ATTRACTOR_HD double clamp_to_bound(double x, double bound) {
   return x < -bound ? -bound : (x > bound ? bound : x);
 }
@@ -170,8 +170,8 @@ class ControlBatch {
                      const std::vector<double>& initial_controls,
                      std::vector<CostTerms>& costs) = 0;
   // d_p = P(x_p − α_p D g_p) − x_p (projected_step), with its Direction.
-  virtual void directions(const std::vector<std::int64_t>& which,
-                          const std::vector<double>& alpha, std::vector<Direction>& out) = 0;
+  virtual void directions(const std::vector<std::int64_t>& which, const std::vector<double>& alpha,
+                          std::vector<Direction>& out) = 0;
   // t_p = P(x_p + θ_p d_p) (trial_point); J and ∇J at t_p.
   virtual void trials(const std::vector<std::int64_t>& which, const std::vector<double>& theta,
                       std::vector<CostTerms>& out) = 0;

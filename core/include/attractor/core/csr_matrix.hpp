@@ -32,7 +32,6 @@ struct Triplet {
 // Builds a CSR matrix from unordered triplets; duplicates are summed (as SciPy's tocsr does).
 // Throws InputError naming `what` for an index outside rows × cols.
 CsrMatrix<double> csr_from_triplets(std::int64_t rows, std::int64_t cols,
-                                    std::vector<Triplet<double>> triplets,
-                                    const std::string& what);
+                                    std::vector<Triplet<double>> triplets, const std::string& what);
 
 }  // namespace attractor::core

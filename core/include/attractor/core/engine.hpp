@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "attractor/core/enum_names.hpp"
 #include "attractor/core/network.hpp"
 #include "attractor/core/progress.hpp"
 #include "attractor/core/state_batch.hpp"
-#include "attractor/core/enum_names.hpp"
 
 namespace attractor::core {
 
@@ -19,38 +19,31 @@ namespace attractor::core {
 enum class Dynamics { DiscreteSync, DiscreteAsync, GlauberSync, GlauberAsync, Continuous };
 constexpr NameTable<Dynamics, 5> enum_names(Dynamics) {
   return {"dynamics",
-         {{
-          {Dynamics::DiscreteSync, "discrete-sync"},
-          {Dynamics::DiscreteAsync, "discrete-async"},
-          {Dynamics::GlauberSync, "glauber-sync"},
-          {Dynamics::GlauberAsync, "glauber"},
-          {Dynamics::Continuous, "continuous"}}}};
+          {{{Dynamics::DiscreteSync, "discrete-sync"},
+            {Dynamics::DiscreteAsync, "discrete-async"},
+            {Dynamics::GlauberSync, "glauber-sync"},
+            {Dynamics::GlauberAsync, "glauber"},
+            {Dynamics::Continuous, "continuous"}}}};
 }
 enum class Integrator { Euler, RK4, Dopri5 };
 constexpr NameTable<Integrator, 3> enum_names(Integrator) {
-  return {"integrator",
-         {{
-          {Integrator::Euler, "euler"},
-          {Integrator::RK4, "rk4"},
-          {Integrator::Dopri5, "dopri5"}}}};
+  return {
+      "integrator",
+      {{{Integrator::Euler, "euler"}, {Integrator::RK4, "rk4"}, {Integrator::Dopri5, "dopri5"}}}};
 }
 enum class Outcome { FixedPoint, LimitCycle, Wandering };
 constexpr NameTable<Outcome, 3> enum_names(Outcome) {
   return {"outcome",
-         {{
-          {Outcome::FixedPoint, "fixed_point"},
-          {Outcome::LimitCycle, "limit_cycle"},
-          {Outcome::Wandering, "wandering"}}}};
+          {{{Outcome::FixedPoint, "fixed_point"},
+            {Outcome::LimitCycle, "limit_cycle"},
+            {Outcome::Wandering, "wandering"}}}};
 }
 // Arithmetic of a backend's weights and states. The CPU engine is float64 throughout; the CUDA
 // engine offers float32 (its fast path: half the bytes per synapse) and float64 (the same
 // arithmetic as the reference, for checks and for dynamics that need it).
 enum class Precision { Float32, Float64 };
 constexpr NameTable<Precision, 2> enum_names(Precision) {
-  return {"precision",
-         {{
-          {Precision::Float32, "float32"},
-          {Precision::Float64, "float64"}}}};
+  return {"precision", {{{Precision::Float32, "float32"}, {Precision::Float64, "float64"}}}};
 }
 
 // How to evolve a batch. "Step" means one synchronous update, one asynchronous sweep (each neuron
@@ -61,8 +54,8 @@ struct RunOptions {
   double dt = 0.05;  // fixed step (Euler, RK4); first trial step (Dopri5)
   std::int64_t max_steps = 1000;
   double t_end = std::numeric_limits<double>::infinity();  // continuous: stop at this time
-  double tol = 1e-6;    // continuous fixed point: ‖du/dt‖₂ ≤ tol
-  double rtol = 1e-6;   // Dopri5 local error control
+  double tol = 1e-6;   // continuous fixed point: ‖du/dt‖₂ ≤ tol
+  double rtol = 1e-6;  // Dopri5 local error control
   double atol = 1e-9;
   int max_period = 32;  // longest cycle looked for, in steps (discrete) or sections (continuous)
   double cycle_tol = 1e-4;  // continuous: section return ‖Δu‖ ≤ cycle_tol · excursion of the orbit
@@ -84,12 +77,12 @@ struct RunOptions {
 
 struct StateResult {
   Outcome outcome = Outcome::Wandering;
-  std::int64_t steps = 0;     // steps taken, including the one that confirmed convergence
-  double time = 0.0;          // continuous: integration time reached
-  std::int64_t period = 0;    // limit cycle: steps (discrete) or sections (continuous) per cycle
-  double period_time = 0.0;   // continuous limit cycle: period in time units
+  std::int64_t steps = 0;    // steps taken, including the one that confirmed convergence
+  double time = 0.0;         // continuous: integration time reached
+  std::int64_t period = 0;   // limit cycle: steps (discrete) or sections (continuous) per cycle
+  double period_time = 0.0;  // continuous limit cycle: period in time units
   double energy = std::numeric_limits<double>::quiet_NaN();  // final; NaN when undefined
-  double residual = 0.0;      // continuous: ‖du/dt‖₂ at the final state
+  double residual = 0.0;              // continuous: ‖du/dt‖₂ at the final state
   std::int64_t matched_pattern = -1;  // fixed point with m^μ ≥ match_overlap, else −1
   double best_overlap = std::numeric_limits<double>::quiet_NaN();  // max_μ m^μ, when patterns
 };
@@ -116,14 +109,14 @@ struct RunResult {
 };
 
 // A backend that evolves a batch of states of one network in place. Implementations: the CPU
-// reference (attractor::CpuEngine) and the CUDA engine; nothing above this interface knows which runs.
+// reference (attractor::CpuEngine) and the CUDA engine; nothing above this interface knows which
+// runs.
 class Engine {
  public:
   virtual ~Engine() = default;
   virtual std::string name() const = 0;
   // `states` holds the initial states on entry and the final ones on return.
-  virtual RunResult run(const Network& network, StateBatch& states,
-                        const RunOptions& options) = 0;
+  virtual RunResult run(const Network& network, StateBatch& states, const RunOptions& options) = 0;
 };
 
 // One neuron at a time (discrete-async, glauber) rather than all at once.
@@ -134,6 +127,5 @@ inline bool is_glauber(Dynamics d) {
   return d == Dynamics::GlauberSync || d == Dynamics::GlauberAsync;
 }
 inline bool is_discrete(Dynamics d) { return d != Dynamics::Continuous; }
-
 
 }  // namespace attractor::core

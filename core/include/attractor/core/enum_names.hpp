@@ -56,8 +56,7 @@ E parse_enum(const std::string& name, const std::string& what) {
     if (name == entry.name) return entry.value;
   }
   throw InputError(what + ": unknown " + enum_names(E{}).noun + " '" + printable_excerpt(name) +
-                   "' (expected " +
-                   join_choices(enum_choices<E>()) + ")");
+                   "' (expected " + join_choices(enum_choices<E>()) + ")");
 }
 
 }  // namespace attractor::core

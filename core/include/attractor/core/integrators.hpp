@@ -79,7 +79,8 @@ inline std::vector<double> section_direction(std::uint64_t seed, std::int64_t n)
   const double scale = 1.0 / std::sqrt(static_cast<double>(n));
   std::vector<double> w(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) {
-    w[static_cast<std::size_t>(i)] = scale * rng.sign(RngPurpose::Section, 0, static_cast<std::uint64_t>(i));
+    w[static_cast<std::size_t>(i)] =
+        scale * rng.sign(RngPurpose::Section, 0, static_cast<std::uint64_t>(i));
   }
   return w;
 }

@@ -30,9 +30,8 @@ inline constexpr std::int64_t kMaxEstimate = std::int64_t{1} << 60;
 
 // The product of `factors`, each non-negative; InputError("<what>: <quantity> is more than
 // <limit>") when it exceeds `limit` or int64 (checked factor by factor, so it never wraps).
-inline std::int64_t checked_product(std::initializer_list<std::int64_t> factors,
-                                    std::int64_t limit, const std::string& what,
-                                    const std::string& quantity) {
+inline std::int64_t checked_product(std::initializer_list<std::int64_t> factors, std::int64_t limit,
+                                    const std::string& what, const std::string& quantity) {
   std::int64_t product = 1;
   for (const std::int64_t factor : factors) {
     require(factor >= 0, what, quantity + " has a negative factor");

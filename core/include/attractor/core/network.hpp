@@ -34,9 +34,7 @@ struct Network {
 
   std::int64_t size() const;
   std::int64_t synapse_count() const;  // entries of T: N² when dense or factored, nnz for CSR
-  double effective_bias(std::int64_t i) const {
-    return (bias.empty() ? 0.0 : bias[i]) - threshold;
-  }
+  double effective_bias(std::int64_t i) const { return (bias.empty() ? 0.0 : bias[i]) - threshold; }
   // Throws InputError naming `what` when T is not square, the bias has the wrong length, or any
   // value is NaN/Inf.
   void validate(const std::string& what) const;

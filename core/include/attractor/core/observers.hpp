@@ -42,11 +42,9 @@ class Recorder {
 
   // x: s or V = g(u) for state b; tx: T x (read only when the energy is defined); state: s or u,
   // the state as the engine holds it.
-  void record(std::int64_t b, double time, const double* x, const double* tx,
-              const double* state);
+  void record(std::int64_t b, double time, const double* x, const double* tx, const double* state);
   // The state's final values, which stand in for every record after it stopped.
-  void finish(std::int64_t b, double time, const double* x, const double* tx,
-              const double* state);
+  void finish(std::int64_t b, double time, const double* x, const double* tx, const double* state);
   Recording assemble() const;
 
  private:

@@ -46,13 +46,13 @@ ATTRACTOR_HD Philox4x32 philox4x32_10(Philox4x32 ctr, std::uint32_t key0, std::u
 #pragma GCC diagnostic ignored "-Wshadow"
 #endif
 enum class RngPurpose : std::uint32_t {
-  Patterns = 1,      // stored patterns ξ^μ_i
-  CueNoise = 2,      // bit flips that turn a pattern into a noisy cue
-  AsyncOrder = 3,    // the random update order of an asynchronous sweep
-  Section = 4,       // the projection that defines the Poincaré section for cycle detection
-  Weights = 5,       // random couplings
-  InitialState = 6,  // random initial states
-  Samples = 7,       // synthetic input samples for the learning rules
+  Patterns = 1,        // stored patterns ξ^μ_i
+  CueNoise = 2,        // bit flips that turn a pattern into a noisy cue
+  AsyncOrder = 3,      // the random update order of an asynchronous sweep
+  Section = 4,         // the projection that defines the Poincaré section for cycle detection
+  Weights = 5,         // random couplings
+  InitialState = 6,    // random initial states
+  Samples = 7,         // synthetic input samples for the learning rules
   MinibatchOrder = 8,  // the shuffled order of training samples in each epoch
   Graph = 9,           // node positions of random physical networks
   Tasks = 10,          // input and output nodes, forces and targets of physical learning tasks
@@ -77,8 +77,7 @@ struct CounterRng {
                          static_cast<std::uint32_t>(seed >> 32));
   }
   // Uniform in [0, 1) with 53 random bits.
-  ATTRACTOR_HD double uniform(RngPurpose purpose, std::uint32_t stream,
-                              std::uint64_t index) const {
+  ATTRACTOR_HD double uniform(RngPurpose purpose, std::uint32_t stream, std::uint64_t index) const {
     const Philox4x32 r = draw(purpose, stream, index);
     const std::uint64_t bits = (static_cast<std::uint64_t>(r.v[0]) << 21) ^ (r.v[1] >> 11);
     return static_cast<double>(bits & ((std::uint64_t{1} << 53) - 1)) * 0x1.0p-53;

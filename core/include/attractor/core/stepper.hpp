@@ -3,8 +3,8 @@
 // decision of a run — which states still run, outcomes, cycle and section bookkeeping, step-size
 // control, chunking, records, progress — and asks a Stepper only for arithmetic on the vectors it
 // holds: products, fused updates with their fingerprints, integrator stages, reduced norms,
-// section points. attractor::CpuEngine and cuda::CudaEngine each implement a Stepper and nothing else,
-// so every decision the GPU path takes is the one the CPU tests execute.
+// section points. attractor::CpuEngine and cuda::CudaEngine each implement a Stepper and nothing
+// else, so every decision the GPU path takes is the one the CPU tests execute.
 //
 // States are addressed by their index b in the batch; `which` lists the states an operation
 // applies to, in increasing order, and per-state results come back in the same order.
@@ -72,8 +72,8 @@ class Stepper {
   // last max_period + 1 fingerprints the backend keeps for it (started from the loaded state).
   virtual void sync_steps(const std::vector<std::int64_t>& which, std::int64_t steps,
                           SyncChunk& out) = 0;
-  // Asynchronous sweeps (see attractor::CpuEngine for the order): each listed state sweeps until it has
-  // done `until` sweeps in all, or, under the sign rule, until a sweep flips nothing (settled).
+  // Asynchronous sweeps (see attractor::CpuEngine for the order): each listed state sweeps until it
+  // has done `until` sweeps in all, or, under the sign rule, until a sweep flips nothing (settled).
   virtual void async_sweeps(const std::vector<std::int64_t>& which, std::int64_t until,
                             std::vector<std::int64_t>& sweeps,
                             std::vector<std::uint8_t>& settled) = 0;

@@ -12,9 +12,9 @@ namespace attractor::cuda {
 // core::ControlBatch in device memory, float64: every problem's iterate, gradient, direction and
 // trial stay on the GPU, and each call launches one thread block per listed problem, which runs
 // its whole forward (and adjoint) pass over every time step in one launch. The semantics are the
-// CPU reference's (attractor::CpuControlBatch) with sums taken in another order, so results agree to
-// rounding. Scratch for the trajectories is sized to the free memory: problems beyond what fits at
-// once run in consecutive launches. A batch whose persistent vectors do not fit throws
+// CPU reference's (attractor::CpuControlBatch) with sums taken in another order, so results agree
+// to rounding. Scratch for the trajectories is sized to the free memory: problems beyond what fits
+// at once run in consecutive launches. A batch whose persistent vectors do not fit throws
 // OutOfDeviceMemory with the bytes needed.
 class CudaControlBatch final : public core::ControlBatch {
  public:

@@ -12,8 +12,7 @@ namespace attractor::cuda {
 // engines would run it alone); arithmetic in `precision`.
 class CudaEnsembleEngine final : public core::EnsembleEngine {
  public:
-  explicit CudaEnsembleEngine(core::Precision precision = core::Precision::Float32,
-                              int device = 0);
+  explicit CudaEnsembleEngine(core::Precision precision = core::Precision::Float32, int device = 0);
   std::string name() const override { return "cuda"; }
   core::RunResult run(const core::Ensemble& ensemble, core::StateBatch& states,
                       const core::RunOptions& options) override;

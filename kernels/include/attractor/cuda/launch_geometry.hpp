@@ -1,7 +1,7 @@
 #pragma once
 // Launch geometry of the CUDA kernels: grid, block and shared memory computed on the host in
-// plain C++ (no CUDA headers), so tests/core/test_launch_geometry.cpp checks every shape against the
-// hardware's limits in every build, with or without nvcc or a GPU.
+// plain C++ (no CUDA headers), so tests/core/test_launch_geometry.cpp checks every shape against
+// the hardware's limits in every build, with or without nvcc or a GPU.
 //
 // Work larger than one grid holds is cut into slices. A sliced kernel covers the items
 // [first_item, first_item + items) of its slice: it takes the first item as an argument (item of

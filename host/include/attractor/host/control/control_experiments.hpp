@@ -1,7 +1,7 @@
 #pragma once
-// Experiments with controlled plasticity (core/control.hpp, host/control/control_solver.hpp): the example
-// network they run on, one batch of cues, the recording of a sequence of patterns with forgetting
-// and recovery, and the Pareto sweep over μ.
+// Experiments with controlled plasticity (core/control.hpp, host/control/control_solver.hpp): the
+// example network they run on, one batch of cues, the recording of a sequence of patterns with
+// forgetting and recovery, and the Pareto sweep over μ.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -41,9 +41,10 @@ struct ControlNetworkParams {
 // top of another drives synapses past them (K = 0.1, k = 0.01).
 ControlNetworkParams memory_network_params();
 
-// The problem, solver and outcome rules of the outcome tests (tests/control/test_control_outcomes.cpp): on
-// the example network they separate recognized, recorded and not-recorded cues. The command line
-// and the Python package start from these: μ = 0.3, λ = 2, gtol 1e-6, 3000 iterations.
+// The problem, solver and outcome rules of the outcome tests
+// (tests/control/test_control_outcomes.cpp): on the example network they separate recognized,
+// recorded and not-recorded cues. The command line and the Python package start from these: μ =
+// 0.3, λ = 2, gtol 1e-6, 3000 iterations.
 struct ControlSettings {
   core::ControlProblem problem;
   SolveOptions solve;
@@ -109,18 +110,18 @@ struct MemoryExperimentParams {
   double overlap = 0.95;
   std::uint64_t seed = 1;
 
-  void validate() const;  // core::InputError naming the CLI option
+  void validate() const;          // core::InputError naming the CLI option
   std::int64_t patterns() const;  // largest r in the sequence, plus one
 };
 
 struct MemoryStage {
   std::int64_t stage = 0;
-  std::int64_t pattern = 0;   // r
-  bool release = false;       // a release of recording r (no control problem)
+  std::int64_t pattern = 0;  // r
+  bool release = false;      // a release of recording r (no control problem)
   ControlOutcome outcome = ControlOutcome::Wandering;  // recordings only
   double J = 0.0, tail_bound = 0.0, xi_inf_max = 0.0;  // recordings only
-  double trace_max_over_bound = 0.0;  // max_e |M_e| / bound_e after this stage
-  std::int64_t saturated = 0;         // synapses with |M| > bound
+  double trace_max_over_bound = 0.0;                   // max_e |M_e| / bound_e after this stage
+  std::int64_t saturated = 0;                          // synapses with |M| > bound
   std::vector<int> held;              // per pattern: 1 held, 0 not, −1 not recorded (yet)
   std::vector<double> probe_overlap;  // per pattern, where probed
 };
@@ -149,19 +150,16 @@ MemoryExperimentReport run_memory_experiment(const ControlNetworkExample& exampl
 // falls and G = ∫|ξ|² e^{−λt} never rises as μ grows.
 struct ParetoPoint {
   double mu = 0.0;
-  double state_cost = 0.0, control_cost = 0.0;  // means over the cues: (1−μ) F and μ G
+  double state_cost = 0.0, control_cost = 0.0;          // means over the cues: (1−μ) F and μ G
   double state_integral = 0.0, control_integral = 0.0;  // means of F and G
   std::int64_t recognized = 0, recorded = 0, limit_cycles = 0, wandering = 0;
   std::vector<ControlOutcome> outcomes;  // per cue
   double tail_bound = 0.0;
 };
-std::vector<ParetoPoint> run_pareto_sweep(const ControlNetworkExample& example,
-                                          const core::ControlProblem& problem,
-                                          const std::vector<double>& mus,
-                                          const std::vector<double>& cues,
-                                          core::ControlBatch& batch, core::Engine& engine,
-                                          const SolveOptions& solve = {},
-                                          const OutcomeOptions& outcome = {},
-                                          const core::ProgressFn& progress = {});
+std::vector<ParetoPoint> run_pareto_sweep(
+    const ControlNetworkExample& example, const core::ControlProblem& problem,
+    const std::vector<double>& mus, const std::vector<double>& cues, core::ControlBatch& batch,
+    core::Engine& engine, const SolveOptions& solve = {}, const OutcomeOptions& outcome = {},
+    const core::ProgressFn& progress = {});
 
 }  // namespace attractor

@@ -10,8 +10,8 @@
 
 #include "attractor/core/control.hpp"
 #include "attractor/core/engine.hpp"
-#include "attractor/core/network.hpp"
 #include "attractor/core/enum_names.hpp"
+#include "attractor/core/network.hpp"
 
 namespace attractor {
 
@@ -86,11 +86,10 @@ SolveResult solve_control(const core::ControlledNetwork& net, const core::Contro
 enum class ControlOutcome { Recognized, Recorded, LimitCycle, Wandering };
 constexpr core::NameTable<ControlOutcome, 4> enum_names(ControlOutcome) {
   return {"control outcome",
-         {{
-          {ControlOutcome::Recognized, "recognized"},
-          {ControlOutcome::Recorded, "recorded"},
-          {ControlOutcome::LimitCycle, "limit_cycle"},
-          {ControlOutcome::Wandering, "wandering"}}}};
+          {{{ControlOutcome::Recognized, "recognized"},
+            {ControlOutcome::Recorded, "recorded"},
+            {ControlOutcome::LimitCycle, "limit_cycle"},
+            {ControlOutcome::Wandering, "wandering"}}}};
 }
 
 struct OutcomeOptions {

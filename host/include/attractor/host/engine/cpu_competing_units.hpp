@@ -18,8 +18,7 @@ class CpuCompetingUnits final : public core::CompetingUnitsStep {
   void set_weights(const std::vector<float>& W) override;
   std::vector<float> weights() const override { return W_; }
   void load_inputs(const float* samples, std::int64_t count) override;
-  void train(const std::int32_t* order, std::int64_t count, std::int64_t batch,
-             float eps) override;
+  void train(const std::int32_t* order, std::int64_t count, std::int64_t batch, float eps) override;
 
  private:
   std::int64_t hidden_, inputs_;

@@ -17,8 +17,8 @@ namespace attractor {
 // - Asynchronous: one sweep updates every neuron once, in the order of a Fisher–Yates shuffle
 //   drawn from CounterRng(seed) with purpose AsyncOrder, stream = stream_offset + state index,
 //   index = sweep · N + position, starting from the identity each sweep: the order is a pure
-//   function of (seed, stream, sweep). A sweep without flips is a fixed point. Because the order changes every
-//   sweep, cycles are not classified: a state that never settles is wandering.
+//   function of (seed, stream, sweep). A sweep without flips is a fixed point. Because the order
+//   changes every sweep, cycles are not classified: a state that never settles is wandering.
 // - Continuous: du/dt = T g(u) − u + b integrated with Euler, RK4 or Dormand–Prince 5(4) (each
 //   state with its own adaptive step). Fixed point when ‖du/dt‖₂ ≤ tol. Limit cycles are found on
 //   a Poincaré section: maxima of y = w·u for a fixed random ±1/√N vector w, located and

@@ -13,11 +13,7 @@ namespace attractor {
 
 enum class Backend { Auto, Cpu, Cuda };
 constexpr core::NameTable<Backend, 3> enum_names(Backend) {
-  return {"backend",
-         {{
-          {Backend::Auto, "auto"},
-          {Backend::Cpu, "cpu"},
-          {Backend::Cuda, "cuda"}}}};
+  return {"backend", {{{Backend::Auto, "auto"}, {Backend::Cpu, "cpu"}, {Backend::Cuda, "cuda"}}}};
 }
 
 // "auto", "cpu", "cuda" → Backend; throws core::InputError naming `what`.
@@ -38,7 +34,9 @@ int device_for(int local_rank);
 // The controlled-plasticity batch (core::ControlBatch); float64 on every backend.
 std::unique_ptr<core::ControlBatch> make_control_batch(Backend backend);
 // The Krotov–Hopfield update (core::CompetingUnitsStep) for H units of D inputs; float32.
-std::unique_ptr<core::CompetingUnitsStep> make_competing_units_step(
-    Backend backend, std::int64_t hidden, std::int64_t inputs, core::CompetingUnitsRule rule);
+std::unique_ptr<core::CompetingUnitsStep> make_competing_units_step(Backend backend,
+                                                                    std::int64_t hidden,
+                                                                    std::int64_t inputs,
+                                                                    core::CompetingUnitsRule rule);
 
 }  // namespace attractor

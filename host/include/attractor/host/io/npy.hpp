@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "attractor/core/buffer.hpp"
-#include "attractor/core/state_batch.hpp"
 #include "attractor/core/enum_names.hpp"
+#include "attractor/core/state_batch.hpp"
 
 namespace attractor {
 
@@ -15,11 +15,10 @@ namespace attractor {
 enum class NpyDtype { Float32, Float64, Int8, Int32 };
 constexpr core::NameTable<NpyDtype, 4> enum_names(NpyDtype) {
   return {"dtype",
-         {{
-          {NpyDtype::Float32, "float32"},
-          {NpyDtype::Float64, "float64"},
-          {NpyDtype::Int8, "int8"},
-          {NpyDtype::Int32, "int32"}}}};
+          {{{NpyDtype::Float32, "float32"},
+            {NpyDtype::Float64, "float64"},
+            {NpyDtype::Int8, "int8"},
+            {NpyDtype::Int32, "int32"}}}};
 }
 
 struct NpyArray {
@@ -38,7 +37,6 @@ NpyArray read_npy(const std::string& path);
 // integer dtypes every value must be an integer in range; otherwise core::InputError.
 void write_npy(const std::string& path, const std::vector<std::int64_t>& shape,
                core::ConstSpan<double> values, NpyDtype dtype = NpyDtype::Float64);
-
 
 // "(2, 3)" / "(3,)": an array's shape as NumPy prints it.
 std::string shape_text(const std::vector<std::int64_t>& shape);

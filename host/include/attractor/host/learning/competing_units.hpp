@@ -48,7 +48,7 @@ Scalar competing_power(Scalar w, double p);
 struct CompetingUnitsParams {
   std::int64_t hidden = 2000;
   core::CompetingUnitsRule rule;
-  double eps0 = 0.04;        // ε falls linearly from ε₀ to 0 over the epochs
+  double eps0 = 0.04;  // ε falls linearly from ε₀ to 0 over the epochs
   std::int64_t batch = 100;
   std::int64_t epochs = 100;
   std::uint64_t seed = 1;

@@ -8,7 +8,6 @@ namespace attractor {
 // of 0 … samples−1 whose swap partners come from CounterRng(seed), purpose MinibatchOrder, stream
 // = epoch, index = position (core::apply_swaps). Every learning rule shuffles this way, so a
 // resumed run draws the same orders as an uninterrupted one.
-std::vector<std::int32_t> epoch_order(std::int64_t samples, std::uint64_t seed,
-                                      std::int64_t epoch);
+std::vector<std::int32_t> epoch_order(std::int64_t samples, std::uint64_t seed, std::int64_t epoch);
 
 }  // namespace attractor

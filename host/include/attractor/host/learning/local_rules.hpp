@@ -10,22 +10,20 @@
 #include <vector>
 
 #include "attractor/core/dense_matrix.hpp"
-#include "attractor/core/progress.hpp"
 #include "attractor/core/enum_names.hpp"
+#include "attractor/core/progress.hpp"
 
 namespace attractor {
 
 enum class LocalRule { Hebb, Covariance, Bcm, Oja, Sanger };
 constexpr core::NameTable<LocalRule, 5> enum_names(LocalRule) {
   return {"local rule",
-         {{
-          {LocalRule::Hebb, "hebb"},
-          {LocalRule::Covariance, "covariance"},
-          {LocalRule::Bcm, "bcm"},
-          {LocalRule::Oja, "oja"},
-          {LocalRule::Sanger, "sanger"}}}};
+          {{{LocalRule::Hebb, "hebb"},
+            {LocalRule::Covariance, "covariance"},
+            {LocalRule::Bcm, "bcm"},
+            {LocalRule::Oja, "oja"},
+            {LocalRule::Sanger, "sanger"}}}};
 }
-
 
 // Training: `epochs` passes over the S samples, each in its own seeded random order
 // (epoch_order), one update per sample. The learning rate is annealed,
@@ -95,9 +93,9 @@ struct LocalRuleResult {
 //                         ΔW = η (y xᵀ − LT[y yᵀ] W), LT the lower triangle with the diagonal:
 //                         row m is Oja's rule on x minus its projections on units 0..m−1, so
 //                         W_m → ±v_m, the first M principal components in order. Oja is M = 1.
-LocalRuleResult train_local_rule(
-    LocalRule rule, const core::DenseMatrix<double>& samples, const LocalRuleParams& params,
-    const core::ProgressFn& progress = {});
+LocalRuleResult train_local_rule(LocalRule rule, const core::DenseMatrix<double>& samples,
+                                 const LocalRuleParams& params,
+                                 const core::ProgressFn& progress = {});
 
 // The default spectrum of the synthetic data in `dims` dimensions: 5, 3, 2, 1, then halving
 // (0.5, 0.25, ...): distinct eigenvalues with gaps the rules resolve in tens of epochs.

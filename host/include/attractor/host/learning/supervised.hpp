@@ -70,7 +70,8 @@ class TopLayer {
   // One epoch over `features` (count × H) with `labels`; returns the mean loss per sample.
   double train_epoch(const std::vector<float>& features, const std::vector<std::int32_t>& labels,
                      std::int64_t epoch);
-  double accuracy(const std::vector<float>& features, const std::vector<std::int32_t>& labels) const;
+  double accuracy(const std::vector<float>& features,
+                  const std::vector<std::int32_t>& labels) const;
   TrainingState state();
   const std::vector<float>& S() const { return S_; }
 

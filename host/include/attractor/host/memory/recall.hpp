@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "attractor/core/engine.hpp"
-#include "attractor/host/memory/storage_rules.hpp"
 #include "attractor/core/enum_names.hpp"
+#include "attractor/host/memory/storage_rules.hpp"
 
 namespace attractor {
 
@@ -15,10 +15,7 @@ namespace attractor {
 enum class Storage { Auto, Dense, Factored };
 constexpr core::NameTable<Storage, 3> enum_names(Storage) {
   return {"storage",
-         {{
-          {Storage::Auto, "auto"},
-          {Storage::Dense, "dense"},
-          {Storage::Factored, "factored"}}}};
+          {{{Storage::Auto, "auto"}, {Storage::Dense, "dense"}, {Storage::Factored, "factored"}}}};
 }
 // The storage Auto resolves to for N neurons; the others resolve to themselves.
 Storage resolve_storage(Storage storage, std::int64_t n);
@@ -45,12 +42,12 @@ struct RecallReport {
   RecallParams params;
   std::string backend;
   Storage storage = Storage::Dense;  // as resolved
-  double recall_rate = 0;     // cues whose final overlap with their target is ≥ match_overlap
-  double mean_overlap = 0;    // mean final overlap with the target
+  double recall_rate = 0;   // cues whose final overlap with their target is ≥ match_overlap
+  double mean_overlap = 0;  // mean final overlap with the target
   double mean_steps = 0;
   std::int64_t fixed_points = 0, limit_cycles = 0, wandering = 0;
-  double seconds = 0;          // engine time
-  double updates_per_second = 0;  // neuron updates / engine time
+  double seconds = 0;                  // engine time
+  double updates_per_second = 0;       // neuron updates / engine time
   std::vector<double> target_overlap;  // per cue
   std::vector<std::int64_t> steps;     // per cue
 };
@@ -86,9 +83,9 @@ struct CapacityParams {
 struct CapacityPoint {
   double alpha = 0;
   std::int64_t patterns = 0;
-  double retrieval_rate = 0;   // over all patterns of all trials
-  double mean_overlap = 0;     // mean final overlap with the starting pattern
-  double overlap_stddev = 0;   // across patterns of all trials
+  double retrieval_rate = 0;  // over all patterns of all trials
+  double mean_overlap = 0;    // mean final overlap with the starting pattern
+  double overlap_stddev = 0;  // across patterns of all trials
   double mean_steps = 0;
 };
 

@@ -2,9 +2,9 @@
 #include <string>
 
 #include "attractor/core/dense_matrix.hpp"
+#include "attractor/core/enum_names.hpp"
 #include "attractor/core/network.hpp"
 #include "attractor/core/state_batch.hpp"
-#include "attractor/core/enum_names.hpp"
 
 namespace attractor {
 
@@ -16,10 +16,9 @@ namespace attractor {
 enum class StorageRule { Hebb, Storkey, PseudoInverse };
 constexpr core::NameTable<StorageRule, 3> enum_names(StorageRule) {
   return {"storage rule",
-         {{
-          {StorageRule::Hebb, "hebb"},
-          {StorageRule::Storkey, "storkey"},
-          {StorageRule::PseudoInverse, "pinv"}}}};
+          {{{StorageRule::Hebb, "hebb"},
+            {StorageRule::Storkey, "storkey"},
+            {StorageRule::PseudoInverse, "pinv"}}}};
 }
 // "hebb", "storkey" or "pinv"; anything else is an InputError naming `what` (the option).
 

@@ -14,18 +14,17 @@
 #include <string>
 #include <vector>
 
-#include "attractor/host/physical/physical_learning.hpp"
 #include "attractor/core/enum_names.hpp"
+#include "attractor/host/physical/physical_learning.hpp"
 
 namespace attractor {
 
 enum class ModeMethod { Auto, Dense, ShiftInvert };
 constexpr core::NameTable<ModeMethod, 3> enum_names(ModeMethod) {
   return {"mode method",
-         {{
-          {ModeMethod::Auto, "auto"},
-          {ModeMethod::Dense, "dense"},
-          {ModeMethod::ShiftInvert, "shift-invert"}}}};
+          {{{ModeMethod::Auto, "auto"},
+            {ModeMethod::Dense, "dense"},
+            {ModeMethod::ShiftInvert, "shift-invert"}}}};
 }
 
 struct HessianModes {
@@ -81,8 +80,8 @@ ModeAlignment mode_alignment(const HessianModes& modes, const Eigen::VectorXd& i
 constexpr std::int64_t kDenseAnalysisLimit = 1500;
 struct ModeAnalysis {
   HessianModes modes;
-  ModeAlignment alignment;  // over every mode found
-  std::size_t kept = 0;     // the modes a report lists: min(kept asked, found)
+  ModeAlignment alignment;                   // over every mode found
+  std::size_t kept = 0;                      // the modes a report lists: min(kept asked, found)
   std::optional<ResponseSpectrum> spectrum;  // when modes.complete
   std::optional<EnsembleDimension> ensemble;
 };

@@ -10,25 +10,23 @@
 // rule:        δw = −α ∇_w 𝓕,  𝓕 = η⁻¹ Σ_r n_T⁻¹ [E(u_r^C, w) − E(u_r^F, w)], local per edge:
 //              ∂E/∂w_e = ½ φ'(w_e)(b_eᵀu)². For the nudge ∇_w 𝓕 → ∇_w C as η → 0.
 #include <Eigen/Core>
+#include <Eigen/IterativeLinearSolvers>
 #include <Eigen/SparseCholesky>
 #include <Eigen/SparseCore>
-#include <Eigen/IterativeLinearSolvers>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "attractor/host/physical/physical_network.hpp"
 #include "attractor/core/enum_names.hpp"
+#include "attractor/host/physical/physical_network.hpp"
 
 namespace attractor {
 
 enum class HessianMethod { Cholesky, ConjugateGradient };
 constexpr core::NameTable<HessianMethod, 2> enum_names(HessianMethod) {
   return {"Hessian solver",
-         {{
-          {HessianMethod::Cholesky, "cholesky"},
-          {HessianMethod::ConjugateGradient, "cg"}}}};
+          {{{HessianMethod::Cholesky, "cholesky"}, {HessianMethod::ConjugateGradient, "cg"}}}};
 }
 
 // Solves H u = b for one H. Sparse Cholesky (Eigen's SimplicialLLT with AMD ordering): the
@@ -66,11 +64,11 @@ class HessianSolver {
 // One task: a force F on the free DOFs and/or inputs held at values (Dirichlet sources, as in
 // Stern et al.'s pressure sources), and outputs c = A u − B that should vanish.
 struct PhysicalTask {
-  Eigen::VectorXd force;                     // F, size free DOFs (zeros without force inputs)
-  std::vector<std::int64_t> source_dofs;     // free DOFs held fixed
-  Eigen::VectorXd source_values;             // their values
+  Eigen::VectorXd force;                           // F, size free DOFs (zeros without force inputs)
+  std::vector<std::int64_t> source_dofs;           // free DOFs held fixed
+  Eigen::VectorXd source_values;                   // their values
   Eigen::SparseMatrix<double, Eigen::RowMajor> A;  // outputs × free DOFs
-  Eigen::VectorXd B;                         // targets
+  Eigen::VectorXd B;                               // targets
   std::vector<std::int64_t> input_nodes, output_nodes;  // for reports and drawings
 };
 
@@ -86,10 +84,7 @@ Eigen::VectorXd task_error(const PhysicalTask& task, const Eigen::VectorXd& u);
 
 enum class ClampRule { Nudge, Couple };
 constexpr core::NameTable<ClampRule, 2> enum_names(ClampRule) {
-  return {"clamping rule",
-         {{
-          {ClampRule::Nudge, "nudge"},
-          {ClampRule::Couple, "couple"}}}};
+  return {"clamping rule", {{{ClampRule::Nudge, "nudge"}, {ClampRule::Couple, "couple"}}}};
 }
 
 Eigen::VectorXd clamped_state(const HessianSolver& solver, const PhysicalTask& task,
@@ -147,9 +142,9 @@ FeatureTable iris_table();
 
 // Classification as tasks: features standardized (the training split's mean and deviation) and
 // scaled by `force` are the forces on `features` input pairs plus one bias pair of force
-// `force` (+x on one node of a pair, −x on the other); one output node per class, target +target for the sample's class and −target for
-// the others; the prediction is the output with the largest response. The node choice is the
-// same for every sample (CounterRng(seed)).
+// `force` (+x on one node of a pair, −x on the other); one output node per class, target +target
+// for the sample's class and −target for the others; the prediction is the output with the largest
+// response. The node choice is the same for every sample (CounterRng(seed)).
 struct ClassificationTasks {
   std::vector<PhysicalTask> train, test;
   std::vector<std::int32_t> train_labels, test_labels;

@@ -23,22 +23,19 @@ namespace attractor {
 enum class PhysicalKind { Flow, Elastic, Linear };
 constexpr core::NameTable<PhysicalKind, 3> enum_names(PhysicalKind) {
   return {"network kind",
-         {{
-          {PhysicalKind::Flow, "flow"},
-          {PhysicalKind::Elastic, "elastic"},
-          {PhysicalKind::Linear, "linear"}}}};
+          {{{PhysicalKind::Flow, "flow"},
+            {PhysicalKind::Elastic, "elastic"},
+            {PhysicalKind::Linear, "linear"}}}};
 }
 // The edgewise response φ(w): the conductance or stiffness an edge's learning variable sets.
 // linear: φ = w (w > 0), square: φ = w² (w > 0), exp: φ = eʷ (w is a log-conductance).
 enum class EdgeResponse { Linear, Square, Exp };
 constexpr core::NameTable<EdgeResponse, 3> enum_names(EdgeResponse) {
   return {"edge response",
-         {{
-          {EdgeResponse::Linear, "linear"},
-          {EdgeResponse::Square, "square"},
-          {EdgeResponse::Exp, "exp"}}}};
+          {{{EdgeResponse::Linear, "linear"},
+            {EdgeResponse::Square, "square"},
+            {EdgeResponse::Exp, "exp"}}}};
 }
-
 
 double edge_phi(EdgeResponse phi, double w);
 double edge_phi_derivative(EdgeResponse phi, double w);
@@ -54,7 +51,7 @@ struct PhysicalNetwork {
   int space_dim = 2;              // coordinates per node in `positions`
   std::vector<double> positions;  // nodes × space_dim (elastic: required; flow: for drawings)
   std::vector<std::array<std::int64_t, 2>> edges;  // flow and elastic
-  std::vector<double> w;  // one per edge; linear: the N × N couplings W, row-major
+  std::vector<double> w;             // one per edge; linear: the N × N couplings W, row-major
   std::vector<std::int64_t> ground;  // grounded (flow) or pinned (elastic) nodes
 
   // Degrees of freedom per node: 1 (flow, linear) or space_dim (elastic).
@@ -104,10 +101,7 @@ class PhysicalSystem {
 // half a mean spacing of the bounding box's faces), which keeps the softest modes inside.
 enum class Grounding { Node, Boundary };
 constexpr core::NameTable<Grounding, 2> enum_names(Grounding) {
-  return {"grounding",
-         {{
-          {Grounding::Node, "node"},
-          {Grounding::Boundary, "boundary"}}}};
+  return {"grounding", {{{Grounding::Node, "node"}, {Grounding::Boundary, "boundary"}}}};
 }
 
 // Builders. Positions come from CounterRng(seed) (RngPurpose::Graph).
