@@ -672,6 +672,7 @@ core::RunResult CpuEngine::run(const core::Network& network, core::StateBatch& s
                             ? run_in<float>(network, states, options, processes)
                             : run_in<double>(network, states, options, processes);
   out.backend = name();
+  out.precision = precision_;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

@@ -83,6 +83,7 @@ core::RunResult CpuEnsembleEngine::run(const core::Ensemble& ensemble, core::Sta
   CpuEnsembleStepper stepper(ensemble, states, options, precision_);
   core::RunResult out = core::run_ensemble(ensemble, states, options, stepper);
   out.backend = name();
+  out.precision = precision_;
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return out;
 }

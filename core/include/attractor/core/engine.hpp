@@ -103,6 +103,7 @@ struct RunResult {
   bool energy_defined = false;   // T symmetric (and a smooth g for continuous dynamics)
   Recording recording;
   std::string backend;
+  Precision precision = Precision::Float64;  // the arithmetic of the weights and states
   double seconds = 0.0;       // the whole call: checks, uploads, dynamics, observers, downloads
   double loop_seconds = 0.0;  // the run loop after the states are loaded: the step rate
   std::int64_t neuron_updates = 0;  // Σ_b steps_b · N (continuous: per accepted step)
