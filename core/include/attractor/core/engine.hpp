@@ -38,9 +38,9 @@ constexpr NameTable<Outcome, 3> enum_names(Outcome) {
             {Outcome::LimitCycle, "limit_cycle"},
             {Outcome::Wandering, "wandering"}}}};
 }
-// Arithmetic of a backend's weights and states. The CPU engine is float64 throughout; the CUDA
-// engine offers float32 (its fast path: half the bytes per synapse) and float64 (the same
-// arithmetic as the reference, for checks and for dynamics that need it).
+// Arithmetic of a backend's weights and states, on either backend: float32 (the fast path: half
+// the bytes per synapse and per state) or float64 (the reference arithmetic, for checks and for
+// dynamics that need it). Each engine documents where it accumulates in more than this.
 enum class Precision { Float32, Float64 };
 constexpr NameTable<Precision, 2> enum_names(Precision) {
   return {"precision", {{{Precision::Float32, "float32"}, {Precision::Float64, "float64"}}}};
