@@ -57,15 +57,21 @@ core::RunResult run(Precision precision, const core::Network& net, core::StateBa
   return CpuEngine(precision).run(net, states, options);
 }
 
-void expect_same_run(const core::RunResult& a, const core::StateBatch& sa, const core::RunResult& b,
-                     const core::StateBatch& sb) {
+// Runs `states` on net32 in float32 and on net64 in float64, and expects the same run: outcomes,
+// steps, periods and final states, bit for bit.
+void expect_same_run(const core::Network& net32, const core::Network& net64,
+                     const core::RunOptions& options, const core::StateBatch& states) {
+  auto s32 = states;
+  auto s64 = states;
+  const auto a = run(Precision::Float32, net32, s32, options);
+  const auto b = run(Precision::Float64, net64, s64, options);
   ASSERT_EQ(a.states.size(), b.states.size());
   for (std::size_t s = 0; s < a.states.size(); ++s) {
     EXPECT_EQ(a.states[s].outcome, b.states[s].outcome) << "state " << s;
     EXPECT_EQ(a.states[s].steps, b.states[s].steps) << "state " << s;
     EXPECT_EQ(a.states[s].period, b.states[s].period) << "state " << s;
   }
-  EXPECT_EQ(sa.values, sb.values);
+  EXPECT_EQ(s32.values, s64.values);
 }
 
 // Sparse float32 sums the float32-rounded weights in float64 in the order float64 sums them, and
@@ -86,11 +92,7 @@ TEST(CpuPrecision, SparseFloat32IsFloat64OfTheRoundedWeightsStateForState) {
     options.max_steps = 30;
     options.temperature = 0.3;
     options.seed = 11;
-    auto s32 = test::random_signs(7, n, 5);
-    auto s64 = s32;
-    const auto r32 = run(Precision::Float32, net32, s32, options);
-    const auto r64 = run(Precision::Float64, net64, s64, options);
-    expect_same_run(r32, s32, r64, s64);
+    expect_same_run(net32, net64, options, test::random_signs(7, n, 5));
   }
 }
 
@@ -109,8 +111,8 @@ TEST(CpuPrecision, DenseFloat32FollowsFloat64WhereEveryFieldClearsItsRoundingBou
   options.max_steps = steps;
   options.record_every = 1;
   options.record_states = true;
-  auto s64 = test::random_signs(batch, n, 2);
-  auto s32 = s64;
+  const auto initial = test::random_signs(batch, n, 2);
+  auto s64 = initial;
   const auto r64 = run(Precision::Float64, net, s64, options);
   // The precondition, checked on the float64 trajectory: no field within its bound of zero.
   const auto& rec = r64.recording;
@@ -126,8 +128,7 @@ TEST(CpuPrecision, DenseFloat32FollowsFloat64WhereEveryFieldClearsItsRoundingBou
     }
   }
   ASSERT_GT(closest, 1.0) << "a field of this trajectory is within rounding of zero";
-  const auto r32 = run(Precision::Float32, net, s32, options);
-  expect_same_run(r32, s32, r64, s64);
+  expect_same_run(net, net, options, initial);
 }
 
 // Factored Hebbian fields are integer sums: exact in either precision.
@@ -145,11 +146,7 @@ TEST(CpuPrecision, FactoredWeightsGiveTheSameRunInBothPrecisions) {
     core::RunOptions options;
     options.dynamics = d;
     options.max_steps = 40;
-    auto s32 = test::random_signs(6, n, 9);
-    auto s64 = s32;
-    const auto r32 = run(Precision::Float32, net, s32, options);
-    const auto r64 = run(Precision::Float64, net, s64, options);
-    expect_same_run(r32, s32, r64, s64);
+    expect_same_run(net, net, options, test::random_signs(6, n, 9));
   }
 }
 
