@@ -38,32 +38,81 @@ ATTRACTOR_INLINE double csr_dot_body(const Real* values, const std::int32_t* col
   });
 }
 
+// Stored entries ahead of the one being summed whose state is prefetched: the columns are known
+// in advance, so the random reads of the state overlap instead of waiting one after another.
+constexpr Index kPrefetchAhead = 16;
+
+template <class Real>
+ATTRACTOR_INLINE void prefetch(const Real* x, const std::int32_t* cols, Index k, Index last,
+                               Index m) {
+  if (k + kPrefetchAhead < last) {
+    __builtin_prefetch(x + static_cast<Index>(cols[k + kPrefetchAhead]) * m);
+  }
+}
+
+// Lanes [j0, j0 + Width) of row i, the Width sums held in registers across the row.
+template <int Width, class Real>
+ATTRACTOR_INLINE void row_lanes(const Real* values, const std::int32_t* cols, Index begin,
+                                Index end, Index last, const Real* x, Index m, Index j0,
+                                double* out) {
+  double acc[Width] = {};
+  for (Index k = begin; k < end; ++k) {
+    prefetch(x + j0, cols, k, last, m);
+    const double v = static_cast<double>(values[k]);
+    const Real* in = x + static_cast<Index>(cols[k]) * m + j0;
+#pragma omp simd
+    for (int j = 0; j < Width; ++j) acc[j] += v * static_cast<double>(in[j]);
+  }
+  for (int j = 0; j < Width; ++j) out[j0 + j] = acc[j];
+}
+
 template <class Real>
 ATTRACTOR_INLINE void csr_fields_body(const Real* values, const std::int32_t* cols,
                                       const Index* row_ptr, Index begin, Index end, const Real* x,
                                       Index m, double* out) {
+  const Index last = row_ptr[end];
   if (m == 1) {
     for (Index i = begin; i < end; ++i) {
-      out[i - begin] = csr_dot_body(values, cols, row_ptr[i], row_ptr[i + 1], x);
+      out[i - begin] = four_sums<Real>(row_ptr[i], row_ptr[i + 1], [&](Index k) {
+        prefetch(x, cols, k, last, 1);
+        return static_cast<double>(values[k]) * static_cast<double>(x[cols[k]]);
+      });
     }
     return;
   }
+  // Lanes in groups of 16, then 4, then 1: each group's sums stay in registers.
   for (Index i = begin; i < end; ++i) {
     double* o = out + (i - begin) * m;
-    for (Index j = 0; j < m; ++j) o[j] = 0.0;
-    for (Index k = row_ptr[i]; k < row_ptr[i + 1]; ++k) {
-      const double v = static_cast<double>(values[k]);
-      const Real* in = x + static_cast<Index>(cols[k]) * m;
-#pragma omp simd
-      for (Index j = 0; j < m; ++j) o[j] += v * static_cast<double>(in[j]);
+    Index j0 = 0;
+    for (; j0 + 16 <= m; j0 += 16) {
+      row_lanes<16>(values, cols, row_ptr[i], row_ptr[i + 1], last, x, m, j0, o);
     }
+    for (; j0 + 4 <= m; j0 += 4) {
+      row_lanes<4>(values, cols, row_ptr[i], row_ptr[i + 1], last, x, m, j0, o);
+    }
+    for (; j0 < m; ++j0) row_lanes<1>(values, cols, row_ptr[i], row_ptr[i + 1], last, x, m, j0, o);
   }
 }
 
+// Sixteen partial sums, lane j taking the entries k ≡ j (mod 16), added in a fixed tree: an order
+// the source fixes, which every vector width computes alike (a 4-sum chain would leave a
+// streaming dot product bound by the adder's latency instead of by memory).
 template <class Real>
 ATTRACTOR_INLINE double dense_dot_body(const Real* a, const Real* b, Index n) {
-  return four_sums<Real>(
-      Index{0}, n, [&](Index k) { return static_cast<double>(a[k]) * static_cast<double>(b[k]); });
+  constexpr int kLanes = 16;
+  double acc[kLanes] = {};
+  Index k = 0;
+  for (; k + kLanes <= n; k += kLanes) {
+#pragma omp simd
+    for (int j = 0; j < kLanes; ++j) {
+      acc[j] += static_cast<double>(a[k + j]) * static_cast<double>(b[k + j]);
+    }
+  }
+  for (int j = 0; k < n; ++k, ++j) acc[j] += static_cast<double>(a[k]) * static_cast<double>(b[k]);
+  for (int width = kLanes / 2; width > 0; width /= 2) {
+    for (int j = 0; j < width; ++j) acc[j] += acc[j + width];
+  }
+  return acc[0];
 }
 
 }  // namespace
