@@ -25,10 +25,11 @@ using bench::seconds_since;
 namespace {
 
 // Times `steps` synchronous steps, `repeats` times after one warm-up run.
-nlohmann::json time_case(const std::string& name, const core::Network& net, std::int64_t batch,
-                         std::int64_t steps, int repeats, double bytes_per_step,
-                         double flops_per_step, double bandwidth) {
-  CpuEngine engine;
+nlohmann::json time_case(const std::string& name, core::Precision precision,
+                         const core::Network& net, std::int64_t batch, std::int64_t steps,
+                         int repeats, double bytes_per_step, double flops_per_step,
+                         double bandwidth) {
+  CpuEngine engine(precision);
   core::RunOptions options;
   options.dynamics = core::Dynamics::DiscreteSync;
   options.max_steps = steps;
@@ -46,6 +47,7 @@ nlohmann::json time_case(const std::string& name, const core::Network& net, std:
   }
   const double t = median(per_step);
   return {{"name", name},
+          {"precision", core::to_string(precision)},
           {"n", net.size()},
           {"synapses", net.synapse_count()},
           {"batch", batch},
@@ -75,19 +77,22 @@ int main(int argc, char** argv) try {
   const double bandwidth = bench::cpu_copy_bandwidth();
   nlohmann::json cases = nlohmann::json::array();
 
-  // Sparse: bytes per step = nnz (8 value + 4 index) + row offsets + B·N reads and writes of the
+  // Sparse: bytes per step = nnz (value + 4 index) + row offsets + B·N reads and writes of the
   // state (the gathers of x are counted once: the best case of a cached state).
   const std::int64_t n_sparse = quick ? 20'000 : 200'000, k = 50;
   core::Network sparse;
   sparse.weights = bench::random_csr(n_sparse, k, 1.0, 7);
   const auto& csr = std::get<core::CsrMatrix<double>>(sparse.weights);
-  for (std::int64_t batch : {1, 16}) {
-    const double bytes = static_cast<double>(csr.nnz()) * 12.0 +
-                         static_cast<double>(n_sparse + 1) * 8.0 +
-                         2.0 * 8.0 * static_cast<double>(batch * n_sparse);
-    const double flops = 2.0 * static_cast<double>(csr.nnz() * batch);
-    cases.push_back(time_case("csr_sync_step", sparse, batch, quick ? 5 : 20, quick ? 3 : 7, bytes,
-                              flops, bandwidth));
+  for (const auto precision : {core::Precision::Float64, core::Precision::Float32}) {
+    const double real = precision == core::Precision::Float32 ? 4.0 : 8.0;
+    for (std::int64_t batch : {1, 16}) {
+      const double bytes = static_cast<double>(csr.nnz()) * (real + 4.0) +
+                           static_cast<double>(n_sparse + 1) * 8.0 +
+                           2.0 * real * static_cast<double>(batch * n_sparse);
+      const double flops = 2.0 * static_cast<double>(csr.nnz() * batch);
+      cases.push_back(time_case("csr_sync_step", precision, sparse, batch, quick ? 5 : 20,
+                                quick ? 3 : 7, bytes, flops, bandwidth));
+    }
   }
   if (!export_dir.empty()) bench::export_csr(export_dir, csr);
 
@@ -95,12 +100,15 @@ int main(int argc, char** argv) try {
   const std::int64_t n_dense = quick ? 1000 : 4000;
   core::Network dense_net;
   dense_net.weights = bench::random_dense(n_dense, 1.0, 9, 1);
-  for (std::int64_t batch : {1, 64}) {
-    const double bytes = static_cast<double>(n_dense * n_dense) * 8.0 +
-                         2.0 * 8.0 * static_cast<double>(batch * n_dense);
-    const double flops = 2.0 * static_cast<double>(n_dense * n_dense * batch);
-    cases.push_back(time_case("dense_sync_step", dense_net, batch, quick ? 5 : 10, quick ? 3 : 5,
-                              bytes, flops, bandwidth));
+  for (const auto precision : {core::Precision::Float64, core::Precision::Float32}) {
+    const double real = precision == core::Precision::Float32 ? 4.0 : 8.0;
+    for (std::int64_t batch : {1, 64}) {
+      const double bytes = static_cast<double>(n_dense * n_dense) * real +
+                           2.0 * real * static_cast<double>(batch * n_dense);
+      const double flops = 2.0 * static_cast<double>(n_dense * n_dense * batch);
+      cases.push_back(time_case("dense_sync_step", precision, dense_net, batch, quick ? 5 : 10,
+                                quick ? 3 : 5, bytes, flops, bandwidth));
+    }
   }
 
   const nlohmann::json out = {{"benchmark", "cpu_step"},

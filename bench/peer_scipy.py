@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """SciPy peer of bench/cpu_step.cpp: the same synchronous step s <- sign(T s + b) (zero field
 keeps s) on the same CSR matrix (exported by `attractor_bench_cpu --export DIR`) and the
-obvious NumPy dense product for the dense case. Prints JSON with seconds per step per case."""
+obvious NumPy dense product for the dense case, each in float64 and in float32 (the matrix and
+states cast, as a user would). Prints JSON with seconds per step per case."""
 import json
 import sys
 import time
@@ -12,7 +13,7 @@ import scipy.sparse
 
 def step(T, s):
     field = T @ s
-    return np.where(field > 0, 1.0, np.where(field < 0, -1.0, s))
+    return np.where(field > 0, 1, np.where(field < 0, -1, s)).astype(s.dtype, copy=False)
 
 
 def time_steps(T, s, steps, repeats):
@@ -38,17 +39,21 @@ def main():
     T = scipy.sparse.csr_matrix((values, col_idx, row_ptr), shape=(n, n))
     rng = np.random.default_rng(42)
     cases = []
-    for batch in (1, 16):
-        s = rng.choice([-1.0, 1.0], size=(n, batch)) if batch > 1 else rng.choice([-1.0, 1.0], n)
-        cases.append({"name": "csr_sync_step", "batch": batch, "n": n,
-                      "seconds_per_step": time_steps(T, s, 20, 7)})
     n_dense = int(sys.argv[2])
     W = rng.uniform(-0.5, 0.5, size=(n_dense, n_dense))
     np.fill_diagonal(W, 0.0)
-    for batch in (1, 64):
-        s = rng.choice([-1.0, 1.0], size=(n_dense, batch)) if batch > 1 else rng.choice([-1.0, 1.0], n_dense)
-        cases.append({"name": "dense_sync_step", "batch": batch, "n": n_dense,
-                      "seconds_per_step": time_steps(W, s, 10, 5)})
+    for precision, dtype in (("float64", np.float64), ("float32", np.float32)):
+        Tp, Wp = T.astype(dtype), W.astype(dtype)
+        for batch in (1, 16):
+            shape = (n, batch) if batch > 1 else n
+            s = rng.choice([-1.0, 1.0], size=shape).astype(dtype)
+            cases.append({"name": "csr_sync_step", "precision": precision, "batch": batch,
+                          "n": n, "seconds_per_step": time_steps(Tp, s, 20, 7)})
+        for batch in (1, 64):
+            shape = (n_dense, batch) if batch > 1 else n_dense
+            s = rng.choice([-1.0, 1.0], size=shape).astype(dtype)
+            cases.append({"name": "dense_sync_step", "precision": precision, "batch": batch,
+                          "n": n_dense, "seconds_per_step": time_steps(Wp, s, 10, 5)})
     print(json.dumps({"peer": f"scipy {scipy.__version__}, numpy {np.__version__}",
                       "cases": cases}, indent=2))
 

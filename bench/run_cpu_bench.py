@@ -27,8 +27,8 @@ def main():
             [sys.executable, os.path.join(here, "peer_scipy.py"), export, str(n_dense)],
             check=True, capture_output=True, text=True).stdout)
     for case in ours["cases"]:
-        match = next(p for p in peer["cases"]
-                     if p["name"] == case["name"] and p["batch"] == case["batch"])
+        match = next(p for p in peer["cases"] if p["name"] == case["name"] and
+                     p["batch"] == case["batch"] and p["precision"] == case["precision"])
         case["peer"] = peer["peer"]
         case["peer_seconds_per_step"] = match["seconds_per_step"]
         case["speedup_vs_peer"] = match["seconds_per_step"] / case["seconds_per_step"]
@@ -44,7 +44,8 @@ def main():
         json.dump(ours, f, indent=2)
         f.write("\n")
     for c in ours["cases"]:
-        print(f"{c['name']:16} B={c['batch']:<3} {c['seconds_per_step'] * 1e3:8.2f} ms/step  "
+        print(f"{c['name']:16} {c['precision']} B={c['batch']:<3} "
+              f"{c['seconds_per_step'] * 1e3:8.2f} ms/step  "
               f"{100 * c['fraction_of_copy_bandwidth']:5.1f}% of copy bw  "
               f"{c['gflops']:6.2f} GFLOP/s  x{c['speedup_vs_peer']:.2f} vs SciPy")
     print(f"wrote {path}")

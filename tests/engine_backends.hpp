@@ -19,8 +19,8 @@ inline void PrintTo(Backend backend, std::ostream* out) {
 
 namespace attractor::test {
 
-// A test parameterized over backends that builds its engine with `make` in `precision` (CUDA only:
-// the CPU is float64 always), skipping with the reason where that backend cannot run.
+// A test parameterized over backends that builds its engine with `make` in `precision`, skipping
+// with the reason where that backend cannot run.
 template <class EngineType, std::unique_ptr<EngineType> (*make)(Backend, core::Precision, int),
           core::Precision precision>
 class BackendTest : public ::testing::TestWithParam<Backend> {

@@ -17,7 +17,8 @@
 namespace attractor::cli {
 
 const char* const kEnginePrecisionHelp =
-    "Arithmetic of the CUDA engine: float32 or float64 (the CPU engine is float64 always)";
+    "Arithmetic of weights and states: float32 (half the bytes, products summed in float64 on "
+    "the CPU) or float64 (the reference)";
 
 void CommonOptions::add_to(CLI::App& command, const std::vector<core::Precision>& precisions,
                            const std::string& precision_help) {
@@ -109,7 +110,8 @@ std::unique_ptr<core::Engine> CommonOptions::make_row_engine(
                 "a network's rows are shared out across processes on the CPU engine; drop "
                 "--backend cuda under mpirun (the GPU engine runs one process's network whole)");
   check_row_partition(network, options, processes.size());
-  return std::make_unique<CpuEngine>(processes);
+  return std::make_unique<CpuEngine>(processes,
+                                     parse_enum<core::Precision>(precision, "--precision"));
 }
 
 Progress::Progress(std::string label)

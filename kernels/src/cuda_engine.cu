@@ -461,6 +461,7 @@ core::RunResult CudaEngine::run(const core::Network& network, core::StateBatch& 
                             ? run_with<float>(network, states, options)
                             : run_with<double>(network, states, options);
   out.backend = name();
+  out.precision = precision_;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

@@ -626,6 +626,7 @@ core::RunResult CudaEnsembleEngine::run(const core::Ensemble& ensemble, core::St
                             ? run_ensemble<float>(ensemble, states, options, device_)
                             : run_ensemble<double>(ensemble, states, options, device_);
   out.backend = "cuda";
+  out.precision = precision_;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

@@ -102,7 +102,9 @@ def run(net, states, dynamics="discrete-sync", integrator="rk4", steps=1000, dt=
     dynamics: discrete-sync, discrete-async, glauber (heat bath at `temperature`, one neuron at
     a time: P(s_i = +1) = 1 / (1 + exp(-2 h_i / T))), glauber-sync (heat bath, all neurons at
     once) or continuous (integrator euler, rk4 or dopri5).
-    backend: auto, cpu or cuda."""
+    backend: auto, cpu or cuda. precision: float32 (weights and states in half the bytes;
+    sparse sums in float64) or float64 (the reference), on either backend; the result's
+    "precision" says which ran."""
     states = np.asarray(states, dtype=np.float64)
     pats = None if patterns is None else np.asarray(patterns, dtype=np.float64)
     out = _core._run(net, states, dynamics, integrator, int(steps), float(dt), float(t_end),

@@ -106,6 +106,7 @@ py::dict result_dict(core::RunResult&& r, core::StateBatch&& states,
     d["recording"] = record;
   }
   d["backend"] = r.backend;
+  d["precision"] = core::to_string(r.precision);
   d["seconds"] = r.seconds;
   d["loop_seconds"] = r.loop_seconds;
   d["neuron_updates"] = r.neuron_updates;

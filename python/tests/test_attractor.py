@@ -27,6 +27,22 @@ def test_dense_and_sparse_weights_give_the_same_trajectories():
     np.testing.assert_array_equal(attractor.weights(attractor.network(W)).toarray(), W.toarray())
 
 
+def test_the_cpu_runs_in_the_precision_asked_for():
+    rng = np.random.default_rng(3)
+    n = 200
+    W = scipy.sparse.random(n, n, density=0.05, random_state=4, format="csr") * 0.2
+    u0 = rng.uniform(-1, 1, (3, n))
+    net = attractor.network(W, activation="tanh")
+    runs = {p: attractor.run(net, u0, dynamics="continuous", integrator="euler",
+                             dt=0.1, steps=50, tol=0, backend="cpu", precision=p)
+            for p in ("float32", "float64")}
+    assert [runs[p]["precision"] for p in runs] == ["float32", "float64"]
+    # float32 states round to 2^-24 relative each step; the map contracts, so the runs stay close
+    # (the derived bound is tested in C++) and yet differ.
+    difference = np.abs(runs["float32"]["final"] - runs["float64"]["final"]).max()
+    assert 0 < difference < 1e-5
+
+
 def test_networks_share_the_callers_arrays_where_the_layout_allows():
     rng = np.random.default_rng(6)
     n = 400

@@ -147,7 +147,7 @@ int run_ensemble(const EnsembleCli& cli) {
   if (cli.common.json) {
     print_json({{"command", "ensemble"},
                 {"backend", result.backend},
-                {"precision", result.backend == "cpu" ? "float64" : cli.common.precision},
+                {"precision", core::to_string(result.precision)},
                 {"networks", count},
                 {"processes", processes.size()},
                 {"n", n},

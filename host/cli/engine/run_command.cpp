@@ -79,6 +79,7 @@ nlohmann::json summary_json(const RunCli& cli, const core::Network& network,
   }
   nlohmann::json out = {{"command", "run"},
                         {"backend", result.backend},
+                        {"precision", core::to_string(result.precision)},
                         {"n", network.size()},
                         {"batch", states.batch},
                         {"synapses", network.synapse_count()},

@@ -4,9 +4,10 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
-#include <numeric>
+#include <new>
 #include <string>
 #include <variant>
 
@@ -16,82 +17,191 @@
 #include "attractor/core/observers.hpp"
 #include "attractor/core/philox.hpp"
 #include "attractor/core/run_dynamics.hpp"
+#include "engine/cpu_kernels.hpp"
 
 namespace attractor {
 
-using core::ActivationKind;
 using core::CsrMatrix;
 using core::DenseMatrix;
 using core::Dynamics;
-using core::Integrator;
-using core::Outcome;
 using Index = std::int64_t;
 
 namespace {
 
 // Below this many state entries per loop a parallel region costs more than it saves.
 constexpr Index kParallelWork = Index{1} << 14;
+// Rows per block of a pass over the network: one 64-neuron word of a state's fingerprint, and
+// the unit a thread takes.
+constexpr Index kBlock = 64;
+// Rows per partial sum of a per-state reduction (norms, the Dormand–Prince error): sums over
+// fixed chunks, added in chunk order, give the same bits for any number of threads.
+constexpr Index kSumChunk = 4096;
 
-using ColMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
-using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class Real>
+using RowMatrix = Eigen::Matrix<Real, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ColMatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 
-// The network in the form the loops below use: weights, effective bias b = h − a, activation.
+bool parallel(Index work) { return work > kParallelWork; }
+
+// Storage aligned to a cache line, for the arrays a product gathers rows of: 16 interleaved
+// float32 states of a neuron are then one line, not two.
+template <class T>
+struct CacheAligned {
+  using value_type = T;
+  static constexpr std::align_val_t kAlign{64};
+  CacheAligned() = default;
+  template <class U>
+  explicit CacheAligned(const CacheAligned<U>& /*other*/) {}
+  T* allocate(std::size_t count) {
+    return static_cast<T*>(::operator new(count * sizeof(T), kAlign));
+  }
+  void deallocate(T* p, std::size_t /*count*/) { ::operator delete(p, kAlign); }
+  friend bool operator==(const CacheAligned& /*a*/, const CacheAligned& /*b*/) { return true; }
+  friend bool operator!=(const CacheAligned& /*a*/, const CacheAligned& /*b*/) { return false; }
+};
+template <class T>
+using LineVector = std::vector<T, CacheAligned<T>>;
+
+// The network in the form the loops below use, its weights in Real: weights, effective bias
+// b = h − a, activation. States are interleaved ("state-major"): the m states of a pass are
+// m × N values with state j of neuron i at x[i m + j], so a row's stored weights, read once,
+// serve every state, and row i's m fields are contiguous.
+template <class Real>
 class Model {
  public:
   Model(const core::Network& network, const Processes* processes)
       : net_(network), n_(network.size()), observed_(network),
         xi_(std::get_if<core::FactoredWeights>(&network.weights)) {
-    if (processes != nullptr && processes->size() > 1) partition_rows(*processes);
-    if (xi_ != nullptr) {
-      // Ξᵀ (N × P) beside Ξ: the second product and the asynchronous field read a neuron's P
-      // pattern bits contiguously.
+    if (const auto* csr = std::get_if<CsrMatrix<double>>(&network.weights)) {
+      csr_ = csr;
+      csr_values_ = narrowed(csr->values);
+    } else if (const auto* dense = std::get_if<DenseMatrix<double>>(&network.weights)) {
+      dense_values_ = narrowed(dense->values);
+    } else {
+      // Ξᵀ (N × P) beside Ξ: the asynchronous field reads a neuron's P pattern bits contiguously.
       const Index p = xi_->patterns.count;
       xi_t_.resize(static_cast<std::size_t>(n_ * p));
       for (Index mu = 0; mu < p; ++mu) {
         for (Index i = 0; i < n_; ++i) xi_t_[i * p + mu] = xi_->patterns.values[mu * n_ + i];
       }
     }
+    if (processes != nullptr && processes->size() > 1) partition_rows(*processes);
   }
   Index n() const { return n_; }
   double b(Index i) const { return observed_.b[i]; }
   const core::Activation& activation() const { return net_.activation; }
 
-  // Y = T X for m states stored as the columns of N × m column-major blocks.
-  void multiply(const double* x, double* y, Index m) const {
-    if (xi_ != nullptr) {
-      multiply_factored(x, y, m);
-      return;
-    }
-    if (const auto* dense = std::get_if<DenseMatrix<double>>(&net_.weights)) {
-      Eigen::Map<const RowMatrix> T(dense->values.data(), n_, n_);
-      Eigen::Map<ColMatrix>(y, n_, m).noalias() = T * Eigen::Map<const ColMatrix>(x, n_, m);
-      return;
-    }
-    const auto& T = std::get<CsrMatrix<double>>(net_.weights);
-    if (m == 1) {
-      sparse_rows(T, x, y, 1);
-      return;
-    }
-    // Several states: interleave them (state j of neuron c at xt[c m + j]) so each stored
-    // synapse is read once and multiplies m contiguous values, and the m sums are independent.
-    std::vector<double> xt(static_cast<std::size_t>(n_ * m)), yt(xt.size(), 0.0);
-    for (Index j = 0; j < m; ++j) {
-      for (Index c = 0; c < n_; ++c) xt[c * m + j] = x[j * n_ + c];
-    }
-    sparse_rows(T, xt.data(), yt.data(), m);
-    for (Index j = 0; j < m; ++j) {
-      for (Index i = 0; i < n_; ++i) y[j * n_ + i] = yt[i * m + j];
+  // Sparse weights on one process compute fields block by block inside the caller's pass over
+  // rows (fields), so no N × m field array is written and read back; every other form computes
+  // all fields first (prepare).
+  void prepare(const Real* x, Index m) {
+    if (csr_ != nullptr && processes_ == nullptr) return;
+    fields_.resize(static_cast<std::size_t>(n_ * m));
+    if (csr_ != nullptr) {
+      exchange_rows(x, m);
+    } else if (xi_ != nullptr) {
+      multiply_factored(x, m);
+    } else if (m == 1) {
+      // One state: a streaming product, row by row with the dot the asynchronous field uses.
+      const Real* T = dense_values_.get(net_);
+#pragma omp parallel for schedule(static) if (parallel(n_ * n_))
+      for (Index i = 0; i < n_; ++i) fields_[i] = cpu::dense_dot(T + i * n_, x, n_);
+    } else {
+      Eigen::Map<const RowMatrix<Real>> T(dense_values_.get(net_), n_, n_);
+      Eigen::Map<const RowMatrix<Real>> X(x, n_, m);
+      Eigen::Map<RowMatrix<double>>(fields_.data(), n_, m) = (T * X).template cast<double>();
     }
   }
+  // The fields (T x)_i of rows [begin, end) for the m states in x, (end − begin) × m: computed
+  // into `scratch` (kBlock × m), or read from what prepare computed.
+  const double* fields(const Real* x, Index m, Index begin, Index end, double* scratch) const {
+    if (csr_ == nullptr || processes_ != nullptr) return fields_.data() + begin * m;
+    cpu::csr_fields(csr_values_.get(csr_->values), csr_->col_idx.data(), csr_->row_ptr.data(),
+                    begin, end, x, m, scratch);
+    return scratch;
+  }
 
-  // Out = T X for X (and Out) interleaved N × m row-major, or plain vectors when m = 1: every
-  // row here, or this process's rows with the other processes' rows gathered in.
-  void sparse_rows(const CsrMatrix<double>& T, const double* x, double* out, Index m) const {
-    if (processes_ == nullptr) {
-      sparse_row_range(T, x, out, m, 0, n_);
-      return;
+  // Asynchronous updates read one neuron's field at a time from the current state (contiguous,
+  // N values). Factored weights keep the overlap sums m = Ξ s in `sums` (P values, set by
+  // start_fields and kept current by flipped; integers for ±1 states, so exact), so a field costs
+  // O(P): f_i = (Σ_μ ξ^μ_i m_μ − P s_i) / N.
+  Index sums_size() const { return xi_ != nullptr ? xi_->patterns.count : 0; }
+  void start_fields(const Real* s, double* sums) const {
+    if (xi_ == nullptr) return;
+    for (Index mu = 0; mu < xi_->patterns.count; ++mu) {
+      const std::int8_t* bits = xi_->patterns.pattern(mu);
+      double acc = 0.0;
+      for (Index i = 0; i < n_; ++i) acc += bits[i] * static_cast<double>(s[i]);
+      sums[mu] = acc;
     }
+  }
+  double field(Index i, const Real* s, const double* sums) const {
+    if (xi_ != nullptr) {
+      const Index p = xi_->patterns.count;
+      const std::int8_t* bits = xi_t_.data() + i * p;
+      double acc = 0.0;
+      for (Index mu = 0; mu < p; ++mu) acc += bits[mu] * sums[mu];
+      return (acc - static_cast<double>(p) * static_cast<double>(s[i])) / static_cast<double>(n_);
+    }
+    if (csr_ != nullptr) {
+      return cpu::csr_dot(csr_values_.get(csr_->values), csr_->col_idx.data(), csr_->row_ptr[i],
+                          csr_->row_ptr[i + 1], s);
+    }
+    return cpu::dense_dot(dense_values_.get(net_) + i * n_, s, n_);
+  }
+  void flipped(Index i, Real now, double* sums) const {
+    if (xi_ == nullptr) return;
+    const std::int8_t* bits = xi_t_.data() + i * xi_->patterns.count;
+    for (Index mu = 0; mu < xi_->patterns.count; ++mu) sums[mu] += 2.0 * now * bits[mu];
+  }
+
+ private:
+  // The network's float64 values, or a float32 copy of them: float64 runs read the network in
+  // place, float32 runs hold half the bytes and stream them.
+  struct Values {
+    std::vector<Real> copy;
+    const Real* get(const core::Buffer<double>& original) const {
+      if constexpr (std::is_same_v<Real, double>) {
+        return original.data();
+      } else {
+        return copy.data();
+      }
+    }
+    const Real* get(const core::Network& net) const {
+      return get(std::get<DenseMatrix<double>>(net.weights).values);
+    }
+  };
+  static Values narrowed(const core::Buffer<double>& values) {
+    Values v;
+    if constexpr (!std::is_same_v<Real, double>) v.copy.assign(values.begin(), values.end());
+    return v;
+  }
+
+  // Y = (Ξᵀ (Ξ X) − P X) / N in float64 as two GEMMs over blocks of patterns widened to double,
+  // so the states are reused from cache across a block instead of streamed once per pattern.
+  // For ±1 states every sum is an integer below 2^53: exact in any order and either precision.
+  void multiply_factored(const Real* x, Index m) {
+    using Bits = Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const Index p = xi_->patterns.count;
+    const Index block = std::max<Index>(1, std::min<Index>(p, (Index{1} << 23) / n_));  // ≤ 64 MiB
+    const RowMatrix<double> X = Eigen::Map<const RowMatrix<Real>>(x, n_, m).template cast<double>();
+    Eigen::Map<RowMatrix<double>> Y(fields_.data(), n_, m);
+    Y.setZero();
+    RowMatrix<double> xi_block;
+    for (Index start = 0; start < p; start += block) {
+      const Index rows = std::min(block, p - start);
+      xi_block = Eigen::Map<const Bits>(xi_->patterns.pattern(start), rows, n_).cast<double>();
+      const ColMatrixD sums = xi_block * X;  // rows × m overlap sums
+      Y.noalias() += xi_block.transpose() * sums;
+    }
+    Y = (Y - static_cast<double>(p) * X) / static_cast<double>(n_);
+  }
+
+  // This process's rows computed, every other process's rows gathered in, in chunks whose
+  // exchange overlaps the next chunk's rows.
+  void exchange_rows(const Real* x, Index m) {
     const int ranks = processes_->size();
+    const int me = processes_->rank();
     std::vector<Processes::Exchange> exchanges;
     std::vector<std::int64_t> counts(static_cast<std::size_t>(ranks)), displs(counts.size());
     for (int c = 0; c < kExchangeChunks; ++c) {
@@ -100,134 +210,31 @@ class Model {
         counts[r] = chunk.size() * m;
         displs[r] = (row_begin_[r] + chunk.begin) * m;
       }
-      const int me = processes_->rank();
       const Index begin = displs[me] / m;
-      sparse_row_range(T, x, out, m, begin, begin + counts[me] / m);
+      const Index end = begin + counts[me] / m;
+#pragma omp parallel for schedule(static) if (parallel((end - begin) * m))
+      for (Index first = begin; first < end; first += kBlock) {
+        cpu::csr_fields(csr_values_.get(csr_->values), csr_->col_idx.data(), csr_->row_ptr.data(),
+                        first, std::min(first + kBlock, end), x, m, fields_.data() + first * m);
+      }
       for (auto& earlier : exchanges) earlier.poke();
-      exchanges.push_back(processes_->start_allgather(out, counts, displs));
+      exchanges.push_back(processes_->start_allgather(fields_.data(), counts, displs));
     }
     for (auto& exchange : exchanges) exchange.wait();
-  }
-
-  void sparse_row_range(const CsrMatrix<double>& T, const double* x, double* out, Index m,
-                        Index begin, Index end) const {
-    if (m == 1) {
-#pragma omp parallel for schedule(static) if (end - begin > kParallelWork)
-      for (Index i = begin; i < end; ++i) out[i] = sparse_row_dot(T, i, x);
-      return;
-    }
-#pragma omp parallel for schedule(static) if ((end - begin) * m > kParallelWork)
-    for (Index i = begin; i < end; ++i) {
-      double* o = out + i * m;
-      for (Index k = T.row_ptr[i]; k < T.row_ptr[i + 1]; ++k) {
-        const double v = T.values[k];
-        const double* in = x + static_cast<Index>(T.col_idx[k]) * m;
-        for (Index j = 0; j < m; ++j) o[j] += v * in[j];
-      }
-    }
-  }
-
-  // Σ_k T_ik x_k over row i's stored entries, with four partial sums: one sum would be one long
-  // chain of dependent additions, bound by the adder's latency rather than by memory.
-  static double sparse_row_dot(const CsrMatrix<double>& T, Index i, const double* x) {
-    const double* v = T.values.data();
-    const std::int32_t* c = T.col_idx.data();
-    Index k = T.row_ptr[i];
-    const Index end = T.row_ptr[i + 1];
-    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
-    for (; k + 3 < end; k += 4) {
-      a0 += v[k] * x[c[k]];
-      a1 += v[k + 1] * x[c[k + 1]];
-      a2 += v[k + 2] * x[c[k + 2]];
-      a3 += v[k + 3] * x[c[k + 3]];
-    }
-    for (; k < end; ++k) a0 += v[k] * x[c[k]];
-    return (a0 + a1) + (a2 + a3);
-  }
-
-  // Asynchronous updates read one neuron's field at a time from the current state. Factored
-  // weights keep the overlap sums m = Ξ s in `scratch` (P values, set by start_fields and kept
-  // current by flipped; integers for ±1 states, so exactly), so a field costs O(P):
-  // f_i = (Σ_μ ξ^μ_i m_μ − P s_i) / N.
-  Index scratch_size() const { return xi_ != nullptr ? xi_->patterns.count : 0; }
-  void start_fields(const double* s, double* scratch) const {
-    if (xi_ != nullptr) overlap_sums(s, scratch, 1);
-  }
-  double field(Index i, const double* s, const double* scratch) const {
-    if (xi_ != nullptr) return factored_row(i, scratch, s[i]);
-    if (const auto* dense = std::get_if<DenseMatrix<double>>(&net_.weights)) {
-      return Eigen::Map<const Eigen::VectorXd>(dense->row(i), n_)
-          .dot(Eigen::Map<const Eigen::VectorXd>(s, n_));
-    }
-    return sparse_row_dot(std::get<CsrMatrix<double>>(net_.weights), i, s);
-  }
-  void flipped(Index i, double now, double* scratch) const {
-    if (xi_ == nullptr) return;
-    const std::int8_t* bits = xi_t_.data() + i * xi_->patterns.count;
-    for (Index mu = 0; mu < xi_->patterns.count; ++mu) scratch[mu] += 2.0 * now * bits[mu];
-  }
-
- private:
-  // M = Ξ X (P × m, column-major): overlap sums of each state with each pattern.
-  void overlap_sums(const double* x, double* sums, Index m) const {
-    const Index p = xi_->patterns.count;
-#pragma omp parallel for schedule(static) if (n_ * p * m > kParallelWork)
-    for (Index mu = 0; mu < p; ++mu) {
-      const std::int8_t* bits = xi_->patterns.pattern(mu);
-      for (Index j = 0; j < m; ++j) sums[j * p + mu] = signed_dot(bits, x + j * n_, n_);
-    }
-  }
-
-  // (T x)_i = (Σ_μ ξ^μ_i M_μ − P x_i) / N: the Hebbian sum with its diagonal P/N removed.
-  double factored_row(Index i, const double* sums, double x_i) const {
-    const Index p = xi_->patterns.count;
-    const double acc = signed_dot(xi_t_.data() + i * p, sums, p);
-    return (acc - static_cast<double>(p) * x_i) / static_cast<double>(n_);
-  }
-
-  // Σ_k bits_k x_k with Eigen's vectorized reduction (several partial sums; a plain loop is one
-  // chain of dependent additions). For ±1 states every partial sum is an integer, so the result
-  // is exact whatever the order.
-  static double signed_dot(const std::int8_t* bits, const double* x, Index count) {
-    using Bits = Eigen::Matrix<std::int8_t, Eigen::Dynamic, 1>;
-    return Eigen::Map<const Bits>(bits, count)
-        .cast<double>()
-        .dot(Eigen::Map<const Eigen::VectorXd>(x, count));
-  }
-
-  // Y = (Ξᵀ (Ξ X) − P X) / N as two GEMMs over blocks of patterns widened to double, so the
-  // states are reused from cache across a block instead of streamed once per pattern. For ±1
-  // states every sum is an integer below 2^53: exact in any order.
-  void multiply_factored(const double* x, double* y, Index m) const {
-    using Bits = Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    const Index p = xi_->patterns.count;
-    const Index block = std::max<Index>(1, std::min<Index>(p, (Index{1} << 23) / n_));  // ≤ 64 MiB
-    Eigen::Map<const ColMatrix> X(x, n_, m);
-    Eigen::Map<ColMatrix> Y(y, n_, m);
-    Y.setZero();
-    RowMatrix xi_block;
-    for (Index start = 0; start < p; start += block) {
-      const Index rows = std::min(block, p - start);
-      xi_block = Eigen::Map<const Bits>(xi_->patterns.pattern(start), rows, n_).cast<double>();
-      const ColMatrix sums = xi_block * X;  // rows × m overlap sums
-      Y.noalias() += xi_block.transpose() * sums;
-    }
-    Y = (Y - static_cast<double>(p) * X) / static_cast<double>(n_);
   }
 
   // Rank r computes rows [row_begin_[r], row_begin_[r + 1]): the first row past r/ranks of the
   // non-zeros, so blocks of rows cost about the same however their lengths vary.
   void partition_rows(const Processes& processes) {
-    const auto* T = &std::get<CsrMatrix<double>>(net_.weights);
     processes_ = &processes;
     const int ranks = processes.size();
-    const Index nnz = T->row_ptr[n_];
+    const Index nnz = csr_->row_ptr[n_];
     row_begin_.assign(static_cast<std::size_t>(ranks) + 1, n_);
     row_begin_[0] = 0;
     for (int r = 1; r < ranks; ++r) {
       const Index target = nnz / ranks * r + std::min<Index>(r, nnz % ranks);
-      row_begin_[r] =
-          std::lower_bound(T->row_ptr.begin(), T->row_ptr.end(), target) - T->row_ptr.begin();
+      row_begin_[r] = std::lower_bound(csr_->row_ptr.begin(), csr_->row_ptr.end(), target) -
+                      csr_->row_ptr.begin();
       row_begin_[r] = std::clamp(row_begin_[r], row_begin_[r - 1], n_);
     }
   }
@@ -238,127 +245,186 @@ class Model {
 
   const core::Network& net_;
   Index n_;
-  const Processes* processes_ = nullptr;
-  std::vector<Index> row_begin_;
   core::ObservedNetwork observed_;
+  const CsrMatrix<double>* csr_ = nullptr;  // null unless the weights are sparse
+  Values csr_values_, dense_values_;
   const core::FactoredWeights* xi_;  // null unless the weights are factored
   std::vector<std::int8_t> xi_t_;    // Ξᵀ, N × P
+  const Processes* processes_ = nullptr;
+  std::vector<Index> row_begin_;
+  std::vector<double> fields_;  // N × m, from prepare
 };
 
 // ---------------------------------------------------------------------------------------------
-// The CPU's operations for core::run_dynamics. States, integrator stages and section points live
-// in host vectors, state b of each at b · N; every loop over states is OpenMP-parallel once it
-// carries enough work.
+// The CPU's operations for core::run_dynamics. States, integrator stages and the previous point
+// are N × B arrays in Real, interleaved as the Model reads them (state b of neuron i at
+// [i B + b]); every pass covers all B states (a state the driver no longer lists is carried
+// along unchanged), so the products never gather or transpose. Each state's section points are
+// contiguous. Per-state sums accumulate in float64.
+template <class Real>
 class CpuStepper final : public core::Stepper {
  public:
-  CpuStepper(const Model& model, const core::RunOptions& options, Index batch)
-      : model_(model), options_(options), n_(model.n()), batch_(batch), rng_{options.seed},
+  CpuStepper(Model<Real>& model, const core::RunOptions& options, Index batch)
+      : model_(model), options_(options), n_(model.n()), m_(batch), rng_{options.seed},
         glauber_(core::is_glauber(options.dynamics)) {}
 
   void load(const core::StateBatch& states) override {
-    s_ = states.values;
-    const auto batch = static_cast<std::size_t>(batch_);
-    const auto size = s_.size();
-    steps_.assign(batch, 0);
+    const auto size = static_cast<std::size_t>(n_ * m_);
+    s_.resize(size);
+    for (Index b = 0; b < m_; ++b) {
+      const double* from = states.state(b);
+      for (Index i = 0; i < n_; ++i) s_[i * m_ + b] = static_cast<Real>(from[i]);
+    }
+    steps_.assign(static_cast<std::size_t>(m_), 0);
     switch (options_.dynamics) {
       case Dynamics::DiscreteSync:
       case Dynamics::GlauberSync:
-        history_.assign(batch, core::CycleHistory(options_.max_period));
-        for (Index b = 0; b < batch_; ++b) history_[b].start(core::hash_signs(state(b), n_));
+        next_.resize(size);
+        history_.assign(static_cast<std::size_t>(m_), core::CycleHistory(options_.max_period));
+        for (Index b = 0; b < m_; ++b) history_[b].start(core::hash_signs(states.state(b), n_));
         break;
       case Dynamics::DiscreteAsync:
-      case Dynamics::GlauberAsync:
-        scratch_.assign(batch * static_cast<std::size_t>(model_.scratch_size()), 0.0);
-        for (Index b = 0; b < batch_; ++b) model_.start_fields(state(b), scratch(b));
+      case Dynamics::GlauberAsync: {
+        sums_.assign(static_cast<std::size_t>(m_ * model_.sums_size()), 0.0);
+        std::vector<Real> mine(static_cast<std::size_t>(n_));
+        for (Index b = 0; b < m_; ++b) {
+          copy_out(b, mine.data());
+          model_.start_fields(mine.data(), sums(b));
+        }
         break;
+      }
       case Dynamics::Continuous:
         k_.assign(static_cast<std::size_t>(core::stage_count(options_.integrator)),
-                  std::vector<double>(size, 0.0));
-        stage_.assign(size, 0.0);
-        u_prev_.assign(size, 0.0);
-        f_prev_.assign(size, 0.0);
-        sections_.assign(batch, std::vector<std::vector<double>>(
-                                    static_cast<std::size_t>(options_.max_period) + 1));
+                  std::vector<Real>(size, Real(0)));
+        stage_.assign(size, Real(0));
+        u_prev_.assign(size, Real(0));
+        f_prev_.assign(size, Real(0));
+        x_.resize(size);
+        sections_.assign(
+            static_cast<std::size_t>(m_),
+            std::vector<std::vector<Real>>(static_cast<std::size_t>(options_.max_period) + 1));
         w_ = core::section_direction(options_.seed, n_);
         break;
     }
   }
 
-  void store(core::StateBatch& states) override { states.values = s_; }
+  void store(core::StateBatch& states) override {
+    for (Index b = 0; b < m_; ++b) {
+      double* to = states.state(b);
+      for (Index i = 0; i < n_; ++i) to[i] = static_cast<double>(s_[i * m_ + b]);
+    }
+  }
 
   core::Observation observe(const std::vector<Index>& which, bool with_tx) override {
     const auto m = static_cast<Index>(which.size());
+    const bool continuous = options_.dynamics == Dynamics::Continuous;
+    const auto& g = model_.activation();
     core::Observation o;
     o.state.resize(static_cast<std::size_t>(n_ * m));
-    for (Index j = 0; j < m; ++j) std::copy_n(state(which[j]), n_, o.state.data() + j * n_);
-    if (options_.dynamics == Dynamics::Continuous) {
-      o.x = activated(o.state.data(), m);
-    } else {
-      o.x = o.state;
+    o.x.resize(o.state.size());
+    // x in Real, interleaved, as the product reads it; the observation gets its float64 values.
+    LineVector<Real> x(o.state.size());
+    for (Index i = 0; i < n_; ++i) {
+      for (Index j = 0; j < m; ++j) {
+        const Real u = s_[i * m_ + which[j]];
+        const Real v = continuous ? static_cast<Real>(core::activate(g.kind, g.gain, u)) : u;
+        o.state[j * n_ + i] = static_cast<double>(u);
+        o.x[j * n_ + i] = static_cast<double>(v);
+        x[i * m + j] = v;
+      }
     }
     if (with_tx) {
       o.tx.resize(o.x.size());
-      model_.multiply(o.x.data(), o.tx.data(), m);
+      model_.prepare(x.data(), m);
+      for_blocks(m, [&](Index begin, Index end, double* scratch) {
+        const double* f = model_.fields(x.data(), m, begin, end, scratch);
+        for (Index i = begin; i < end; ++i) {
+          for (Index j = 0; j < m; ++j) o.tx[j * n_ + i] = f[(i - begin) * m + j];
+        }
+      });
     }
     return o;
   }
 
-  // One product per step over the states still stepping; a state leaves the chunk at the step
-  // that ends it (the driver reads the same flags and reaches the same verdict).
+  // One pass per step over the rows, all states at once: the block's fields, then the update of
+  // the states still stepping (the others are carried over), their changed flags and their
+  // fingerprint words. A state leaves the chunk at the step that ends it (the driver reads the
+  // same flags and reaches the same verdict).
   void sync_steps(const std::vector<Index>& which, Index steps, core::SyncChunk& out) override {
     const auto m = static_cast<Index>(which.size());
     out.taken.assign(static_cast<std::size_t>(m), 0);
     out.changed.assign(static_cast<std::size_t>(steps * m), 0);
     out.fingerprint.assign(out.changed.size(), 0);
-    std::vector<Index> stepping(static_cast<std::size_t>(m));
-    std::iota(stepping.begin(), stepping.end(), Index{0});
-    std::vector<char> ends(static_cast<std::size_t>(m), 0);
-    for (Index k = 0; k < steps && !stepping.empty(); ++k) {
-      const auto count = static_cast<Index>(stepping.size());
-      x_.resize(static_cast<std::size_t>(n_ * count));
-      y_.resize(x_.size());
-      for (Index q = 0; q < count; ++q) {
-        std::copy_n(state(which[stepping[q]]), n_, x_.data() + q * n_);
+    std::vector<std::uint8_t> live(static_cast<std::size_t>(m_), 0);
+    for (const Index b : which) live[b] = 1;
+    Index stepping = m;
+    const int threads = parallel(n_ * m_) ? omp_get_max_threads() : 1;
+    std::vector<std::uint64_t> hash(static_cast<std::size_t>(threads * m_));
+    std::vector<std::uint8_t> changed(hash.size());
+    for (Index k = 0; k < steps && stepping > 0; ++k) {
+      std::fill(hash.begin(), hash.end(), 0);
+      std::fill(changed.begin(), changed.end(), 0);
+      model_.prepare(s_.data(), m_);
+#pragma omp parallel num_threads(threads)
+      {
+        const Index t = omp_get_thread_num();
+        std::vector<double> scratch(static_cast<std::size_t>(kBlock * m_));
+        std::vector<std::uint64_t> bits(static_cast<std::size_t>(m_));
+        std::uint64_t* my_hash = hash.data() + t * m_;
+        std::uint8_t* my_changed = changed.data() + t * m_;
+#pragma omp for schedule(static)
+        for (Index word = 0; word < (n_ + kBlock - 1) / kBlock; ++word) {
+          const Index begin = word * kBlock, end = std::min(begin + kBlock, n_);
+          const double* f = model_.fields(s_.data(), m_, begin, end, scratch.data());
+          std::fill(bits.begin(), bits.end(), 0);
+          for (Index i = begin; i < end; ++i) {
+            const Real* s = s_.data() + i * m_;
+            Real* next = next_.data() + i * m_;
+            const double* field = f + (i - begin) * m_;
+            for (Index b = 0; b < m_; ++b) {
+              if (live[b] == 0) {
+                next[b] = s[b];
+                continue;
+              }
+              next[b] = update(field[b] + model_.b(i), s[b], b, steps_[b] + 1, i);
+              my_changed[b] |= static_cast<std::uint8_t>(next[b] != s[b]);
+              bits[b] |= static_cast<std::uint64_t>(next[b] > Real(0)) << (i - begin);
+            }
+          }
+          for (Index b = 0; b < m_; ++b) {
+            my_hash[b] += core::word_hash(bits[b], static_cast<std::uint64_t>(word));
+          }
+        }
       }
-      model_.multiply(x_.data(), y_.data(), count);
-#pragma omp parallel for schedule(static) if (n_ * count > kParallelWork)
-      for (Index q = 0; q < count; ++q) {
-        const Index j = stepping[q];
+      s_.swap(next_);
+      for (Index j = 0; j < m; ++j) {
         const Index b = which[j];
-        double* s = state(b);
-        const double* field = y_.data() + q * n_;
-        const Index t = ++steps_[b];
-        const auto stream = static_cast<std::uint32_t>(options_.stream_offset + b);
-        bool changed = false;
-        for (Index i = 0; i < n_; ++i) {
-          const double f = field[i] + model_.b(i);
-          const double next =
-              glauber_ ? core::heat_bath_update(f, options_.temperature,
-                                                core::heat_bath_draw(rng_, stream, t, n_, i))
-                       : core::sign_update(f, s[i]);
-          changed |= next != s[i];
-          s[i] = next;
+        if (live[b] == 0) continue;
+        std::uint64_t fingerprint = 0;
+        std::uint8_t any = 0;
+        for (Index t = 0; t < threads; ++t) {
+          fingerprint += hash[t * m_ + b];
+          any |= changed[t * m_ + b];
         }
+        ++steps_[b];
         ++out.taken[j];
-        out.changed[k * m + j] = changed ? 1 : 0;
+        out.changed[k * m + j] = any;
         if (glauber_) continue;
-        if (!changed) {
-          ends[j] = 1;
-          continue;
+        bool ends = any == 0;
+        if (!ends) {
+          out.fingerprint[k * m + j] = fingerprint;
+          ends = history_[b].push(fingerprint) > 0;
         }
-        const std::uint64_t fingerprint = core::hash_signs(s, n_);
-        out.fingerprint[k * m + j] = fingerprint;
-        ends[j] = history_[b].push(fingerprint) > 0 ? 1 : 0;
+        if (ends) {
+          live[b] = 0;
+          --stepping;
+        }
       }
-      std::vector<Index> still;
-      for (Index j : stepping) {
-        if (ends[j] == 0) still.push_back(j);
-      }
-      stepping.swap(still);
     }
   }
 
-  // States are independent, so threads take whole states.
+  // States are independent, so threads take whole states, each copied out to a contiguous
+  // vector for its sweeps (an asynchronous field reads one state's neurons at random).
   void async_sweeps(const std::vector<Index>& which, Index until, std::vector<Index>& sweeps,
                     std::vector<std::uint8_t>& settled) override {
     const auto m = static_cast<Index>(which.size());
@@ -367,11 +433,12 @@ class CpuStepper final : public core::Stepper {
 #pragma omp parallel if (m > 1 && n_ >= 32)
     {
       std::vector<std::uint32_t> order(static_cast<std::size_t>(n_)), partner(order.size());
+      std::vector<Real> s(static_cast<std::size_t>(n_));
 #pragma omp for schedule(dynamic, 1)
       for (Index j = 0; j < m; ++j) {
         const Index b = which[j];
-        double* s = state(b);
-        double* sums = scratch(b);
+        double* my_sums = sums(b);
+        copy_out(b, s.data());
         const auto stream = static_cast<std::uint32_t>(options_.stream_offset + b);
         while (steps_[b] < until) {
           const Index sweep = ++steps_[b];
@@ -381,15 +448,12 @@ class CpuStepper final : public core::Stepper {
           core::apply_swaps(order.data(), partner.data(), n_);
           Index flips = 0;
           for (const std::uint32_t i : order) {
-            const double f = model_.field(i, s, sums) + model_.b(i);
-            const double next =
-                glauber_ ? core::heat_bath_update(f, options_.temperature,
-                                                  core::heat_bath_draw(rng_, stream, sweep, n_, i))
-                         : core::sign_update(f, s[i]);
+            const double f = model_.field(i, s.data(), my_sums) + model_.b(i);
+            const Real next = update(f, s[i], b, sweep, i);
             if (next != s[i]) {
               ++flips;
               s[i] = next;
-              model_.flipped(i, next, sums);
+              model_.flipped(i, next, my_sums);
             }
           }
           if (flips == 0 && !glauber_) {
@@ -397,120 +461,110 @@ class CpuStepper final : public core::Stepper {
             break;
           }
         }
+        for (Index i = 0; i < n_; ++i) s_[i * m_ + b] = s[i];
         sweeps[j] = steps_[b];
       }
     }
   }
 
+  // k_into = F(point) for the listed states; V = g(point) is computed for all B states, the
+  // product's input.
   void evaluate(const std::vector<Index>& which, core::Point point, int k_into) override {
-    const auto m = static_cast<Index>(which.size());
-    if (m == 0) return;
-    const std::vector<double>& in = point == core::Point::State ? s_ : stage_;
+    if (which.empty()) return;
+    const Real* in = point == core::Point::State ? s_.data() : stage_.data();
     const auto& g = model_.activation();
-    x_.resize(static_cast<std::size_t>(n_ * m));
-    y_.resize(x_.size());
-#pragma omp parallel for schedule(static) if (n_ * m > kParallelWork)
-    for (Index j = 0; j < m; ++j) {
-      const double* u = in.data() + which[j] * n_;
-      for (Index i = 0; i < n_; ++i) x_[j * n_ + i] = core::activate(g.kind, g.gain, u[i]);
+    const Index size = n_ * m_;
+#pragma omp parallel for schedule(static) if (parallel(size))
+    for (Index e = 0; e < size; ++e) {
+      x_[e] = static_cast<Real>(core::activate(g.kind, g.gain, static_cast<double>(in[e])));
     }
-    model_.multiply(x_.data(), y_.data(), m);
-    std::vector<double>& k = k_[k_into];
-#pragma omp parallel for schedule(static) if (n_ * m > kParallelWork)
-    for (Index j = 0; j < m; ++j) {
-      const double* u = in.data() + which[j] * n_;
-      double* f = k.data() + which[j] * n_;
-      for (Index i = 0; i < n_; ++i) f[i] = y_[j * n_ + i] - u[i] + model_.b(i);
-    }
+    model_.prepare(x_.data(), m_);
+    std::vector<Real>& k = k_[k_into];
+    for_blocks(m_, [&](Index begin, Index end, double* scratch) {
+      const double* f = model_.fields(x_.data(), m_, begin, end, scratch);
+      for (Index i = begin; i < end; ++i) {
+        for (const Index b : which) {
+          const Index at = i * m_ + b;
+          k[at] = static_cast<Real>(f[(i - begin) * m_ + b] - static_cast<double>(in[at]) +
+                                    model_.b(i));
+        }
+      }
+    });
   }
 
   void stage(const std::vector<Index>& which, int s, const double* a,
              const std::vector<double>& h) override {
-    const auto m = static_cast<Index>(which.size());
-#pragma omp parallel for schedule(static) if (n_ * m > kParallelWork)
-    for (Index j = 0; j < m; ++j) {
-      const Index at = which[j] * n_;
-      for (Index i = 0; i < n_; ++i) {
-        double incr = 0.0;
-        for (int q = 0; q < s; ++q) incr += a[q] * k_[q][at + i];
-        stage_[at + i] = s_[at + i] + h[j] * incr;
-      }
-    }
+    for_listed(which, [&](Index at, std::size_t j) {
+      double incr = 0.0;
+      for (int q = 0; q < s; ++q) incr += a[q] * static_cast<double>(k_[q][at]);
+      stage_[at] = static_cast<Real>(static_cast<double>(s_[at]) + h[j] * incr);
+    });
   }
 
   std::vector<double> dopri_error(const std::vector<Index>& which, const double* E,
                                   const std::vector<double>& h, double atol, double rtol) override {
-    const auto m = static_cast<Index>(which.size());
-    std::vector<double> err2(static_cast<std::size_t>(m), 0.0);
-#pragma omp parallel for schedule(static) if (n_ * m > kParallelWork)
-    for (Index j = 0; j < m; ++j) {
-      const Index at = which[j] * n_;
-      double acc = 0.0;
-      for (Index i = 0; i < n_; ++i) {
-        double e = 0.0;
-        for (int q = 0; q < 7; ++q) e += E[q] * k_[q][at + i];
-        const double scale =
-            atol + rtol * std::max(std::fabs(s_[at + i]), std::fabs(stage_[at + i]));
-        const double ratio = h[j] * e / scale;
-        acc += ratio * ratio;
-      }
-      err2[j] = acc;
-    }
+    const auto sums = lane_sums<1>(which, [&](Index at, std::size_t j, std::array<double, 1>& acc) {
+      double e = 0.0;
+      for (int q = 0; q < 7; ++q) e += E[q] * static_cast<double>(k_[q][at]);
+      const double scale = atol + rtol * std::max(std::fabs(static_cast<double>(s_[at])),
+                                                  std::fabs(static_cast<double>(stage_[at])));
+      const double ratio = h[j] * e / scale;
+      acc[0] += ratio * ratio;
+    });
+    std::vector<double> err2;
+    err2.reserve(sums.size());
+    for (const auto& s : sums) err2.push_back(s[0]);
     return err2;
   }
 
   void accept(const std::vector<Index>& which, const double* w, int terms,
               const std::vector<double>& h) override {
-    const auto m = static_cast<Index>(which.size());
-#pragma omp parallel for schedule(static) if (n_ * m > kParallelWork)
-    for (Index j = 0; j < m; ++j) {
-      const Index at = which[j] * n_;
-      std::copy_n(s_.data() + at, n_, u_prev_.data() + at);
-      std::copy_n(k_[0].data() + at, n_, f_prev_.data() + at);
+    for_listed(which, [&](Index at, std::size_t j) {
+      u_prev_[at] = s_[at];
+      f_prev_[at] = k_[0][at];
       if (terms == 0) {
-        std::copy_n(stage_.data() + at, n_, s_.data() + at);
-        std::copy_n(k_[6].data() + at, n_, k_[0].data() + at);
-        continue;
+        s_[at] = stage_[at];
+        k_[0][at] = k_[6][at];
+        return;
       }
-      for (Index i = 0; i < n_; ++i) {
-        double incr = 0.0;
-        for (int q = 0; q < terms; ++q) incr += w[q] * k_[q][at + i];
-        s_[at + i] += h[j] * incr;
-      }
-    }
+      double incr = 0.0;
+      for (int q = 0; q < terms; ++q) incr += w[q] * static_cast<double>(k_[q][at]);
+      s_[at] = static_cast<Real>(static_cast<double>(s_[at]) + h[j] * incr);
+    });
   }
 
   std::vector<core::SettleSums> settle_sums(const std::vector<Index>& which,
                                             const std::vector<Index>& last_slot) override {
-    const auto m = static_cast<Index>(which.size());
-    std::vector<core::SettleSums> sums(static_cast<std::size_t>(m));
-#pragma omp parallel for schedule(static) if (n_ * m > kParallelWork)
-    for (Index j = 0; j < m; ++j) {
-      const Index b = which[j];
-      const double* u = state(b);
-      const double* k1 = k_[0].data() + b * n_;
-      const double* u_prev = u_prev_.data() + b * n_;
-      const double* f_prev = f_prev_.data() + b * n_;
-      auto& r = sums[j];
-      r.k1_norm2 = dot(k1, k1);
-      r.w_k1 = dot(w_.data(), k1);
-      r.w_f_prev = dot(w_.data(), f_prev);
-      r.w_u = dot(w_.data(), u);
-      r.w_u_prev = dot(w_.data(), u_prev);
-      r.section_distance2 =
-          last_slot[j] < 0 ? 0.0 : distance2(u, sections_[b][last_slot[j]].data());
-    }
-    return sums;
+    const auto sums = lane_sums<6>(which, [&](Index at, std::size_t j, std::array<double, 6>& acc) {
+      const Index i = at / m_;
+      const double u = static_cast<double>(s_[at]);
+      const double k1 = static_cast<double>(k_[0][at]);
+      const double w = w_[i];
+      acc[0] += k1 * k1;
+      acc[1] += w * k1;
+      acc[2] += w * static_cast<double>(f_prev_[at]);
+      acc[3] += w * u;
+      acc[4] += w * static_cast<double>(u_prev_[at]);
+      if (last_slot[j] >= 0) {
+        const double d = u - static_cast<double>(sections_[which[j]][last_slot[j]][i]);
+        acc[5] += d * d;
+      }
+    });
+    std::vector<core::SettleSums> out;
+    out.reserve(sums.size());
+    for (const auto& s : sums) out.push_back({s[0], s[1], s[2], s[3], s[4], s[5]});
+    return out;
   }
 
   void section_points(const std::vector<core::SectionJob>& jobs) override {
     for (const auto& job : jobs) {
-      const Index at = job.state * n_;
       auto& point = sections_[job.state][job.slot];
       point.resize(static_cast<std::size_t>(n_));
       for (Index i = 0; i < n_; ++i) {
-        point[i] = job.u0 * u_prev_[at + i] + job.f0 * f_prev_[at + i] + job.u1 * s_[at + i] +
-                   job.f1 * k_[0][at + i];
+        const Index at = i * m_ + job.state;
+        point[i] = static_cast<Real>(
+            job.u0 * static_cast<double>(u_prev_[at]) + job.f0 * static_cast<double>(f_prev_[at]) +
+            job.u1 * static_cast<double>(s_[at]) + job.f1 * static_cast<double>(k_[0][at]));
       }
     }
   }
@@ -518,49 +572,106 @@ class CpuStepper final : public core::Stepper {
   std::vector<double> section_distances(const std::vector<core::SectionPair>& pairs) override {
     std::vector<double> out;
     for (const auto& p : pairs) {
-      const auto& ring = sections_[p.state];
-      out.push_back(distance2(ring[p.slot_a].data(), ring[p.slot_b].data()));
+      const auto& a = sections_[p.state][p.slot_a];
+      const auto& c = sections_[p.state][p.slot_b];
+      double acc = 0.0;
+      for (Index i = 0; i < n_; ++i) {
+        const double d = static_cast<double>(a[i]) - static_cast<double>(c[i]);
+        acc += d * d;
+      }
+      out.push_back(acc);
     }
     return out;
   }
 
  private:
-  double* state(Index b) { return s_.data() + b * n_; }
-  double* scratch(Index b) { return scratch_.data() + b * model_.scratch_size(); }
-
-  std::vector<double> activated(const double* u, Index m) const {
-    const auto& g = model_.activation();
-    std::vector<double> v(static_cast<std::size_t>(n_ * m));
-    for (std::size_t i = 0; i < v.size(); ++i) v[i] = core::activate(g.kind, g.gain, u[i]);
-    return v;
+  double* sums(Index b) { return sums_.data() + b * model_.sums_size(); }
+  void copy_out(Index b, Real* to) const {
+    for (Index i = 0; i < n_; ++i) to[i] = s_[i * m_ + b];
   }
 
-  double dot(const double* a, const double* c) const {
-    double acc = 0.0;
-    for (Index i = 0; i < n_; ++i) acc += a[i] * c[i];
-    return acc;
-  }
-  double distance2(const double* a, const double* c) const {
-    double acc = 0.0;
-    for (Index i = 0; i < n_; ++i) acc += (a[i] - c[i]) * (a[i] - c[i]);
-    return acc;
+  // The discrete rule for neuron i of state b at step (or sweep) t, from its field f.
+  Real update(double f, Real old, Index b, Index t, Index i) const {
+    // The sign of the float64 field: rounding it to Real first could turn a tiny field into a
+    // tie that keeps the old state.
+    if (!glauber_) return static_cast<Real>(core::sign_update(f, static_cast<double>(old)));
+    const auto stream = static_cast<std::uint32_t>(options_.stream_offset + b);
+    return static_cast<Real>(core::heat_bath_update(f, options_.temperature,
+                                                    core::heat_bath_draw(rng_, stream, t, n_, i)));
   }
 
-  const Model& model_;
+  // body(begin, end, scratch) for each block of kBlock rows, blocks shared among threads, with a
+  // kBlock × m field scratch per thread.
+  template <class Body>
+  void for_blocks(Index m, Body body) const {
+#pragma omp parallel if (parallel(n_ * m))
+    {
+      std::vector<double> scratch(static_cast<std::size_t>(kBlock * m));
+#pragma omp for schedule(static)
+      for (Index begin = 0; begin < n_; begin += kBlock) {
+        body(begin, std::min(begin + kBlock, n_), scratch.data());
+      }
+    }
+  }
+
+  // body(at, j) for each neuron of each listed state (at = i B + which[j]).
+  template <class Body>
+  void for_listed(const std::vector<Index>& which, Body body) const {
+#pragma omp parallel for schedule(static) if (parallel(n_ * static_cast <Index>(which.size())))
+    for (Index i = 0; i < n_; ++i) {
+      for (std::size_t j = 0; j < which.size(); ++j) body(i * m_ + which[j], j);
+    }
+  }
+
+  // K float64 sums per listed state of term(at, j, acc) over its neurons, as partial sums over
+  // fixed chunks of kSumChunk rows added in chunk order: the same bits for any thread count.
+  template <int K, class Term>
+  std::vector<std::array<double, K>> lane_sums(const std::vector<Index>& which, Term term) const {
+    const std::size_t m = which.size();
+    const Index chunks = (n_ + kSumChunk - 1) / kSumChunk;
+    std::vector<std::array<double, K>> partial(static_cast<std::size_t>(chunks) * m);
+#pragma omp parallel for schedule(static) if (parallel(n_ * static_cast <Index>(m)))
+    for (Index c = 0; c < chunks; ++c) {
+      std::array<double, K>* acc = partial.data() + c * m;
+      for (std::size_t j = 0; j < m; ++j) acc[j].fill(0.0);
+      for (Index i = c * kSumChunk; i < std::min(n_, (c + 1) * kSumChunk); ++i) {
+        for (std::size_t j = 0; j < m; ++j) term(i * m_ + which[j], j, acc[j]);
+      }
+    }
+    std::vector<std::array<double, K>> total(m);
+    for (std::size_t j = 0; j < m; ++j) total[j].fill(0.0);
+    for (Index c = 0; c < chunks; ++c) {
+      for (std::size_t j = 0; j < m; ++j) {
+        for (int q = 0; q < K; ++q) total[j][q] += partial[c * m + j][q];
+      }
+    }
+    return total;
+  }
+
+  Model<Real>& model_;
   const core::RunOptions& options_;
   Index n_;
-  Index batch_;
+  Index m_;  // states in the batch: the interleave of every array
   core::CounterRng rng_;
   bool glauber_;
-  std::vector<double> s_;
+  LineVector<Real> s_, next_;
   std::vector<Index> steps_;  // steps or sweeps each state has taken
   std::vector<core::CycleHistory> history_;
-  std::vector<double> scratch_;  // asynchronous: each state's Model scratch
-  std::vector<std::vector<double>> k_;
-  std::vector<double> stage_, u_prev_, f_prev_, w_;
-  std::vector<std::vector<std::vector<double>>> sections_;  // state, ring slot, N
-  std::vector<double> x_, y_;                               // product input and output
+  std::vector<double> sums_;  // asynchronous: each state's Model sums
+  std::vector<std::vector<Real>> k_;
+  std::vector<Real> stage_, u_prev_, f_prev_;
+  LineVector<Real> x_;
+  std::vector<double> w_;
+  std::vector<std::vector<std::vector<Real>>> sections_;  // state, ring slot, N
 };
+
+template <class Real>
+core::RunResult run_in(const core::Network& network, core::StateBatch& states,
+                       const core::RunOptions& options, const Processes* processes) {
+  Model<Real> model(network, processes);
+  CpuStepper<Real> stepper(model, options, states.batch);
+  return core::run_dynamics(network, states, options, stepper);
+}
 
 }  // namespace
 
@@ -582,10 +693,12 @@ core::RunResult CpuEngine::run(const core::Network& network, core::StateBatch& s
   const auto start = std::chrono::steady_clock::now();
   const bool partitioned = processes_ != nullptr && processes_->size() > 1;
   if (partitioned) check_row_partition(network, options, processes_->size());
-  const Model model(network, partitioned ? processes_ : nullptr);
-  CpuStepper stepper(model, options, states.batch);
-  core::RunResult out = core::run_dynamics(network, states, options, stepper);
+  const Processes* processes = partitioned ? processes_ : nullptr;
+  core::RunResult out = precision_ == core::Precision::Float32
+                            ? run_in<float>(network, states, options, processes)
+                            : run_in<double>(network, states, options, processes);
   out.backend = name();
+  out.precision = precision_;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

@@ -20,8 +20,8 @@ namespace {
 class CpuEnsembleStepper final : public core::EnsembleStepper {
  public:
   CpuEnsembleStepper(const core::Ensemble& ensemble, const core::StateBatch& states,
-                     const core::RunOptions& options)
-      : ensemble_(ensemble), states_(states), options_(options) {}
+                     const core::RunOptions& options, core::Precision precision)
+      : ensemble_(ensemble), states_(states), options_(options), precision_(precision) {}
 
   std::int64_t chunk() const override { return options_.max_steps; }
 
@@ -45,7 +45,7 @@ class CpuEnsembleStepper final : public core::EnsembleStepper {
         core::StateBatch state(1, n);
         std::copy_n(states_.state(e), n, state.state(0));
         one.stream_offset = options_.stream_offset + static_cast<std::uint64_t>(e);
-        const core::RunResult r = CpuEngine().run(ensemble_.network(e), state, one);
+        const core::RunResult r = CpuEngine(precision_).run(ensemble_.network(e), state, one);
         std::copy_n(state.state(0), n, states_.state(e));
         results[e] = r.states[0];
         std::int64_t done;
@@ -70,6 +70,7 @@ class CpuEnsembleStepper final : public core::EnsembleStepper {
   const core::Ensemble& ensemble_;
   core::StateBatch states_;
   const core::RunOptions& options_;
+  core::Precision precision_;
 };
 
 }  // namespace
@@ -79,9 +80,10 @@ core::RunResult CpuEnsembleEngine::run(const core::Ensemble& ensemble, core::Sta
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   core::check_ensemble_run(ensemble, states, options);
-  CpuEnsembleStepper stepper(ensemble, states, options);
+  CpuEnsembleStepper stepper(ensemble, states, options, precision_);
   core::RunResult out = core::run_ensemble(ensemble, states, options, stepper);
   out.backend = name();
+  out.precision = precision_;
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return out;
 }

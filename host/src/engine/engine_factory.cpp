@@ -58,10 +58,9 @@ std::unique_ptr<core::Engine> make_engine(Backend backend, core::Precision preci
   if (use_cuda(backend)) return std::make_unique<cuda::CudaEngine>(precision, device);
 #else
   static_cast<void>(use_cuda(backend));
-  static_cast<void>(precision);
   static_cast<void>(device);
 #endif
-  return std::make_unique<CpuEngine>();
+  return std::make_unique<CpuEngine>(precision);
 }
 
 std::unique_ptr<core::EnsembleEngine> make_ensemble_engine(Backend backend,
@@ -70,10 +69,9 @@ std::unique_ptr<core::EnsembleEngine> make_ensemble_engine(Backend backend,
   if (use_cuda(backend)) return std::make_unique<cuda::CudaEnsembleEngine>(precision, device);
 #else
   static_cast<void>(use_cuda(backend));
-  static_cast<void>(precision);
   static_cast<void>(device);
 #endif
-  return std::make_unique<CpuEnsembleEngine>();
+  return std::make_unique<CpuEnsembleEngine>(precision);
 }
 
 std::unique_ptr<core::ControlBatch> make_control_batch(Backend backend) {

@@ -69,6 +69,10 @@ core::RunResult SplitBatchEngine::run(const core::Network& network, core::StateB
   std::copy(all_states.begin(), all_states.end(), states.values.begin());
   core::RunResult out = gather_results(processes_, result);
   out.backend = inner_->name();
+  // Every process runs the same engine; one without states reports no precision of its own.
+  const bool float32 = mine.size() > 0 && result.precision == core::Precision::Float32;
+  out.precision =
+      processes_.max(float32 ? 1.0 : 0.0) > 0 ? core::Precision::Float32 : core::Precision::Float64;
   return out;
 }
 

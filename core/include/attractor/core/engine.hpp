@@ -38,9 +38,9 @@ constexpr NameTable<Outcome, 3> enum_names(Outcome) {
             {Outcome::LimitCycle, "limit_cycle"},
             {Outcome::Wandering, "wandering"}}}};
 }
-// Arithmetic of a backend's weights and states. The CPU engine is float64 throughout; the CUDA
-// engine offers float32 (its fast path: half the bytes per synapse) and float64 (the same
-// arithmetic as the reference, for checks and for dynamics that need it).
+// Arithmetic of a backend's weights and states, on either backend: float32 (the fast path: half
+// the bytes per synapse and per state) or float64 (the reference arithmetic, for checks and for
+// dynamics that need it). Each engine documents where it accumulates in more than this.
 enum class Precision { Float32, Float64 };
 constexpr NameTable<Precision, 2> enum_names(Precision) {
   return {"precision", {{{Precision::Float32, "float32"}, {Precision::Float64, "float64"}}}};
@@ -103,6 +103,7 @@ struct RunResult {
   bool energy_defined = false;   // T symmetric (and a smooth g for continuous dynamics)
   Recording recording;
   std::string backend;
+  Precision precision = Precision::Float64;  // the arithmetic of the weights and states
   double seconds = 0.0;       // the whole call: checks, uploads, dynamics, observers, downloads
   double loop_seconds = 0.0;  // the run loop after the states are loaded: the step rate
   std::int64_t neuron_updates = 0;  // Σ_b steps_b · N (continuous: per accepted step)

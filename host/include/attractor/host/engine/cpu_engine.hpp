@@ -4,9 +4,17 @@
 
 namespace attractor {
 
-// The CPU reference engine: float64 throughout, multi-threaded with OpenMP (Eigen's GEMM for
-// dense weights, a row-parallel loop for CSR), and the semantics every other backend is tested
-// against.
+// The CPU engine: the semantics every other backend is tested against, multi-threaded with
+// OpenMP (Eigen's GEMM for dense weights; for CSR one pass over the rows per step that computes
+// each block's fields and updates it, all states of the batch served by each stored weight).
+//
+// Precision: float64 (the reference, and the default here) or float32, which holds the weights
+// and states in float32 — half the bytes per synapse and per state — and accumulates sparse
+// products, per-state sums and integrator stages in float64, rounding once per stored value.
+// Dense products are Eigen's float32 GEMM (float32 accumulation: error ≲ N · 2⁻²⁴ · Σ_j |T_ij
+// x_j|). Factored Hebbian weights are exact in either (integer sums). Discrete dynamics compare
+// the float64 field with 0, so a float32 run differs from float64 only through the rounding of
+// T and of continuous states.
 //
 // Semantics, precisely:
 // - Discrete update s_i ← sign(f_i), f_i = Σ_j T_ij s_j + h_i − a, where f_i = 0 leaves s_i as it
@@ -40,13 +48,17 @@ void check_row_partition(const core::Network& network, const core::RunOptions& o
 
 class CpuEngine final : public core::Engine {
  public:
-  CpuEngine() = default;
-  explicit CpuEngine(const Processes& processes) : processes_(&processes) {}
+  explicit CpuEngine(core::Precision precision = core::Precision::Float64)
+      : precision_(precision) {}
+  explicit CpuEngine(const Processes& processes,
+                     core::Precision precision = core::Precision::Float64)
+      : precision_(precision), processes_(&processes) {}
   std::string name() const override { return "cpu"; }
   core::RunResult run(const core::Network& network, core::StateBatch& states,
                       const core::RunOptions& options) override;
 
  private:
+  core::Precision precision_;
   const Processes* processes_ = nullptr;
 };
 

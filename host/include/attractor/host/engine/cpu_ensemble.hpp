@@ -8,9 +8,14 @@ namespace attractor {
 // semantics are the single-network engine's by construction.
 class CpuEnsembleEngine final : public core::EnsembleEngine {
  public:
+  explicit CpuEnsembleEngine(core::Precision precision = core::Precision::Float64)
+      : precision_(precision) {}
   std::string name() const override { return "cpu"; }
   core::RunResult run(const core::Ensemble& ensemble, core::StateBatch& states,
                       const core::RunOptions& options) override;
+
+ private:
+  core::Precision precision_;
 };
 
 }  // namespace attractor

@@ -22,7 +22,7 @@ constexpr core::NameTable<Backend, 3> enum_names(Backend) {
 bool cuda_available();
 
 // Auto picks CUDA when cuda_available(), else the CPU. Asking for CUDA where it cannot run is an
-// InputError that says why. `precision` applies to the CUDA engines; the CPU's is float64 always.
+// InputError that says why. `precision` is the arithmetic of the weights and states on either.
 // `device` indexes the visible GPUs when CUDA runs (one per process under MPI).
 std::unique_ptr<core::Engine> make_engine(Backend backend,
                                           core::Precision precision = core::Precision::Float32,

@@ -1,0 +1,145 @@
+#include "engine/cpu_kernels.hpp"
+
+// One version per x86-64 level, picked by the loader (an ifunc); elsewhere the one the compiler
+// targets. Templates cannot carry target_clones under clang, so each entry point is a plain
+// overload that inlines the shared template body, compiled anew for each level.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ATTRACTOR_CPU_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define ATTRACTOR_CPU_CLONES
+#endif
+#define ATTRACTOR_INLINE inline __attribute__((always_inline))
+
+namespace attractor::cpu {
+namespace {
+
+using Index = std::int64_t;
+
+template <class Real, class Load>
+ATTRACTOR_INLINE double four_sums(Index begin, Index end, Load load) {
+  double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+  Index k = begin;
+  for (; k + 3 < end; k += 4) {
+    a0 += load(k);
+    a1 += load(k + 1);
+    a2 += load(k + 2);
+    a3 += load(k + 3);
+  }
+  for (; k < end; ++k) a0 += load(k);
+  return (a0 + a1) + (a2 + a3);
+}
+
+template <class Real>
+ATTRACTOR_INLINE double csr_dot_body(const Real* values, const std::int32_t* cols, Index begin,
+                                     Index end, const Real* x) {
+  return four_sums<Real>(begin, end, [&](Index k) {
+    return static_cast<double>(values[k]) * static_cast<double>(x[cols[k]]);
+  });
+}
+
+// Stored entries ahead of the one being summed whose state is prefetched: the columns are known
+// in advance, so the random reads of the state overlap instead of waiting one after another.
+constexpr Index kPrefetchAhead = 16;
+
+template <class Real>
+ATTRACTOR_INLINE void prefetch(const Real* x, const std::int32_t* cols, Index k, Index last,
+                               Index m) {
+  if (k + kPrefetchAhead < last) {
+    __builtin_prefetch(x + static_cast<Index>(cols[k + kPrefetchAhead]) * m);
+  }
+}
+
+// Lanes [j0, j0 + Width) of row i, the Width sums held in registers across the row.
+template <int Width, class Real>
+ATTRACTOR_INLINE void row_lanes(const Real* values, const std::int32_t* cols, Index begin,
+                                Index end, Index last, const Real* x, Index m, Index j0,
+                                double* out) {
+  double acc[Width] = {};
+  for (Index k = begin; k < end; ++k) {
+    prefetch(x + j0, cols, k, last, m);
+    const double v = static_cast<double>(values[k]);
+    const Real* in = x + static_cast<Index>(cols[k]) * m + j0;
+#pragma omp simd
+    for (int j = 0; j < Width; ++j) acc[j] += v * static_cast<double>(in[j]);
+  }
+  for (int j = 0; j < Width; ++j) out[j0 + j] = acc[j];
+}
+
+template <class Real>
+ATTRACTOR_INLINE void csr_fields_body(const Real* values, const std::int32_t* cols,
+                                      const Index* row_ptr, Index begin, Index end, const Real* x,
+                                      Index m, double* out) {
+  const Index last = row_ptr[end];
+  if (m == 1) {
+    for (Index i = begin; i < end; ++i) {
+      out[i - begin] = four_sums<Real>(row_ptr[i], row_ptr[i + 1], [&](Index k) {
+        prefetch(x, cols, k, last, 1);
+        return static_cast<double>(values[k]) * static_cast<double>(x[cols[k]]);
+      });
+    }
+    return;
+  }
+  // Lanes in groups of 16, then 4, then 1: each group's sums stay in registers.
+  for (Index i = begin; i < end; ++i) {
+    double* o = out + (i - begin) * m;
+    Index j0 = 0;
+    for (; j0 + 16 <= m; j0 += 16) {
+      row_lanes<16>(values, cols, row_ptr[i], row_ptr[i + 1], last, x, m, j0, o);
+    }
+    for (; j0 + 4 <= m; j0 += 4) {
+      row_lanes<4>(values, cols, row_ptr[i], row_ptr[i + 1], last, x, m, j0, o);
+    }
+    for (; j0 < m; ++j0) row_lanes<1>(values, cols, row_ptr[i], row_ptr[i + 1], last, x, m, j0, o);
+  }
+}
+
+// Sixteen partial sums, lane j taking the entries k ≡ j (mod 16), added in a fixed tree: an order
+// the source fixes, which every vector width computes alike (a 4-sum chain would leave a
+// streaming dot product bound by the adder's latency instead of by memory).
+template <class Real>
+ATTRACTOR_INLINE double dense_dot_body(const Real* a, const Real* b, Index n) {
+  constexpr int kLanes = 16;
+  double acc[kLanes] = {};
+  Index k = 0;
+  for (; k + kLanes <= n; k += kLanes) {
+#pragma omp simd
+    for (int j = 0; j < kLanes; ++j) {
+      acc[j] += static_cast<double>(a[k + j]) * static_cast<double>(b[k + j]);
+    }
+  }
+  for (int j = 0; k < n; ++k, ++j) acc[j] += static_cast<double>(a[k]) * static_cast<double>(b[k]);
+  for (int width = kLanes / 2; width > 0; width /= 2) {
+    for (int j = 0; j < width; ++j) acc[j] += acc[j + width];
+  }
+  return acc[0];
+}
+
+}  // namespace
+
+ATTRACTOR_CPU_CLONES void csr_fields(const float* values, const std::int32_t* cols,
+                                     const Index* row_ptr, Index begin, Index end, const float* x,
+                                     Index m, double* out) {
+  csr_fields_body(values, cols, row_ptr, begin, end, x, m, out);
+}
+ATTRACTOR_CPU_CLONES void csr_fields(const double* values, const std::int32_t* cols,
+                                     const Index* row_ptr, Index begin, Index end, const double* x,
+                                     Index m, double* out) {
+  csr_fields_body(values, cols, row_ptr, begin, end, x, m, out);
+}
+ATTRACTOR_CPU_CLONES double csr_dot(const float* values, const std::int32_t* cols, Index begin,
+                                    Index end, const float* x) {
+  return csr_dot_body(values, cols, begin, end, x);
+}
+ATTRACTOR_CPU_CLONES double csr_dot(const double* values, const std::int32_t* cols, Index begin,
+                                    Index end, const double* x) {
+  return csr_dot_body(values, cols, begin, end, x);
+}
+ATTRACTOR_CPU_CLONES double dense_dot(const float* a, const float* b, Index n) {
+  return dense_dot_body(a, b, n);
+}
+ATTRACTOR_CPU_CLONES double dense_dot(const double* a, const double* b, Index n) {
+  return dense_dot_body(a, b, n);
+}
+
+}  // namespace attractor::cpu

@@ -1,0 +1,37 @@
+#pragma once
+// The CPU engine's inner loops: sparse and dense products over raw arrays, in float32 and
+// float64, each compiled for several x86-64 levels (baseline, x86-64-v3 with AVX2 and FMA,
+// x86-64-v4 with AVX-512) and chosen once at load time by the CPU it runs on, so one binary runs
+// at the vector width of the machine without -march=native. Every version computes the same
+// sums in the same order: the source fixes the order (explicit partial sums, lanes independent)
+// and the file is compiled without floating-point contraction, so an FMA machine and an SSE2
+// machine produce the same bits.
+//
+// Sums accumulate in float64 whatever the precision of the weights and states: at the memory
+// bandwidth limit the conversions are free, and a float32 field is then the float64 field of the
+// float32-rounded weights and states, rounded once.
+#include <cstdint>
+
+namespace attractor::cpu {
+
+// out[(i − begin) m + j] = Σ_k values[k] x[cols[k] m + j] over row i's stored entries, for rows
+// [begin, end) and lanes j < m: x holds m states interleaved (state j of neuron c at x[c m + j]),
+// so each stored synapse is read once and serves m states. With m = 1, four partial sums per row
+// (one sum would be a chain of dependent additions, bound by the adder's latency).
+void csr_fields(const float* values, const std::int32_t* cols, const std::int64_t* row_ptr,
+                std::int64_t begin, std::int64_t end, const float* x, std::int64_t m, double* out);
+void csr_fields(const double* values, const std::int32_t* cols, const std::int64_t* row_ptr,
+                std::int64_t begin, std::int64_t end, const double* x, std::int64_t m, double* out);
+
+// Σ_k values[k] x[cols[k]] over k in [begin, end): one neuron's field from a contiguous state
+// (asynchronous sweeps), with the same four partial sums as csr_fields at m = 1.
+double csr_dot(const float* values, const std::int32_t* cols, std::int64_t begin, std::int64_t end,
+               const float* x);
+double csr_dot(const double* values, const std::int32_t* cols, std::int64_t begin, std::int64_t end,
+               const double* x);
+
+// Σ_i a_i b_i over n entries, in sixteen partial sums (lane j: entries i ≡ j mod 16).
+double dense_dot(const float* a, const float* b, std::int64_t n);
+double dense_dot(const double* a, const double* b, std::int64_t n);
+
+}  // namespace attractor::cpu
