@@ -42,8 +42,8 @@ ATTRACTOR_INLINE double csr_dot_body(const Real* values, const std::int32_t* col
 // in advance, so the random reads of the state overlap instead of waiting one after another.
 constexpr Index kPrefetchAhead = 16;
 
-template <class Real>
-ATTRACTOR_INLINE void prefetch(const Real* x, const std::int32_t* cols, Index k, Index last,
+template <class State>
+ATTRACTOR_INLINE void prefetch(const State* x, const std::int32_t* cols, Index k, Index last,
                                Index m) {
   if (k + kPrefetchAhead < last) {
     __builtin_prefetch(x + static_cast<Index>(cols[k + kPrefetchAhead]) * m);
@@ -51,24 +51,24 @@ ATTRACTOR_INLINE void prefetch(const Real* x, const std::int32_t* cols, Index k,
 }
 
 // Lanes [j0, j0 + Width) of row i, the Width sums held in registers across the row.
-template <int Width, class Real>
+template <int Width, class Real, class State>
 ATTRACTOR_INLINE void row_lanes(const Real* values, const std::int32_t* cols, Index begin,
-                                Index end, Index last, const Real* x, Index m, Index j0,
+                                Index end, Index last, const State* x, Index m, Index j0,
                                 double* out) {
   double acc[Width] = {};
   for (Index k = begin; k < end; ++k) {
     prefetch(x + j0, cols, k, last, m);
     const double v = static_cast<double>(values[k]);
-    const Real* in = x + static_cast<Index>(cols[k]) * m + j0;
+    const State* in = x + static_cast<Index>(cols[k]) * m + j0;
 #pragma omp simd
     for (int j = 0; j < Width; ++j) acc[j] += v * static_cast<double>(in[j]);
   }
   for (int j = 0; j < Width; ++j) out[j0 + j] = acc[j];
 }
 
-template <class Real>
+template <class Real, class State>
 ATTRACTOR_INLINE void csr_fields_body(const Real* values, const std::int32_t* cols,
-                                      const Index* row_ptr, Index begin, Index end, const Real* x,
+                                      const Index* row_ptr, Index begin, Index end, const State* x,
                                       Index m, double* out) {
   const Index last = row_ptr[end];
   if (m == 1) {
@@ -125,6 +125,16 @@ ATTRACTOR_CPU_CLONES void csr_fields(const float* values, const std::int32_t* co
 ATTRACTOR_CPU_CLONES void csr_fields(const double* values, const std::int32_t* cols,
                                      const Index* row_ptr, Index begin, Index end, const double* x,
                                      Index m, double* out) {
+  csr_fields_body(values, cols, row_ptr, begin, end, x, m, out);
+}
+ATTRACTOR_CPU_CLONES void csr_fields(const float* values, const std::int32_t* cols,
+                                     const Index* row_ptr, Index begin, Index end,
+                                     const std::int8_t* x, Index m, double* out) {
+  csr_fields_body(values, cols, row_ptr, begin, end, x, m, out);
+}
+ATTRACTOR_CPU_CLONES void csr_fields(const double* values, const std::int32_t* cols,
+                                     const Index* row_ptr, Index begin, Index end,
+                                     const std::int8_t* x, Index m, double* out) {
   csr_fields_body(values, cols, row_ptr, begin, end, x, m, out);
 }
 ATTRACTOR_CPU_CLONES double csr_dot(const float* values, const std::int32_t* cols, Index begin,

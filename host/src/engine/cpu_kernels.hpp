@@ -22,6 +22,14 @@ void csr_fields(const float* values, const std::int32_t* cols, const std::int64_
                 std::int64_t begin, std::int64_t end, const float* x, std::int64_t m, double* out);
 void csr_fields(const double* values, const std::int32_t* cols, const std::int64_t* row_ptr,
                 std::int64_t begin, std::int64_t end, const double* x, std::int64_t m, double* out);
+// The same for ±1 states held as int8: a quarter of float32's bytes, so the state a sparse product
+// reads at random stays in a nearer cache; the sums, of ±T_ij, are those of the Real states.
+void csr_fields(const float* values, const std::int32_t* cols, const std::int64_t* row_ptr,
+                std::int64_t begin, std::int64_t end, const std::int8_t* x, std::int64_t m,
+                double* out);
+void csr_fields(const double* values, const std::int32_t* cols, const std::int64_t* row_ptr,
+                std::int64_t begin, std::int64_t end, const std::int8_t* x, std::int64_t m,
+                double* out);
 
 // Σ_k values[k] x[cols[k]] over k in [begin, end): one neuron's field from a contiguous state
 // (asynchronous sweeps), with the same four partial sums as csr_fields at m = 1.
