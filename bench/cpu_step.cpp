@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "attractor/host/engine/cpu_engine.hpp"
+#include "attractor/host/memory/hebbian.hpp"
 #include "bench_common.hpp"
+#include "engine/factored_fields.hpp"
 
 using namespace attractor;
 using bench::Clock;
@@ -60,6 +62,78 @@ nlohmann::json time_case(const std::string& name, core::Precision precision,
           {"gflops", flops_per_step / t * 1e-9},
           {"state_updates_per_s", static_cast<double>(batch * net.size()) / t},
           {"synaptic_events_per_s", static_cast<double>(batch * net.synapse_count()) / t}};
+}
+
+// Factored Hebbian recall: one product of the int8 path and of the bit path on the same cues
+// (their ratio is the bit path's gain, measured in one run), then whole recalls in the engine,
+// which takes the bit path for ±1 states.
+nlohmann::json factored_cases(bool quick) {
+  const std::int64_t n = quick ? 10'000 : 100'000, p = quick ? 500 : 5'000, cues = 16;
+  const int repeats = quick ? 2 : 3;
+  const auto patterns = random_patterns(p, n, 3);
+  const auto states = noisy_cues(patterns, cues, 0.2, 4);
+  std::vector<double> x(static_cast<std::size_t>(n * cues)), y(x.size());
+  for (std::int64_t j = 0; j < cues; ++j) {
+    for (std::int64_t i = 0; i < n; ++i) x[i * cues + j] = states.state(j)[i];
+  }
+  auto time_product = [&](auto product) {
+    product();  // warm-up (the bit path packs the patterns here)
+    std::vector<double> samples;
+    for (int r = 0; r < repeats; ++r) {
+      const auto start = Clock::now();
+      product();
+      samples.push_back(seconds_since(start));
+    }
+    return median(samples);
+  };
+  const double int8 =
+      time_product([&] { cpu::factored_fields(patterns, x.data(), cues, y.data()); });
+  cpu::PackedPatterns packed(&patterns);
+  const double bits = time_product([&] { packed.fields(x.data(), cues, y.data()); });
+  nlohmann::json cases = nlohmann::json::array();
+  const double events = static_cast<double>(2 * n * p * cues);  // two products of N P per state
+  for (const auto& [path, seconds, bytes] :
+       {std::tuple{"int8", int8, n * p}, std::tuple{"bits", bits, 2 * n * ((p + 7) / 8)}}) {
+    cases.push_back({{"name", "factored_fields"},
+                     {"path", path},
+                     {"n", n},
+                     {"patterns", p},
+                     {"batch", cues},
+                     {"seconds_per_product", seconds},
+                     {"pattern_bytes", bytes},
+                     {"synaptic_events_per_s", events / seconds},
+                     {"speedup_vs_int8", int8 / seconds}});
+  }
+  for (const auto precision : {core::Precision::Float64, core::Precision::Float32}) {
+    core::RunOptions options;
+    options.dynamics = core::Dynamics::DiscreteSync;
+    options.max_steps = 50;
+    const auto net = hebbian_network(patterns, true);
+    std::vector<double> samples;
+    core::RunResult result;
+    for (int r = 0; r <= repeats; ++r) {
+      auto cue = states;
+      const auto start = Clock::now();
+      result = CpuEngine(precision).run(net, cue, options);
+      if (r > 0) samples.push_back(seconds_since(start));
+    }
+    std::int64_t steps = 0, recalled = 0;
+    for (const auto& s : result.states) {
+      steps = std::max(steps, s.steps);
+      recalled += s.outcome == core::Outcome::FixedPoint ? 1 : 0;
+    }
+    cases.push_back({{"name", "factored_recall"},
+                     {"precision", core::to_string(precision)},
+                     {"n", n},
+                     {"patterns", p},
+                     {"batch", cues},
+                     {"noise", 0.2},
+                     {"steps", steps},
+                     {"fixed_points", recalled},
+                     {"seconds", median(samples)},
+                     {"seconds_per_step", median(samples) / static_cast<double>(steps)}});
+  }
+  return cases;
 }
 
 }  // namespace
@@ -110,6 +184,8 @@ int main(int argc, char** argv) try {
                                 quick ? 3 : 5, bytes, flops, bandwidth));
     }
   }
+
+  for (auto& c : factored_cases(quick)) cases.push_back(std::move(c));
 
   const nlohmann::json out = {{"benchmark", "cpu_step"},
                               {"threads", omp_get_max_threads()},

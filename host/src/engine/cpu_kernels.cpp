@@ -16,7 +16,7 @@ namespace {
 
 using Index = std::int64_t;
 
-template <class Real, class Load>
+template <class Load>
 ATTRACTOR_INLINE double four_sums(Index begin, Index end, Load load) {
   double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
   Index k = begin;
@@ -33,7 +33,7 @@ ATTRACTOR_INLINE double four_sums(Index begin, Index end, Load load) {
 template <class Real>
 ATTRACTOR_INLINE double csr_dot_body(const Real* values, const std::int32_t* cols, Index begin,
                                      Index end, const Real* x) {
-  return four_sums<Real>(begin, end, [&](Index k) {
+  return four_sums(begin, end, [&](Index k) {
     return static_cast<double>(values[k]) * static_cast<double>(x[cols[k]]);
   });
 }
@@ -73,7 +73,7 @@ ATTRACTOR_INLINE void csr_fields_body(const Real* values, const std::int32_t* co
   const Index last = row_ptr[end];
   if (m == 1) {
     for (Index i = begin; i < end; ++i) {
-      out[i - begin] = four_sums<Real>(row_ptr[i], row_ptr[i + 1], [&](Index k) {
+      out[i - begin] = four_sums(row_ptr[i], row_ptr[i + 1], [&](Index k) {
         prefetch(x, cols, k, last, 1);
         return static_cast<double>(values[k]) * static_cast<double>(x[cols[k]]);
       });
@@ -116,6 +116,47 @@ ATTRACTOR_INLINE double dense_dot_body(const Real* a, const Real* b, Index n) {
 }
 
 }  // namespace
+
+ATTRACTOR_CPU_CLONES void popcount_overlaps(const std::uint64_t* xi, Index mu_begin, Index mu_end,
+                                            Index words, const std::uint64_t* s, Index m, Index n,
+                                            std::int64_t* sums) {
+  for (Index mu = mu_begin; mu < mu_end; ++mu) {
+    const std::uint64_t* pattern = xi + mu * words;
+    for (Index j = 0; j < m; ++j) {
+      const std::uint64_t* state = s + j * words;
+      std::int64_t differ = 0;
+      for (Index w = 0; w < words; ++w) differ += __builtin_popcountll(pattern[w] ^ state[w]);
+      sums[(mu - mu_begin) * m + j] = n - 2 * differ;
+    }
+  }
+}
+
+template <class Acc>
+ATTRACTOR_INLINE void add_byte_lookups_body(const Acc* tables, const std::uint8_t* bytes, Index n,
+                                            Index g_begin, Index g_end, Index m, Index begin,
+                                            Index end, Acc* acc) {
+  for (Index g = g_begin; g < g_end; ++g) {
+    const Acc* table = tables + g * 256 * m;
+    const std::uint8_t* group = bytes + g * n;
+    for (Index i = begin; i < end; ++i) {
+      const Acc* row = table + group[i] * m;
+      Acc* out = acc + (i - begin) * m;
+#pragma omp simd
+      for (Index j = 0; j < m; ++j) out[j] += row[j];
+    }
+  }
+}
+
+ATTRACTOR_CPU_CLONES void add_byte_lookups(const std::int32_t* tables, const std::uint8_t* bytes,
+                                           Index n, Index g_begin, Index g_end, Index m,
+                                           Index begin, Index end, std::int32_t* acc) {
+  add_byte_lookups_body(tables, bytes, n, g_begin, g_end, m, begin, end, acc);
+}
+ATTRACTOR_CPU_CLONES void add_byte_lookups(const std::int64_t* tables, const std::uint8_t* bytes,
+                                           Index n, Index g_begin, Index g_end, Index m,
+                                           Index begin, Index end, std::int64_t* acc) {
+  add_byte_lookups_body(tables, bytes, n, g_begin, g_end, m, begin, end, acc);
+}
 
 ATTRACTOR_CPU_CLONES void csr_fields(const float* values, const std::int32_t* cols,
                                      const Index* row_ptr, Index begin, Index end, const float* x,

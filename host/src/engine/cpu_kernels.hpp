@@ -14,6 +14,13 @@
 
 namespace attractor::cpu {
 
+// Below this many state entries per loop a parallel region costs more than it saves.
+constexpr std::int64_t kParallelWork = std::int64_t{1} << 14;
+inline bool parallel(std::int64_t work) { return work > kParallelWork; }
+// Rows per block of a pass over the network: one 64-neuron word of a state's fingerprint, and
+// the unit a thread takes.
+constexpr std::int64_t kBlock = 64;
+
 // out[(i − begin) m + j] = Σ_k values[k] x[cols[k] m + j] over row i's stored entries, for rows
 // [begin, end) and lanes j < m: x holds m states interleaved (state j of neuron c at x[c m + j]),
 // so each stored synapse is read once and serves m states. With m = 1, four partial sums per row
@@ -37,6 +44,26 @@ double csr_dot(const float* values, const std::int32_t* cols, std::int64_t begin
                const float* x);
 double csr_dot(const double* values, const std::int32_t* cols, std::int64_t begin, std::int64_t end,
                const double* x);
+
+// Factored Hebbian fields of ±1 states from bits (Model::multiply_packed): integer sums, exact,
+// from an eighth of the bytes of int8 patterns.
+//
+// sums[(μ − mu_begin) m + j] = Σ_i ξ^μ_i s^j_i = n − 2 popcount(ξ^μ XOR s^j) for patterns
+// [mu_begin, mu_end): xi holds pattern μ's bits (set for +1) at xi[μ words …], s state j's at
+// s[j words …], both zero past n.
+void popcount_overlaps(const std::uint64_t* xi, std::int64_t mu_begin, std::int64_t mu_end,
+                       std::int64_t words, const std::uint64_t* s, std::int64_t m, std::int64_t n,
+                       std::int64_t* sums);
+// acc[(i − begin) m + j] += Σ_{g ∈ [g_begin, g_end)} tables[(g 256 + bytes[g n + i]) m + j] for
+// neurons [begin, end) of n: byte g of neuron i holds 8 patterns' bits, and each table row the m
+// states' sums over those patterns signed by the row's bits, so one lookup does 8 m
+// multiply-adds. In 32-bit integers where every sum fits (half the bytes to move), else 64-bit.
+void add_byte_lookups(const std::int32_t* tables, const std::uint8_t* bytes, std::int64_t n,
+                      std::int64_t g_begin, std::int64_t g_end, std::int64_t m, std::int64_t begin,
+                      std::int64_t end, std::int32_t* acc);
+void add_byte_lookups(const std::int64_t* tables, const std::uint8_t* bytes, std::int64_t n,
+                      std::int64_t g_begin, std::int64_t g_end, std::int64_t m, std::int64_t begin,
+                      std::int64_t end, std::int64_t* acc);
 
 // Σ_i a_i b_i over n entries, in sixteen partial sums (lane j: entries i ≡ j mod 16).
 double dense_dot(const float* a, const float* b, std::int64_t n);
