@@ -88,7 +88,7 @@ nlohmann::json factored_cases(bool quick) {
   };
   const double int8 =
       time_product([&] { cpu::factored_fields(patterns, x.data(), cues, y.data()); });
-  cpu::PackedPatterns packed(&patterns);
+  const cpu::PackedPatterns packed(patterns);
   const double bits = time_product([&] { packed.fields(x.data(), cues, y.data()); });
   nlohmann::json cases = nlohmann::json::array();
   const double events = static_cast<double>(2 * n * p * cues);  // two products of N P per state

@@ -62,7 +62,7 @@ void expect_all_three_agree() {
     std::vector<double> from_int8(x.size()), from_bits(x.size());
     cpu::factored_fields(xi, x.data(), size.m, from_int8.data());
     for (const bool wide : {false, true}) {
-      cpu::PackedPatterns packed(&xi, wide);
+      const cpu::PackedPatterns packed(xi, wide);
       ASSERT_TRUE(packed.fields(x.data(), size.m, from_bits.data()));
       for (std::size_t e = 0; e < x.size(); ++e) {
         ASSERT_EQ(from_int8[e], expected[e]) << "n " << size.n << " p " << size.p << " at " << e;
@@ -88,7 +88,7 @@ TEST(FactoredFields, BitsAndInt8GiveTheDefinedFieldsBitForBitInFloat32) {
 // Anything but ±1 (a rate, a zero) is not a bit: the packed path declines and writes nothing.
 TEST(FactoredFields, BitsDeclineStatesThatAreNotSigns) {
   const auto xi = random_patterns(5, 100, 1);
-  cpu::PackedPatterns packed(&xi);
+  const cpu::PackedPatterns packed(xi);
   for (const double odd : {0.0, 0.5, -1.0000001}) {
     auto x = random_signs<double>(100, 2, 4);
     x[137] = odd;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <new>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -66,8 +67,7 @@ class Model {
  public:
   Model(const core::Network& network, const Processes* processes)
       : net_(network), n_(network.size()), observed_(network),
-        xi_(std::get_if<core::FactoredWeights>(&network.weights)),
-        packed_(xi_ != nullptr ? &xi_->patterns : nullptr) {
+        xi_(std::get_if<core::FactoredWeights>(&network.weights)) {
     if (const auto* csr = std::get_if<CsrMatrix<double>>(&network.weights)) {
       csr_ = csr;
       csr_values_ = narrowed(csr->values);
@@ -89,8 +89,11 @@ class Model {
     if (csr_ != nullptr) {
       exchange_rows(x, m);
     } else if (xi_ != nullptr) {
-      if (!packed_.fields(x, m, fields_.data()))
+      // Ξ packed on the first product: a run of rates never needs it, and pays O(P N) once.
+      if (!packed_) packed_.emplace(xi_->patterns);
+      if (!packed_->fields(x, m, fields_.data())) {
         cpu::factored_fields(xi_->patterns, x, m, fields_.data());
+      }
     } else if (m == 1) {
       // One state: a streaming product, row by row with the dot the asynchronous field uses.
       const Real* T = dense_values_.get(net_);
@@ -236,9 +239,9 @@ class Model {
   core::ObservedNetwork observed_;
   const CsrMatrix<double>* csr_ = nullptr;  // null unless the weights are sparse
   Values csr_values_, dense_values_;
-  const core::FactoredWeights* xi_;  // null unless the weights are factored
-  std::vector<std::int8_t> xi_t_;    // Ξᵀ, N × P, for asynchronous fields
-  cpu::PackedPatterns packed_;       // Ξ as bits, for synchronous fields of ±1 states
+  const core::FactoredWeights* xi_;            // null unless the weights are factored
+  std::vector<std::int8_t> xi_t_;              // Ξᵀ, N × P, for asynchronous fields
+  std::optional<cpu::PackedPatterns> packed_;  // Ξ as bits, for the fields of ±1 states
   const Processes* processes_ = nullptr;
   std::vector<Index> row_begin_;
   std::vector<double> fields_;  // N × m, from prepare

@@ -16,34 +16,34 @@ namespace attractor::cpu {
 template <class Real>
 void factored_fields(const core::PatternSet& xi, const Real* x, std::int64_t m, double* y);
 
-// Ξ as bits, packed on the first product: by pattern (P × ⌈N/64⌉ words, bit set for +1, zero
-// past N) for the overlaps, and by group of 8 patterns (⌈P/8⌉ × N bytes, bit b of byte (g, i) for
-// pattern 8g + b) for the second product.
+// Ξ as bits: by pattern (P × ⌈N/64⌉ words, bit set for +1, zero past N) for the overlaps, and by
+// group of 8 patterns (⌈P/8⌉ × N bytes, bit b of byte (g, i) for pattern 8g + b) for the second
+// product. Packed once; the products are const, so threads may share one.
 class PackedPatterns {
  public:
-  // Sums are 32-bit where P N fits, else 64-bit; `wide` takes 64-bit always (so tests cover that
-  // path without networks of 2^31 pattern bits).
-  explicit PackedPatterns(const core::PatternSet* xi, bool wide = false) : xi_(xi), wide_(wide) {}
+  // Integer sums are 32-bit where they fit, else 64-bit; `wide` takes 64-bit always (so tests
+  // cover that path without networks of 2^31 pattern bits).
+  explicit PackedPatterns(const core::PatternSet& xi, bool wide = false);
 
   // y for the m states in x, or false, computing nothing, if any entry of x is not ±1. The
-  // overlap sums are N − 2 popcount(ξ^μ XOR s); the second product goes 8 patterns at a time,
-  // by a table per group of 8 patterns of the 256 signed sums their bits can select, looked up
-  // by neuron i's byte of the group.
+  // overlap sums are N − 2 popcount(ξ^μ XOR s), then y = (pattern_sums(overlaps) − P x) / N.
   template <class Real>
-  bool fields(const Real* x, std::int64_t m, double* y);
+  bool fields(const Real* x, std::int64_t m, double* y) const;
+
+  // out[i m + j] = Σ_μ ξ^μ_i c[μ m + j] for integer weights with |c| ≤ bound, exact while P·bound
+  // fits 64 bits: 8 patterns at a time, by a table per group of 8 patterns of the 256 signed
+  // sums their bits can select, looked up by neuron i's byte of the group.
+  void pattern_sums(const std::int64_t* c, std::int64_t m, std::int64_t bound,
+                    std::int64_t* out) const;
 
  private:
-  void pack();
-  template <class Real, class Acc>
-  void second_product(const Real* x, std::int64_t m, double* y, std::vector<Acc>& tables,
-                      std::vector<Acc>& acc) const;
+  template <class Acc>
+  void lookups(const std::int64_t* c, std::int64_t m, std::int64_t* out) const;
 
-  const core::PatternSet* xi_;
+  std::int64_t n_, p_, words_, groups_;
   bool wide_;
-  std::vector<std::uint64_t> xi_bits_, state_bits_;
+  std::vector<std::uint64_t> xi_bits_;
   std::vector<std::uint8_t> xi_bytes_;
-  std::vector<std::int64_t> sums_, tables64_, acc64_;
-  std::vector<std::int32_t> tables32_, acc32_;
 };
 
 }  // namespace attractor::cpu
