@@ -64,6 +64,62 @@ nlohmann::json time_case(const std::string& name, core::Precision precision,
           {"synaptic_events_per_s", static_cast<double>(batch * net.synapse_count()) / t}};
 }
 
+// Continuous rate network du/dt = −u + T tanh(u) by forward Euler, the Brian2 peer's network. The
+// couplings ±0.9/k make every row's Σ|T_ij| ≤ 0.9 < 1, a contraction, so rounding differences
+// between implementations stay at the size of one step's rounding instead of growing. With an
+// export folder: the matrix, u(0) and the float64 final state under DIR/euler for the peers.
+nlohmann::json euler_cases(bool quick, const std::string& export_dir, double bandwidth) {
+  const std::int64_t n = quick ? 20'000 : 200'000, k = 50, steps = quick ? 10 : 50;
+  const double dt = 0.1;
+  core::Network net;
+  net.weights = bench::random_csr(n, k, 0.9 / static_cast<double>(k), 11);
+  net.activation = {core::ActivationKind::Tanh, 1.0};
+  const auto& csr = std::get<core::CsrMatrix<double>>(net.weights);
+  const auto u0 = bench::random_uniform_states(1, n, 1.0, 12);
+  nlohmann::json cases = nlohmann::json::array();
+  for (const auto precision : {core::Precision::Float64, core::Precision::Float32}) {
+    const double real = precision == core::Precision::Float32 ? 4.0 : 8.0;
+    core::RunOptions options;
+    options.dynamics = core::Dynamics::Continuous;
+    options.integrator = core::Integrator::Euler;
+    options.dt = dt;
+    options.max_steps = steps;
+    options.tol = 0.0;       // never a fixed point: every run takes all its steps
+    options.max_period = 1;  // the section test costs little and never fires here
+    std::vector<double> samples;
+    core::StateBatch u = u0;
+    for (int r = 0; r <= (quick ? 2 : 5); ++r) {
+      u = u0;
+      const auto start = Clock::now();
+      CpuEngine(precision).run(net, u, options);
+      if (r > 0) samples.push_back(seconds_since(start) / static_cast<double>(steps));
+    }
+    const double t = median(samples);
+    // Per step: the weights and columns once, u read twice and written once, tanh(u) written and
+    // gathered (counted once).
+    const double bytes = static_cast<double>(csr.nnz()) * (real + 4.0) +
+                         static_cast<double>(n + 1) * 8.0 + 5.0 * real * static_cast<double>(n);
+    cases.push_back({{"name", "csr_euler_step"},
+                     {"precision", core::to_string(precision)},
+                     {"n", n},
+                     {"synapses", csr.nnz()},
+                     {"batch", 1},
+                     {"dt", dt},
+                     {"steps_per_run", steps},
+                     {"seconds_per_step", t},
+                     {"bytes_per_step", bytes},
+                     {"fraction_of_copy_bandwidth", bytes / t / bandwidth},
+                     {"synaptic_events_per_s", static_cast<double>(csr.nnz()) / t}});
+    if (!export_dir.empty() && precision == core::Precision::Float64) {
+      const std::string dir = export_dir + "/euler";
+      bench::export_csr(dir, csr);
+      write_npy(dir + "/u0.npy", {n}, u0.values);
+      write_npy(dir + "/engine_final_u_float64.npy", {n}, u.values);
+    }
+  }
+  return cases;
+}
+
 // Factored Hebbian recall: one product of the int8 path and of the bit path on the same cues
 // (their ratio is the bit path's gain, measured in one run), then whole recalls in the engine,
 // which takes the bit path for ±1 states.
@@ -185,6 +241,7 @@ int main(int argc, char** argv) try {
     }
   }
 
+  for (auto& c : euler_cases(quick, export_dir, bandwidth)) cases.push_back(std::move(c));
   for (auto& c : factored_cases(quick)) cases.push_back(std::move(c));
 
   const nlohmann::json out = {{"benchmark", "cpu_step"},

@@ -305,6 +305,21 @@ class CpuStepper final : public core::Stepper {
     }
   }
 
+  // v = g(u) over `size` entries: libm in float64 runs, the vectorized kernel (cpu::activate, with
+  // its bound) in float32 runs.
+  void activate(const Real* u, Real* v, Index size) const {
+    const auto& g = model_.activation();
+#pragma omp parallel for schedule(static) if (parallel(size))
+    for (Index first = 0; first < size; first += kSumChunk) {
+      const Index count = std::min(kSumChunk, size - first);
+      if constexpr (std::is_same_v<Real, float>) {
+        cpu::activate(g.kind, g.gain, u + first, v + first, count);
+      } else {
+        for (Index e = first; e < first + count; ++e) v[e] = core::activate(g.kind, g.gain, u[e]);
+      }
+    }
+  }
+
   void store(core::StateBatch& states) override {
     for (Index b = 0; b < m_; ++b) {
       double* to = states.state(b);
@@ -315,19 +330,23 @@ class CpuStepper final : public core::Stepper {
   core::Observation observe(const std::vector<Index>& which, bool with_tx) override {
     const auto m = static_cast<Index>(which.size());
     const bool continuous = options_.dynamics == Dynamics::Continuous;
-    const auto& g = model_.activation();
     core::Observation o;
     o.state.resize(static_cast<std::size_t>(n_ * m));
     o.x.resize(o.state.size());
     // x in Real, interleaved, as the product reads it; the observation gets its float64 values.
-    LineVector<Real> x(o.state.size());
+    LineVector<Real> u(o.state.size()), x(o.state.size());
+    for (Index i = 0; i < n_; ++i) {
+      for (Index j = 0; j < m; ++j) u[i * m + j] = s_[i * m_ + which[j]];
+    }
+    if (continuous) {
+      activate(u.data(), x.data(), n_ * m);
+    } else {
+      x = u;
+    }
     for (Index i = 0; i < n_; ++i) {
       for (Index j = 0; j < m; ++j) {
-        const Real u = s_[i * m_ + which[j]];
-        const Real v = continuous ? static_cast<Real>(core::activate(g.kind, g.gain, u)) : u;
-        o.state[j * n_ + i] = static_cast<double>(u);
-        o.x[j * n_ + i] = static_cast<double>(v);
-        x[i * m + j] = v;
+        o.state[j * n_ + i] = static_cast<double>(u[i * m + j]);
+        o.x[j * n_ + i] = static_cast<double>(x[i * m + j]);
       }
     }
     if (with_tx) {
@@ -474,12 +493,7 @@ class CpuStepper final : public core::Stepper {
   void evaluate(const std::vector<Index>& which, core::Point point, int k_into) override {
     if (which.empty()) return;
     const Real* in = point == core::Point::State ? s_.data() : stage_.data();
-    const auto& g = model_.activation();
-    const Index size = n_ * m_;
-#pragma omp parallel for schedule(static) if (parallel(size))
-    for (Index e = 0; e < size; ++e) {
-      x_[e] = static_cast<Real>(core::activate(g.kind, g.gain, static_cast<double>(in[e])));
-    }
+    activate(in, x_.data(), n_ * m_);
     model_.prepare(x_.data(), m_);
     std::vector<Real>& k = k_[k_into];
     for_blocks(m_, [&](Index begin, Index end, double* scratch) {

@@ -1,5 +1,9 @@
 #include "engine/cpu_kernels.hpp"
 
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+
 // One version per x86-64 level, picked by the loader (an ifunc); elsewhere the one the compiler
 // targets. Templates cannot carry target_clones under clang, so each entry point is a plain
 // overload that inlines the shared template body, compiled anew for each level.
@@ -116,6 +120,41 @@ ATTRACTOR_INLINE double dense_dot_body(const Real* a, const Real* b, Index n) {
 }
 
 }  // namespace
+
+ATTRACTOR_CPU_CLONES void activate(core::ActivationKind kind, double gain, const float* u, float* v,
+                                   Index n) {
+  using Chunk = Eigen::Array<double, 256, 1>;
+  constexpr Index kChunk = 256;
+  constexpr double kSeriesBelow = 0x1p-13;
+  if (kind != core::ActivationKind::Tanh && kind != core::ActivationKind::Logistic) {
+    for (Index k = 0; k < n; ++k) {
+      v[k] = static_cast<float>(core::activate(kind, gain, static_cast<double>(u[k])));
+    }
+    return;
+  }
+  Chunk a, e;
+  for (Index first = 0; first < n; first += kChunk) {
+    const Index count = std::min(kChunk, n - first);
+    for (Index k = 0; k < count; ++k) a[k] = gain * static_cast<double>(u[first + k]);
+    for (Index k = count; k < kChunk; ++k) a[k] = 0.0;
+    if (kind == core::ActivationKind::Logistic) {
+      e = (-a).exp();
+      // NaN is kept (Eigen's exp clamps its argument, which would turn NaN into a number).
+      for (Index k = 0; k < count; ++k) {
+        v[first + k] = static_cast<float>(std::isnan(a[k]) ? a[k] : 1.0 / (1.0 + e[k]));
+      }
+      continue;
+    }
+    e = (-2.0 * a.abs()).exp();
+    for (Index k = 0; k < count; ++k) {
+      const double x = std::fabs(a[k]);
+      const double x2 = x * x;
+      const double t = x < kSeriesBelow ? x * (1.0 - x2 * (1.0 / 3.0 - x2 * (2.0 / 15.0)))
+                                        : (1.0 - e[k]) / (1.0 + e[k]);
+      v[first + k] = static_cast<float>(std::isnan(x) ? x : std::copysign(t, a[k]));
+    }
+  }
+}
 
 ATTRACTOR_CPU_CLONES void popcount_overlaps(const std::uint64_t* xi, Index mu_begin, Index mu_end,
                                             Index words, const std::uint64_t* s, Index m, Index n,

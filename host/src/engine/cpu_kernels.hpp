@@ -12,6 +12,8 @@
 // float32-rounded weights and states, rounded once.
 #include <cstdint>
 
+#include "attractor/core/activation.hpp"
+
 namespace attractor::cpu {
 
 // Below this many state entries per loop a parallel region costs more than it saves.
@@ -64,6 +66,15 @@ void add_byte_lookups(const std::int32_t* tables, const std::uint8_t* bytes, std
 void add_byte_lookups(const std::int64_t* tables, const std::uint8_t* bytes, std::int64_t n,
                       std::int64_t g_begin, std::int64_t g_end, std::int64_t m, std::int64_t begin,
                       std::int64_t end, std::int64_t* acc);
+
+// v_k = g(u_k) for float32 runs, n values, vectorized: tanh and the logistic from Eigen's packet
+// exp in float64, rounded once to float32. tanh(a) = (1 − e)/(1 + e), e = exp(−2|a|), for
+// |a| ≥ 2^-13 (below, a − a³/3 + 2a⁵/15, truncation ≤ 2^-78 relative); an exp error δ grows by
+// 1/sinh(2|a|) ≤ 2^12 there, so with |δ| ≤ 4 ε (ε = 2^-53) and three roundings the float64 value
+// is within 2^15 ε ≈ 3.7e-12 relative of tanh: the float32 result is tanh's correct rounding
+// except within that distance of a rounding boundary, and never more than one ulp from it. The
+// logistic 1/(1 + e^{−a}) divides by at least 1: within 6 ε. float64 runs keep libm's g.
+void activate(core::ActivationKind kind, double gain, const float* u, float* v, std::int64_t n);
 
 // Σ_i a_i b_i over n entries, in sixteen partial sums (lane j: entries i ≡ j mod 16).
 double dense_dot(const float* a, const float* b, std::int64_t n);
