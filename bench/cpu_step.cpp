@@ -106,6 +106,7 @@ nlohmann::json euler_cases(bool quick, const std::string& export_dir, double ban
                      {"batch", 1},
                      {"dt", dt},
                      {"steps_per_run", steps},
+                     {"repeats", static_cast<int>(samples.size())},
                      {"seconds_per_step", t},
                      {"bytes_per_step", bytes},
                      {"fraction_of_copy_bandwidth", bytes / t / bandwidth},
@@ -207,24 +208,43 @@ int main(int argc, char** argv) try {
   const double bandwidth = bench::cpu_copy_bandwidth();
   nlohmann::json cases = nlohmann::json::array();
 
-  // Sparse: bytes per step = nnz (value + 4 index) + row offsets + B·N reads and writes of the
-  // state (the gathers of x are counted once: the best case of a cached state).
-  const std::int64_t n_sparse = quick ? 20'000 : 200'000, k = 50;
-  core::Network sparse;
-  sparse.weights = bench::random_csr(n_sparse, k, 1.0, 7);
-  const auto& csr = std::get<core::CsrMatrix<double>>(sparse.weights);
-  for (const auto precision : {core::Precision::Float64, core::Precision::Float32}) {
-    const double real = precision == core::Precision::Float32 ? 4.0 : 8.0;
-    for (std::int64_t batch : {1, 16}) {
-      const double bytes = static_cast<double>(csr.nnz()) * (real + 4.0) +
-                           static_cast<double>(n_sparse + 1) * 8.0 +
-                           2.0 * real * static_cast<double>(batch * n_sparse);
-      const double flops = 2.0 * static_cast<double>(csr.nnz() * batch);
-      cases.push_back(time_case("csr_sync_step", precision, sparse, batch, quick ? 5 : 20,
-                                quick ? 3 : 7, bytes, flops, bandwidth));
+  // Sparse, from 10^5 to 10^6 neurons with 50 or 100 synapses a row. Bytes per step: nnz (value
+  // + 4 index) + row offsets + per state entry the int8 sign read and the new state written in
+  // Real and as int8 (the gathers of the signs counted once: the best case of a cached state).
+  // With an export folder each matrix goes to DIR/csr-N-K for the peers.
+  struct SparseCase {
+    std::int64_t n, k;
+    std::vector<std::int64_t> batches;
+    std::int64_t steps;
+    int repeats;
+  };
+  const std::vector<SparseCase> sparse_cases =
+      quick ? std::vector<SparseCase>{{20'000, 50, {1, 16, 64}, 5, 3}}
+            : std::vector<SparseCase>{{100'000, 100, {1, 16}, 20, 7},
+                                      {200'000, 50, {1, 16, 64}, 20, 7},
+                                      {1'000'000, 100, {1, 16}, 10, 3}};
+  for (const SparseCase& sc : sparse_cases) {
+    core::Network sparse;
+    sparse.weights = bench::random_csr(sc.n, sc.k, 1.0, 7);
+    const auto& csr = std::get<core::CsrMatrix<double>>(sparse.weights);
+    for (const auto precision : {core::Precision::Float64, core::Precision::Float32}) {
+      const double real = precision == core::Precision::Float32 ? 4.0 : 8.0;
+      for (const std::int64_t batch : sc.batches) {
+        const double bytes = static_cast<double>(csr.nnz()) * (real + 4.0) +
+                             static_cast<double>(sc.n + 1) * 8.0 +
+                             (2.0 + real) * static_cast<double>(batch * sc.n);
+        const double flops = 2.0 * static_cast<double>(csr.nnz() * batch);
+        auto c = time_case("csr_sync_step", precision, sparse, batch, sc.steps, sc.repeats, bytes,
+                           flops, bandwidth);
+        c["synapses_per_row"] = sc.k;
+        cases.push_back(std::move(c));
+      }
+    }
+    if (!export_dir.empty()) {
+      bench::export_csr(export_dir + "/csr-" + std::to_string(sc.n) + "-" + std::to_string(sc.k),
+                        csr);
     }
   }
-  if (!export_dir.empty()) bench::export_csr(export_dir, csr);
 
   // Dense: B = 1 is a memory-bound GEMV (N² · 8 bytes), B = 64 a compute-bound GEMM.
   const std::int64_t n_dense = quick ? 1000 : 4000;
