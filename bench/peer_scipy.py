@@ -32,21 +32,21 @@ def main():
     if len(sys.argv) != 3:
         sys.exit("usage: peer_scipy.py EXPORT_DIR N_DENSE")
     d = sys.argv[1]
-    # The sparse cases the engine ran: [{"dir", "batches", "steps", "repeats"}], matrices under d.
+    # The sparse cases the engine ran: [{"dir", "batch", "steps", "repeats"}], matrices under d.
     with open(f"{d}/sparse_cases.json") as f:
         sparse_cases = json.load(f)
     rng = np.random.default_rng(42)
     cases = []
-    for sc in sparse_cases:
-        sub = f"{d}/{sc['dir']}"
-        row_ptr = np.load(f"{sub}/row_ptr.npy").astype(np.int64)
-        col_idx = np.load(f"{sub}/col_idx.npy")
-        values = np.load(f"{sub}/values.npy")
+    for sub in dict.fromkeys(sc["dir"] for sc in sparse_cases):
+        row_ptr = np.load(f"{d}/{sub}/row_ptr.npy").astype(np.int64)
+        col_idx = np.load(f"{d}/{sub}/col_idx.npy")
+        values = np.load(f"{d}/{sub}/values.npy")
         n = row_ptr.size - 1
         T = scipy.sparse.csr_matrix((values, col_idx, row_ptr), shape=(n, n))
         for precision, dtype in (("float64", np.float64), ("float32", np.float32)):
             Tp = T.astype(dtype)
-            for batch in sc["batches"]:
+            for sc in (sc for sc in sparse_cases if sc["dir"] == sub):
+                batch = sc["batch"]
                 shape = (n, batch) if batch > 1 else n
                 s = rng.choice([-1.0, 1.0], size=shape).astype(dtype)
                 cases.append({"name": "csr_sync_step", "precision": precision, "batch": batch,

@@ -6,7 +6,7 @@ in a Python loop. Times, in float32 and float64,
   csr_sync_step:  s <- sign(T s), a zero field keeping s (as peer_scipy.py), batch B = 1, 16, 64
                   (s of shape (N,) or (N, B));
   csr_euler_step: u <- u + dt (-u + T tanh(u)), B = 1.
-Each matrix is a folder of the export (sparse_cases.json lists them with their batches, steps and
+Each matrix is a folder of the export (sparse_cases.json lists the cases: folder, batch, steps and
 repeats; euler/ holds the rate network and u0, euler_case.json its dt and steps), so the cases are
 those the engine ran. Seconds per step are the median over the repeats after one warm-up run, by
 the wall clock. Before timing, T @ x is checked against SciPy's csr product on the same arrays so a
@@ -94,11 +94,12 @@ def main():
     gen = torch.Generator().manual_seed(42)
     cases, checks = [], {}
     with torch.inference_mode():
-        for sc in sparse_cases:
-            T64, n, index, checks[sc["dir"]] = load_csr(f"{args.dir}/{sc['dir']}")
+        for sub in dict.fromkeys(sc["dir"] for sc in sparse_cases):
+            T64, n, index, checks[sub] = load_csr(f"{args.dir}/{sub}")
             for precision, dtype in (("float32", torch.float32), ("float64", torch.float64)):
                 T = T64.to(dtype)
-                for batch in sc["batches"]:
+                for sc in (sc for sc in sparse_cases if sc["dir"] == sub):
+                    batch = sc["batch"]
                     shape = (n, batch) if batch > 1 else (n,)
                     s = (torch.randint(0, 2, shape, generator=gen) * 2 - 1).to(dtype)
                     cases.append({"name": "csr_sync_step", "precision": precision,

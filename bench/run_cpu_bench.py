@@ -69,11 +69,9 @@ def main():
         sparse = {}
         for c in cases:
             if c["name"] == "csr_sync_step":
-                entry = sparse.setdefault((c["n"], c["synapses_per_row"]), {
-                    "dir": f"csr-{c['n']}-{c['synapses_per_row']}", "batches": [],
-                    "steps": c["steps_per_run"], "repeats": c["repeats"]})
-                if c["batch"] not in entry["batches"]:
-                    entry["batches"].append(c["batch"])
+                sparse[(c["n"], c["batch"])] = {
+                    "dir": f"csr-{c['n']}-{c['synapses_per_row']}", "batch": c["batch"],
+                    "steps": c["steps_per_run"], "repeats": c["repeats"]}
         with open(os.path.join(export, "sparse_cases.json"), "w") as f:
             json.dump(list(sparse.values()), f)
         euler = next(c for c in cases if c["name"] == "csr_euler_step")

@@ -53,8 +53,8 @@ def main():
             runs.append(doc)
         # The peer times the exported matrix itself (this folder) at the batches the ranks ran.
         with open(os.path.join(export, "sparse_cases.json"), "w") as f:
-            json.dump([{"dir": ".", "batches": sorted({c["batch"] for c in runs[0]["cases"]}),
-                        "steps": 20, "repeats": 7}], f)
+            json.dump([{"dir": ".", "batch": b, "steps": 20, "repeats": 7}
+                       for b in sorted({c["batch"] for c in runs[0]["cases"]})], f)
         peer, error = run_json([sys.executable, os.path.join(HERE, "peer_scipy.py"), export, "64"])
         if peer is None:
             sys.exit(f"run_rank_scaling: {error}")
