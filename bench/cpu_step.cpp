@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "attractor/host/engine/cpu_engine.hpp"
+#include "attractor/host/memory/hebbian.hpp"
 #include "bench_common.hpp"
+#include "engine/factored_fields.hpp"
 
 using namespace attractor;
 using bench::Clock;
@@ -62,6 +64,135 @@ nlohmann::json time_case(const std::string& name, core::Precision precision,
           {"synaptic_events_per_s", static_cast<double>(batch * net.synapse_count()) / t}};
 }
 
+// Continuous rate network du/dt = −u + T tanh(u) by forward Euler, the Brian2 peer's network. The
+// couplings ±0.9/k make every row's Σ|T_ij| ≤ 0.9 < 1, a contraction, so rounding differences
+// between implementations stay at the size of one step's rounding instead of growing. With an
+// export folder: the matrix, u(0) and the float64 final state under DIR/euler for the peers.
+nlohmann::json euler_cases(bool quick, const std::string& export_dir, double bandwidth) {
+  const std::int64_t n = quick ? 20'000 : 200'000, k = 50, steps = quick ? 10 : 50;
+  const double dt = 0.1;
+  core::Network net;
+  net.weights = bench::random_csr(n, k, 0.9 / static_cast<double>(k), 11);
+  net.activation = {core::ActivationKind::Tanh, 1.0};
+  const auto& csr = std::get<core::CsrMatrix<double>>(net.weights);
+  const auto u0 = bench::random_uniform_states(1, n, 1.0, 12);
+  nlohmann::json cases = nlohmann::json::array();
+  for (const auto precision : {core::Precision::Float64, core::Precision::Float32}) {
+    const double real = precision == core::Precision::Float32 ? 4.0 : 8.0;
+    core::RunOptions options;
+    options.dynamics = core::Dynamics::Continuous;
+    options.integrator = core::Integrator::Euler;
+    options.dt = dt;
+    options.max_steps = steps;
+    options.tol = 0.0;       // never a fixed point: every run takes all its steps
+    options.max_period = 1;  // the section test costs little and never fires here
+    std::vector<double> samples;
+    core::StateBatch u = u0;
+    for (int r = 0; r <= (quick ? 2 : 5); ++r) {
+      u = u0;
+      const auto start = Clock::now();
+      CpuEngine(precision).run(net, u, options);
+      if (r > 0) samples.push_back(seconds_since(start) / static_cast<double>(steps));
+    }
+    const double t = median(samples);
+    // Per step: the weights and columns once, u read twice and written once, tanh(u) written and
+    // gathered (counted once).
+    const double bytes = static_cast<double>(csr.nnz()) * (real + 4.0) +
+                         static_cast<double>(n + 1) * 8.0 + 5.0 * real * static_cast<double>(n);
+    cases.push_back({{"name", "csr_euler_step"},
+                     {"precision", core::to_string(precision)},
+                     {"n", n},
+                     {"synapses", csr.nnz()},
+                     {"batch", 1},
+                     {"dt", dt},
+                     {"steps_per_run", steps},
+                     {"repeats", static_cast<int>(samples.size())},
+                     {"seconds_per_step", t},
+                     {"bytes_per_step", bytes},
+                     {"fraction_of_copy_bandwidth", bytes / t / bandwidth},
+                     {"synaptic_events_per_s", static_cast<double>(csr.nnz()) / t}});
+    if (!export_dir.empty() && precision == core::Precision::Float64) {
+      const std::string dir = export_dir + "/euler";
+      bench::export_csr(dir, csr);
+      write_npy(dir + "/u0.npy", {n}, u0.values);
+      write_npy(dir + "/engine_final_u_float64.npy", {n}, u.values);
+    }
+  }
+  return cases;
+}
+
+// Factored Hebbian recall: one product of the int8 path and of the bit path on the same cues
+// (their ratio is the bit path's gain, measured in one run), then whole recalls in the engine,
+// which takes the bit path for ±1 states.
+nlohmann::json factored_cases(bool quick) {
+  const std::int64_t n = quick ? 10'000 : 100'000, p = quick ? 500 : 5'000, cues = 16;
+  const int repeats = quick ? 2 : 3;
+  const auto patterns = random_patterns(p, n, 3);
+  const auto states = noisy_cues(patterns, cues, 0.2, 4);
+  std::vector<double> x(static_cast<std::size_t>(n * cues)), y(x.size());
+  for (std::int64_t j = 0; j < cues; ++j) {
+    for (std::int64_t i = 0; i < n; ++i) x[i * cues + j] = states.state(j)[i];
+  }
+  auto time_product = [&](auto product) {
+    product();  // warm-up (the bit path packs the patterns here)
+    std::vector<double> samples;
+    for (int r = 0; r < repeats; ++r) {
+      const auto start = Clock::now();
+      product();
+      samples.push_back(seconds_since(start));
+    }
+    return median(samples);
+  };
+  const double int8 =
+      time_product([&] { cpu::factored_fields(patterns, x.data(), cues, y.data()); });
+  const cpu::PackedPatterns packed(patterns);
+  const double bits = time_product([&] { packed.fields(x.data(), cues, y.data()); });
+  nlohmann::json cases = nlohmann::json::array();
+  const double events = static_cast<double>(2 * n * p * cues);  // two products of N P per state
+  for (const auto& [path, seconds, bytes] :
+       {std::tuple{"int8", int8, n * p}, std::tuple{"bits", bits, 2 * n * ((p + 7) / 8)}}) {
+    cases.push_back({{"name", "factored_fields"},
+                     {"path", path},
+                     {"n", n},
+                     {"patterns", p},
+                     {"batch", cues},
+                     {"seconds_per_product", seconds},
+                     {"pattern_bytes", bytes},
+                     {"synaptic_events_per_s", events / seconds},
+                     {"speedup_vs_int8", int8 / seconds}});
+  }
+  for (const auto precision : {core::Precision::Float64, core::Precision::Float32}) {
+    core::RunOptions options;
+    options.dynamics = core::Dynamics::DiscreteSync;
+    options.max_steps = 50;
+    const auto net = hebbian_network(patterns, true);
+    std::vector<double> samples;
+    core::RunResult result;
+    for (int r = 0; r <= repeats; ++r) {
+      auto cue = states;
+      const auto start = Clock::now();
+      result = CpuEngine(precision).run(net, cue, options);
+      if (r > 0) samples.push_back(seconds_since(start));
+    }
+    std::int64_t steps = 0, recalled = 0;
+    for (const auto& s : result.states) {
+      steps = std::max(steps, s.steps);
+      recalled += s.outcome == core::Outcome::FixedPoint ? 1 : 0;
+    }
+    cases.push_back({{"name", "factored_recall"},
+                     {"precision", core::to_string(precision)},
+                     {"n", n},
+                     {"patterns", p},
+                     {"batch", cues},
+                     {"noise", 0.2},
+                     {"steps", steps},
+                     {"fixed_points", recalled},
+                     {"seconds", median(samples)},
+                     {"seconds_per_step", median(samples) / static_cast<double>(steps)}});
+  }
+  return cases;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -77,24 +208,47 @@ int main(int argc, char** argv) try {
   const double bandwidth = bench::cpu_copy_bandwidth();
   nlohmann::json cases = nlohmann::json::array();
 
-  // Sparse: bytes per step = nnz (value + 4 index) + row offsets + B·N reads and writes of the
-  // state (the gathers of x are counted once: the best case of a cached state).
-  const std::int64_t n_sparse = quick ? 20'000 : 200'000, k = 50;
-  core::Network sparse;
-  sparse.weights = bench::random_csr(n_sparse, k, 1.0, 7);
-  const auto& csr = std::get<core::CsrMatrix<double>>(sparse.weights);
-  for (const auto precision : {core::Precision::Float64, core::Precision::Float32}) {
-    const double real = precision == core::Precision::Float32 ? 4.0 : 8.0;
-    for (std::int64_t batch : {1, 16}) {
-      const double bytes = static_cast<double>(csr.nnz()) * (real + 4.0) +
-                           static_cast<double>(n_sparse + 1) * 8.0 +
-                           2.0 * real * static_cast<double>(batch * n_sparse);
-      const double flops = 2.0 * static_cast<double>(csr.nnz() * batch);
-      cases.push_back(time_case("csr_sync_step", precision, sparse, batch, quick ? 5 : 20,
-                                quick ? 3 : 7, bytes, flops, bandwidth));
+  // Sparse, from 10^5 to 10^6 neurons with 50 or 100 synapses a row. Bytes per step: nnz (value
+  // + 4 index) + row offsets + per state entry the int8 sign read and the new state written in
+  // Real and as int8 (the gathers of the signs counted once: the best case of a cached state).
+  // With an export folder each matrix goes to DIR/csr-N-K for the peers.
+  // Steps and repeats per batch keep each case (and the peers', which run it alike) near a few
+  // seconds.
+  struct Timing {
+    std::int64_t batch, steps;
+    int repeats;
+  };
+  struct SparseCase {
+    std::int64_t n, k;
+    std::vector<Timing> timings;
+  };
+  const std::vector<SparseCase> sparse_cases =
+      quick ? std::vector<SparseCase>{{20'000, 50, {{1, 5, 3}, {16, 5, 3}, {64, 2, 2}}}}
+            : std::vector<SparseCase>{{100'000, 100, {{1, 20, 7}, {16, 10, 5}, {64, 4, 3}}},
+                                      {200'000, 50, {{1, 20, 7}, {16, 10, 5}, {64, 4, 3}}},
+                                      {1'000'000, 100, {{1, 10, 5}, {16, 3, 3}}}};
+  for (const SparseCase& sc : sparse_cases) {
+    core::Network sparse;
+    sparse.weights = bench::random_csr(sc.n, sc.k, 1.0, 7);
+    const auto& csr = std::get<core::CsrMatrix<double>>(sparse.weights);
+    for (const auto precision : {core::Precision::Float64, core::Precision::Float32}) {
+      const double real = precision == core::Precision::Float32 ? 4.0 : 8.0;
+      for (const Timing& timing : sc.timings) {
+        const double bytes = static_cast<double>(csr.nnz()) * (real + 4.0) +
+                             static_cast<double>(sc.n + 1) * 8.0 +
+                             (2.0 + real) * static_cast<double>(timing.batch * sc.n);
+        const double flops = 2.0 * static_cast<double>(csr.nnz() * timing.batch);
+        auto c = time_case("csr_sync_step", precision, sparse, timing.batch, timing.steps,
+                           timing.repeats, bytes, flops, bandwidth);
+        c["synapses_per_row"] = sc.k;
+        cases.push_back(std::move(c));
+      }
+    }
+    if (!export_dir.empty()) {
+      bench::export_csr(export_dir + "/csr-" + std::to_string(sc.n) + "-" + std::to_string(sc.k),
+                        csr);
     }
   }
-  if (!export_dir.empty()) bench::export_csr(export_dir, csr);
 
   // Dense: B = 1 is a memory-bound GEMV (N² · 8 bytes), B = 64 a compute-bound GEMM.
   const std::int64_t n_dense = quick ? 1000 : 4000;
@@ -110,6 +264,9 @@ int main(int argc, char** argv) try {
                                 quick ? 3 : 5, bytes, flops, bandwidth));
     }
   }
+
+  for (auto& c : euler_cases(quick, export_dir, bandwidth)) cases.push_back(std::move(c));
+  for (auto& c : factored_cases(quick)) cases.push_back(std::move(c));
 
   const nlohmann::json out = {{"benchmark", "cpu_step"},
                               {"threads", omp_get_max_threads()},

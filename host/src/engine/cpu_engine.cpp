@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <new>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -18,6 +19,7 @@
 #include "attractor/core/philox.hpp"
 #include "attractor/core/run_dynamics.hpp"
 #include "engine/cpu_kernels.hpp"
+#include "engine/factored_fields.hpp"
 
 namespace attractor {
 
@@ -28,20 +30,14 @@ using Index = std::int64_t;
 
 namespace {
 
-// Below this many state entries per loop a parallel region costs more than it saves.
-constexpr Index kParallelWork = Index{1} << 14;
-// Rows per block of a pass over the network: one 64-neuron word of a state's fingerprint, and
-// the unit a thread takes.
-constexpr Index kBlock = 64;
+using cpu::kBlock;
+using cpu::parallel;
 // Rows per partial sum of a per-state reduction (norms, the Dormand–Prince error): sums over
 // fixed chunks, added in chunk order, give the same bits for any number of threads.
 constexpr Index kSumChunk = 4096;
 
 template <class Real>
 using RowMatrix = Eigen::Matrix<Real, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ColMatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
-
-bool parallel(Index work) { return work > kParallelWork; }
 
 // Storage aligned to a cache line, for the arrays a product gathers rows of: 16 interleaved
 // float32 states of a neuron are then one line, not two.
@@ -77,13 +73,6 @@ class Model {
       csr_values_ = narrowed(csr->values);
     } else if (const auto* dense = std::get_if<DenseMatrix<double>>(&network.weights)) {
       dense_values_ = narrowed(dense->values);
-    } else {
-      // Ξᵀ (N × P) beside Ξ: the asynchronous field reads a neuron's P pattern bits contiguously.
-      const Index p = xi_->patterns.count;
-      xi_t_.resize(static_cast<std::size_t>(n_ * p));
-      for (Index mu = 0; mu < p; ++mu) {
-        for (Index i = 0; i < n_; ++i) xi_t_[i * p + mu] = xi_->patterns.values[mu * n_ + i];
-      }
     }
     if (processes != nullptr && processes->size() > 1) partition_rows(*processes);
   }
@@ -100,7 +89,11 @@ class Model {
     if (csr_ != nullptr) {
       exchange_rows(x, m);
     } else if (xi_ != nullptr) {
-      multiply_factored(x, m);
+      // Ξ packed on the first product: a run of rates never needs it, and pays O(P N) once.
+      if (!packed_) packed_.emplace(xi_->patterns);
+      if (!packed_->fields(x, m, fields_.data())) {
+        cpu::factored_fields(xi_->patterns, x, m, fields_.data());
+      }
     } else if (m == 1) {
       // One state: a streaming product, row by row with the dot the asynchronous field uses.
       const Real* T = dense_values_.get(net_);
@@ -136,8 +129,16 @@ class Model {
   // start_fields and kept current by flipped; integers for ±1 states, so exact), so a field costs
   // O(P): f_i = (Σ_μ ξ^μ_i m_μ − P s_i) / N.
   Index sums_size() const { return xi_ != nullptr ? xi_->patterns.count : 0; }
-  void start_fields(const Real* s, double* sums) const {
+  void start_fields(const Real* s, double* sums) {
     if (xi_ == nullptr) return;
+    if (xi_t_.empty()) {
+      // Ξᵀ (N × P) beside Ξ: a field reads one neuron's P pattern entries contiguously.
+      const Index p = xi_->patterns.count;
+      xi_t_.resize(static_cast<std::size_t>(n_ * p));
+      for (Index mu = 0; mu < p; ++mu) {
+        for (Index i = 0; i < n_; ++i) xi_t_[i * p + mu] = xi_->patterns.values[mu * n_ + i];
+      }
+    }
     for (Index mu = 0; mu < xi_->patterns.count; ++mu) {
       const std::int8_t* bits = xi_->patterns.pattern(mu);
       double acc = 0.0;
@@ -185,26 +186,6 @@ class Model {
     Values v;
     if constexpr (!std::is_same_v<Real, double>) v.copy.assign(values.begin(), values.end());
     return v;
-  }
-
-  // Y = (Ξᵀ (Ξ X) − P X) / N in float64 as two GEMMs over blocks of patterns widened to double,
-  // so the states are reused from cache across a block instead of streamed once per pattern.
-  // For ±1 states every sum is an integer below 2^53: exact in any order and either precision.
-  void multiply_factored(const Real* x, Index m) {
-    using Bits = Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    const Index p = xi_->patterns.count;
-    const Index block = std::max<Index>(1, std::min<Index>(p, (Index{1} << 23) / n_));  // ≤ 64 MiB
-    const RowMatrix<double> X = Eigen::Map<const RowMatrix<Real>>(x, n_, m).template cast<double>();
-    Eigen::Map<RowMatrix<double>> Y(fields_.data(), n_, m);
-    Y.setZero();
-    RowMatrix<double> xi_block;
-    for (Index start = 0; start < p; start += block) {
-      const Index rows = std::min(block, p - start);
-      xi_block = Eigen::Map<const Bits>(xi_->patterns.pattern(start), rows, n_).cast<double>();
-      const ColMatrixD sums = xi_block * X;  // rows × m overlap sums
-      Y.noalias() += xi_block.transpose() * sums;
-    }
-    Y = (Y - static_cast<double>(p) * X) / static_cast<double>(n_);
   }
 
   // This process's rows computed, every other process's rows gathered in, in chunks whose
@@ -258,8 +239,9 @@ class Model {
   core::ObservedNetwork observed_;
   const CsrMatrix<double>* csr_ = nullptr;  // null unless the weights are sparse
   Values csr_values_, dense_values_;
-  const core::FactoredWeights* xi_;  // null unless the weights are factored
-  std::vector<std::int8_t> xi_t_;    // Ξᵀ, N × P
+  const core::FactoredWeights* xi_;            // null unless the weights are factored
+  std::vector<std::int8_t> xi_t_;              // Ξᵀ, N × P, for asynchronous fields
+  std::optional<cpu::PackedPatterns> packed_;  // Ξ as bits, for the fields of ±1 states
   const Processes* processes_ = nullptr;
   std::vector<Index> row_begin_;
   std::vector<double> fields_;  // N × m, from prepare
@@ -323,6 +305,21 @@ class CpuStepper final : public core::Stepper {
     }
   }
 
+  // v = g(u) over `size` entries: libm in float64 runs, the vectorized kernel (cpu::activate, with
+  // its bound) in float32 runs.
+  void activate(const Real* u, Real* v, Index size) const {
+    const auto& g = model_.activation();
+#pragma omp parallel for schedule(static) if (parallel(size))
+    for (Index first = 0; first < size; first += kSumChunk) {
+      const Index count = std::min(kSumChunk, size - first);
+      if constexpr (std::is_same_v<Real, float>) {
+        cpu::activate(g.kind, g.gain, u + first, v + first, count);
+      } else {
+        for (Index e = first; e < first + count; ++e) v[e] = core::activate(g.kind, g.gain, u[e]);
+      }
+    }
+  }
+
   void store(core::StateBatch& states) override {
     for (Index b = 0; b < m_; ++b) {
       double* to = states.state(b);
@@ -333,19 +330,23 @@ class CpuStepper final : public core::Stepper {
   core::Observation observe(const std::vector<Index>& which, bool with_tx) override {
     const auto m = static_cast<Index>(which.size());
     const bool continuous = options_.dynamics == Dynamics::Continuous;
-    const auto& g = model_.activation();
     core::Observation o;
     o.state.resize(static_cast<std::size_t>(n_ * m));
     o.x.resize(o.state.size());
     // x in Real, interleaved, as the product reads it; the observation gets its float64 values.
-    LineVector<Real> x(o.state.size());
+    LineVector<Real> u(o.state.size()), x(o.state.size());
+    for (Index i = 0; i < n_; ++i) {
+      for (Index j = 0; j < m; ++j) u[i * m + j] = s_[i * m_ + which[j]];
+    }
+    if (continuous) {
+      activate(u.data(), x.data(), n_ * m);
+    } else {
+      x = u;
+    }
     for (Index i = 0; i < n_; ++i) {
       for (Index j = 0; j < m; ++j) {
-        const Real u = s_[i * m_ + which[j]];
-        const Real v = continuous ? static_cast<Real>(core::activate(g.kind, g.gain, u)) : u;
-        o.state[j * n_ + i] = static_cast<double>(u);
-        o.x[j * n_ + i] = static_cast<double>(v);
-        x[i * m + j] = v;
+        o.state[j * n_ + i] = static_cast<double>(u[i * m + j]);
+        o.x[j * n_ + i] = static_cast<double>(x[i * m + j]);
       }
     }
     if (with_tx) {
@@ -492,12 +493,7 @@ class CpuStepper final : public core::Stepper {
   void evaluate(const std::vector<Index>& which, core::Point point, int k_into) override {
     if (which.empty()) return;
     const Real* in = point == core::Point::State ? s_.data() : stage_.data();
-    const auto& g = model_.activation();
-    const Index size = n_ * m_;
-#pragma omp parallel for schedule(static) if (parallel(size))
-    for (Index e = 0; e < size; ++e) {
-      x_[e] = static_cast<Real>(core::activate(g.kind, g.gain, static_cast<double>(in[e])));
-    }
+    activate(in, x_.data(), n_ * m_);
     model_.prepare(x_.data(), m_);
     std::vector<Real>& k = k_[k_into];
     for_blocks(m_, [&](Index begin, Index end, double* scratch) {

@@ -1,5 +1,9 @@
 #include "engine/cpu_kernels.hpp"
 
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+
 // One version per x86-64 level, picked by the loader (an ifunc); elsewhere the one the compiler
 // targets. Templates cannot carry target_clones under clang, so each entry point is a plain
 // overload that inlines the shared template body, compiled anew for each level.
@@ -16,7 +20,7 @@ namespace {
 
 using Index = std::int64_t;
 
-template <class Real, class Load>
+template <class Load>
 ATTRACTOR_INLINE double four_sums(Index begin, Index end, Load load) {
   double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
   Index k = begin;
@@ -33,7 +37,7 @@ ATTRACTOR_INLINE double four_sums(Index begin, Index end, Load load) {
 template <class Real>
 ATTRACTOR_INLINE double csr_dot_body(const Real* values, const std::int32_t* cols, Index begin,
                                      Index end, const Real* x) {
-  return four_sums<Real>(begin, end, [&](Index k) {
+  return four_sums(begin, end, [&](Index k) {
     return static_cast<double>(values[k]) * static_cast<double>(x[cols[k]]);
   });
 }
@@ -73,7 +77,7 @@ ATTRACTOR_INLINE void csr_fields_body(const Real* values, const std::int32_t* co
   const Index last = row_ptr[end];
   if (m == 1) {
     for (Index i = begin; i < end; ++i) {
-      out[i - begin] = four_sums<Real>(row_ptr[i], row_ptr[i + 1], [&](Index k) {
+      out[i - begin] = four_sums(row_ptr[i], row_ptr[i + 1], [&](Index k) {
         prefetch(x, cols, k, last, 1);
         return static_cast<double>(values[k]) * static_cast<double>(x[cols[k]]);
       });
@@ -116,6 +120,82 @@ ATTRACTOR_INLINE double dense_dot_body(const Real* a, const Real* b, Index n) {
 }
 
 }  // namespace
+
+ATTRACTOR_CPU_CLONES void activate(core::ActivationKind kind, double gain, const float* u, float* v,
+                                   Index n) {
+  using Chunk = Eigen::Array<double, 256, 1>;
+  constexpr Index kChunk = 256;
+  constexpr double kSeriesBelow = 0x1p-13;
+  if (kind != core::ActivationKind::Tanh && kind != core::ActivationKind::Logistic) {
+    for (Index k = 0; k < n; ++k) {
+      v[k] = static_cast<float>(core::activate(kind, gain, static_cast<double>(u[k])));
+    }
+    return;
+  }
+  Chunk a, e;
+  for (Index first = 0; first < n; first += kChunk) {
+    const Index count = std::min(kChunk, n - first);
+    for (Index k = 0; k < count; ++k) a[k] = gain * static_cast<double>(u[first + k]);
+    for (Index k = count; k < kChunk; ++k) a[k] = 0.0;
+    if (kind == core::ActivationKind::Logistic) {
+      e = (-a).exp();
+      // NaN is kept (Eigen's exp clamps its argument, which would turn NaN into a number).
+      for (Index k = 0; k < count; ++k) {
+        v[first + k] = static_cast<float>(std::isnan(a[k]) ? a[k] : 1.0 / (1.0 + e[k]));
+      }
+      continue;
+    }
+    e = (-2.0 * a.abs()).exp();
+    for (Index k = 0; k < count; ++k) {
+      const double x = std::fabs(a[k]);
+      const double x2 = x * x;
+      const double t = x < kSeriesBelow ? x * (1.0 - x2 * (1.0 / 3.0 - x2 * (2.0 / 15.0)))
+                                        : (1.0 - e[k]) / (1.0 + e[k]);
+      v[first + k] = static_cast<float>(std::isnan(x) ? x : std::copysign(t, a[k]));
+    }
+  }
+}
+
+ATTRACTOR_CPU_CLONES void popcount_overlaps(const std::uint64_t* xi, Index mu_begin, Index mu_end,
+                                            Index words, const std::uint64_t* s, Index m, Index n,
+                                            std::int64_t* sums) {
+  for (Index mu = mu_begin; mu < mu_end; ++mu) {
+    const std::uint64_t* pattern = xi + mu * words;
+    for (Index j = 0; j < m; ++j) {
+      const std::uint64_t* state = s + j * words;
+      std::int64_t differ = 0;
+      for (Index w = 0; w < words; ++w) differ += __builtin_popcountll(pattern[w] ^ state[w]);
+      sums[(mu - mu_begin) * m + j] = n - 2 * differ;
+    }
+  }
+}
+
+template <class Acc>
+ATTRACTOR_INLINE void add_byte_lookups_body(const Acc* tables, const std::uint8_t* bytes, Index n,
+                                            Index g_begin, Index g_end, Index m, Index begin,
+                                            Index end, Acc* acc) {
+  for (Index g = g_begin; g < g_end; ++g) {
+    const Acc* table = tables + g * 256 * m;
+    const std::uint8_t* group = bytes + g * n;
+    for (Index i = begin; i < end; ++i) {
+      const Acc* row = table + group[i] * m;
+      Acc* out = acc + (i - begin) * m;
+#pragma omp simd
+      for (Index j = 0; j < m; ++j) out[j] += row[j];
+    }
+  }
+}
+
+ATTRACTOR_CPU_CLONES void add_byte_lookups(const std::int32_t* tables, const std::uint8_t* bytes,
+                                           Index n, Index g_begin, Index g_end, Index m,
+                                           Index begin, Index end, std::int32_t* acc) {
+  add_byte_lookups_body(tables, bytes, n, g_begin, g_end, m, begin, end, acc);
+}
+ATTRACTOR_CPU_CLONES void add_byte_lookups(const std::int64_t* tables, const std::uint8_t* bytes,
+                                           Index n, Index g_begin, Index g_end, Index m,
+                                           Index begin, Index end, std::int64_t* acc) {
+  add_byte_lookups_body(tables, bytes, n, g_begin, g_end, m, begin, end, acc);
+}
 
 ATTRACTOR_CPU_CLONES void csr_fields(const float* values, const std::int32_t* cols,
                                      const Index* row_ptr, Index begin, Index end, const float* x,

@@ -13,6 +13,7 @@
 #include "attractor/core/integrators.hpp"
 #include "attractor/core/philox.hpp"
 #include "attractor/host/memory/hebbian.hpp"
+#include "engine/factored_fields.hpp"
 
 namespace attractor {
 
@@ -116,6 +117,10 @@ DenseAssociativeMemory::DenseAssociativeMemory(core::PatternSet patterns, Intera
   for (Index mu = 0; mu < p; ++mu) {
     for (Index i = 0; i < n; ++i) xi_t_[i * p + mu] = patterns_.values[mu * n + i];
   }
+  if (F_.kind == Interaction::Kind::Polynomial &&
+      static_cast<double>(p) * 4.0 * std::pow(static_cast<double>(n + 2), F_.degree) < 0x1p53) {
+    packed_ = std::make_shared<const cpu::PackedPatterns>(patterns_);
+  }
 }
 
 void DenseAssociativeMemory::check_state(const std::vector<double>& sigma) const {
@@ -153,6 +158,35 @@ double DenseAssociativeMemory::energy_gap(Index i, double sigma_i, const double*
     gap += xi[mu] * (power(h + 1.0, n) - power(h - 1.0, n));
   }
   return gap;
+}
+
+// With t = ξ^μ_i σ_i, h = m_μ − t, so pattern μ adds ξ^μ_i A_μ where t = +1 and ξ^μ_i B_μ where
+// t = −1, A_μ = m_μⁿ − (m_μ − 2)ⁿ, B_μ = (m_μ + 2)ⁿ − m_μⁿ. Summed, with ξ^μ_i = t σ_i:
+//   gap_i = σ_i (Σ_{t=+1} A − Σ_{t=−1} B) = ½ (Σ_μ ξ^μ_i (A_μ + B_μ) + σ_i Σ_μ (A_μ − B_μ)),
+// one product of Ξᵀ with integer weights (PackedPatterns::pattern_sums) for all N gaps. Each
+// |A|, |B| ≤ 2 (N + 2)ⁿ, so under the constructor's bound every sum is an exact integer here and in
+// energy_gap alike: the same signs, the same states. The gap is kept doubled (its sign is what
+// counts).
+bool DenseAssociativeMemory::packed_step(const double* sigma, const double* m, double* gap) const {
+  if (!packed_) return false;
+  const Index p = patterns_.count, n = this->n();
+  std::vector<std::int64_t> weights(static_cast<std::size_t>(p));
+  std::int64_t difference = 0, bound = 0;
+  for (Index mu = 0; mu < p; ++mu) {
+    const auto a =
+        static_cast<std::int64_t>(power(m[mu], F_.degree) - power(m[mu] - 2.0, F_.degree));
+    const auto b =
+        static_cast<std::int64_t>(power(m[mu] + 2.0, F_.degree) - power(m[mu], F_.degree));
+    weights[mu] = a + b;
+    difference += a - b;
+    bound = std::max(bound, std::abs(a + b));
+  }
+  std::vector<std::int64_t> sums(static_cast<std::size_t>(n));
+  packed_->pattern_sums(weights.data(), 1, bound, sums.data());
+  for (Index i = 0; i < n; ++i) {
+    gap[i] = static_cast<double>(sums[i] + (sigma[i] > 0 ? difference : -difference));
+  }
+  return true;
 }
 
 void DenseAssociativeMemory::flip(Index i, double* sigma, double* m) const {
@@ -215,7 +249,9 @@ core::StateResult DenseAssociativeMemory::run_sync(std::vector<double>& sigma, I
   core::StateResult result;
   for (Index step = 1; step <= max_steps; ++step) {
     // Every gap from the same old state first; the flips then bring m up to date one by one.
-    for (Index i = 0; i < n; ++i) gap[i] = energy_gap(i, sigma[i], m.data());
+    if (!packed_step(sigma.data(), m.data(), gap.data())) {
+      for (Index i = 0; i < n; ++i) gap[i] = energy_gap(i, sigma[i], m.data());
+    }
     bool changed = false;
     for (Index i = 0; i < n; ++i) {
       if (core::sign_update(gap[i], sigma[i]) == sigma[i]) continue;

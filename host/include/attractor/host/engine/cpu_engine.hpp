@@ -12,9 +12,11 @@ namespace attractor {
 // and states in float32 — half the bytes per synapse and per state — and accumulates sparse
 // products, per-state sums and integrator stages in float64, rounding once per stored value.
 // Dense products are Eigen's float32 GEMM (float32 accumulation: error ≲ N · 2⁻²⁴ · Σ_j |T_ij
-// x_j|). Factored Hebbian weights are exact in either (integer sums). Discrete dynamics compare
-// the float64 field with 0, so a float32 run differs from float64 only through the rounding of
-// T and of continuous states.
+// x_j|). Factored Hebbian weights are exact in either (integer sums; for ±1 states from the
+// patterns' bits, by popcounts and byte tables). Discrete dynamics compare the float64 field with
+// 0, so a float32 run differs from float64 only through the rounding of T and of continuous
+// states. float32 runs take tanh and the logistic vectorized, within one ulp of the float64
+// value's rounding (the bound is documented with cpu::activate); float64 runs use libm.
 //
 // Semantics, precisely:
 // - Discrete update s_i ← sign(f_i), f_i = Σ_j T_ij s_j + h_i − a, where f_i = 0 leaves s_i as it

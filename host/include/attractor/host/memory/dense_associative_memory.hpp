@@ -3,6 +3,7 @@
 // (binary, and its continuous Lagrangian form) and the modern softmax Hopfield network, plus the
 // capacity experiment that compares them with the Hebbian network on the same patterns.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,9 @@
 #include "attractor/host/memory/recall.hpp"
 
 namespace attractor {
+namespace cpu {
+class PackedPatterns;
+}
 
 // The interaction F of a dense associative memory: F(x) = xⁿ / n (n ≥ 2) or F(x) = eˣ
 // (Demircigil, Heusel, Löwe, Upgang & Vermet, J. Stat. Phys. 168, 288 (2017)). Krotov & Hopfield
@@ -82,9 +86,14 @@ class DenseAssociativeMemory {
   // σ_i ← sign(energy_gap), a zero gap keeping σ_i; returns whether it flipped.
   bool settle(std::int64_t i, double* sigma, double* m) const;
 
+  // Every gap of a synchronous step from bits, where the polynomial's integers stay exact.
+  bool packed_step(const double* sigma, const double* m, double* gap) const;
+
   core::PatternSet patterns_;
   Interaction F_;
   std::vector<std::int8_t> xi_t_;  // Ξᵀ, N × P: neuron i's P pattern bits contiguous
+  // Ξ as bits for synchronous steps of a polynomial F while P · 4 (N + 2)ⁿ < 2^53, else null.
+  std::shared_ptr<const cpu::PackedPatterns> packed_;
 };
 
 // Krotov & Hopfield, "Large associative memory problem in neurobiology and machine learning",
