@@ -2,10 +2,10 @@
 // The CPU engine's inner loops: sparse and dense products over raw arrays, in float32 and
 // float64, each compiled for several x86-64 levels (baseline, x86-64-v3 with AVX2 and FMA,
 // x86-64-v4 with AVX-512) and chosen once at load time by the CPU it runs on, so one binary runs
-// at the vector width of the machine without -march=native. Every version computes the same
-// sums in the same order: the source fixes the order (explicit partial sums, lanes independent)
-// and the file is compiled without floating-point contraction, so an FMA machine and an SSE2
-// machine produce the same bits.
+// at the vector width of the machine without -march=native (GCC builds; see cpu_kernels.cpp for
+// clang). Every version computes the same sums in the same order: the source fixes the order
+// (explicit partial sums, lanes independent) and the file is compiled without floating-point
+// contraction, so an FMA machine and an SSE2 machine produce the same bits.
 //
 // Sums accumulate in float64 whatever the precision of the weights and states: at the memory
 // bandwidth limit the conversions are free, and a float32 field is then the float64 field of the

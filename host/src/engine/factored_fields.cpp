@@ -124,9 +124,10 @@ void PackedPatterns::lookups(const std::int64_t* c, Index m, std::int64_t* out) 
     for (Index byte = 1; byte < 256; ++byte) {
       const Index b = __builtin_ctzll(static_cast<std::uint64_t>(byte));
       const Acc* fewer = table + (byte & (byte - 1)) * m;
-      const std::int64_t twice = b < count ? 2 : 0;
       for (Index j = 0; j < m; ++j) {
-        table[byte * m + j] = static_cast<Acc>(fewer[j] + twice * weights[b * m + j]);
+        // A padding pattern (b ≥ count) has no weight to read.
+        table[byte * m + j] =
+            b < count ? static_cast<Acc>(fewer[j] + 2 * weights[b * m + j]) : fewer[j];
       }
     }
   }
