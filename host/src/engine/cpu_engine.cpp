@@ -23,7 +23,6 @@
 
 namespace attractor {
 
-using core::CsrMatrix;
 using core::DenseMatrix;
 using core::Dynamics;
 using Index = std::int64_t;
@@ -68,11 +67,12 @@ class Model {
   Model(const core::Network& network, const Processes* processes)
       : net_(network), n_(network.size()), observed_(network),
         xi_(std::get_if<core::FactoredWeights>(&network.weights)) {
-    if (const auto* csr = std::get_if<CsrMatrix<double>>(&network.weights)) {
-      csr_ = csr;
-      csr_values_ = narrowed(csr->values);
-    } else if (const auto* dense = std::get_if<DenseMatrix<double>>(&network.weights)) {
-      dense_values_ = narrowed(dense->values);
+    core::visit_csr(network.weights, [&](const auto& csr) {
+      csr_ = {csr.row_ptr.data(), csr.col_idx.data()};
+      values_ = Values(csr.values);
+    });
+    if (const auto* dense = std::get_if<DenseMatrix<double>>(&network.weights)) {
+      values_ = Values(dense->values);
     }
     if (processes != nullptr && processes->size() > 1) partition_rows(*processes);
   }
@@ -84,9 +84,9 @@ class Model {
   // rows (fields), so no N × m field array is written and read back; every other form computes
   // all fields first (prepare).
   void prepare(const Real* x, Index m) {
-    if (csr_ != nullptr && processes_ == nullptr) return;
+    if (sparse() && processes_ == nullptr) return;
     fields_.resize(static_cast<std::size_t>(n_ * m));
-    if (csr_ != nullptr) {
+    if (sparse()) {
       exchange_rows(x, m);
     } else if (xi_ != nullptr) {
       // Ξ packed on the first product: a run of rates never needs it, and pays O(P N) once.
@@ -96,11 +96,11 @@ class Model {
       }
     } else if (m == 1) {
       // One state: a streaming product, row by row with the dot the asynchronous field uses.
-      const Real* T = dense_values_.get(net_);
+      const Real* T = values_.data();
 #pragma omp parallel for schedule(static) if (parallel(n_ * n_))
       for (Index i = 0; i < n_; ++i) fields_[i] = cpu::dense_dot(T + i * n_, x, n_);
     } else {
-      Eigen::Map<const RowMatrix<Real>> T(dense_values_.get(net_), n_, n_);
+      Eigen::Map<const RowMatrix<Real>> T(values_.data(), n_, n_);
       Eigen::Map<const RowMatrix<Real>> X(x, n_, m);
       Eigen::Map<RowMatrix<double>>(fields_.data(), n_, m) = (T * X).template cast<double>();
     }
@@ -108,19 +108,17 @@ class Model {
   // The fields (T x)_i of rows [begin, end) for the m states in x, (end − begin) × m: computed
   // into `scratch` (kBlock × m), or read from what prepare computed.
   const double* fields(const Real* x, Index m, Index begin, Index end, double* scratch) const {
-    if (csr_ == nullptr || processes_ != nullptr) return fields_.data() + begin * m;
-    cpu::csr_fields(csr_values_.get(csr_->values), csr_->col_idx.data(), csr_->row_ptr.data(),
-                    begin, end, x, m, scratch);
+    if (!sparse() || processes_ != nullptr) return fields_.data() + begin * m;
+    cpu::csr_fields(values_.data(), csr_.col_idx, csr_.row_ptr, begin, end, x, m, scratch);
     return scratch;
   }
 
   // Sparse weights on one process also take ±1 states as int8 (sign_fields): the same sums, a
   // quarter of float32's bytes to read at random.
-  bool fused() const { return csr_ != nullptr && processes_ == nullptr; }
+  bool fused() const { return sparse() && processes_ == nullptr; }
   const double* sign_fields(const std::int8_t* x, Index m, Index begin, Index end,
                             double* scratch) const {
-    cpu::csr_fields(csr_values_.get(csr_->values), csr_->col_idx.data(), csr_->row_ptr.data(),
-                    begin, end, x, m, scratch);
+    cpu::csr_fields(values_.data(), csr_.col_idx, csr_.row_ptr, begin, end, x, m, scratch);
     return scratch;
   }
 
@@ -154,11 +152,10 @@ class Model {
       for (Index mu = 0; mu < p; ++mu) acc += bits[mu] * sums[mu];
       return (acc - static_cast<double>(p) * static_cast<double>(s[i])) / static_cast<double>(n_);
     }
-    if (csr_ != nullptr) {
-      return cpu::csr_dot(csr_values_.get(csr_->values), csr_->col_idx.data(), csr_->row_ptr[i],
-                          csr_->row_ptr[i + 1], s);
+    if (sparse()) {
+      return cpu::csr_dot(values_.data(), csr_.col_idx, csr_.row_ptr[i], csr_.row_ptr[i + 1], s);
     }
-    return cpu::dense_dot(dense_values_.get(net_) + i * n_, s, n_);
+    return cpu::dense_dot(values_.data() + i * n_, s, n_);
   }
   void flipped(Index i, Real now, double* sums) const {
     if (xi_ == nullptr) return;
@@ -167,26 +164,37 @@ class Model {
   }
 
  private:
-  // The network's float64 values, or a float32 copy of them: float64 runs read the network in
-  // place, float32 runs hold half the bytes and stream them.
-  struct Values {
-    std::vector<Real> copy;
-    const Real* get(const core::Buffer<double>& original) const {
-      if constexpr (std::is_same_v<Real, double>) {
-        return original.data();
+  // The weights in Real: the network's own values when it stores them in Real (float64 runs of
+  // any network, float32 runs of float32 sparse weights), otherwise a converted copy.
+  class Values {
+   public:
+    Values() = default;
+    template <class Stored>
+    explicit Values(const core::Buffer<Stored>& stored) {
+      if constexpr (std::is_same_v<Stored, Real>) {
+        data_ = stored.data();
       } else {
-        return copy.data();
+        copy_.assign(stored.begin(), stored.end());
+        data_ = copy_.data();
       }
     }
-    const Real* get(const core::Network& net) const {
-      return get(std::get<DenseMatrix<double>>(net.weights).values);
-    }
+    // Moving a vector keeps its storage, so data_ stays valid; a copy would not.
+    Values(Values&&) noexcept = default;
+    Values& operator=(Values&&) noexcept = default;
+    Values(const Values&) = delete;
+    Values& operator=(const Values&) = delete;
+    ~Values() = default;
+    const Real* data() const { return data_; }
+
+   private:
+    std::vector<Real> copy_;
+    const Real* data_ = nullptr;
   };
-  static Values narrowed(const core::Buffer<double>& values) {
-    Values v;
-    if constexpr (!std::is_same_v<Real, double>) v.copy.assign(values.begin(), values.end());
-    return v;
-  }
+  struct CsrLayout {
+    const std::int64_t* row_ptr = nullptr;  // null unless the weights are sparse
+    const std::int32_t* col_idx = nullptr;
+  };
+  bool sparse() const { return csr_.row_ptr != nullptr; }
 
   // This process's rows computed, every other process's rows gathered in, in chunks whose
   // exchange overlaps the next chunk's rows.
@@ -205,8 +213,8 @@ class Model {
       const Index end = begin + counts[me] / m;
 #pragma omp parallel for schedule(static) if (parallel((end - begin) * m))
       for (Index first = begin; first < end; first += kBlock) {
-        cpu::csr_fields(csr_values_.get(csr_->values), csr_->col_idx.data(), csr_->row_ptr.data(),
-                        first, std::min(first + kBlock, end), x, m, fields_.data() + first * m);
+        cpu::csr_fields(values_.data(), csr_.col_idx, csr_.row_ptr, first,
+                        std::min(first + kBlock, end), x, m, fields_.data() + first * m);
       }
       for (auto& earlier : exchanges) earlier.poke();
       exchanges.push_back(processes_->start_allgather(fields_.data(), counts, displs));
@@ -219,13 +227,12 @@ class Model {
   void partition_rows(const Processes& processes) {
     processes_ = &processes;
     const int ranks = processes.size();
-    const Index nnz = csr_->row_ptr[n_];
+    const Index nnz = csr_.row_ptr[n_];
     row_begin_.assign(static_cast<std::size_t>(ranks) + 1, n_);
     row_begin_[0] = 0;
     for (int r = 1; r < ranks; ++r) {
       const Index target = nnz / ranks * r + std::min<Index>(r, nnz % ranks);
-      row_begin_[r] = std::lower_bound(csr_->row_ptr.begin(), csr_->row_ptr.end(), target) -
-                      csr_->row_ptr.begin();
+      row_begin_[r] = std::lower_bound(csr_.row_ptr, csr_.row_ptr + n_ + 1, target) - csr_.row_ptr;
       row_begin_[r] = std::clamp(row_begin_[r], row_begin_[r - 1], n_);
     }
   }
@@ -237,8 +244,8 @@ class Model {
   const core::Network& net_;
   Index n_;
   core::ObservedNetwork observed_;
-  const CsrMatrix<double>* csr_ = nullptr;  // null unless the weights are sparse
-  Values csr_values_, dense_values_;
+  CsrLayout csr_;
+  Values values_;                              // sparse or dense weights
   const core::FactoredWeights* xi_;            // null unless the weights are factored
   std::vector<std::int8_t> xi_t_;              // Ξᵀ, N × P, for asynchronous fields
   std::optional<cpu::PackedPatterns> packed_;  // Ξ as bits, for the fields of ±1 states
@@ -698,7 +705,7 @@ void check_row_partition(const core::Network& network, const core::RunOptions& o
                 "an asynchronous sweep updates one neuron at a time from the whole state, so it "
                 "cannot share rows out across processes: use discrete-sync, glauber-sync or "
                 "continuous");
-  core::require(std::holds_alternative<CsrMatrix<double>>(network.weights), "processes",
+  core::require(core::is_sparse(network.weights), "processes",
                 "with " + std::to_string(processes) +
                     " processes the rows of a sparse (.mtx) network are shared out; dense and "
                     "factored weights are not partitioned (run them on one process)");
