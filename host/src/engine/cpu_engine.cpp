@@ -64,8 +64,8 @@ using LineVector = std::vector<T, CacheAligned<T>>;
 template <class Real>
 class Model {
  public:
-  Model(const core::Network& network, const Processes* processes)
-      : net_(network), n_(network.size()), observed_(network),
+  Model(const core::Network& network, bool binary_states, const Processes* processes)
+      : net_(network), n_(network.size()), binary_states_(binary_states), observed_(network),
         xi_(std::get_if<core::FactoredWeights>(&network.weights)) {
     core::visit_csr(network.weights, [&](const auto& csr) {
       csr_ = {csr.row_ptr.data(), csr.col_idx.data()};
@@ -77,7 +77,7 @@ class Model {
     if (processes != nullptr && processes->size() > 1) partition_rows(*processes);
   }
   Index n() const { return n_; }
-  double b(Index i) const { return observed_.b[i]; }
+  double b(Index i) const { return observed_.b(i); }
   const core::Activation& activation() const { return net_.activation; }
 
   // Sparse weights on one process compute fields block by block inside the caller's pass over
@@ -89,9 +89,10 @@ class Model {
     if (sparse()) {
       exchange_rows(x, m);
     } else if (xi_ != nullptr) {
-      // Ξ packed on the first product: a run of rates never needs it, and pays O(P N) once.
-      if (!packed_) packed_.emplace(xi_->patterns);
-      if (!packed_->fields(x, m, fields_.data())) {
+      // ±1 states (discrete runs) take Ξ as bits, packed on the first product; rates take the
+      // int8 GEMMs, and never pack.
+      if (binary_states_ && !packed_) packed_.emplace(xi_->patterns);
+      if (!binary_states_ || !packed_->fields(x, m, fields_.data())) {
         cpu::factored_fields(xi_->patterns, x, m, fields_.data());
       }
     } else if (m == 1) {
@@ -129,14 +130,7 @@ class Model {
   Index sums_size() const { return xi_ != nullptr ? xi_->patterns.count : 0; }
   void start_fields(const Real* s, double* sums) {
     if (xi_ == nullptr) return;
-    if (xi_t_.empty()) {
-      // Ξᵀ (N × P) beside Ξ: a field reads one neuron's P pattern entries contiguously.
-      const Index p = xi_->patterns.count;
-      xi_t_.resize(static_cast<std::size_t>(n_ * p));
-      for (Index mu = 0; mu < p; ++mu) {
-        for (Index i = 0; i < n_; ++i) xi_t_[i * p + mu] = xi_->patterns.values[mu * n_ + i];
-      }
-    }
+    if (xi_t_.empty()) xi_t_ = xi_->patterns.transposed();
     for (Index mu = 0; mu < xi_->patterns.count; ++mu) {
       const std::int8_t* bits = xi_->patterns.pattern(mu);
       double acc = 0.0;
@@ -243,6 +237,7 @@ class Model {
 
   const core::Network& net_;
   Index n_;
+  bool binary_states_;
   core::ObservedNetwork observed_;
   CsrLayout csr_;
   Values values_;                              // sparse or dense weights
@@ -339,28 +334,38 @@ class CpuStepper final : public core::Stepper {
     const bool continuous = options_.dynamics == Dynamics::Continuous;
     core::Observation o;
     o.state.resize(static_cast<std::size_t>(n_ * m));
-    o.x.resize(o.state.size());
-    // x in Real, interleaved, as the product reads it; the observation gets its float64 values.
-    LineVector<Real> u(o.state.size()), x(o.state.size());
-    for (Index i = 0; i < n_; ++i) {
-      for (Index j = 0; j < m; ++j) u[i * m + j] = s_[i * m_ + which[j]];
+    // u and x in Real, interleaved, as the product reads them: the states in place when every
+    // state is observed in order (a run's first and last observation), else a gathered copy; x is
+    // u itself for discrete dynamics. The observation gets their float64 values.
+    bool in_place = m == m_;
+    for (Index j = 0; j < m && in_place; ++j) in_place = which[j] == j;
+    LineVector<Real> gathered, activity;
+    const Real* u = s_.data();
+    if (!in_place) {
+      gathered.resize(o.state.size());
+      for (Index i = 0; i < n_; ++i) {
+        for (Index j = 0; j < m; ++j) gathered[i * m + j] = s_[i * m_ + which[j]];
+      }
+      u = gathered.data();
     }
+    const Real* x = u;
     if (continuous) {
-      activate(u.data(), x.data(), n_ * m);
-    } else {
-      x = u;
+      activity.resize(o.state.size());
+      activate(u, activity.data(), n_ * m);
+      x = activity.data();
+      o.x.resize(o.state.size());
     }
     for (Index i = 0; i < n_; ++i) {
       for (Index j = 0; j < m; ++j) {
         o.state[j * n_ + i] = static_cast<double>(u[i * m + j]);
-        o.x[j * n_ + i] = static_cast<double>(x[i * m + j]);
+        if (continuous) o.x[j * n_ + i] = static_cast<double>(x[i * m + j]);
       }
     }
     if (with_tx) {
-      o.tx.resize(o.x.size());
-      model_.prepare(x.data(), m);
+      o.tx.resize(o.state.size());
+      model_.prepare(x, m);
       for_blocks(m, [&](Index begin, Index end, double* scratch) {
-        const double* f = model_.fields(x.data(), m, begin, end, scratch);
+        const double* f = model_.fields(x, m, begin, end, scratch);
         for (Index i = begin; i < end; ++i) {
           for (Index j = 0; j < m; ++j) o.tx[j * n_ + i] = f[(i - begin) * m + j];
         }
@@ -692,7 +697,7 @@ class CpuStepper final : public core::Stepper {
 template <class Real>
 core::RunResult run_in(const core::Network& network, core::StateBatch& states,
                        const core::RunOptions& options, const Processes* processes) {
-  Model<Real> model(network, processes);
+  Model<Real> model(network, options.dynamics != Dynamics::Continuous, processes);
   CpuStepper<Real> stepper(model, options, states.batch);
   return core::run_dynamics(network, states, options, stepper);
 }
