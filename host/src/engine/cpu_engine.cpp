@@ -393,6 +393,7 @@ class CpuStepper final : public core::Stepper {
       std::fill(hash.begin(), hash.end(), 0);
       std::fill(changed.begin(), changed.end(), 0);
       const bool signs = model_.fused();
+      const bool glauber = glauber_;
       if (!signs) model_.prepare(s_.data(), m_);
 #pragma omp parallel num_threads(threads)
       {
@@ -408,19 +409,32 @@ class CpuStepper final : public core::Stepper {
                                 ? model_.sign_fields(signs_.data(), m_, begin, end, scratch.data())
                                 : model_.fields(s_.data(), m_, begin, end, scratch.data());
           std::fill(bits.begin(), bits.end(), 0);
+          // Everything the loop reads is in locals first: its byte stores (flags, signs) may
+          // alias any object, so members read through `this` would be reloaded after each.
+          double bias[kBlock];
+          for (Index i = begin; i < end; ++i) bias[i - begin] = model_.b(i);
+          const std::uint8_t* alive = live.data();
+          const Real* s_all = s_.data();
+          Real* next_all = next_.data();
+          std::int8_t* next_signs = signs ? next_signs_.data() : nullptr;
+          std::uint64_t* block_bits = bits.data();
           for (Index i = begin; i < end; ++i) {
-            const Real* s = s_.data() + i * m_;
-            Real* next = next_.data() + i * m_;
+            const Real* s = s_all + i * m_;
+            Real* next = next_all + i * m_;
             const double* field = f + (i - begin) * m_;
             for (Index b = 0; b < m_; ++b) {
-              if (live[b] == 0) {
+              if (alive[b] == 0) {
                 next[b] = s[b];
               } else {
-                next[b] = update(field[b] + model_.b(i), s[b], b, steps_[b] + 1, i);
+                next[b] = glauber ? update(field[b] + bias[i - begin], s[b], b, steps_[b] + 1, i)
+                                  : static_cast<Real>(core::sign_update(field[b] + bias[i - begin],
+                                                                        static_cast<double>(s[b])));
                 my_changed[b] |= static_cast<std::uint8_t>(next[b] != s[b]);
-                bits[b] |= static_cast<std::uint64_t>(next[b] > Real(0)) << (i - begin);
+                block_bits[b] |= static_cast<std::uint64_t>(next[b] > Real(0)) << (i - begin);
               }
-              if (signs) next_signs_[i * m_ + b] = next[b] > Real(0) ? 1 : -1;
+              if (next_signs != nullptr) {
+                next_signs[i * m_ + b] = static_cast<std::int8_t>(2 * (next[b] > Real(0)) - 1);
+              }
             }
           }
           for (Index b = 0; b < m_; ++b) {
