@@ -32,6 +32,21 @@ inline double median(std::vector<double> samples) {
   return *middle;
 }
 
+// Calls setup() untimed and then timed() timed, once as a warm-up (first-touched pages, lazily
+// built layouts) and then `repeats` times; returns the median of seconds / units, where timed()
+// returns the units of work it did (steps, products).
+template <class Setup, class Timed>
+double median_seconds_per_unit(int repeats, Setup&& setup, Timed&& timed) {
+  std::vector<double> samples;
+  for (int r = 0; r <= repeats; ++r) {
+    setup();
+    const auto start = Clock::now();
+    const double units = timed();
+    if (r > 0) samples.push_back(seconds_since(start) / units);
+  }
+  return median(samples);
+}
+
 inline double as_double(std::int64_t count) { return static_cast<double>(count); }
 
 // STREAM-style copy over arrays far larger than the caches, on every thread: the bandwidth a
@@ -55,8 +70,8 @@ inline double cpu_copy_bandwidth() {
 // k − O(k²/n) entries; entry (i, c) is ±scale with a random sign (stream i, index 2^40 + c).
 // Zero-mean couplings without symmetry: under synchronous updates the state wanders instead of
 // settling, so a run takes every step it is given.
-inline core::CsrMatrix<double> random_csr(std::int64_t n, std::int64_t k, double scale,
-                                          std::uint64_t seed) {
+template <class T = double>
+core::CsrMatrix<T> random_csr(std::int64_t n, std::int64_t k, double scale, std::uint64_t seed) {
   const core::CounterRng rng{seed};
   std::vector<std::int32_t> drawn(static_cast<std::size_t>(n * k));
   std::vector<std::int64_t> kept(static_cast<std::size_t>(n));
@@ -73,7 +88,7 @@ inline core::CsrMatrix<double> random_csr(std::int64_t n, std::int64_t k, double
     end = std::remove(row, end, static_cast<std::int32_t>(i));
     kept[i] = end - row;
   }
-  core::CsrMatrix<double> m;
+  core::CsrMatrix<T> m;
   m.rows = m.cols = n;
   m.row_ptr.assign(static_cast<std::size_t>(n) + 1, 0);
   for (std::int64_t i = 0; i < n; ++i) m.row_ptr[i + 1] = m.row_ptr[i] + kept[i];
@@ -84,9 +99,9 @@ inline core::CsrMatrix<double> random_csr(std::int64_t n, std::int64_t k, double
     for (std::int64_t e = 0; e < kept[i]; ++e) {
       const std::int32_t c = drawn[i * k + e];
       m.col_idx[m.row_ptr[i] + e] = c;
-      m.values[m.row_ptr[i] + e] =
+      m.values[m.row_ptr[i] + e] = static_cast<T>(
           scale * rng.sign(core::RngPurpose::Weights, static_cast<std::uint32_t>(i),
-                           (std::uint64_t{1} << 40) + static_cast<std::uint64_t>(c));
+                           (std::uint64_t{1} << 40) + static_cast<std::uint64_t>(c)));
     }
   }
   return m;

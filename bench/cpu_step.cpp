@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -36,18 +37,17 @@ nlohmann::json time_case(const std::string& name, core::Precision precision,
   options.dynamics = core::Dynamics::DiscreteSync;
   options.max_steps = steps;
   options.max_period = 1;  // only fixed points stop a state; random networks have none here
-  std::vector<double> per_step;
+  core::StateBatch states;
   std::int64_t steps_taken = 0;
-  for (int r = 0; r <= repeats; ++r) {
-    auto states = bench::random_states(batch, net.size(), 42);
-    const auto start = Clock::now();
-    const auto result = engine.run(net, states, options);
-    const double seconds = seconds_since(start);
-    steps_taken = 0;
-    for (const auto& s : result.states) steps_taken = std::max(steps_taken, s.steps);
-    if (r > 0) per_step.push_back(seconds / static_cast<double>(steps_taken));
-  }
-  const double t = median(per_step);
+  const double t = bench::median_seconds_per_unit(
+      repeats, [&] { states = bench::random_states(batch, net.size(), 42); },
+      [&] {
+        steps_taken = 0;
+        for (const auto& s : engine.run(net, states, options).states) {
+          steps_taken = std::max(steps_taken, s.steps);
+        }
+        return static_cast<double>(steps_taken);
+      });
   return {{"name", name},
           {"precision", core::to_string(precision)},
           {"n", net.size()},
@@ -64,6 +64,51 @@ nlohmann::json time_case(const std::string& name, core::Precision precision,
           {"synaptic_events_per_s", static_cast<double>(batch * net.synapse_count()) / t}};
 }
 
+// A field of /proc/self/status in bytes (VmRSS: resident now; VmHWM: the peak since the last
+// reset), or −1 where the system has none.
+double status_bytes(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) return 1024.0 * std::stod(line.substr(field.size() + 1));
+  }
+  return -1.0;
+}
+
+// What a float32 run of a 10^6-neuron, 10^8-synapse network holds: the process's peak resident
+// memory during the run (reset after the network is built, so the generator's scratch is not
+// counted; the process's own code and libraries are), split into the network's arrays and what
+// the engine adds per neuron.
+nlohmann::json memory_case(bool quick) {
+  const std::int64_t n = quick ? 100'000 : 1'000'000, k = 100;
+  core::Network net;
+  net.weights = bench::random_csr<float>(n, k, 1.0, 7);
+  const std::int64_t nnz = net.synapse_count();
+  const double network_bytes = static_cast<double>(nnz) * 8.0 + static_cast<double>(n + 1) * 8.0;
+  const double before = status_bytes("VmRSS");
+  {
+    // Writing 5 resets VmHWM to the current resident size (Linux ≥ 4.0).
+    std::ofstream reset("/proc/self/clear_refs");
+    reset << "5";
+  }
+  core::RunOptions options;
+  options.dynamics = core::Dynamics::DiscreteSync;
+  options.max_steps = 3;
+  options.max_period = 1;
+  auto states = bench::random_states(1, n, 42);
+  CpuEngine(core::Precision::Float32).run(net, states, options);
+  const double peak = status_bytes("VmHWM");
+  return {{"name", "memory_float32"},
+          {"n", n},
+          {"synapses", nnz},
+          {"batch", 1},
+          {"network_bytes", network_bytes},
+          {"network_bytes_per_synapse", network_bytes / static_cast<double>(nnz)},
+          {"resident_before_run_bytes", before},
+          {"peak_resident_bytes", peak},
+          {"run_bytes_per_neuron", (peak - before) / static_cast<double>(n)}};
+}
+
 // Continuous rate network du/dt = −u + T tanh(u) by forward Euler, the Brian2 peer's network. The
 // couplings ±0.9/k make every row's Σ|T_ij| ≤ 0.9 < 1, a contraction, so rounding differences
 // between implementations stay at the size of one step's rounding instead of growing. With an
@@ -75,6 +120,10 @@ nlohmann::json euler_cases(bool quick, const std::string& export_dir, double ban
   net.weights = bench::random_csr(n, k, 0.9 / static_cast<double>(k), 11);
   net.activation = {core::ActivationKind::Tanh, 1.0};
   const auto& csr = std::get<core::CsrMatrix<double>>(net.weights);
+  // float32 runs read weights stored in float32, as a float32 user's network holds them.
+  core::Network net32 = net;
+  auto copy = csr;
+  net32.weights = core::to_float32(std::move(copy), "euler");
   const auto u0 = bench::random_uniform_states(1, n, 1.0, 12);
   nlohmann::json cases = nlohmann::json::array();
   for (const auto precision : {core::Precision::Float64, core::Precision::Float32}) {
@@ -86,15 +135,13 @@ nlohmann::json euler_cases(bool quick, const std::string& export_dir, double ban
     options.max_steps = steps;
     options.tol = 0.0;       // never a fixed point: every run takes all its steps
     options.max_period = 1;  // the section test costs little and never fires here
-    std::vector<double> samples;
-    core::StateBatch u = u0;
-    for (int r = 0; r <= (quick ? 2 : 5); ++r) {
-      u = u0;
-      const auto start = Clock::now();
-      CpuEngine(precision).run(net, u, options);
-      if (r > 0) samples.push_back(seconds_since(start) / static_cast<double>(steps));
-    }
-    const double t = median(samples);
+    core::StateBatch u;
+    const double t = bench::median_seconds_per_unit(
+        quick ? 2 : 5, [&] { u = u0; },
+        [&] {
+          CpuEngine(precision).run(precision == core::Precision::Float32 ? net32 : net, u, options);
+          return static_cast<double>(steps);
+        });
     // Per step: the weights and columns once, u read twice and written once, tanh(u) written and
     // gathered (counted once).
     const double bytes = static_cast<double>(csr.nnz()) * (real + 4.0) +
@@ -106,7 +153,7 @@ nlohmann::json euler_cases(bool quick, const std::string& export_dir, double ban
                      {"batch", 1},
                      {"dt", dt},
                      {"steps_per_run", steps},
-                     {"repeats", static_cast<int>(samples.size())},
+                     {"repeats", quick ? 2 : 5},
                      {"seconds_per_step", t},
                      {"bytes_per_step", bytes},
                      {"fraction_of_copy_bandwidth", bytes / t / bandwidth},
@@ -133,15 +180,14 @@ nlohmann::json factored_cases(bool quick) {
   for (std::int64_t j = 0; j < cues; ++j) {
     for (std::int64_t i = 0; i < n; ++i) x[i * cues + j] = states.state(j)[i];
   }
+  // The warm-up packs the patterns for the bit path.
   auto time_product = [&](auto product) {
-    product();  // warm-up (the bit path packs the patterns here)
-    std::vector<double> samples;
-    for (int r = 0; r < repeats; ++r) {
-      const auto start = Clock::now();
-      product();
-      samples.push_back(seconds_since(start));
-    }
-    return median(samples);
+    return bench::median_seconds_per_unit(
+        repeats, [] {},
+        [&] {
+          product();
+          return 1.0;
+        });
   };
   const double int8 =
       time_product([&] { cpu::factored_fields(patterns, x.data(), cues, y.data()); });
@@ -166,14 +212,14 @@ nlohmann::json factored_cases(bool quick) {
     options.dynamics = core::Dynamics::DiscreteSync;
     options.max_steps = 50;
     const auto net = hebbian_network(patterns, true);
-    std::vector<double> samples;
+    core::StateBatch cue;
     core::RunResult result;
-    for (int r = 0; r <= repeats; ++r) {
-      auto cue = states;
-      const auto start = Clock::now();
-      result = CpuEngine(precision).run(net, cue, options);
-      if (r > 0) samples.push_back(seconds_since(start));
-    }
+    const double seconds = bench::median_seconds_per_unit(
+        repeats, [&] { cue = states; },
+        [&] {
+          result = CpuEngine(precision).run(net, cue, options);
+          return 1.0;
+        });
     std::int64_t steps = 0, recalled = 0;
     for (const auto& s : result.states) {
       steps = std::max(steps, s.steps);
@@ -187,8 +233,8 @@ nlohmann::json factored_cases(bool quick) {
                      {"noise", 0.2},
                      {"steps", steps},
                      {"fixed_points", recalled},
-                     {"seconds", median(samples)},
-                     {"seconds_per_step", median(samples) / static_cast<double>(steps)}});
+                     {"seconds", seconds},
+                     {"seconds_per_step", seconds / static_cast<double>(steps)}});
   }
   return cases;
 }
@@ -205,8 +251,10 @@ int main(int argc, char** argv) try {
   if (exit_code >= 0) return exit_code;
   const bool quick = args.quick;
   const std::string& export_dir = args.export_dir;
-  const double bandwidth = bench::cpu_copy_bandwidth();
   nlohmann::json cases = nlohmann::json::array();
+  // First, while the process holds nothing else.
+  cases.push_back(memory_case(quick));
+  const double bandwidth = bench::cpu_copy_bandwidth();
 
   // Sparse, from 10^5 to 10^6 neurons with 50 or 100 synapses a row. Bytes per step: nnz (value
   // + 4 index) + row offsets + per state entry the int8 sign read and the new state written in
@@ -228,8 +276,9 @@ int main(int argc, char** argv) try {
                                       {200'000, 50, {{1, 20, 7}, {16, 10, 5}, {64, 4, 3}}},
                                       {1'000'000, 100, {{1, 10, 5}, {16, 3, 3}}}};
   for (const SparseCase& sc : sparse_cases) {
-    core::Network sparse;
+    core::Network sparse, sparse32;
     sparse.weights = bench::random_csr(sc.n, sc.k, 1.0, 7);
+    sparse32.weights = bench::random_csr<float>(sc.n, sc.k, 1.0, 7);  // ±1: the same weights
     const auto& csr = std::get<core::CsrMatrix<double>>(sparse.weights);
     for (const auto precision : {core::Precision::Float64, core::Precision::Float32}) {
       const double real = precision == core::Precision::Float32 ? 4.0 : 8.0;
@@ -238,8 +287,9 @@ int main(int argc, char** argv) try {
                              static_cast<double>(sc.n + 1) * 8.0 +
                              (2.0 + real) * static_cast<double>(timing.batch * sc.n);
         const double flops = 2.0 * static_cast<double>(csr.nnz() * timing.batch);
-        auto c = time_case("csr_sync_step", precision, sparse, timing.batch, timing.steps,
-                           timing.repeats, bytes, flops, bandwidth);
+        auto c = time_case("csr_sync_step", precision,
+                           precision == core::Precision::Float32 ? sparse32 : sparse, timing.batch,
+                           timing.steps, timing.repeats, bytes, flops, bandwidth);
         c["synapses_per_row"] = sc.k;
         cases.push_back(std::move(c));
       }

@@ -41,6 +41,13 @@ def main():
               f"{bits['batch']} states: int8 patterns {int8['seconds_per_product'] * 1e3:.0f} ms, "
               f"bits {bits['seconds_per_product'] * 1e3:.0f} ms per product "
               f"({bits['speedup_vs_int8']:.1f}× in the same run).")
+    memory = [c for c in doc["cases"] if c["name"] == "memory_float32"]
+    for m in memory:
+        print(f"Memory, float32 run of N = {m['n']:,}, {m['synapses']:.3g} synapses, B = "
+              f"{m['batch']}: peak resident {m['peak_resident_bytes'] / 1e9:.3f} GB (network "
+              f"{m['network_bytes'] / 1e9:.3f} GB, {m['network_bytes_per_synapse']:.2f} bytes a "
+              f"synapse with the row offsets; the run adds {m['run_bytes_per_neuron']:.0f} bytes "
+              f"a neuron).")
     if "euler_vs_brian2" in doc:
         e = doc["euler_vs_brian2"]
         print(f"Euler end states against Brian2 (float64): max |Δu| = "

@@ -11,11 +11,49 @@ namespace attractor::core {
 namespace {
 
 // Value stored at (i, j) of a CSR matrix with sorted rows, or 0 when absent.
-double csr_at(const CsrMatrix<double>& m, std::int64_t i, std::int32_t j) {
+template <class T>
+T csr_at(const CsrMatrix<T>& m, std::int64_t i, std::int32_t j) {
   const auto first = m.col_idx.begin() + m.row_ptr[i];
   const auto last = m.col_idx.begin() + m.row_ptr[i + 1];
   const auto it = std::lower_bound(first, last, j);
-  return (it != last && *it == j) ? m.values[it - m.col_idx.begin()] : 0.0;
+  return (it != last && *it == j) ? m.values[it - m.col_idx.begin()] : T(0);
+}
+
+template <class T>
+void validate_csr(const CsrMatrix<T>& csr, const std::string& what) {
+  require(static_cast<std::int64_t>(csr.row_ptr.size()) == csr.rows + 1 &&
+              csr.row_ptr.front() == 0 && csr.row_ptr.back() == csr.nnz() &&
+              csr.col_idx.size() == csr.values.size(),
+          what, "inconsistent CSR arrays (row_ptr, col_idx and values disagree in length)");
+  // The messages are built only on failure: this loop runs over every stored synapse.
+  const auto fail = [&](const std::string& problem, std::int64_t row) {
+    throw InputError(what + ": " + problem + " in row " + std::to_string(row));
+  };
+  for (std::int64_t i = 0; i < csr.rows; ++i) {
+    const std::int64_t begin = csr.row_ptr[i], end = csr.row_ptr[i + 1];
+    if (begin > end || end > csr.nnz()) fail("CSR row offsets decrease", i);
+    for (std::int64_t k = begin; k < end; ++k) {
+      const std::int32_t c = csr.col_idx[k];
+      if (c < 0 || c >= csr.cols)
+        fail("CSR column index " + std::to_string(c) + " out of range", i);
+      // Sorted, duplicate-free rows: the symmetry test and the GPU layouts rely on it.
+      if (k > begin && csr.col_idx[k - 1] >= c) {
+        fail("CSR column indices are not strictly increasing", i);
+      }
+    }
+  }
+}
+
+template <class T>
+bool csr_is_symmetric(const CsrMatrix<T>& csr) {
+  for (std::int64_t i = 0; i < csr.rows; ++i) {
+    for (std::int64_t k = csr.row_ptr[i]; k < csr.row_ptr[i + 1]; ++k) {
+      if (csr_at(csr, csr.col_idx[k], static_cast<std::int32_t>(i)) != csr.values[k]) {
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -23,12 +61,15 @@ double csr_at(const CsrMatrix<double>& m, std::int64_t i, std::int32_t j) {
 std::int64_t Network::size() const {
   if (const auto* factored = std::get_if<FactoredWeights>(&weights)) return factored->patterns.n;
   if (const auto* dense = std::get_if<DenseMatrix<double>>(&weights)) return dense->rows;
-  return std::get<CsrMatrix<double>>(weights).rows;
+  std::int64_t rows = 0;
+  visit_csr(weights, [&](const auto& csr) { rows = csr.rows; });
+  return rows;
 }
 
 std::int64_t Network::synapse_count() const {
-  if (const auto* csr = std::get_if<CsrMatrix<double>>(&weights)) return csr->nnz();
-  return size() * size();
+  std::int64_t count = size() * size();
+  visit_csr(weights, [&](const auto& csr) { count = csr.nnz(); });
+  return count;
 }
 
 void Network::validate(const std::string& what) const {
@@ -57,30 +98,7 @@ void Network::validate(const std::string& what) const {
         static_cast<std::int64_t>(dense->values.size()) == dense->rows * dense->cols, what,
         "dense weights hold " + std::to_string(dense->values.size()) + " values, not rows x cols");
   }
-  if (const auto* csr = std::get_if<CsrMatrix<double>>(&weights)) {
-    require(static_cast<std::int64_t>(csr->row_ptr.size()) == csr->rows + 1 &&
-                csr->row_ptr.front() == 0 && csr->row_ptr.back() == csr->nnz() &&
-                csr->col_idx.size() == csr->values.size(),
-            what, "inconsistent CSR arrays (row_ptr, col_idx and values disagree in length)");
-    // The messages are built only on failure: this loop runs over every stored synapse.
-    const auto fail = [&](const std::string& problem, std::int64_t row) {
-      throw InputError(what + ": " + problem + " in row " + std::to_string(row));
-    };
-    for (std::int64_t i = 0; i < csr->rows; ++i) {
-      const std::int64_t begin = csr->row_ptr[i], end = csr->row_ptr[i + 1];
-      if (begin > end || end > csr->nnz()) fail("CSR row offsets decrease", i);
-      for (std::int64_t k = begin; k < end; ++k) {
-        const std::int32_t c = csr->col_idx[k];
-        if (c < 0 || c >= csr->cols) {
-          fail("CSR column index " + std::to_string(c) + " out of range", i);
-        }
-        // Sorted, duplicate-free rows: the symmetry test and the GPU layouts rely on it.
-        if (k > begin && csr->col_idx[k - 1] >= c) {
-          fail("CSR column indices are not strictly increasing", i);
-        }
-      }
-    }
-  }
+  visit_csr(weights, [&](const auto& csr) { validate_csr(csr, what); });
   require(bias.empty() || static_cast<std::int64_t>(bias.size()) == size(), what,
           "bias has " + std::to_string(bias.size()) + " entries but the network has " +
               std::to_string(size()) + " neurons");
@@ -99,15 +117,9 @@ bool Network::is_symmetric() const {
     }
     return true;
   }
-  const auto& csr = std::get<CsrMatrix<double>>(weights);
-  for (std::int64_t i = 0; i < csr.rows; ++i) {
-    for (std::int64_t k = csr.row_ptr[i]; k < csr.row_ptr[i + 1]; ++k) {
-      if (csr_at(csr, csr.col_idx[k], static_cast<std::int32_t>(i)) != csr.values[k]) {
-        return false;
-      }
-    }
-  }
-  return true;
+  bool symmetric = true;
+  visit_csr(weights, [&](const auto& csr) { symmetric = csr_is_symmetric(csr); });
+  return symmetric;
 }
 
 }  // namespace attractor::core

@@ -10,15 +10,10 @@ namespace attractor::core {
 
 using Index = std::int64_t;
 
-ObservedNetwork::ObservedNetwork(const Network& network)
-    : n(network.size()), b(static_cast<std::size_t>(n)), activation(network.activation) {
-  for (Index i = 0; i < n; ++i) b[i] = network.effective_bias(i);
-}
-
 double ObservedNetwork::energy(const double* x, const double* tx, const double* u) const {
   double e = 0.0;
   for (Index i = 0; i < n; ++i) {
-    e += -0.5 * x[i] * tx[i] - b[i] * x[i];
+    e += -0.5 * x[i] * tx[i] - b(i) * x[i];
     if (u != nullptr) e += activate_energy_term(activation.kind, activation.gain, u[i]);
   }
   return e;

@@ -54,7 +54,7 @@ class Driver {
     const Observation o =
         batch_ > 0 ? stepper_.observe(all_states(batch_), out_.energy_defined) : Observation{};
     stepper_.store(states_);
-    finish_run(observed_, options_, o.x.data(), o.tx.data(), states_, recorder_, out_);
+    finish_run(observed_, options_, o.activity(), o.tx.data(), states_, recorder_, out_);
   }
 
  private:
@@ -63,7 +63,7 @@ class Driver {
     const Observation o = stepper_.observe(which, out_.energy_defined);
     for (std::size_t j = 0; j < which.size(); ++j) {
       const std::size_t at = j * static_cast<std::size_t>(n_);
-      recorder_.record(which[j], times[j], o.x.data() + at,
+      recorder_.record(which[j], times[j], o.activity() + at,
                        out_.energy_defined ? o.tx.data() + at : nullptr, o.state.data() + at);
     }
   }

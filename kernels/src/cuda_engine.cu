@@ -133,8 +133,6 @@ class CudaStepper final : public core::Stepper {
     if (continuous_) {
       gather(s_.data(), list, m, true, v_.data());
       o.x = download_widened(v_.data(), n_ * m);
-    } else {
-      o.x = o.state;
     }
     if (with_tx) {
       model_->multiply(v_.data(), tv_.data(), m);

@@ -325,8 +325,8 @@ void gemm(cublasHandle_t handle, int n, int m, const Real* T, const Real* x, Rea
   }
 }
 
-template <class Real>
-std::vector<Real> converted(core::ConstSpan<double> values) {
+template <class Real, class Stored>
+std::vector<Real> converted(const core::Buffer<Stored>& values) {
   return std::vector<Real>(values.begin(), values.end());
 }
 
@@ -346,10 +346,11 @@ typename DeviceModel<Real>::Plan DeviceModel<Real>::plan(const core::Network& ne
         plan.integer->n % 4 != 0) {
       plan.integer->storage = core::IntegerStorage::Float16;
     }
-  } else if (const auto* csr = std::get_if<core::CsrMatrix<double>>(&network.weights)) {
-    SellMatrix sell = to_sell(*csr, kSellSigma);
-    if (prefer_sell(*csr, sell)) plan.sell = std::move(sell);
   }
+  core::visit_csr(network.weights, [&](const auto& csr) {
+    SellMatrix sell = to_sell(csr, kSellSigma);
+    if (prefer_sell(csr, sell)) plan.sell = std::move(sell);
+  });
   return plan;
 }
 
@@ -369,8 +370,8 @@ std::size_t DeviceModel<Real>::bytes_needed(const core::Network& network, Index 
     bytes += n * n * element + static_cast<std::size_t>(max_states) * n * (element + 4);
   } else if (std::holds_alternative<core::DenseMatrix<double>>(network.weights)) {
     bytes += n * n * sizeof(Real);
-  } else if (const auto* csr = std::get_if<core::CsrMatrix<double>>(&network.weights)) {
-    bytes += static_cast<std::size_t>(csr->nnz()) * (sizeof(Real) + 4) + (n + 1) * 8;
+  } else if (core::is_sparse(network.weights)) {
+    bytes += static_cast<std::size_t>(network.synapse_count()) * (sizeof(Real) + 4) + (n + 1) * 8;
     if (max_states > 1)
       bytes += n * static_cast<std::size_t>(state_major_stride(max_states)) * sizeof(Real);
   } else {
@@ -442,15 +443,17 @@ DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states, b
     const auto values = converted<Real>(dense->values);
     dense_ = DeviceBuffer<Real>(values.size());
     upload(values.data(), dense_.data(), values.size(), stream);
-  } else if (const auto* csr = std::get_if<core::CsrMatrix<double>>(&network.weights)) {
+  } else if (core::is_sparse(network.weights)) {
     kind_ = WeightKind::Csr;
-    const auto values = converted<Real>(csr->values);
-    values_ = DeviceBuffer<Real>(values.size());
-    col_ = DeviceBuffer<std::int32_t>(csr->col_idx.size());
-    row_ptr_ = DeviceBuffer<Index>(csr->row_ptr.size());
-    upload(values.data(), values_.data(), values.size(), stream);
-    upload(csr->col_idx.data(), col_.data(), csr->col_idx.size(), stream);
-    upload(csr->row_ptr.data(), row_ptr_.data(), csr->row_ptr.size(), stream);
+    core::visit_csr(network.weights, [&](const auto& csr) {
+      const auto values = converted<Real>(csr.values);
+      values_ = DeviceBuffer<Real>(values.size());
+      col_ = DeviceBuffer<std::int32_t>(csr.col_idx.size());
+      row_ptr_ = DeviceBuffer<Index>(csr.row_ptr.size());
+      upload(values.data(), values_.data(), values.size(), stream);
+      upload(csr.col_idx.data(), col_.data(), csr.col_idx.size(), stream);
+      upload(csr.row_ptr.data(), row_ptr_.data(), csr.row_ptr.size(), stream);
+    });
     if (max_states > 1) {
       interleaved_ =
           DeviceBuffer<Real>(static_cast<std::size_t>(n_ * state_major_stride(max_states)));

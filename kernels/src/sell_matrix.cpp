@@ -9,7 +9,8 @@ namespace attractor::cuda {
 
 using Index = std::int64_t;
 
-SellMatrix to_sell(const core::CsrMatrix<double>& T, Index sigma) {
+template <class Value>
+SellMatrix to_sell(const core::CsrMatrix<Value>& T, Index sigma) {
   constexpr Index C = SellMatrix::kSliceRows;
   core::require(sigma >= C && sigma % C == 0, "SELL-C-sigma", "sigma must be a multiple of 32");
   SellMatrix s;
@@ -50,9 +51,15 @@ double sell_padding(const SellMatrix& sell, Index nnz) {
   return nnz == 0 ? 1.0 : static_cast<double>(sell.stored()) / static_cast<double>(nnz);
 }
 
-bool prefer_sell(const core::CsrMatrix<double>& T, const SellMatrix& sell) {
+template <class Value>
+bool prefer_sell(const core::CsrMatrix<Value>& T, const SellMatrix& sell) {
   return T.rows > 0 && T.nnz() >= 8 * T.rows && sell_padding(sell, T.nnz()) <= 1.10;
 }
+
+template SellMatrix to_sell(const core::CsrMatrix<double>&, Index);
+template SellMatrix to_sell(const core::CsrMatrix<float>&, Index);
+template bool prefer_sell(const core::CsrMatrix<double>&, const SellMatrix&);
+template bool prefer_sell(const core::CsrMatrix<float>&, const SellMatrix&);
 
 void sell_multiply(const SellMatrix& sell, const double* x, double* y) {
   constexpr Index C = SellMatrix::kSliceRows;

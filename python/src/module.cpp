@@ -51,9 +51,23 @@ core::Network finish_network(core::Weights weights, std::optional<Array<double>>
   return net;
 }
 
+template <class Value>
+core::Network csr_network(Index rows, Index cols, const Array<std::int64_t>& indptr,
+                          const Array<std::int32_t>& indices, const Array<Value>& data,
+                          std::optional<Array<double>> bias, double threshold,
+                          const std::string& activation, double gain) {
+  core::CsrMatrix<Value> T;
+  T.rows = rows;
+  T.cols = cols;
+  T.row_ptr = borrow(indptr);
+  T.col_idx = borrow(indices);
+  T.values = borrow(data);
+  return finish_network(std::move(T), std::move(bias), threshold, activation, gain);
+}
+
 const char* storage_name(const core::Network& net) {
   if (std::holds_alternative<core::DenseMatrix<double>>(net.weights)) return "dense";
-  if (std::holds_alternative<core::CsrMatrix<double>>(net.weights)) return "csr";
+  if (core::is_sparse(net.weights)) return "csr";
   return "factored";
 }
 
@@ -224,18 +238,10 @@ PYBIND11_MODULE(_attractor, m) {
                              double threshold, const std::string& activation, double gain) {
     return finish_network(to_dense(W, "weights"), std::move(bias), threshold, activation, gain);
   });
-  m.def("_csr_network", [](Index rows, Index cols, const Array<std::int64_t>& indptr,
-                           const Array<std::int32_t>& indices, const Array<double>& data,
-                           std::optional<Array<double>> bias, double threshold,
-                           const std::string& activation, double gain) {
-    core::CsrMatrix<double> T;
-    T.rows = rows;
-    T.cols = cols;
-    T.row_ptr = borrow(indptr);
-    T.col_idx = borrow(indices);
-    T.values = borrow(data);
-    return finish_network(std::move(T), std::move(bias), threshold, activation, gain);
-  });
+  // Values in float64 or float32 (kept as given: a float32 network holds two thirds of the
+  // bytes per synapse); float64 first, so values of any other type convert to it.
+  m.def("_csr_network", &csr_network<double>);
+  m.def("_csr_network", &csr_network<float>);
   m.def("_memory_network",
         [](const Array<double>& patterns, const std::string& rule, const std::string& storage) {
           const auto xi = to_patterns(patterns, "patterns");
@@ -252,13 +258,14 @@ PYBIND11_MODULE(_attractor, m) {
     if (const auto* d = std::get_if<core::DenseMatrix<double>>(&net.weights)) {
       return view_of(d->values, {d->rows, d->cols}, self);
     }
-    if (const auto* c = std::get_if<core::CsrMatrix<double>>(&net.weights)) {
-      return py::make_tuple(
-          c->rows, c->cols,
-          view_of(c->row_ptr, {static_cast<py::ssize_t>(c->row_ptr.size())}, self),
-          view_of(c->col_idx, {static_cast<py::ssize_t>(c->col_idx.size())}, self),
-          view_of(c->values, {static_cast<py::ssize_t>(c->values.size())}, self));
-    }
+    py::object sparse;
+    core::visit_csr(net.weights, [&](const auto& c) {
+      sparse = py::make_tuple(
+          c.rows, c.cols, view_of(c.row_ptr, {static_cast<py::ssize_t>(c.row_ptr.size())}, self),
+          view_of(c.col_idx, {static_cast<py::ssize_t>(c.col_idx.size())}, self),
+          view_of(c.values, {static_cast<py::ssize_t>(c.values.size())}, self));
+    });
+    if (sparse) return sparse;
     const auto& p = std::get<core::FactoredWeights>(net.weights).patterns;
     return to_array(p.values, {static_cast<py::ssize_t>(p.count), static_cast<py::ssize_t>(p.n)});
   });

@@ -389,15 +389,22 @@ TEST_F(CudaParity, SparseLayoutsAndStateTilesAgreeStateForState) {
   const auto skewed = to_csr(skewed_dense);
   ASSERT_TRUE(cuda::prefer_sell(uniform, cuda::to_sell(uniform, cuda::kSellSigma)));
   ASSERT_FALSE(cuda::prefer_sell(skewed, cuda::to_sell(skewed, cuda::kSellSigma)));
+  // Dyadic weights are float32 values too: stored in float32, the same runs.
   for (const auto* T : {&uniform, &skewed}) {
-    const auto net = network_of(core::Weights{*T}, core::ActivationKind::Sign);
-    for (const Index batch : {1, 5, 12, 20, 40}) {
-      SCOPED_TRACE((T == &uniform ? "SELL, B = " : "CSR, B = ") + std::to_string(batch));
-      core::RunOptions options;
-      options.max_steps = 30;
-      options.seed = 73;
-      const auto p = both(net, random_signs(batch, kN, 74), options);
-      expect_same_discrete_run(p.cpu, p.gpu, p.cpu_states, p.gpu_states, 0.0);
+    for (const bool stored32 : {false, true}) {
+      auto copy = *T;
+      const auto net = network_of(
+          stored32 ? core::Weights{core::to_float32(std::move(copy), "test")} : core::Weights{*T},
+          core::ActivationKind::Sign);
+      for (const Index batch : {1, 5, 12, 20, 40}) {
+        SCOPED_TRACE((T == &uniform ? "SELL, B = " : "CSR, B = ") + std::to_string(batch) +
+                     (stored32 ? ", float32 weights" : ""));
+        core::RunOptions options;
+        options.max_steps = 30;
+        options.seed = 73;
+        const auto p = both(net, random_signs(batch, kN, 74), options);
+        expect_same_discrete_run(p.cpu, p.gpu, p.cpu_states, p.gpu_states, 0.0);
+      }
     }
   }
 }

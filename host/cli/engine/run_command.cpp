@@ -129,6 +129,12 @@ int run(RunCli& cli) {
 
   core::Network network;
   network.weights = read_weights(cli.weights_path);
+  if (auto* csr = std::get_if<core::CsrMatrix<double>>(&network.weights);
+      csr != nullptr && parse_enum<core::Precision>(cli.common.precision, "--precision") ==
+                            core::Precision::Float32) {
+    // A float32 run reads float32 weights in place: the float64 copy is not kept beside them.
+    network.weights = core::to_float32(std::move(*csr), cli.weights_path);
+  }
   const std::int64_t n = network.size();
   network.threshold = cli.threshold;
   network.activation = {continuous

@@ -23,7 +23,6 @@
 
 namespace attractor {
 
-using core::CsrMatrix;
 using core::DenseMatrix;
 using core::Dynamics;
 using Index = std::int64_t;
@@ -65,42 +64,44 @@ using LineVector = std::vector<T, CacheAligned<T>>;
 template <class Real>
 class Model {
  public:
-  Model(const core::Network& network, const Processes* processes)
-      : net_(network), n_(network.size()), observed_(network),
+  Model(const core::Network& network, bool binary_states, const Processes* processes)
+      : net_(network), n_(network.size()), binary_states_(binary_states), observed_(network),
         xi_(std::get_if<core::FactoredWeights>(&network.weights)) {
-    if (const auto* csr = std::get_if<CsrMatrix<double>>(&network.weights)) {
-      csr_ = csr;
-      csr_values_ = narrowed(csr->values);
-    } else if (const auto* dense = std::get_if<DenseMatrix<double>>(&network.weights)) {
-      dense_values_ = narrowed(dense->values);
+    core::visit_csr(network.weights, [&](const auto& csr) {
+      csr_ = {csr.row_ptr.data(), csr.col_idx.data()};
+      values_ = Values(csr.values);
+    });
+    if (const auto* dense = std::get_if<DenseMatrix<double>>(&network.weights)) {
+      values_ = Values(dense->values);
     }
     if (processes != nullptr && processes->size() > 1) partition_rows(*processes);
   }
   Index n() const { return n_; }
-  double b(Index i) const { return observed_.b[i]; }
+  double b(Index i) const { return observed_.b(i); }
   const core::Activation& activation() const { return net_.activation; }
 
   // Sparse weights on one process compute fields block by block inside the caller's pass over
   // rows (fields), so no N × m field array is written and read back; every other form computes
   // all fields first (prepare).
   void prepare(const Real* x, Index m) {
-    if (csr_ != nullptr && processes_ == nullptr) return;
+    if (sparse() && processes_ == nullptr) return;
     fields_.resize(static_cast<std::size_t>(n_ * m));
-    if (csr_ != nullptr) {
+    if (sparse()) {
       exchange_rows(x, m);
     } else if (xi_ != nullptr) {
-      // Ξ packed on the first product: a run of rates never needs it, and pays O(P N) once.
-      if (!packed_) packed_.emplace(xi_->patterns);
-      if (!packed_->fields(x, m, fields_.data())) {
+      // ±1 states (discrete runs) take Ξ as bits, packed on the first product; rates take the
+      // int8 GEMMs, and never pack.
+      if (binary_states_ && !packed_) packed_.emplace(xi_->patterns);
+      if (!binary_states_ || !packed_->fields(x, m, fields_.data())) {
         cpu::factored_fields(xi_->patterns, x, m, fields_.data());
       }
     } else if (m == 1) {
       // One state: a streaming product, row by row with the dot the asynchronous field uses.
-      const Real* T = dense_values_.get(net_);
+      const Real* T = values_.data();
 #pragma omp parallel for schedule(static) if (parallel(n_ * n_))
       for (Index i = 0; i < n_; ++i) fields_[i] = cpu::dense_dot(T + i * n_, x, n_);
     } else {
-      Eigen::Map<const RowMatrix<Real>> T(dense_values_.get(net_), n_, n_);
+      Eigen::Map<const RowMatrix<Real>> T(values_.data(), n_, n_);
       Eigen::Map<const RowMatrix<Real>> X(x, n_, m);
       Eigen::Map<RowMatrix<double>>(fields_.data(), n_, m) = (T * X).template cast<double>();
     }
@@ -108,19 +109,17 @@ class Model {
   // The fields (T x)_i of rows [begin, end) for the m states in x, (end − begin) × m: computed
   // into `scratch` (kBlock × m), or read from what prepare computed.
   const double* fields(const Real* x, Index m, Index begin, Index end, double* scratch) const {
-    if (csr_ == nullptr || processes_ != nullptr) return fields_.data() + begin * m;
-    cpu::csr_fields(csr_values_.get(csr_->values), csr_->col_idx.data(), csr_->row_ptr.data(),
-                    begin, end, x, m, scratch);
+    if (!sparse() || processes_ != nullptr) return fields_.data() + begin * m;
+    cpu::csr_fields(values_.data(), csr_.col_idx, csr_.row_ptr, begin, end, x, m, scratch);
     return scratch;
   }
 
   // Sparse weights on one process also take ±1 states as int8 (sign_fields): the same sums, a
   // quarter of float32's bytes to read at random.
-  bool fused() const { return csr_ != nullptr && processes_ == nullptr; }
+  bool fused() const { return sparse() && processes_ == nullptr; }
   const double* sign_fields(const std::int8_t* x, Index m, Index begin, Index end,
                             double* scratch) const {
-    cpu::csr_fields(csr_values_.get(csr_->values), csr_->col_idx.data(), csr_->row_ptr.data(),
-                    begin, end, x, m, scratch);
+    cpu::csr_fields(values_.data(), csr_.col_idx, csr_.row_ptr, begin, end, x, m, scratch);
     return scratch;
   }
 
@@ -131,14 +130,7 @@ class Model {
   Index sums_size() const { return xi_ != nullptr ? xi_->patterns.count : 0; }
   void start_fields(const Real* s, double* sums) {
     if (xi_ == nullptr) return;
-    if (xi_t_.empty()) {
-      // Ξᵀ (N × P) beside Ξ: a field reads one neuron's P pattern entries contiguously.
-      const Index p = xi_->patterns.count;
-      xi_t_.resize(static_cast<std::size_t>(n_ * p));
-      for (Index mu = 0; mu < p; ++mu) {
-        for (Index i = 0; i < n_; ++i) xi_t_[i * p + mu] = xi_->patterns.values[mu * n_ + i];
-      }
-    }
+    if (xi_t_.empty()) xi_t_ = xi_->patterns.transposed();
     for (Index mu = 0; mu < xi_->patterns.count; ++mu) {
       const std::int8_t* bits = xi_->patterns.pattern(mu);
       double acc = 0.0;
@@ -154,11 +146,10 @@ class Model {
       for (Index mu = 0; mu < p; ++mu) acc += bits[mu] * sums[mu];
       return (acc - static_cast<double>(p) * static_cast<double>(s[i])) / static_cast<double>(n_);
     }
-    if (csr_ != nullptr) {
-      return cpu::csr_dot(csr_values_.get(csr_->values), csr_->col_idx.data(), csr_->row_ptr[i],
-                          csr_->row_ptr[i + 1], s);
+    if (sparse()) {
+      return cpu::csr_dot(values_.data(), csr_.col_idx, csr_.row_ptr[i], csr_.row_ptr[i + 1], s);
     }
-    return cpu::dense_dot(dense_values_.get(net_) + i * n_, s, n_);
+    return cpu::dense_dot(values_.data() + i * n_, s, n_);
   }
   void flipped(Index i, Real now, double* sums) const {
     if (xi_ == nullptr) return;
@@ -167,26 +158,37 @@ class Model {
   }
 
  private:
-  // The network's float64 values, or a float32 copy of them: float64 runs read the network in
-  // place, float32 runs hold half the bytes and stream them.
-  struct Values {
-    std::vector<Real> copy;
-    const Real* get(const core::Buffer<double>& original) const {
-      if constexpr (std::is_same_v<Real, double>) {
-        return original.data();
+  // The weights in Real: the network's own values when it stores them in Real (float64 runs of
+  // any network, float32 runs of float32 sparse weights), otherwise a converted copy.
+  class Values {
+   public:
+    Values() = default;
+    template <class Stored>
+    explicit Values(const core::Buffer<Stored>& stored) {
+      if constexpr (std::is_same_v<Stored, Real>) {
+        data_ = stored.data();
       } else {
-        return copy.data();
+        copy_.assign(stored.begin(), stored.end());
+        data_ = copy_.data();
       }
     }
-    const Real* get(const core::Network& net) const {
-      return get(std::get<DenseMatrix<double>>(net.weights).values);
-    }
+    // Moving a vector keeps its storage, so data_ stays valid; a copy would not.
+    Values(Values&&) noexcept = default;
+    Values& operator=(Values&&) noexcept = default;
+    Values(const Values&) = delete;
+    Values& operator=(const Values&) = delete;
+    ~Values() = default;
+    const Real* data() const { return data_; }
+
+   private:
+    std::vector<Real> copy_;
+    const Real* data_ = nullptr;
   };
-  static Values narrowed(const core::Buffer<double>& values) {
-    Values v;
-    if constexpr (!std::is_same_v<Real, double>) v.copy.assign(values.begin(), values.end());
-    return v;
-  }
+  struct CsrLayout {
+    const std::int64_t* row_ptr = nullptr;  // null unless the weights are sparse
+    const std::int32_t* col_idx = nullptr;
+  };
+  bool sparse() const { return csr_.row_ptr != nullptr; }
 
   // This process's rows computed, every other process's rows gathered in, in chunks whose
   // exchange overlaps the next chunk's rows.
@@ -205,8 +207,8 @@ class Model {
       const Index end = begin + counts[me] / m;
 #pragma omp parallel for schedule(static) if (parallel((end - begin) * m))
       for (Index first = begin; first < end; first += kBlock) {
-        cpu::csr_fields(csr_values_.get(csr_->values), csr_->col_idx.data(), csr_->row_ptr.data(),
-                        first, std::min(first + kBlock, end), x, m, fields_.data() + first * m);
+        cpu::csr_fields(values_.data(), csr_.col_idx, csr_.row_ptr, first,
+                        std::min(first + kBlock, end), x, m, fields_.data() + first * m);
       }
       for (auto& earlier : exchanges) earlier.poke();
       exchanges.push_back(processes_->start_allgather(fields_.data(), counts, displs));
@@ -219,13 +221,12 @@ class Model {
   void partition_rows(const Processes& processes) {
     processes_ = &processes;
     const int ranks = processes.size();
-    const Index nnz = csr_->row_ptr[n_];
+    const Index nnz = csr_.row_ptr[n_];
     row_begin_.assign(static_cast<std::size_t>(ranks) + 1, n_);
     row_begin_[0] = 0;
     for (int r = 1; r < ranks; ++r) {
       const Index target = nnz / ranks * r + std::min<Index>(r, nnz % ranks);
-      row_begin_[r] = std::lower_bound(csr_->row_ptr.begin(), csr_->row_ptr.end(), target) -
-                      csr_->row_ptr.begin();
+      row_begin_[r] = std::lower_bound(csr_.row_ptr, csr_.row_ptr + n_ + 1, target) - csr_.row_ptr;
       row_begin_[r] = std::clamp(row_begin_[r], row_begin_[r - 1], n_);
     }
   }
@@ -236,9 +237,10 @@ class Model {
 
   const core::Network& net_;
   Index n_;
+  bool binary_states_;
   core::ObservedNetwork observed_;
-  const CsrMatrix<double>* csr_ = nullptr;  // null unless the weights are sparse
-  Values csr_values_, dense_values_;
+  CsrLayout csr_;
+  Values values_;                              // sparse or dense weights
   const core::FactoredWeights* xi_;            // null unless the weights are factored
   std::vector<std::int8_t> xi_t_;              // Ξᵀ, N × P, for asynchronous fields
   std::optional<cpu::PackedPatterns> packed_;  // Ξ as bits, for the fields of ±1 states
@@ -332,28 +334,38 @@ class CpuStepper final : public core::Stepper {
     const bool continuous = options_.dynamics == Dynamics::Continuous;
     core::Observation o;
     o.state.resize(static_cast<std::size_t>(n_ * m));
-    o.x.resize(o.state.size());
-    // x in Real, interleaved, as the product reads it; the observation gets its float64 values.
-    LineVector<Real> u(o.state.size()), x(o.state.size());
-    for (Index i = 0; i < n_; ++i) {
-      for (Index j = 0; j < m; ++j) u[i * m + j] = s_[i * m_ + which[j]];
+    // u and x in Real, interleaved, as the product reads them: the states in place when every
+    // state is observed in order (a run's first and last observation), else a gathered copy; x is
+    // u itself for discrete dynamics. The observation gets their float64 values.
+    bool in_place = m == m_;
+    for (Index j = 0; j < m && in_place; ++j) in_place = which[j] == j;
+    LineVector<Real> gathered, activity;
+    const Real* u = s_.data();
+    if (!in_place) {
+      gathered.resize(o.state.size());
+      for (Index i = 0; i < n_; ++i) {
+        for (Index j = 0; j < m; ++j) gathered[i * m + j] = s_[i * m_ + which[j]];
+      }
+      u = gathered.data();
     }
+    const Real* x = u;
     if (continuous) {
-      activate(u.data(), x.data(), n_ * m);
-    } else {
-      x = u;
+      activity.resize(o.state.size());
+      activate(u, activity.data(), n_ * m);
+      x = activity.data();
+      o.x.resize(o.state.size());
     }
     for (Index i = 0; i < n_; ++i) {
       for (Index j = 0; j < m; ++j) {
         o.state[j * n_ + i] = static_cast<double>(u[i * m + j]);
-        o.x[j * n_ + i] = static_cast<double>(x[i * m + j]);
+        if (continuous) o.x[j * n_ + i] = static_cast<double>(x[i * m + j]);
       }
     }
     if (with_tx) {
-      o.tx.resize(o.x.size());
-      model_.prepare(x.data(), m);
+      o.tx.resize(o.state.size());
+      model_.prepare(x, m);
       for_blocks(m, [&](Index begin, Index end, double* scratch) {
-        const double* f = model_.fields(x.data(), m, begin, end, scratch);
+        const double* f = model_.fields(x, m, begin, end, scratch);
         for (Index i = begin; i < end; ++i) {
           for (Index j = 0; j < m; ++j) o.tx[j * n_ + i] = f[(i - begin) * m + j];
         }
@@ -381,6 +393,7 @@ class CpuStepper final : public core::Stepper {
       std::fill(hash.begin(), hash.end(), 0);
       std::fill(changed.begin(), changed.end(), 0);
       const bool signs = model_.fused();
+      const bool glauber = glauber_;
       if (!signs) model_.prepare(s_.data(), m_);
 #pragma omp parallel num_threads(threads)
       {
@@ -396,19 +409,32 @@ class CpuStepper final : public core::Stepper {
                                 ? model_.sign_fields(signs_.data(), m_, begin, end, scratch.data())
                                 : model_.fields(s_.data(), m_, begin, end, scratch.data());
           std::fill(bits.begin(), bits.end(), 0);
+          // Everything the loop reads is in locals first: its byte stores (flags, signs) may
+          // alias any object, so members read through `this` would be reloaded after each.
+          double bias[kBlock];
+          for (Index i = begin; i < end; ++i) bias[i - begin] = model_.b(i);
+          const std::uint8_t* alive = live.data();
+          const Real* s_all = s_.data();
+          Real* next_all = next_.data();
+          std::int8_t* next_signs = signs ? next_signs_.data() : nullptr;
+          std::uint64_t* block_bits = bits.data();
           for (Index i = begin; i < end; ++i) {
-            const Real* s = s_.data() + i * m_;
-            Real* next = next_.data() + i * m_;
+            const Real* s = s_all + i * m_;
+            Real* next = next_all + i * m_;
             const double* field = f + (i - begin) * m_;
             for (Index b = 0; b < m_; ++b) {
-              if (live[b] == 0) {
+              if (alive[b] == 0) {
                 next[b] = s[b];
               } else {
-                next[b] = update(field[b] + model_.b(i), s[b], b, steps_[b] + 1, i);
+                next[b] = glauber ? update(field[b] + bias[i - begin], s[b], b, steps_[b] + 1, i)
+                                  : static_cast<Real>(core::sign_update(field[b] + bias[i - begin],
+                                                                        static_cast<double>(s[b])));
                 my_changed[b] |= static_cast<std::uint8_t>(next[b] != s[b]);
-                bits[b] |= static_cast<std::uint64_t>(next[b] > Real(0)) << (i - begin);
+                block_bits[b] |= static_cast<std::uint64_t>(next[b] > Real(0)) << (i - begin);
               }
-              if (signs) next_signs_[i * m_ + b] = next[b] > Real(0) ? 1 : -1;
+              if (next_signs != nullptr) {
+                next_signs[i * m_ + b] = static_cast<std::int8_t>(2 * (next[b] > Real(0)) - 1);
+              }
             }
           }
           for (Index b = 0; b < m_; ++b) {
@@ -685,7 +711,7 @@ class CpuStepper final : public core::Stepper {
 template <class Real>
 core::RunResult run_in(const core::Network& network, core::StateBatch& states,
                        const core::RunOptions& options, const Processes* processes) {
-  Model<Real> model(network, processes);
+  Model<Real> model(network, options.dynamics != Dynamics::Continuous, processes);
   CpuStepper<Real> stepper(model, options, states.batch);
   return core::run_dynamics(network, states, options, stepper);
 }
@@ -698,7 +724,7 @@ void check_row_partition(const core::Network& network, const core::RunOptions& o
                 "an asynchronous sweep updates one neuron at a time from the whole state, so it "
                 "cannot share rows out across processes: use discrete-sync, glauber-sync or "
                 "continuous");
-  core::require(std::holds_alternative<CsrMatrix<double>>(network.weights), "processes",
+  core::require(core::is_sparse(network.weights), "processes",
                 "with " + std::to_string(processes) +
                     " processes the rows of a sparse (.mtx) network are shared out; dense and "
                     "factored weights are not partitioned (run them on one process)");

@@ -3,6 +3,8 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <limits>
+#include <type_traits>
+#include <vector>
 
 #include "engine/cpu_kernels.hpp"
 
@@ -131,17 +133,27 @@ void PackedPatterns::lookups(const std::int64_t* c, Index m, std::int64_t* out) 
       }
     }
   }
-  std::vector<Acc> acc(static_cast<std::size_t>(n_ * m), 0);
+  // int64 sums accumulate in `out` itself; int32 sums (half the bytes per lookup) in their own
+  // array, widened at the end.
+  std::vector<Acc> narrow;
+  Acc* acc = nullptr;
+  if constexpr (std::is_same_v<Acc, std::int64_t>) {
+    std::fill(out, out + n_ * m, Acc{0});
+    acc = out;
+  } else {
+    narrow.assign(static_cast<std::size_t>(n_ * m), Acc{0});
+    acc = narrow.data();
+  }
   const Index block = std::max<Index>(1, kTableBytes / (256 * m * Index{sizeof(Acc)}));
   for (Index g0 = 0; g0 < groups_; g0 += block) {
     const Index g1 = std::min(groups_, g0 + block);
 #pragma omp parallel for schedule(static) if (parallel(n_ * m * (g1 - g0)))
     for (Index first = 0; first < n_; first += kBlock) {
       add_byte_lookups(tables.data(), xi_bytes_.data(), n_, g0, g1, m, first,
-                       std::min(first + kBlock, n_), acc.data() + first * m);
+                       std::min(first + kBlock, n_), acc + first * m);
     }
   }
-  std::copy(acc.begin(), acc.end(), out);
+  if constexpr (!std::is_same_v<Acc, std::int64_t>) std::copy(narrow.begin(), narrow.end(), out);
 }
 
 template void factored_fields(const core::PatternSet&, const float*, Index, double*);

@@ -113,10 +113,7 @@ DenseAssociativeMemory::DenseAssociativeMemory(core::PatternSet patterns, Intera
   check_patterns(patterns_, "patterns");
   F_.validate("F");
   const Index p = patterns_.count, n = patterns_.n;
-  xi_t_.resize(static_cast<std::size_t>(n * p));
-  for (Index mu = 0; mu < p; ++mu) {
-    for (Index i = 0; i < n; ++i) xi_t_[i * p + mu] = patterns_.values[mu * n + i];
-  }
+  xi_t_ = patterns_.transposed();
   if (F_.kind == Interaction::Kind::Polynomial &&
       static_cast<double>(p) * 4.0 * std::pow(static_cast<double>(n + 2), F_.degree) < 0x1p53) {
     packed_ = std::make_shared<const cpu::PackedPatterns>(patterns_);

@@ -13,9 +13,13 @@ namespace attractor::core {
 
 // s_i ← sign(f_i), where f_i = 0 leaves s_i as it was: the tie rule under which asynchronous
 // updates never raise the energy.
+// Arithmetic, not branches: a random network's field signs are unpredictable, and a
+// mispredicted branch per neuron costs more than the update itself. Exact for ±1 states (a NaN
+// field keeps the old state, as f > 0 and f < 0 are both false).
 template <class Real>
 ATTRACTOR_HD Real sign_update(Real field, Real old) {
-  return field > Real(0) ? Real(1) : (field < Real(0) ? Real(-1) : old);
+  const int up = field > Real(0), down = field < Real(0);
+  return static_cast<Real>(up - down) + static_cast<Real>(1 - up - down) * old;
 }
 
 // Glauber's heat bath at temperature T: s_i = +1 with probability 1 / (1 + e^{−2 f_i / T}), the

@@ -19,7 +19,23 @@ struct FactoredWeights {
   PatternSet patterns;
 };
 
-using Weights = std::variant<DenseMatrix<double>, CsrMatrix<double>, FactoredWeights>;
+// Sparse weights may be stored in float32 (8 bytes per synapse with the column, not 12): sparse
+// networks are the ones large enough for their weights to decide what fits in memory. A float32
+// run reads them in place; a float64 run widens them exactly.
+using Weights =
+    std::variant<DenseMatrix<double>, CsrMatrix<double>, FactoredWeights, CsrMatrix<float>>;
+
+// Calls f with the sparse weights, whichever precision holds their values; not at all for dense
+// and factored weights.
+template <class F>
+void visit_csr(const Weights& weights, F&& f) {
+  if (const auto* d = std::get_if<CsrMatrix<double>>(&weights)) f(*d);
+  if (const auto* s = std::get_if<CsrMatrix<float>>(&weights)) f(*s);
+}
+inline bool is_sparse(const Weights& weights) {
+  return std::holds_alternative<CsrMatrix<double>>(weights) ||
+         std::holds_alternative<CsrMatrix<float>>(weights);
+}
 
 // What a network IS, independent of the backend that evolves it:
 //   discrete    s_i ← sign(Σ_j T_ij s_j + b_i),

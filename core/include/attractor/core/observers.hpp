@@ -12,17 +12,23 @@
 
 namespace attractor::core {
 
-// What the observers need of a network: N, the effective bias b = h − a, the activation.
+// What the observers need of a network: N, the effective bias b = h − a, the activation. It reads
+// the network's bias in place (the network outlives every run): a million-neuron run holds no
+// per-neuron copy of it.
 struct ObservedNetwork {
-  explicit ObservedNetwork(const Network& network);
+  explicit ObservedNetwork(const Network& network)
+      : n(network.size()), activation(network.activation), network_(&network) {}
   std::int64_t n;
-  std::vector<double> b;
   Activation activation;
+  double b(std::int64_t i) const { return network_->effective_bias(i); }
 
   // Discrete:   E(s) = −½ sᵀ T s − bᵀ s.
   // Continuous: E(u) = −½ Vᵀ T V − bᵀ V + Σ_i G(V_i), V = g(u)   (Hopfield 1984).
   // `x` holds s or V, `tx` holds T x, and `u` the continuous state (null for discrete).
   double energy(const double* x, const double* tx, const double* u) const;
+
+ private:
+  const Network* network_;
 };
 
 // Throws InputError for anything an engine cannot run: an invalid network or options, states of

@@ -34,6 +34,16 @@ struct PatternSet {
     for (std::int64_t i = 0; i < n; ++i) m += xi[i] * x[i];
     return m / static_cast<double>(n);
   }
+
+  // Ξᵀ, N × P: neuron i's entries of every pattern contiguous, for fields read one neuron at a
+  // time (asynchronous updates).
+  std::vector<std::int8_t> transposed() const {
+    std::vector<std::int8_t> t(values.size());
+    for (std::int64_t mu = 0; mu < count; ++mu) {
+      for (std::int64_t i = 0; i < n; ++i) t[i * count + mu] = values[mu * n + i];
+    }
+    return t;
+  }
 };
 
 }  // namespace attractor::core

@@ -16,10 +16,12 @@
 
 namespace attractor::core {
 
-// Host float64 copies of the listed states, m × N each (row j is which[j]): x = s, or V = g(u)
-// for continuous dynamics; tx = T x (only when asked for); state = s or u as the backend holds it.
+// Host float64 copies of the listed states, m × N each (row j is which[j]): state = s or u as the
+// backend holds it; x = V = g(u) for continuous dynamics, left empty for discrete ones (x = s: no
+// second copy of a million-neuron state); tx = T x (only when asked for).
 struct Observation {
   std::vector<double> x, tx, state;
+  const double* activity() const { return x.empty() ? state.data() : x.data(); }  // x
 };
 
 // What a chunk of synchronous steps reports. taken[j]: steps state which[j] took (it stops early

@@ -29,8 +29,10 @@ struct SellMatrix {
   std::int64_t stored() const { return static_cast<std::int64_t>(values.size()); }
 };
 
-// The SELL-C-σ copy of `T` (σ a multiple of 32, at least 32).
-SellMatrix to_sell(const core::CsrMatrix<double>& T, std::int64_t sigma);
+// The SELL-C-σ copy of `T` (σ a multiple of 32, at least 32); float32 values widen exactly.
+// Defined for double and float.
+template <class Value>
+SellMatrix to_sell(const core::CsrMatrix<Value>& T, std::int64_t sigma);
 
 // Stored entries over non-zeros: the bytes SELL streams relative to CSR's (1 = no padding).
 double sell_padding(const SellMatrix& sell, std::int64_t nnz);
@@ -38,7 +40,8 @@ double sell_padding(const SellMatrix& sell, std::int64_t nnz);
 // Whether the GPU should multiply `T` in SELL-C-σ rather than CSR: rows of at least 8 entries on
 // average (shorter rows leave CSR's warps mostly idle, but then the states dominate anyway; this
 // keeps tiny test matrices on one path) and at most 10% padding, i.e. at most 10% more bytes.
-bool prefer_sell(const core::CsrMatrix<double>& T, const SellMatrix& sell);
+template <class Value>
+bool prefer_sell(const core::CsrMatrix<Value>& T, const SellMatrix& sell);
 
 // The window the engine sorts in: 32 slices, long enough to group rows of equal length, short
 // enough that a row's stored place stays near its index (the state gathers stay local).
