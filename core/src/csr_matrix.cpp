@@ -50,24 +50,4 @@ CsrMatrix<double> csr_from_triplets(std::int64_t rows, std::int64_t cols,
   return m;
 }
 
-CsrMatrix<float> to_float32(CsrMatrix<double>&& m, const std::string& what) {
-  CsrMatrix<float> out;
-  out.rows = m.rows;
-  out.cols = m.cols;
-  out.row_ptr = std::move(m.row_ptr);
-  out.col_idx = std::move(m.col_idx);
-  std::vector<float> values(m.values.size());
-  for (std::size_t k = 0; k < values.size(); ++k) {
-    values[k] = static_cast<float>(m.values[k]);
-    // A finite double past float32's largest value would round to Inf: refused, not run.
-    if (std::isinf(values[k]) && std::isfinite(m.values[k])) {
-      throw InputError(what + ": weight " + std::to_string(m.values[k]) +
-                       " lies beyond float32's range");
-    }
-  }
-  m.values.clear();
-  out.values = std::move(values);
-  return out;
-}
-
 }  // namespace attractor::core

@@ -56,12 +56,45 @@ bool csr_is_symmetric(const CsrMatrix<T>& csr) {
   return true;
 }
 
+// Values rounded to float32, refusing a finite value that would round to Inf.
+std::vector<float> rounded_to_float32(const Buffer<double>& values, const std::string& what) {
+  std::vector<float> out(values.size());
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    out[k] = static_cast<float>(values[k]);
+    if (std::isinf(out[k]) && std::isfinite(values[k])) {
+      throw InputError(what + ": weight " + std::to_string(values[k]) +
+                       " lies beyond float32's range");
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+CsrMatrix<float> to_float32(CsrMatrix<double>&& m, const std::string& what) {
+  CsrMatrix<float> out;
+  out.rows = m.rows;
+  out.cols = m.cols;
+  out.values = rounded_to_float32(m.values, what);
+  m.values.clear();
+  out.row_ptr = std::move(m.row_ptr);
+  out.col_idx = std::move(m.col_idx);
+  return out;
+}
+
+DenseMatrix<float> to_float32(DenseMatrix<double>&& m, const std::string& what) {
+  DenseMatrix<float> out;
+  out.rows = m.rows;
+  out.cols = m.cols;
+  out.values = rounded_to_float32(m.values, what);
+  m.values.clear();
+  return out;
+}
 
 std::int64_t Network::size() const {
   if (const auto* factored = std::get_if<FactoredWeights>(&weights)) return factored->patterns.n;
-  if (const auto* dense = std::get_if<DenseMatrix<double>>(&weights)) return dense->rows;
   std::int64_t rows = 0;
+  visit_dense(weights, [&](const auto& dense) { rows = dense.rows; });
   visit_csr(weights, [&](const auto& csr) { rows = csr.rows; });
   return rows;
 }
@@ -93,11 +126,11 @@ void Network::validate(const std::string& what) const {
         },
         weights);
   }
-  if (const auto* dense = std::get_if<DenseMatrix<double>>(&weights)) {
+  visit_dense(weights, [&](const auto& dense) {
     require(
-        static_cast<std::int64_t>(dense->values.size()) == dense->rows * dense->cols, what,
-        "dense weights hold " + std::to_string(dense->values.size()) + " values, not rows x cols");
-  }
+        static_cast<std::int64_t>(dense.values.size()) == dense.rows * dense.cols, what,
+        "dense weights hold " + std::to_string(dense.values.size()) + " values, not rows x cols");
+  });
   visit_csr(weights, [&](const auto& csr) { validate_csr(csr, what); });
   require(bias.empty() || static_cast<std::int64_t>(bias.size()) == size(), what,
           "bias has " + std::to_string(bias.size()) + " entries but the network has " +
@@ -109,15 +142,17 @@ void Network::validate(const std::string& what) const {
 
 bool Network::is_symmetric() const {
   if (std::holds_alternative<FactoredWeights>(weights)) return true;  // Ξᵀ Ξ is
-  if (const auto* dense = std::get_if<DenseMatrix<double>>(&weights)) {
-    for (std::int64_t i = 0; i < dense->rows; ++i) {
-      for (std::int64_t j = i + 1; j < dense->cols; ++j) {
-        if ((*dense)(i, j) != (*dense)(j, i)) return false;
+  bool symmetric = true;
+  visit_dense(weights, [&](const auto& dense) {
+    for (std::int64_t i = 0; i < dense.rows && symmetric; ++i) {
+      for (std::int64_t j = i + 1; j < dense.cols; ++j) {
+        if (dense(i, j) != dense(j, i)) {
+          symmetric = false;
+          break;
+        }
       }
     }
-    return true;
-  }
-  bool symmetric = true;
+  });
   visit_csr(weights, [&](const auto& csr) { symmetric = csr_is_symmetric(csr); });
   return symmetric;
 }

@@ -337,6 +337,8 @@ typename DeviceModel<Real>::Plan DeviceModel<Real>::plan(const core::Network& ne
                                                          bool binary_states, bool products_only) {
   Plan plan;
   if (!products_only) return plan;
+  // Exact integer forms are looked for in float64 dense weights, the form every learning rule
+  // writes; weights a user stored in float32 take the floating-point product.
   if (const auto* dense = std::get_if<core::DenseMatrix<double>>(&network.weights)) {
     if (!binary_states) return plan;
     plan.integer = core::exact_integer_form(*dense);
@@ -368,7 +370,7 @@ std::size_t DeviceModel<Real>::bytes_needed(const core::Network& network, Index 
   } else if (integer) {
     const std::size_t element = integer->storage == core::IntegerStorage::Int8 ? 1 : 2;
     bytes += n * n * element + static_cast<std::size_t>(max_states) * n * (element + 4);
-  } else if (std::holds_alternative<core::DenseMatrix<double>>(network.weights)) {
+  } else if (core::is_dense(network.weights)) {
     bytes += n * n * sizeof(Real);
   } else if (core::is_sparse(network.weights)) {
     bytes += static_cast<std::size_t>(network.synapse_count()) * (sizeof(Real) + 4) + (n + 1) * 8;
@@ -436,13 +438,15 @@ DeviceModel<Real>::DeviceModel(const core::Network& network, Index max_states, b
       x16_ = DeviceBuffer<std::uint16_t>(states);
       sums32f_ = DeviceBuffer<float>(states);
     }
-  } else if (const auto* dense = std::get_if<core::DenseMatrix<double>>(&network.weights)) {
+  } else if (core::is_dense(network.weights)) {
     kind_ = WeightKind::Dense;
     core::require(n_ <= std::numeric_limits<int>::max(), "network",
                   "dense weights on the GPU need N < 2^31");
-    const auto values = converted<Real>(dense->values);
-    dense_ = DeviceBuffer<Real>(values.size());
-    upload(values.data(), dense_.data(), values.size(), stream);
+    core::visit_dense(network.weights, [&](const auto& dense) {
+      const auto values = converted<Real>(dense.values);
+      dense_ = DeviceBuffer<Real>(values.size());
+      upload(values.data(), dense_.data(), values.size(), stream);
+    });
   } else if (core::is_sparse(network.weights)) {
     kind_ = WeightKind::Csr;
     core::visit_csr(network.weights, [&](const auto& csr) {

@@ -37,8 +37,8 @@ __all__ = ["CHOICES", "InputError", "Network", "network", "weights", "memory", "
 
 def network(weights, bias=None, threshold=0.0, activation="sign", gain=1.0):
     """A network from its N × N weights: a NumPy array (dense) or a SciPy sparse matrix (CSR),
-    shared rather than copied where the layout allows (see the module's help). A float32 sparse
-    matrix stays float32: 8 bytes per synapse, read in place by float32 runs.
+    shared rather than copied where the layout allows (see the module's help). float32 weights
+    stay float32 (half the bytes, read in place by float32 runs); others are taken as float64.
 
     activation: sign (discrete dynamics), or tanh, logistic, linear with `gain` (continuous).
     The field is T x + bias − threshold."""
@@ -47,8 +47,10 @@ def network(weights, bias=None, threshold=0.0, activation="sign", gain=1.0):
         csr = _square_csr(weights, "weights")
         return _core._csr_network(csr.shape[0], csr.shape[1], *_engine_layout(csr), bias,
                                   float(threshold), activation, float(gain))
-    return _core._dense_network(np.asarray(weights, dtype=np.float64), bias, float(threshold),
-                                activation, float(gain))
+    weights = np.asarray(weights)
+    if weights.dtype != np.float32:
+        weights = weights.astype(np.float64, copy=False)
+    return _core._dense_network(weights, bias, float(threshold), activation, float(gain))
 
 
 def memory(patterns, rule="hebb", storage="auto"):

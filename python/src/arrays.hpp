@@ -73,10 +73,11 @@ inline void require_2d(const py::buffer_info& info, const char* what) {
                 "must be a 2-D array, got " + std::to_string(info.ndim) + "-D");
 }
 
-inline core::DenseMatrix<double> to_dense(const Array<double>& a, const char* what) {
+template <class T>
+core::DenseMatrix<T> to_dense(const Array<T>& a, const char* what) {
   const auto info = a.request();
   require_2d(info, what);
-  core::DenseMatrix<double> m;
+  core::DenseMatrix<T> m;
   m.rows = info.shape[0];
   m.cols = info.shape[1];
   m.values = borrow(a);

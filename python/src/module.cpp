@@ -52,6 +52,12 @@ core::Network finish_network(core::Weights weights, std::optional<Array<double>>
 }
 
 template <class Value>
+core::Network dense_network(const Array<Value>& W, std::optional<Array<double>> bias,
+                            double threshold, const std::string& activation, double gain) {
+  return finish_network(to_dense(W, "weights"), std::move(bias), threshold, activation, gain);
+}
+
+template <class Value>
 core::Network csr_network(Index rows, Index cols, const Array<std::int64_t>& indptr,
                           const Array<std::int32_t>& indices, const Array<Value>& data,
                           std::optional<Array<double>> bias, double threshold,
@@ -66,7 +72,7 @@ core::Network csr_network(Index rows, Index cols, const Array<std::int64_t>& ind
 }
 
 const char* storage_name(const core::Network& net) {
-  if (std::holds_alternative<core::DenseMatrix<double>>(net.weights)) return "dense";
+  if (core::is_dense(net.weights)) return "dense";
   if (core::is_sparse(net.weights)) return "csr";
   return "factored";
 }
@@ -234,12 +240,10 @@ PYBIND11_MODULE(_attractor, m) {
     names["storage_rule"] = enum_choices<StorageRule>();
     return names;
   });
-  m.def("_dense_network", [](const Array<double>& W, std::optional<Array<double>> bias,
-                             double threshold, const std::string& activation, double gain) {
-    return finish_network(to_dense(W, "weights"), std::move(bias), threshold, activation, gain);
-  });
-  // Values in float64 or float32 (kept as given: a float32 network holds two thirds of the
-  // bytes per synapse); float64 first, so values of any other type convert to it.
+  // Weights in float64 or float32, kept as given (a float32 network holds half the bytes per
+  // weight, two thirds per synapse); float64 first, so values of any other type convert to it.
+  m.def("_dense_network", &dense_network<double>);
+  m.def("_dense_network", &dense_network<float>);
   m.def("_csr_network", &csr_network<double>);
   m.def("_csr_network", &csr_network<float>);
   m.def("_memory_network",
@@ -255,17 +259,17 @@ PYBIND11_MODULE(_attractor, m) {
   // the caller's arrays themselves).
   m.def("_weights", [](const py::object& self) -> py::object {
     const auto& net = self.cast<const core::Network&>();
-    if (const auto* d = std::get_if<core::DenseMatrix<double>>(&net.weights)) {
-      return view_of(d->values, {d->rows, d->cols}, self);
-    }
-    py::object sparse;
+    py::object matrix;
+    core::visit_dense(net.weights, [&](const auto& d) {
+      matrix = view_of(d.values, {d.rows, d.cols}, self);
+    });
     core::visit_csr(net.weights, [&](const auto& c) {
-      sparse = py::make_tuple(
+      matrix = py::make_tuple(
           c.rows, c.cols, view_of(c.row_ptr, {static_cast<py::ssize_t>(c.row_ptr.size())}, self),
           view_of(c.col_idx, {static_cast<py::ssize_t>(c.col_idx.size())}, self),
           view_of(c.values, {static_cast<py::ssize_t>(c.values.size())}, self));
     });
-    if (sparse) return sparse;
+    if (matrix) return matrix;
     const auto& p = std::get<core::FactoredWeights>(net.weights).patterns;
     return to_array(p.values, {static_cast<py::ssize_t>(p.count), static_cast<py::ssize_t>(p.n)});
   });

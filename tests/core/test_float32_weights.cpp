@@ -1,5 +1,5 @@
-// Sparse weights stored in float32 (core::to_float32): the network's rules — size, synapses,
-// validation, symmetry — hold for them exactly as for float64.
+// Dense and sparse weights stored in float32 (core::to_float32): the network's rules — size,
+// synapses, validation, symmetry — hold for them exactly as for float64.
 #include <gtest/gtest.h>
 
 #include <cfloat>
@@ -67,6 +67,32 @@ TEST(Float32Weights, NetworkSizeSynapsesSymmetryAndValidationAsInFloat64) {
   auto nan = core::to_float32(three_by_three(0.25), "t");
   nan.values[1] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_THROW(test::sign_network(nan).validate("t"), core::InputError);
+}
+
+TEST(Float32Weights, DenseWeightsRoundAndKeepTheirRules) {
+  core::DenseMatrix<double> T(3, 3);
+  T(0, 1) = T(1, 0) = 0.1;
+  T(2, 0) = T(0, 2) = 0.25;
+  const auto f = core::to_float32(core::DenseMatrix<double>(T), "test");
+  ASSERT_EQ(f.rows, 3);
+  ASSERT_EQ(f.cols, 3);
+  for (std::size_t e = 0; e < T.values.size(); ++e) {
+    EXPECT_EQ(f.values[e], static_cast<float>(T.values[e]));
+  }
+  const auto net = test::sign_network(f);
+  EXPECT_EQ(net.size(), 3);
+  EXPECT_EQ(net.synapse_count(), 9);
+  EXPECT_TRUE(core::is_dense(net.weights));
+  EXPECT_NO_THROW(net.validate("t"));
+  EXPECT_TRUE(net.is_symmetric());
+  auto lopsided = f;
+  lopsided(2, 0) = 0.5F;
+  EXPECT_FALSE(test::sign_network(lopsided).is_symmetric());
+  auto short_values = f;
+  short_values.values.resize(8);
+  EXPECT_THROW(test::sign_network(short_values).validate("t"), core::InputError);
+  T(1, 2) = 1e39;
+  EXPECT_THROW(core::to_float32(std::move(T), "big.npy"), core::InputError);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "attractor/core/philox.hpp"
@@ -97,42 +98,54 @@ TEST(CpuPrecision, SparseFloat32IsFloat64OfTheRoundedWeightsStateForState) {
   }
 }
 
-// Sparse weights stored in float32 are the float64 network's weights rounded: a float32 run reads
-// them in place and must be the float32 run of the float64 network (which rounds the same values
-// into its own copy), and a float64 run widens them exactly, so it must be the float64 run of the
-// rounded weights — bit for bit, discrete and continuous.
-TEST(CpuPrecision, Float32StoredSparseWeightsRunAsTheirRoundedFloat64Values) {
+// Weights stored in float32 are the float64 network's weights rounded: a float32 run reads them in
+// place and must be the float32 run of the float64 network (which rounds the same values into
+// its own copy), and a float64 run widens them exactly, so it must be the float64 run of the
+// rounded weights — bit for bit, sparse and dense (B = 1 and B = 5: the dense product's two
+// paths), discrete and continuous.
+TEST(CpuPrecision, Float32StoredWeightsRunAsTheirRoundedFloat64Values) {
   const std::int64_t n = 300;
   const auto T = random_weights(n, 25, 0.03, 13);
-  auto stored32 = test::sign_network(core::to_float32(test::to_csr(T), "test"));
-  auto original = test::sign_network(test::to_csr(T));
-  auto rounded = test::sign_network(test::to_csr(rounded_to_float(T)));
   const core::CounterRng rng{14};
-  core::StateBatch rates(4, n);
-  for (std::int64_t e = 0; e < rates.batch * n; ++e) {
-    rates.values[e] = 2.0 * rng.uniform(core::RngPurpose::InitialState, 0, e) - 1.0;
-  }
-  for (const Dynamics d : {Dynamics::DiscreteSync, Dynamics::DiscreteAsync, Dynamics::Continuous}) {
-    SCOPED_TRACE(to_string(d));
-    const bool continuous = d == Dynamics::Continuous;
-    for (auto* net : {&stored32, &original, &rounded}) {
-      net->activation = {continuous ? core::ActivationKind::Tanh : core::ActivationKind::Sign, 2.0};
-    }
-    core::RunOptions options;
-    options.dynamics = d;
-    options.max_steps = continuous ? 40 : 30;
-    options.integrator = core::Integrator::RK4;
-    options.tol = 0.0;
-    options.seed = 15;
-    const auto start = continuous ? rates : test::random_signs(5, n, 16);
-    for (const Precision p : {Precision::Float32, Precision::Float64}) {
-      auto a = start;
-      auto b = start;
-      run(p, stored32, a, options);
-      run(p, p == Precision::Float32 ? original : rounded, b, options);
-      EXPECT_EQ(a.values, b.values) << to_string(p);
-      // Not vacuous: the states moved.
-      EXPECT_NE(a.values, start.values) << to_string(p);
+  for (const bool dense : {false, true}) {
+    SCOPED_TRACE(dense ? "dense" : "sparse");
+    auto stored32 = test::sign_network(
+        dense ? core::Weights{core::to_float32(core::DenseMatrix<double>(T), "test")}
+              : core::Weights{core::to_float32(test::to_csr(T), "test")});
+    auto original = test::sign_network(dense ? core::Weights{T} : core::Weights{test::to_csr(T)});
+    const auto R = rounded_to_float(T);
+    auto rounded = test::sign_network(dense ? core::Weights{R} : core::Weights{test::to_csr(R)});
+    for (const Dynamics d :
+         {Dynamics::DiscreteSync, Dynamics::DiscreteAsync, Dynamics::Continuous}) {
+      for (const std::int64_t batch : {1, 5}) {
+        SCOPED_TRACE(std::string(to_string(d)) + ", B = " + std::to_string(batch));
+        const bool continuous = d == Dynamics::Continuous;
+        for (auto* net : {&stored32, &original, &rounded}) {
+          net->activation = {continuous ? core::ActivationKind::Tanh : core::ActivationKind::Sign,
+                             2.0};
+        }
+        core::RunOptions options;
+        options.dynamics = d;
+        options.max_steps = continuous ? 40 : 30;
+        options.integrator = core::Integrator::RK4;
+        options.tol = 0.0;
+        options.seed = 15;
+        core::StateBatch start = test::random_signs(batch, n, 16);
+        if (continuous) {
+          for (std::int64_t e = 0; e < batch * n; ++e) {
+            start.values[e] = 2.0 * rng.uniform(core::RngPurpose::InitialState, 0, e) - 1.0;
+          }
+        }
+        for (const Precision p : {Precision::Float32, Precision::Float64}) {
+          auto a = start;
+          auto b = start;
+          run(p, stored32, a, options);
+          run(p, p == Precision::Float32 ? original : rounded, b, options);
+          EXPECT_EQ(a.values, b.values) << to_string(p);
+          // Not vacuous: the states moved.
+          EXPECT_NE(a.values, start.values) << to_string(p);
+        }
+      }
     }
   }
 }

@@ -111,6 +111,7 @@ struct DiscreteCase {
   bool symmetric;
   bool csr;
   Dynamics dynamics;
+  bool stored32 = false;  // dense weights stored in float32 (dyadic: the same values)
 };
 
 TEST_F(CudaParity, DiscreteDynamicsAgreeStateForStateOnDenseAndCsrWeights) {
@@ -121,11 +122,17 @@ TEST_F(CudaParity, DiscreteDynamicsAgreeStateForStateOnDenseAndCsrWeights) {
         DiscreteCase{"sync asymmetric csr", false, true, Dynamics::DiscreteSync},
         DiscreteCase{"async symmetric dense", true, false, Dynamics::DiscreteAsync},
         DiscreteCase{"async symmetric csr", true, true, Dynamics::DiscreteAsync},
-        DiscreteCase{"async asymmetric csr", false, true, Dynamics::DiscreteAsync}}) {
+        DiscreteCase{"async asymmetric csr", false, true, Dynamics::DiscreteAsync},
+        DiscreteCase{"sync symmetric dense float32", true, false, Dynamics::DiscreteSync, true},
+        DiscreteCase{"async asymmetric dense float32", false, false, Dynamics::DiscreteAsync,
+                     true}}) {
     SCOPED_TRACE(c.name);
     const auto T = dyadic_weights(kN, c.symmetric, 7, c.csr ? 0.1 : 1.0);
-    const auto net =
-        network_of(c.csr ? core::Weights{to_csr(T)} : core::Weights{T}, core::ActivationKind::Sign);
+    const auto net = network_of(
+        c.csr        ? core::Weights{to_csr(T)}
+        : c.stored32 ? core::Weights{core::to_float32(core::DenseMatrix<double>(T), "test")}
+                     : core::Weights{T},
+        core::ActivationKind::Sign);
     core::RunOptions options;
     options.dynamics = c.dynamics;
     options.max_steps = 200;

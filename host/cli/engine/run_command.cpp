@@ -133,6 +133,7 @@ int run(RunCli& cli) {
       csr != nullptr && parse_enum<core::Precision>(cli.common.precision, "--precision") ==
                             core::Precision::Float32) {
     // A float32 run reads float32 weights in place: the float64 copy is not kept beside them.
+    // (Dense weights stay float64: the GPU looks for their exact integer form there.)
     network.weights = core::to_float32(std::move(*csr), cli.weights_path);
   }
   const std::int64_t n = network.size();

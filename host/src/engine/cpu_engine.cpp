@@ -71,9 +71,7 @@ class Model {
       csr_ = {csr.row_ptr.data(), csr.col_idx.data()};
       values_ = Values(csr.values);
     });
-    if (const auto* dense = std::get_if<DenseMatrix<double>>(&network.weights)) {
-      values_ = Values(dense->values);
-    }
+    core::visit_dense(network.weights, [&](const auto& dense) { values_ = Values(dense.values); });
     if (processes != nullptr && processes->size() > 1) partition_rows(*processes);
   }
   Index n() const { return n_; }

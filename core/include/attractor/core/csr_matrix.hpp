@@ -34,9 +34,4 @@ struct Triplet {
 CsrMatrix<double> csr_from_triplets(std::int64_t rows, std::int64_t cols,
                                     std::vector<Triplet<double>> triplets, const std::string& what);
 
-// The same matrix with its values rounded to float32 (its row offsets and columns moved, not
-// copied): two thirds of the bytes per synapse, for float32 runs of networks too large to hold
-// twice. Throws InputError naming `what` for a value beyond float32's range.
-CsrMatrix<float> to_float32(CsrMatrix<double>&& m, const std::string& what);
-
 }  // namespace attractor::core

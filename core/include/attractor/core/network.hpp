@@ -19,23 +19,38 @@ struct FactoredWeights {
   PatternSet patterns;
 };
 
-// Sparse weights may be stored in float32 (8 bytes per synapse with the column, not 12): sparse
-// networks are the ones large enough for their weights to decide what fits in memory. A float32
-// run reads them in place; a float64 run widens them exactly.
-using Weights =
-    std::variant<DenseMatrix<double>, CsrMatrix<double>, FactoredWeights, CsrMatrix<float>>;
+// Dense and sparse weights may be stored in float32 (4 bytes a weight, and 8 a synapse with its
+// column, not 8 and 12): the weights are what decides whether a large network fits in memory. A
+// float32 run reads them in place; a float64 run widens them exactly.
+using Weights = std::variant<DenseMatrix<double>, CsrMatrix<double>, FactoredWeights,
+                             CsrMatrix<float>, DenseMatrix<float>>;
 
-// Calls f with the sparse weights, whichever precision holds their values; not at all for dense
-// and factored weights.
+// Calls f with the sparse (visit_csr) or dense (visit_dense) weights, whichever precision holds
+// their values; not at all for the other forms.
 template <class F>
 void visit_csr(const Weights& weights, F&& f) {
   if (const auto* d = std::get_if<CsrMatrix<double>>(&weights)) f(*d);
   if (const auto* s = std::get_if<CsrMatrix<float>>(&weights)) f(*s);
 }
+template <class F>
+void visit_dense(const Weights& weights, F&& f) {
+  if (const auto* d = std::get_if<DenseMatrix<double>>(&weights)) f(*d);
+  if (const auto* s = std::get_if<DenseMatrix<float>>(&weights)) f(*s);
+}
 inline bool is_sparse(const Weights& weights) {
   return std::holds_alternative<CsrMatrix<double>>(weights) ||
          std::holds_alternative<CsrMatrix<float>>(weights);
 }
+inline bool is_dense(const Weights& weights) {
+  return std::holds_alternative<DenseMatrix<double>>(weights) ||
+         std::holds_alternative<DenseMatrix<float>>(weights);
+}
+
+// The same weights with their values rounded to float32 (a CSR matrix's row offsets and columns
+// moved, not copied), for float32 runs of networks too large to hold twice. Throws InputError
+// naming `what` for a value beyond float32's range.
+CsrMatrix<float> to_float32(CsrMatrix<double>&& m, const std::string& what);
+DenseMatrix<float> to_float32(DenseMatrix<double>&& m, const std::string& what);
 
 // What a network IS, independent of the backend that evolves it:
 //   discrete    s_i ← sign(Σ_j T_ij s_j + b_i),
