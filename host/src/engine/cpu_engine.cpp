@@ -23,7 +23,6 @@
 
 namespace attractor {
 
-using core::DenseMatrix;
 using core::Dynamics;
 using Index = std::int64_t;
 
@@ -156,8 +155,9 @@ class Model {
   }
 
  private:
-  // The weights in Real: the network's own values when it stores them in Real (float64 runs of
-  // any network, float32 runs of float32 sparse weights), otherwise a converted copy.
+  // The weights in Real: the network's own values when it stores them in Real, otherwise a
+  // converted copy (float32 runs of float64 weights round; float64 runs of float32 weights widen
+  // exactly).
   class Values {
    public:
     Values() = default;
